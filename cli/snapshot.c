@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "snapshot.h"
+
+#define CPU_FIELD(n, g, h) { #n, g, offsetof(struct cpu_counters, n), h }
+const struct counter_field cpu_counter_fields[] = {
+	CPU_FIELD(cache_gets, "cache", "napi_skb_cache_get() calls"),
+	CPU_FIELD(cache_refills, "cache", "bulk refills of the NAPI skb cache from the slab"),
+	CPU_FIELD(cache_refill_heads, "cache", "skb heads those refills returned"),
+	CPU_FIELD(cache_flushes, "cache", "NAPI skb cache flushes to the slab when full"),
+	CPU_FIELD(cache_flush_heads, "cache", "skb heads those flushes released"),
+	CPU_FIELD(bulk_calls, "bulk", "napi_skb_cache_get_bulk() calls"),
+	CPU_FIELD(bulk_asked, "bulk", "skb heads asked of napi_skb_cache_get_bulk()"),
+	CPU_FIELD(bulk_got, "bulk", "skb heads napi_skb_cache_get_bulk() returned"),
+	CPU_FIELD(bulk_short_calls, "bulk", "napi_skb_cache_get_bulk() calls that returned fewer than asked"),
+	CPU_FIELD(bulk_nonbh_calls, "bulk", "napi_skb_cache_get_bulk() calls outside BH context"),
+	CPU_FIELD(builds, "build", "skbs built by build_skb(), build_skb_around(), napi_build_skb()"),
+	CPU_FIELD(consume_calls, "consume", "napi_consume_skb() calls"),
+	CPU_FIELD(consume_budget0, "consume", "napi_consume_skb() calls with budget 0 (non-NAPI)"),
+	CPU_FIELD(consume_deferred, "consume", "napi_consume_skb() calls deferred to the allocating CPU"),
+	CPU_FIELD(consume_recycled, "consume", "napi_consume_skb() calls that recycled the head into the NAPI cache"),
+	CPU_FIELD(defer_queued, "defer", "skbs queued for deferred free on another CPU"),
+	CPU_FIELD(defer_kicks_sent, "defer", "defer-list kicks (trigger_rx_softirq csds) sent"),
+	CPU_FIELD(defer_kicks_recv, "defer", "defer-list kicks run on this CPU"),
+	CPU_FIELD(defer_ipis_sent, "defer", "IPIs sent for defer-list kicks"),
+	CPU_FIELD(defer_flushes, "defer", "defer-list flushes that freed skbs"),
+	CPU_FIELD(defer_flush_skbs, "defer", "skbs freed by defer-list flushes"),
+	CPU_FIELD(drops, "drops", "kfree_skb() drops"),
+	CPU_FIELD(tun_consumes, "drops", "consume_skb() of skbs on tun/tap devices"),
+	CPU_FIELD(map_full, "health", "map updates refused because a map was full"),
+};
+const size_t cpu_counter_nfields = sizeof(cpu_counter_fields) / sizeof(cpu_counter_fields[0]);
+
+#define Q_FIELD(n, h) { #n, offsetof(struct queue_counters, n), h }
+const struct queue_field queue_counter_fields[] = {
+	Q_FIELD(builds, "skbs built inside tun_sendmsg()"),
+	Q_FIELD(bulk_calls, "napi_skb_cache_get_bulk() calls inside tun_sendmsg()"),
+	Q_FIELD(bulk_asked, "skb heads asked by those calls"),
+	Q_FIELD(bulk_got, "skb heads returned to those calls"),
+	Q_FIELD(bulk_short_calls, "those calls that returned fewer than asked"),
+	Q_FIELD(sendmsg_calls, "tun_sendmsg() calls"),
+	Q_FIELD(sendmsg_batches, "tun_sendmsg() TUN_MSG_PTR batches"),
+	Q_FIELD(sendmsg_frames, "frames in those batches"),
+	Q_FIELD(consumes, "consume_skb() of the queue's skbs"),
+	Q_FIELD(napi_consumes, "napi_consume_skb() of the queue's skbs"),
+	Q_FIELD(drops, "kfree_skb() of the queue's skbs"),
+};
+const size_t queue_counter_nfields = sizeof(queue_counter_fields) / sizeof(queue_counter_fields[0]);
+
+#define NWORDS(type) (sizeof(type) / sizeof(__u64))
+
+int snapshot__init(struct snapshot *s, __u32 ncpus)
+{
+	memset(s, 0, sizeof(*s));
+	s->ncpus = ncpus;
+	s->cpus = calloc(ncpus ? ncpus : 1, sizeof(*s->cpus));
+	s->kicks = calloc(ncpus ? (size_t)ncpus * ncpus : 1, sizeof(*s->kicks));
+	if (!s->cpus || !s->kicks) {
+		snapshot__free(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void snapshot__free(struct snapshot *s)
+{
+	free(s->cpus);
+	free(s->kicks);
+	free(s->queues);
+	free(s->drops);
+	free(s->progs);
+	memset(s, 0, sizeof(*s));
+}
+
+static void *grow(void *arr, size_t n, size_t elem)
+{
+	/* capacity is the next power of two >= n + 1 */
+	if (n & (n - 1) || (n && n < 16))
+		return arr;
+	return realloc(arr, (n ? n * 2 : 16) * elem);
+}
+
+int snapshot__add_drop(struct snapshot *s, const struct drop_key *key, __u32 cpu, __u64 count)
+{
+	struct drop_row *rows = grow(s->drops, s->ndrops, sizeof(*rows));
+
+	if (!rows)
+		return -ENOMEM;
+	s->drops = rows;
+	rows[s->ndrops].key = *key;
+	rows[s->ndrops].cpu = cpu;
+	rows[s->ndrops].count = count;
+	s->ndrops++;
+	return 0;
+}
+
+int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
+			const struct queue_counters *c)
+{
+	struct queue_row *rows = grow(s->queues, s->nqueues, sizeof(*rows));
+
+	if (!rows)
+		return -ENOMEM;
+	s->queues = rows;
+	rows[s->nqueues].key = *key;
+	rows[s->nqueues].c = *c;
+	s->nqueues++;
+	return 0;
+}
+
+int snapshot__add_prog(struct snapshot *s, const char *name, __u64 run_ns, __u64 run_cnt)
+{
+	struct prog_row *rows = grow(s->progs, s->nprogs, sizeof(*rows));
+
+	if (!rows)
+		return -ENOMEM;
+	s->progs = rows;
+	memset(&rows[s->nprogs], 0, sizeof(rows[0]));
+	strncpy(rows[s->nprogs].name, name, sizeof(rows[0].name) - 1);
+	rows[s->nprogs].run_ns = run_ns;
+	rows[s->nprogs].run_cnt = run_cnt;
+	s->nprogs++;
+	return 0;
+}
+
+int snapshot__copy(struct snapshot *dst, const struct snapshot *src)
+{
+	size_t i;
+	int err;
+
+	err = snapshot__init(dst, src->ncpus);
+	if (err)
+		return err;
+	dst->mono_ns = src->mono_ns;
+	dst->real_ns = src->real_ns;
+	dst->user_cpu_ns = src->user_cpu_ns;
+	memcpy(dst->cpus, src->cpus, src->ncpus * sizeof(*src->cpus));
+	memcpy(dst->kicks, src->kicks, (size_t)src->ncpus * src->ncpus * sizeof(*src->kicks));
+	for (i = 0; i < src->ndrops && !err; i++)
+		err = snapshot__add_drop(dst, &src->drops[i].key, src->drops[i].cpu,
+					 src->drops[i].count);
+	for (i = 0; i < src->nqueues && !err; i++)
+		err = snapshot__add_queue(dst, &src->queues[i].key, &src->queues[i].c);
+	for (i = 0; i < src->nprogs && !err; i++)
+		err = snapshot__add_prog(dst, src->progs[i].name, src->progs[i].run_ns,
+					 src->progs[i].run_cnt);
+	if (err)
+		snapshot__free(dst);
+	return err;
+}
+
+static void sub_words(__u64 *out, const __u64 *cur, const __u64 *prev, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = cur[i] - (prev ? prev[i] : 0);	/* modulo 2^64 */
+}
+
+static const struct drop_row *find_drop(const struct snapshot *s, const struct drop_row *r)
+{
+	for (size_t i = 0; i < s->ndrops; i++)
+		if (s->drops[i].cpu == r->cpu &&
+		    !memcmp(&s->drops[i].key, &r->key, sizeof(r->key)))
+			return &s->drops[i];
+	return NULL;
+}
+
+static const struct queue_row *find_queue(const struct snapshot *s, const struct queue_key *k)
+{
+	for (size_t i = 0; i < s->nqueues; i++)
+		if (!memcmp(&s->queues[i].key, k, sizeof(*k)))
+			return &s->queues[i];
+	return NULL;
+}
+
+static const struct prog_row *find_prog(const struct snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->nprogs; i++)
+		if (!strcmp(s->progs[i].name, name))
+			return &s->progs[i];
+	return NULL;
+}
+
+int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
+		    struct snapshot *out)
+{
+	__u32 n = cur->ncpus, pn = prev ? prev->ncpus : 0;
+	size_t i;
+	int err;
+
+	err = snapshot__init(out, n);
+	if (err)
+		return err;
+	out->mono_ns = cur->mono_ns - (prev ? prev->mono_ns : cur->mono_ns);
+	out->real_ns = cur->real_ns;
+	out->user_cpu_ns = cur->user_cpu_ns - (prev ? prev->user_cpu_ns : 0);
+	for (__u32 c = 0; c < n; c++)
+		sub_words((__u64 *)&out->cpus[c], (const __u64 *)&cur->cpus[c],
+			  c < pn ? (const __u64 *)&prev->cpus[c] : NULL,
+			  NWORDS(struct cpu_counters));
+	for (__u32 s = 0; s < n; s++)
+		for (__u32 t = 0; t < n; t++)
+			sub_words((__u64 *)&out->kicks[s * n + t],
+				  (const __u64 *)&cur->kicks[s * n + t],
+				  s < pn && t < pn ? (const __u64 *)&prev->kicks[s * pn + t] : NULL,
+				  NWORDS(struct kick_cell));
+	for (i = 0; i < cur->ndrops && !err; i++) {
+		const struct drop_row *p = prev ? find_drop(prev, &cur->drops[i]) : NULL;
+		__u64 d = cur->drops[i].count - (p ? p->count : 0);
+
+		if (d)
+			err = snapshot__add_drop(out, &cur->drops[i].key, cur->drops[i].cpu, d);
+	}
+	for (i = 0; i < cur->nqueues && !err; i++) {
+		const struct queue_row *p = prev ? find_queue(prev, &cur->queues[i].key) : NULL;
+		struct queue_counters d;
+
+		sub_words((__u64 *)&d, (const __u64 *)&cur->queues[i].c,
+			  p ? (const __u64 *)&p->c : NULL, NWORDS(struct queue_counters));
+		err = snapshot__add_queue(out, &cur->queues[i].key, &d);
+	}
+	for (i = 0; i < cur->nprogs && !err; i++) {
+		const struct prog_row *p = prev ? find_prog(prev, cur->progs[i].name) : NULL;
+
+		err = snapshot__add_prog(out, cur->progs[i].name,
+					 cur->progs[i].run_ns - (p ? p->run_ns : 0),
+					 cur->progs[i].run_cnt - (p ? p->run_cnt : 0));
+	}
+	if (err)
+		snapshot__free(out);
+	return err;
+}
+
+static void add_words(__u64 *acc, const __u64 *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		acc[i] += d[i];
+}
+
+int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
+{
+	size_t i;
+	int err = 0;
+
+	if (d->ncpus > acc->ncpus) {
+		struct snapshot grown;
+
+		err = snapshot__init(&grown, d->ncpus);
+		if (err)
+			return err;
+		memcpy(grown.cpus, acc->cpus, acc->ncpus * sizeof(*acc->cpus));
+		for (__u32 s = 0; s < acc->ncpus; s++)
+			for (__u32 t = 0; t < acc->ncpus; t++)
+				grown.kicks[s * d->ncpus + t] = acc->kicks[s * acc->ncpus + t];
+		free(acc->cpus);
+		free(acc->kicks);
+		acc->cpus = grown.cpus;
+		acc->kicks = grown.kicks;
+		acc->ncpus = d->ncpus;
+	}
+	acc->mono_ns += d->mono_ns;
+	acc->real_ns = d->real_ns;
+	acc->user_cpu_ns += d->user_cpu_ns;
+	for (__u32 c = 0; c < d->ncpus; c++)
+		add_words((__u64 *)&acc->cpus[c], (const __u64 *)&d->cpus[c],
+			  NWORDS(struct cpu_counters));
+	for (__u32 s = 0; s < d->ncpus; s++)
+		for (__u32 t = 0; t < d->ncpus; t++)
+			add_words((__u64 *)&acc->kicks[s * acc->ncpus + t],
+				  (const __u64 *)&d->kicks[s * d->ncpus + t],
+				  NWORDS(struct kick_cell));
+	for (i = 0; i < d->ndrops && !err; i++) {
+		struct drop_row *p = (struct drop_row *)find_drop(acc, &d->drops[i]);
+
+		if (p)
+			p->count += d->drops[i].count;
+		else
+			err = snapshot__add_drop(acc, &d->drops[i].key, d->drops[i].cpu,
+						 d->drops[i].count);
+	}
+	for (i = 0; i < d->nqueues && !err; i++) {
+		struct queue_row *p = (struct queue_row *)find_queue(acc, &d->queues[i].key);
+
+		if (p)
+			add_words((__u64 *)&p->c, (const __u64 *)&d->queues[i].c,
+				  NWORDS(struct queue_counters));
+		else
+			err = snapshot__add_queue(acc, &d->queues[i].key, &d->queues[i].c);
+	}
+	for (i = 0; i < d->nprogs && !err; i++) {
+		struct prog_row *p = (struct prog_row *)find_prog(acc, d->progs[i].name);
+
+		if (p) {
+			p->run_ns += d->progs[i].run_ns;
+			p->run_cnt += d->progs[i].run_cnt;
+		} else {
+			err = snapshot__add_prog(acc, d->progs[i].name, d->progs[i].run_ns,
+						 d->progs[i].run_cnt);
+		}
+	}
+	return err;
+}
+
+void snapshot__sum_cpus(const struct snapshot *s, struct cpu_counters *total)
+{
+	memset(total, 0, sizeof(*total));
+	for (__u32 c = 0; c < s->ncpus; c++)
+		add_words((__u64 *)total, (const __u64 *)&s->cpus[c], NWORDS(struct cpu_counters));
+}
+
+size_t snapshot__drops_by_reason(const struct snapshot *s, __u32 *reasons, __u64 *counts,
+				 size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->ndrops; i++) {
+		size_t j;
+
+		for (j = 0; j < n; j++)
+			if (reasons[j] == s->drops[i].key.reason)
+				break;
+		if (j == n) {
+			if (n == max)
+				continue;
+			reasons[n] = s->drops[i].key.reason;
+			counts[n++] = 0;
+		}
+		counts[j] += s->drops[i].count;
+	}
+	return n;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One snapshot: every counter the probes keep, read once per interval.
+ * A delta has the same shape and holds the counts of one interval. Every
+ * view (text, JSON, TUI, record file, /metrics, diff) consumes these; none
+ * reads a BPF map itself.
+ */
+#ifndef SKBTOP_SNAPSHOT_H
+#define SKBTOP_SNAPSHOT_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "skbtop.h"
+
+struct drop_row {
+	struct drop_key key;
+	__u32 cpu;
+	__u64 count;
+};
+
+struct queue_row {
+	struct queue_key key;
+	struct queue_counters c;	/* summed over CPUs */
+};
+
+/* BPF run-time statistics of one attached program (kernel.bpf_stats_enabled). */
+struct prog_row {
+	char name[32];
+	__u64 run_ns;
+	__u64 run_cnt;
+};
+
+struct snapshot {
+	__u64 mono_ns;			/* CLOCK_MONOTONIC at read; for a delta, the interval */
+	__u64 real_ns;			/* CLOCK_REALTIME at read (end of interval for a delta) */
+	__u32 ncpus;
+	struct cpu_counters *cpus;	/* [ncpus] */
+	struct kick_cell *kicks;	/* [ncpus * ncpus], index sender * ncpus + target */
+	struct queue_row *queues;
+	size_t nqueues;
+	struct drop_row *drops;		/* one row per (key, cpu) with a non-zero count */
+	size_t ndrops;
+	struct prog_row *progs;
+	size_t nprogs;
+	__u64 user_cpu_ns;		/* skbtop's own user+system CPU time */
+};
+
+/* Allocate the per-CPU arrays, zeroed. Returns 0 or -ENOMEM. */
+int snapshot__init(struct snapshot *s, __u32 ncpus);
+void snapshot__free(struct snapshot *s);
+/* Deep copy; dst must be empty (zeroed). Returns 0 or -ENOMEM. */
+int snapshot__copy(struct snapshot *dst, const struct snapshot *src);
+
+/* Append rows (amortized growth). Return 0 or -ENOMEM. */
+int snapshot__add_drop(struct snapshot *s, const struct drop_key *key, __u32 cpu, __u64 count);
+int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
+			const struct queue_counters *c);
+int snapshot__add_prog(struct snapshot *s, const char *name, __u64 run_ns, __u64 run_cnt);
+
+/*
+ * out = cur - prev, counter by counter, matching rows by key. Counters are
+ * free-running u64s and are subtracted modulo 2^64, so a wrapped counter
+ * gives the right delta. CPUs or rows absent from prev (hot-added CPUs, new
+ * keys) count from zero. out must be empty (zeroed). Returns 0 or -ENOMEM.
+ */
+int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
+		    struct snapshot *out);
+
+/* acc += d (for totals over many deltas). ncpus grows as needed. */
+int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d);
+
+/* Sum of every CPU's counters. */
+void snapshot__sum_cpus(const struct snapshot *s, struct cpu_counters *total);
+
+/* Sum of drop counts per reason: fills reasons[]/counts[] (up to max), returns count. */
+size_t snapshot__drops_by_reason(const struct snapshot *s, __u32 *reasons, __u64 *counts,
+				 size_t max);
+
+/* Iterate cpu_counters fields generically (for JSON, diff, export). */
+struct counter_field {
+	const char *name;	/* JSON/metric name, e.g. "cache_gets" */
+	const char *group;	/* "cache", "bulk", "build", "consume", "defer", "drops", "health" */
+	size_t offset;		/* into struct cpu_counters */
+	const char *help;
+};
+extern const struct counter_field cpu_counter_fields[];
+extern const size_t cpu_counter_nfields;
+
+struct queue_field {
+	const char *name;
+	size_t offset;		/* into struct queue_counters */
+	const char *help;
+};
+extern const struct queue_field queue_counter_fields[];
+extern const size_t queue_counter_nfields;
+
+static inline __u64 counter_at(const void *base, size_t offset)
+{
+	return *(const __u64 *)((const char *)base + offset);
+}
+
+#endif /* SKBTOP_SNAPSHOT_H */

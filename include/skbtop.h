@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types shared by the BPF probes and userspace. Compiles on both sides:
+ * fixed-size integers, fixed arrays, no pointers. Every limit lives here.
+ */
+#ifndef SKBTOP_H
+#define SKBTOP_H
+
+#define SKBTOP_HIST_SLOTS	16	/* log2 buckets: [0], [1], [2,3], [4,7] ... */
+#define SKBTOP_IFNAMSIZ		16
+#define SKBTOP_MAX_DROP_KEYS	8192	/* (reason, device, queue, location) tuples */
+#define SKBTOP_MAX_QUEUE_KEYS	1024	/* (device, queue, direction) tuples */
+#define SKBTOP_TASK_COMM_LEN	16
+
+/*
+ * Per-CPU counters. Each probe object owns one PERCPU_ARRAY of this struct
+ * and writes only its own fields; userspace adds the objects together.
+ */
+struct cpu_counters {
+	/* NAPI skb cache */
+	__u64 cache_gets;		/* napi_skb_cache_get() calls */
+	__u64 cache_refills;		/* kmem_cache_alloc_bulk() on the skbuff head cache */
+	__u64 cache_refill_heads;	/* heads those refills returned */
+	__u64 cache_flushes;		/* kmem_cache_free_bulk() on the skbuff head cache */
+	__u64 cache_flush_heads;	/* heads those flushes released */
+	/* napi_skb_cache_get_bulk() */
+	__u64 bulk_calls;
+	__u64 bulk_asked;
+	__u64 bulk_got;
+	__u64 bulk_short_calls;		/* returned fewer than asked */
+	__u64 bulk_nonbh_calls;		/* called with no softirq/BH-disable count */
+	__u64 bulk_hist[SKBTOP_HIST_SLOTS];	/* log2 of heads asked */
+	/* skb builders: build_skb(), build_skb_around(), napi_build_skb() */
+	__u64 builds;
+	/* napi_consume_skb() */
+	__u64 consume_calls;
+	__u64 consume_budget0;		/* budget == 0: non-NAPI caller */
+	__u64 consume_deferred;		/* handed to skb_attempt_defer_free() */
+	__u64 consume_recycled;		/* last reference, head back to the NAPI cache */
+	/* deferred free */
+	__u64 defer_queued;		/* skbs this CPU queued for another CPU */
+	__u64 defer_kicks_sent;		/* trigger_rx_softirq csds queued by this CPU */
+	__u64 defer_kicks_recv;		/* trigger_rx_softirq csds run on this CPU */
+	__u64 defer_ipis_sent;		/* IPIs this CPU sent for those kicks */
+	__u64 defer_flushes;		/* skb_defer_free_flush() runs that freed >= 1 skb */
+	__u64 defer_flush_skbs;		/* skbs freed by defer flushes on this CPU */
+	__u64 defer_flush_hist[SKBTOP_HIST_SLOTS];	/* log2 of skbs per flush */
+	/* kfree_skb() */
+	__u64 drops;
+	/* consume_skb() of skbs on tun/tap devices */
+	__u64 tun_consumes;
+	/* health: updates refused because a map was full */
+	__u64 map_full;
+};
+
+/* One cell of the sender x target matrix; PERCPU_ARRAY indexed by target. */
+struct kick_cell {
+	__u64 queued;	/* skbs queued by the sender (this CPU) for the target */
+	__u64 kicks;	/* trigger_rx_softirq csds queued for the target */
+	__u64 ipis;	/* IPIs sent to the target for those csds */
+};
+
+enum queue_dir {
+	QUEUE_NONE = 0,	/* not a tun/tap device */
+	QUEUE_RX = 1,	/* skb came from a tun file (queue_mapping = queue + 1) */
+	QUEUE_TX = 2,	/* skb was sent to the device (queue_mapping = queue) */
+};
+
+struct queue_key {
+	__u32 ifindex;
+	__u16 queue;
+	__u8 dir;		/* enum queue_dir */
+	__u8 pad;
+	char ifname[SKBTOP_IFNAMSIZ];
+};
+
+struct queue_counters {
+	__u64 builds;		/* skbs built inside tun_sendmsg() for this queue */
+	__u64 bulk_calls;	/* napi_skb_cache_get_bulk() inside tun_sendmsg() */
+	__u64 bulk_asked;
+	__u64 bulk_got;
+	__u64 bulk_short_calls;
+	__u64 sendmsg_calls;	/* tun_sendmsg() calls */
+	__u64 sendmsg_batches;	/* ... of them TUN_MSG_PTR batches */
+	__u64 sendmsg_frames;	/* frames carried by those batches */
+	__u64 consumes;		/* consume_skb() of this queue's skbs */
+	__u64 napi_consumes;	/* napi_consume_skb() of this queue's skbs */
+	__u64 drops;		/* kfree_skb() of this queue's skbs */
+};
+
+struct drop_key {
+	__u32 reason;		/* enum skb_drop_reason value, subsystem bits included */
+	__u32 ifindex;		/* 0 when the skb has no device */
+	__u16 queue;
+	__u8 dir;		/* enum queue_dir */
+	__u8 pad;
+	char ifname[SKBTOP_IFNAMSIZ];
+	__u64 location;		/* kernel text address of the kfree_skb() caller */
+};
+
+#endif /* SKBTOP_H */

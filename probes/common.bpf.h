@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by every probe object. BPF side only. */
+#ifndef SKBTOP_COMMON_BPF_H
+#define SKBTOP_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "skbtop.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Every object owns its per-CPU counters; userspace sums the objects. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_counters);
+} cpu_counters SEC(".maps");
+
+static __always_inline struct cpu_counters *this_cpu_counters(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_counters, &zero);
+}
+
+/* floor(log2(v)) for v > 0, branch-free (no loops for the verifier) */
+static __always_inline __u32 log2_u32(__u32 v)
+{
+	__u32 r, shift;
+
+	r = (v > 0xffff) << 4; v >>= r;
+	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+/* Bucket 0 holds 0; bucket i holds [2^(i-1), 2^i - 1]; the last is open. */
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 slot;
+
+	if (v == 0)
+		return 0;
+	slot = v > 0xffffffffULL ? 33 : log2_u32((__u32)v) + 1;
+	return slot < SKBTOP_HIST_SLOTS ? slot : SKBTOP_HIST_SLOTS - 1;
+}
+
+#define INC(x) __sync_fetch_and_add(&(x), 1)
+#define ADD(x, v) __sync_fetch_and_add(&(x), (v))
+
+static __always_inline void *percpu_hash_get(void *map, const void *key, const void *zero)
+{
+	void *val = bpf_map_lookup_elem(map, key);
+	struct cpu_counters *c;
+
+	if (val)
+		return val;
+	if (bpf_map_update_elem(map, key, zero, BPF_NOEXIST) && (c = this_cpu_counters()))
+		__sync_fetch_and_add(&c->map_full, 1);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* Is this device a tun/tap device? dev->rtnl_link_ops->kind == "tun". */
+static __always_inline bool dev_is_tun(struct net_device *dev)
+{
+	const struct rtnl_link_ops *ops = BPF_CORE_READ(dev, rtnl_link_ops);
+	const char *kind;
+	char buf[4] = {};
+
+	if (!ops)
+		return false;
+	kind = BPF_CORE_READ(ops, kind);
+	if (!kind || bpf_probe_read_kernel_str(buf, sizeof(buf), kind) != 4)
+		return false;
+	return buf[0] == 't' && buf[1] == 'u' && buf[2] == 'n';
+}
+
+/*
+ * Fill the device part of a key from skb->dev. Returns true for a tun/tap
+ * device, in which case queue and dir are set: skbs received from a tun
+ * file carry queue_mapping = queue + 1 and skb_iif == the device; skbs sent
+ * to the device carry the 0-based TX queue.
+ */
+static __always_inline bool skb_dev_queue(struct sk_buff *skb, __u32 *ifindex, char *ifname,
+					  __u16 *queue, __u8 *dir)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	__u16 qm;
+
+	*dir = QUEUE_NONE;
+	*queue = 0;
+	*ifindex = 0;
+	if (!dev)
+		return false;
+	*ifindex = BPF_CORE_READ(dev, ifindex);
+	bpf_probe_read_kernel_str(ifname, SKBTOP_IFNAMSIZ, dev->name);
+	if (!dev_is_tun(dev))
+		return false;
+	qm = BPF_CORE_READ(skb, queue_mapping);
+	if (BPF_CORE_READ(skb, skb_iif) == *ifindex) {
+		*dir = QUEUE_RX;
+		*queue = qm ? qm - 1 : 0;
+	} else {
+		*dir = QUEUE_TX;
+		*queue = qm;
+	}
+	return true;
+}
+
+#endif /* SKBTOP_COMMON_BPF_H */

@@ -70,8 +70,8 @@ struct ksyms *ksyms__load(const char *path)
 		n = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name, mod);
 		if (n < 3)
 			continue;
-		if (type != 't' && type != 'T' && type != 'W' && type != 'w')
-			continue;
+		if (type == 'a' || type == 'A' || type == 'U')
+			continue;	/* absolute and undefined symbols are not addresses */
 		if (ks->n == ks->cap) {
 			size_t cap = ks->cap ? ks->cap * 2 : 65536;
 			struct ksym *p = realloc(ks->syms, cap * sizeof(*p));

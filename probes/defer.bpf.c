@@ -4,6 +4,9 @@
  * trigger_rx_softirq kicks (csds) and IPIs they cause, and the flushes.
  *
  *   defer_queue: fentry/kprobe skb_attempt_defer_free
+ * The csd tracepoints are raw_tp only: tp_btf cannot read their
+ * smp_call_func_t argument.
+ *
  *   defer_kick:  csd:csd_queue_cpu with func == trigger_rx_softirq
  *   defer_ipi:   ipi:ipi_send_cpu right after such a csd on the same CPU
  *   defer_recv:  csd:csd_function_entry with func == trigger_rx_softirq
@@ -98,12 +101,6 @@ static __always_inline int handle_csd_queue(__u32 target, void *func)
 	return 0;
 }
 
-SEC("tp_btf/csd_queue_cpu")
-int BPF_PROG(defer_kick_btf, unsigned int cpu, unsigned long callsite, void *func, void *csd)
-{
-	return handle_csd_queue(cpu, func);
-}
-
 SEC("raw_tp/csd_queue_cpu")
 int BPF_PROG(defer_kick_raw, unsigned int cpu, unsigned long callsite, void *func, void *csd)
 {
@@ -137,12 +134,6 @@ static __always_inline int handle_ipi_send(__u32 target)
 	return 0;
 }
 
-SEC("tp_btf/ipi_send_cpu")
-int BPF_PROG(defer_ipi_btf, unsigned int cpu, unsigned long callsite, void *callback)
-{
-	return handle_ipi_send(cpu);
-}
-
 SEC("raw_tp/ipi_send_cpu")
 int BPF_PROG(defer_ipi_raw, unsigned int cpu, unsigned long callsite, void *callback)
 {
@@ -159,12 +150,6 @@ static __always_inline int handle_csd_run(void *func)
 	if (c)
 		INC(c->defer_kicks_recv);
 	return 0;
-}
-
-SEC("tp_btf/csd_function_entry")
-int BPF_PROG(defer_recv_btf, void *func, void *csd)
-{
-	return handle_csd_run(func);
 }
 
 SEC("raw_tp/csd_function_entry")

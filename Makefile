@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: GPL-2.0
+# skbtop: `make help` lists the targets.
+
+ARCH ?= x86
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+OUT := build
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+CPPFLAGS += -Iinclude -Icli -I$(OUT)
+LDLIBS += -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lm
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Wall -Wno-unused-function
+
+PROBES := $(patsubst probes/%.bpf.c,%,$(wildcard probes/*.bpf.c))
+SKELS := $(patsubst %,$(OUT)/%.skel.h,$(PROBES))
+CLI_SRCS := $(wildcard cli/*.c)
+CLI_OBJS := $(patsubst cli/%.c,$(OUT)/%.o,$(CLI_SRCS))
+LIB_OBJS := $(filter-out $(OUT)/main.o,$(CLI_OBJS))
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps demo test test-unit test-live test-vm bench soak review-demo clean help check-format lint
+
+all: skbtop
+
+help:
+	@echo 'skbtop targets:'
+	@echo '  make            build ./skbtop (BPF objects, skeletons, binary)'
+	@echo '  make deps       install every Debian package the project needs (idempotent)'
+	@echo '  make demo       deps + build, then run skbtop over a built-in workload'
+	@echo '  make test       deps + build, then every test tier this machine can run'
+	@echo '  make test-unit  unit tests only (no root)'
+	@echo '  make test-live  live tests on this kernel (root)'
+	@echo '  make test-vm    VM tests on Debian kernels under QEMU (root)'
+	@echo '  make bench      overhead benchmarks (not part of make test)'
+	@echo '  make lint       cppcheck on cli/'
+	@echo '  make clean      remove build products'
+	@echo 'Options: V=1 for full commands.'
+
+deps:
+	./tests/deps.sh
+
+skbtop: $(CLI_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT):
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: probes/%.bpf.c include/skbtop.h probes/common.bpf.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUT)/%.o: cli/%.c | $(OUT) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -MMD -MP -c $< -o $@
+
+-include $(CLI_OBJS:.o=.d)
+
+# ---- tests ----
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(wildcard tests/unit/test_*.c))
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+$(OUT)/unit/%: tests/unit/%.c $(filter-out $(OUT)/probes.o,$(LIB_OBJS:$(OUT)/%.o=cli/%.c)) | $(SKELS)
+	$(Q)mkdir -p $(OUT)/unit
+	$(call msg,UNIT,$@)
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
+
+test-unit: $(UNIT_TESTS)
+	$(Q)./tests/run-unit.sh $(UNIT_TESTS)
+
+test-live: skbtop
+	$(Q)./tests/live/run.sh
+
+test-vm: skbtop
+	$(Q)./tests/vm/run-tests.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/run-all.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/demo.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--suppress=missingIncludeSystem -Iinclude -Icli cli/
+
+clean:
+	rm -rf $(OUT) skbtop

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command-line options, one struct for every subcommand. */
+#ifndef SKBTOP_ENV_H
+#define SKBTOP_ENV_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include "probes.h"
+
+#define SKBTOP_VERSION "0.1.0"
+
+/* Exit statuses */
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	64
+
+struct env {
+	struct skbtop_opts probe_opts;
+	double interval;	/* seconds between refreshes */
+	long count;		/* refreshes, 0 = until stopped */
+	double duration;	/* -d: seconds, 0 = none */
+	bool json;
+	bool pretty;
+	bool text;		/* --text: plain periodic table even on a terminal */
+	bool per_cpu;
+	bool no_color;
+	long max_iterations;	/* -n: TUI refreshes before exit */
+	const char *output;	/* -o FILE */
+	const char *format;	/* --format text|json|markdown */
+	const char *listen;	/* export --listen ADDR:PORT */
+	const char *textfile;	/* export --textfile PATH */
+	char **argv;		/* positional arguments left */
+	int argc;
+};
+
+/* Set by the signal handler: first SIGINT/SIGTERM/SIGHUP asks to stop. */
+extern volatile sig_atomic_t stop_requested;
+/* Install handlers: first signal sets stop_requested, a second kills at once. */
+void install_stop_handlers(void);
+
+
+/* Open the probes or print why not; NULL on failure (message printed). */
+struct skbtop *open_probes(const struct env *env);
+
+#endif

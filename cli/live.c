@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `skbtop` (live) and `skbtop probes`. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "commands.h"
+#include "view.h"
+
+struct skbtop *open_probes(const struct env *env)
+{
+	char err[256] = "";
+	struct skbtop *st;
+
+	if (skbtop__check_privileges(err, sizeof(err))) {
+		fprintf(stderr, "skbtop: %s\n", err);
+		return NULL;
+	}
+	st = skbtop__open(&env->probe_opts, err, sizeof(err));
+	if (!st)
+		fprintf(stderr, "skbtop: %s\n", err);
+	return st;
+}
+
+int cmd_probes(struct env *env)
+{
+	char err[256] = "";
+	struct skbtop *st;
+
+	if (env->argc)
+		return fprintf(stderr, "skbtop: probes takes no arguments\n"), EXIT_USAGE;
+	if (skbtop__check_privileges(err, sizeof(err))) {
+		fprintf(stderr, "skbtop: %s\n", err);
+		return EXIT_FAIL;
+	}
+	/* load for real: a mode is only reported once its programs attached */
+	st = skbtop__open(&env->probe_opts, err, sizeof(err));
+	if (!st)
+		st = skbtop__detect(&env->probe_opts, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "skbtop: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (env->json) {
+		json_t *a = view_probes_json(skbtop__probe(st, 0), skbtop__nprobes(st));
+
+		json_dumpf(a, stdout, env->pretty ? JSON_INDENT(2) : JSON_COMPACT);
+		putchar('\n');
+		json_decref(a);
+	} else {
+		view_probes_text(stdout, skbtop__probe(st, 0), skbtop__nprobes(st));
+	}
+	skbtop__close(st);
+	return EXIT_OK;
+}
+
+/* Sleep until the next tick or a stop request. */
+static void sleep_interval(double sec)
+{
+	struct timespec ts = { (time_t)sec, (long)((sec - floor(sec)) * 1e9) };
+
+	while (!stop_requested && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int run_text(struct env *env, struct skbtop *st)
+{
+	struct snapshot prev = {}, cur = {}, delta = {};
+	struct view_ctx ctx;
+	long n = 0;
+	double elapsed = 0;
+	int err;
+
+	view_ctx_live(&ctx, st);
+	ctx.per_cpu = env->per_cpu;
+	err = skbtop__read(st, &prev);
+	if (err) {
+		fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));
+		return EXIT_FAIL;
+	}
+	while (!stop_requested) {
+		double wait = env->interval;
+
+		if (env->duration > 0 && elapsed + wait > env->duration)
+			wait = env->duration - elapsed;
+		sleep_interval(wait);
+		elapsed += wait;
+		err = skbtop__read(st, &cur);
+		if (!err)
+			err = snapshot__delta(&prev, &cur, &delta);
+		if (err) {
+			fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));
+			break;
+		}
+		if (env->json) {
+			json_t *o = view_json(&delta, &ctx);
+
+			json_dumpf(o, stdout, env->pretty ? JSON_INDENT(2) : JSON_COMPACT);
+			putchar('\n');
+			json_decref(o);
+		} else {
+			view_text(stdout, &delta, &ctx);
+		}
+		fflush(stdout);
+		snapshot__free(&delta);
+		snapshot__free(&prev);
+		prev = cur;
+		memset(&cur, 0, sizeof(cur));
+		n++;
+		if ((env->count && n >= env->count) ||
+		    (env->duration > 0 && elapsed >= env->duration - 1e-9))
+			break;
+	}
+	snapshot__free(&prev);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_live(struct env *env)
+{
+	struct skbtop *st;
+	int ret;
+
+	if (env->argc > 2)
+		return fprintf(stderr, "skbtop: too many arguments\n"), EXIT_USAGE;
+	if (env->argc >= 1) {
+		char *end;
+		double v = strtod(env->argv[0], &end);
+
+		if (end == env->argv[0] || *end || !(v >= 0.01 && v <= 3600))
+			return fprintf(stderr, "skbtop: invalid interval '%s'\n", env->argv[0]),
+			       EXIT_USAGE;
+		env->interval = v;
+	}
+	if (env->argc == 2) {
+		char *end;
+		long v = strtol(env->argv[1], &end, 10);
+
+		if (end == env->argv[1] || *end || v < 1)
+			return fprintf(stderr, "skbtop: invalid count '%s'\n", env->argv[1]),
+			       EXIT_USAGE;
+		env->count = v;
+	}
+	install_stop_handlers();
+	env->probe_opts.prog_stats = true;
+	st = open_probes(env);
+	if (!st)
+		return EXIT_FAIL;
+	ret = -1;
+	if (!env->text && !env->json && isatty(STDOUT_FILENO))
+		ret = tui_run(env, st);
+	if (ret < 0)
+		ret = run_text(env, st);
+	skbtop__close(st);
+	return ret;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The probe table, feature detection, and the loader/collector. Each probe
+ * has an attach chain (fentry/fexit -> kprobe -> tracepoint-derived ->
+ * unavailable); the first variant whose checks pass on this kernel is
+ * loaded. One probe that cannot attach never stops the others.
+ */
+#ifndef SKBTOP_PROBES_H
+#define SKBTOP_PROBES_H
+
+#include <stdbool.h>
+#include "snapshot.h"
+
+enum probe_mode {
+	MODE_UNAVAILABLE = 0,
+	MODE_FENTRY,	/* fentry and/or fexit: exact, cheapest */
+	MODE_KPROBE,	/* kprobe/kretprobe: exact, slower */
+	MODE_TP_BTF,	/* BTF-typed tracepoint: exact */
+	MODE_RAW_TP,	/* raw tracepoint: exact */
+	MODE_DERIVED,	/* approximated from a tracepoint: see the probe's note */
+	MODE_DISABLED,	/* turned off by the user */
+};
+
+const char *probe_mode_name(enum probe_mode m);
+
+#define PROBE_REASON_LEN 320
+
+struct probe_status {
+	const char *name;	/* "drops", "bulk", ... */
+	const char *group;	/* metric group: cache, bulk, build, consume, defer, drops, tun */
+	const char *target;	/* kernel function or "category:tracepoint" */
+	const char *metrics;	/* what it feeds */
+	enum probe_mode mode;
+	const char *variant;	/* e.g. "fexit+BH check", "tp_btf" */
+	const char *note;	/* what a derived or partial mode cannot see */
+	char reason[PROBE_REASON_LEN];	/* why better modes (or all) were not used */
+};
+
+struct skbtop_opts {
+	const char *btf_path;		/* --btf FILE, NULL for /sys/kernel/btf/vmlinux */
+	const char *only;		/* comma list of probe names to enable, NULL for all */
+	const char *max_mode;		/* "kprobe", "tracepoint": skip better modes (testing) */
+	bool verbose;			/* libbpf messages */
+	bool prog_stats;		/* enable kernel BPF run-time stats while running */
+};
+
+struct skbtop;
+
+/*
+ * Detect features, open, configure, load and attach every probe. Returns
+ * NULL with errno set only when nothing at all could be set up (e.g. not
+ * permitted); individual probe failures are in the status table.
+ */
+struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t errlen);
+/* Only detect: fill the status table without loading anything. */
+struct skbtop *skbtop__detect(const struct skbtop_opts *opts, char *err, size_t errlen);
+void skbtop__close(struct skbtop *st);
+
+size_t skbtop__nprobes(const struct skbtop *st);
+const struct probe_status *skbtop__probe(const struct skbtop *st, size_t i);
+void skbtop__mode_counts(const struct skbtop *st, int *exact, int *derived, int *unavailable);
+__u32 skbtop__ncpus(const struct skbtop *st);
+
+/* Read every map once into s (initialised by this call). Returns 0 or -errno. */
+int skbtop__read(struct skbtop *st, struct snapshot *s);
+
+/* Human-readable probe table (for `skbtop probes`). */
+struct ksyms;
+struct reasons;
+struct ksyms *skbtop__ksyms(const struct skbtop *st);
+struct reasons *skbtop__reasons(const struct skbtop *st);
+
+/* Check privileges up front: 0, or -EPERM with a message in err. */
+int skbtop__check_privileges(char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+#include <time.h>
+#include "view.h"
+#include "ksyms.h"
+#include "reasons.h"
+
+static const char *live_reason(const struct view_ctx *ctx, __u32 r, char *buf, size_t len)
+{
+	return reasons__name(skbtop__reasons(ctx->priv), r, buf, len);
+}
+
+static const char *live_location(const struct view_ctx *ctx, __u64 a, char *buf, size_t len)
+{
+	return ksyms__format(skbtop__ksyms(ctx->priv), a, buf, len);
+}
+
+void view_ctx_live(struct view_ctx *ctx, struct skbtop *st)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->reason_name = live_reason;
+	ctx->location_name = live_location;
+	ctx->priv = st;
+	ctx->probes = skbtop__probe(st, 0);
+	ctx->nprobes = skbtop__nprobes(st);
+	ctx->top = 10;
+}
+
+bool view_group_live(const struct view_ctx *ctx, const char *group)
+{
+	if (!ctx->probes)
+		return true;
+	for (size_t i = 0; i < ctx->nprobes; i++)
+		if (!strcmp(ctx->probes[i].group, group) &&
+		    ctx->probes[i].mode != MODE_UNAVAILABLE && ctx->probes[i].mode != MODE_DISABLED)
+			return true;
+	return false;
+}
+
+static bool probe_live(const struct view_ctx *ctx, const char *name)
+{
+	if (!ctx->probes)
+		return true;
+	for (size_t i = 0; i < ctx->nprobes; i++)
+		if (!strcmp(ctx->probes[i].name, name))
+			return ctx->probes[i].mode != MODE_UNAVAILABLE &&
+			       ctx->probes[i].mode != MODE_DISABLED;
+	return false;
+}
+
+static const char *dir_name(__u8 dir)
+{
+	return dir == QUEUE_RX ? "rx" : dir == QUEUE_TX ? "tx" : "";
+}
+
+/* ---- text ---- */
+
+/* A column: header, the probe that feeds it, the field. */
+struct column {
+	const char *head;
+	const char *probe;
+	size_t off;
+};
+
+#define COL(h, p, f) { h, p, offsetof(struct cpu_counters, f) }
+static const struct column cpu_cols[] = {
+	COL("gets", "cache_get", cache_gets),
+	COL("refil", "cache_refill", cache_refills),
+	COL("bulk", "bulk", bulk_calls),
+	COL("short", "bulk", bulk_short_calls),
+	COL("nonBH", "bulk", bulk_nonbh_calls),
+	COL("cons", "consume", consume_calls),
+	COL("b0", "consume", consume_budget0),
+	COL("recyc", "consume", consume_recycled),
+	COL("defQ", "defer_queue", defer_queued),
+	COL("kicks", "defer_kick", defer_kicks_sent),
+	COL("ipis", "defer_ipi", defer_ipis_sent),
+	COL("drops", "drops", drops),
+};
+#define NCOLS (sizeof(cpu_cols) / sizeof(cpu_cols[0]))
+
+static void fmt_count(char *buf, size_t len, __u64 v)
+{
+	/* at most 5 characters */
+	if (v < 100000)
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else if (v < 10000000ULL)
+		snprintf(buf, len, "%lluk", (unsigned long long)(v / 1000));
+	else if (v < 10000000000ULL)
+		snprintf(buf, len, "%lluM", (unsigned long long)(v / 1000000));
+	else
+		snprintf(buf, len, "%lluG", (unsigned long long)(v / 1000000000ULL));
+}
+
+static void text_cpu_row(FILE *f, const char *label, const struct cpu_counters *c,
+			 const struct view_ctx *ctx)
+{
+	fprintf(f, "%-5s", label);
+	for (size_t i = 0; i < NCOLS; i++) {
+		char buf[16];
+
+		if (probe_live(ctx, cpu_cols[i].probe))
+			fmt_count(buf, sizeof(buf), counter_at(c, cpu_cols[i].off));
+		else
+			snprintf(buf, sizeof(buf), "-");
+		fprintf(f, "%6s", buf);
+	}
+	fputc('\n', f);
+}
+
+static int cmp_drop_desc(const void *a, const void *b)
+{
+	const struct drop_row *x = a, *y = b;
+
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
+{
+	struct cpu_counters total;
+	char tbuf[32], name[96], loc[128];
+	time_t t = d->real_ns / 1000000000ULL;
+	struct tm tm;
+	bool any_kick = false;
+
+	localtime_r(&t, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	snapshot__sum_cpus(d, &total);
+	fprintf(f, "%s  interval %.3f s  counts per interval ('-': probe unavailable)\n", tbuf,
+		d->mono_ns / 1e9);
+	fprintf(f, "%-5s", "CPU");
+	for (size_t i = 0; i < NCOLS; i++)
+		fprintf(f, "%6s", cpu_cols[i].head);
+	fputc('\n', f);
+	if (ctx->per_cpu) {
+		for (__u32 c = 0; c < d->ncpus; c++) {
+			char label[12];
+
+			snprintf(label, sizeof(label), "%u", c);
+			text_cpu_row(f, label, &d->cpus[c], ctx);
+		}
+	}
+	text_cpu_row(f, "all", &total, ctx);
+	if (probe_live(ctx, "cache_get") && probe_live(ctx, "cache_refill") && total.cache_gets)
+		fprintf(f, "NAPI cache hit rate %.1f%% (%llu gets, %llu refills)\n",
+			100.0 * (1.0 - (double)total.cache_refills / total.cache_gets),
+			(unsigned long long)total.cache_gets,
+			(unsigned long long)total.cache_refills);
+	if (total.map_full)
+		fprintf(f, "WARNING: %llu map updates refused (map full): counts are low\n",
+			(unsigned long long)total.map_full);
+
+	if (d->ndrops) {
+		struct drop_row *rows = malloc(d->ndrops * sizeof(*rows));
+		size_t n = d->ndrops;
+
+		if (rows) {
+			memcpy(rows, d->drops, n * sizeof(*rows));
+			qsort(rows, n, sizeof(*rows), cmp_drop_desc);
+			fprintf(f, "%-22s %8s %3s %-12s %5s %s\n", "DROP REASON", "COUNT", "CPU",
+				"DEVICE", "QUEUE", "LOCATION");
+			for (size_t i = 0; i < n && (int)i < ctx->top; i++) {
+				char q[12] = "";
+
+				if (rows[i].key.dir)
+					snprintf(q, sizeof(q), "%s%u", dir_name(rows[i].key.dir),
+						 rows[i].key.queue);
+				fprintf(f, "%-22.22s %8llu %3u %-12.12s %5s %s\n",
+					ctx->reason_name(ctx, rows[i].key.reason, name, sizeof(name)),
+					(unsigned long long)rows[i].count, rows[i].cpu,
+					rows[i].key.ifindex ? rows[i].key.ifname : "-", q,
+					ctx->location_name(ctx, rows[i].key.location, loc,
+							   sizeof(loc)));
+			}
+			if (n > (size_t)ctx->top)
+				fprintf(f, "  (%zu more rows; -j for all)\n", n - ctx->top);
+			free(rows);
+		}
+	}
+	if (d->nqueues) {
+		fprintf(f, "%-12s %5s %7s %6s %6s %6s %6s %7s %7s\n", "TUN DEVICE", "QUEUE",
+			"builds", "bulk", "asked", "got", "short", "consume", "drops");
+		for (size_t i = 0; i < d->nqueues; i++) {
+			const struct queue_row *q = &d->queues[i];
+			char qs[12];
+
+			snprintf(qs, sizeof(qs), "%s%u", dir_name(q->key.dir), q->key.queue);
+			fprintf(f, "%-12.12s %5s %7llu %6llu %6llu %6llu %6llu %7llu %7llu\n",
+				q->key.ifname, qs, (unsigned long long)q->c.builds,
+				(unsigned long long)q->c.bulk_calls,
+				(unsigned long long)q->c.bulk_asked,
+				(unsigned long long)q->c.bulk_got,
+				(unsigned long long)q->c.bulk_short_calls,
+				(unsigned long long)q->c.consumes,
+				(unsigned long long)q->c.drops);
+		}
+	}
+	for (__u32 s = 0; s < d->ncpus; s++)
+		for (__u32 tg = 0; tg < d->ncpus; tg++) {
+			const struct kick_cell *k = &d->kicks[s * d->ncpus + tg];
+
+			if (!k->kicks && !k->ipis && !k->queued)
+				continue;
+			if (!any_kick)
+				fprintf(f, "%-14s %8s %8s %8s\n", "DEFER CPU->CPU", "queued", "kicks",
+					"ipis");
+			any_kick = true;
+			snprintf(name, sizeof(name), "%u->%u", s, tg);
+			fprintf(f, "%-14s %8llu %8llu %8llu\n", name, (unsigned long long)k->queued,
+				(unsigned long long)k->kicks, (unsigned long long)k->ipis);
+		}
+	fputc('\n', f);
+}
+
+/* ---- JSON ---- */
+
+static json_t *counters_json(const struct cpu_counters *c)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < cpu_counter_nfields; i++)
+		json_object_set_new(o, cpu_counter_fields[i].name,
+				    json_integer((json_int_t)counter_at(c, cpu_counter_fields[i].offset)));
+	return o;
+}
+
+static json_t *hist_json(const __u64 *h)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < SKBTOP_HIST_SLOTS; i++)
+		json_array_append_new(a, json_integer((json_int_t)h[i]));
+	return a;
+}
+
+json_t *view_json(const struct snapshot *d, const struct view_ctx *ctx)
+{
+	json_t *o = json_object(), *cpus = json_array(), *drops = json_array();
+	json_t *queues = json_array(), *kicks = json_array(), *progs = json_array(), *t;
+	struct cpu_counters total;
+	char name[96], loc[128];
+
+	snapshot__sum_cpus(d, &total);
+	json_object_set_new(o, "time_ns", json_integer((json_int_t)d->real_ns));
+	json_object_set_new(o, "interval_ns", json_integer((json_int_t)d->mono_ns));
+	json_object_set_new(o, "ncpus", json_integer(d->ncpus));
+	t = counters_json(&total);
+	json_object_set_new(t, "bulk_hist", hist_json(total.bulk_hist));
+	json_object_set_new(t, "defer_flush_hist", hist_json(total.defer_flush_hist));
+	json_object_set_new(o, "totals", t);
+	for (__u32 c = 0; c < d->ncpus; c++) {
+		json_t *row = counters_json(&d->cpus[c]);
+
+		json_object_set_new(row, "cpu", json_integer(c));
+		json_object_set_new(row, "bulk_hist", hist_json(d->cpus[c].bulk_hist));
+		json_object_set_new(row, "defer_flush_hist", hist_json(d->cpus[c].defer_flush_hist));
+		json_array_append_new(cpus, row);
+	}
+	json_object_set_new(o, "cpus", cpus);
+	for (size_t i = 0; i < d->ndrops; i++) {
+		const struct drop_row *r = &d->drops[i];
+		json_t *row = json_object();
+
+		json_object_set_new(row, "reason",
+				    json_string(ctx->reason_name(ctx, r->key.reason, name, sizeof(name))));
+		json_object_set_new(row, "reason_id", json_integer(r->key.reason));
+		json_object_set_new(row, "count", json_integer((json_int_t)r->count));
+		json_object_set_new(row, "cpu", json_integer(r->cpu));
+		if (r->key.ifindex) {
+			json_object_set_new(row, "ifname", json_string(r->key.ifname));
+			json_object_set_new(row, "ifindex", json_integer(r->key.ifindex));
+		}
+		if (r->key.dir) {
+			json_object_set_new(row, "queue", json_integer(r->key.queue));
+			json_object_set_new(row, "dir", json_string(dir_name(r->key.dir)));
+		}
+		json_object_set_new(row, "location",
+				    json_string(ctx->location_name(ctx, r->key.location, loc, sizeof(loc))));
+		json_object_set_new(row, "location_addr", json_integer((json_int_t)r->key.location));
+		json_array_append_new(drops, row);
+	}
+	json_object_set_new(o, "drops", drops);
+	for (size_t i = 0; i < d->nqueues; i++) {
+		const struct queue_row *q = &d->queues[i];
+		json_t *row = json_object();
+
+		json_object_set_new(row, "ifname", json_string(q->key.ifname));
+		json_object_set_new(row, "ifindex", json_integer(q->key.ifindex));
+		json_object_set_new(row, "queue", json_integer(q->key.queue));
+		json_object_set_new(row, "dir", json_string(dir_name(q->key.dir)));
+		for (size_t f = 0; f < queue_counter_nfields; f++)
+			json_object_set_new(row, queue_counter_fields[f].name,
+					    json_integer((json_int_t)counter_at(&q->c,
+						queue_counter_fields[f].offset)));
+		json_array_append_new(queues, row);
+	}
+	json_object_set_new(o, "queues", queues);
+	for (__u32 s = 0; s < d->ncpus; s++)
+		for (__u32 tg = 0; tg < d->ncpus; tg++) {
+			const struct kick_cell *k = &d->kicks[s * d->ncpus + tg];
+			json_t *row;
+
+			if (!k->kicks && !k->ipis && !k->queued)
+				continue;
+			row = json_object();
+			json_object_set_new(row, "from_cpu", json_integer(s));
+			json_object_set_new(row, "to_cpu", json_integer(tg));
+			json_object_set_new(row, "queued", json_integer((json_int_t)k->queued));
+			json_object_set_new(row, "kicks", json_integer((json_int_t)k->kicks));
+			json_object_set_new(row, "ipis", json_integer((json_int_t)k->ipis));
+			json_array_append_new(kicks, row);
+		}
+	json_object_set_new(o, "kicks", kicks);
+	for (size_t i = 0; i < d->nprogs; i++) {
+		json_t *row = json_object();
+
+		json_object_set_new(row, "name", json_string(d->progs[i].name));
+		json_object_set_new(row, "run_ns", json_integer((json_int_t)d->progs[i].run_ns));
+		json_object_set_new(row, "run_cnt", json_integer((json_int_t)d->progs[i].run_cnt));
+		json_array_append_new(progs, row);
+	}
+	json_object_set_new(o, "progs", progs);
+	json_object_set_new(o, "user_cpu_ns", json_integer((json_int_t)d->user_cpu_ns));
+	return o;
+}
+
+json_t *view_probes_json(const struct probe_status *p, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *row = json_object();
+
+		json_object_set_new(row, "probe", json_string(p[i].name));
+		json_object_set_new(row, "group", json_string(p[i].group));
+		json_object_set_new(row, "target", json_string(p[i].target));
+		json_object_set_new(row, "mode", json_string(probe_mode_name(p[i].mode)));
+		if (p[i].variant)
+			json_object_set_new(row, "variant", json_string(p[i].variant));
+		if (p[i].reason[0])
+			json_object_set_new(row, "reason", json_string(p[i].reason));
+		if (p[i].note)
+			json_object_set_new(row, "note", json_string(p[i].note));
+		json_object_set_new(row, "metrics", json_string(p[i].metrics));
+		json_array_append_new(a, row);
+	}
+	return a;
+}
+
+void view_probes_text(FILE *f, const struct probe_status *p, size_t n)
+{
+	fprintf(f, "%-13s %-11s %-24s %s\n", "PROBE", "MODE", "TARGET", "DETAIL");
+	for (size_t i = 0; i < n; i++) {
+		const char *detail = p[i].mode == MODE_UNAVAILABLE || p[i].mode == MODE_DISABLED
+					     ? p[i].reason : p[i].variant ? p[i].variant : "";
+
+		fprintf(f, "%-13s %-11s %-24s %s\n", p[i].name, probe_mode_name(p[i].mode),
+			p[i].target, detail);
+		if (p[i].mode != MODE_UNAVAILABLE && p[i].reason[0])
+			fprintf(f, "%-13s %-11s %-24s   (better mode not used: %s)\n", "", "", "",
+				p[i].reason);
+		if (p[i].note && p[i].mode != MODE_UNAVAILABLE)
+			fprintf(f, "%-13s %-11s %-24s   note: %s\n", "", "", "", p[i].note);
+	}
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Views over one delta (or a total): plain text and JSON. Names come through
+ * the context, so the same code runs on live data (kallsyms, kernel BTF) and
+ * on recorded data (the name tables stored in a capture file).
+ */
+#ifndef SKBTOP_VIEW_H
+#define SKBTOP_VIEW_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <jansson.h>
+#include "snapshot.h"
+#include "probes.h"
+
+struct view_ctx {
+	const char *(*reason_name)(const struct view_ctx *ctx, __u32 reason, char *buf, size_t len);
+	const char *(*location_name)(const struct view_ctx *ctx, __u64 addr, char *buf, size_t len);
+	void *priv;
+	const struct probe_status *probes;	/* [nprobes] */
+	size_t nprobes;
+	bool per_cpu;		/* text: one row per CPU, not only the total */
+	int top;		/* text: rows of drops to show */
+};
+
+/* A context over the live kernel's names. */
+void view_ctx_live(struct view_ctx *ctx, struct skbtop *st);
+
+/* Is the metric group fed by an attached probe? ("drops", "bulk", ...) */
+bool view_group_live(const struct view_ctx *ctx, const char *group);
+
+void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx);
+/* One JSON object for the delta; rates use d->mono_ns. New reference. */
+json_t *view_json(const struct snapshot *d, const struct view_ctx *ctx);
+/* The probe table as JSON array / text. */
+json_t *view_probes_json(const struct probe_status *p, size_t n);
+void view_probes_text(FILE *f, const struct probe_status *p, size_t n);
+
+#endif

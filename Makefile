@@ -5,7 +5,8 @@ ARCH ?= x86
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
-OUT := build
+OUT ?= build
+BIN ?= skbtop
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CPPFLAGS += -Iinclude -Icli -I$(OUT)
@@ -29,7 +30,7 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all deps demo test test-unit test-live test-vm bench soak review-demo clean help check-format lint
 
-all: skbtop
+all: $(BIN)
 
 help:
 	@echo 'skbtop targets:'
@@ -48,7 +49,7 @@ help:
 deps:
 	./tests/deps.sh
 
-skbtop: $(CLI_OBJS)
+$(BIN): $(CLI_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -83,10 +84,10 @@ $(OUT)/unit/%: tests/unit/%.c $(filter-out $(OUT)/probes.o,$(LIB_OBJS:$(OUT)/%.o
 test-unit: $(UNIT_TESTS)
 	$(Q)./tests/run-unit.sh $(UNIT_TESTS)
 
-test-live: skbtop
+test-live: $(BIN)
 	$(Q)./tests/live/run.sh
 
-test-vm: skbtop
+test-vm: $(BIN)
 	$(Q)./tests/vm/run-tests.sh
 
 test: deps

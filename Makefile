@@ -28,6 +28,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all deps demo test test-unit test-live test-vm bench soak review-demo clean help check-format lint
 
 all: $(BIN)

@@ -9,6 +9,31 @@
 #include <unistd.h>
 #include "commands.h"
 #include "view.h"
+#include "ksyms.h"
+#include "reasons.h"
+
+/* ---- names from the live kernel ---- */
+
+static const char *live_reason(const struct view_ctx *ctx, __u32 r, char *buf, size_t len)
+{
+	return reasons__name(skbtop__reasons(ctx->priv), r, buf, len);
+}
+
+static const char *live_location(const struct view_ctx *ctx, __u64 a, char *buf, size_t len)
+{
+	return ksyms__format(skbtop__ksyms(ctx->priv), a, buf, len);
+}
+
+void view_ctx_live(struct view_ctx *ctx, struct skbtop *st)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->reason_name = live_reason;
+	ctx->location_name = live_location;
+	ctx->priv = st;
+	ctx->probes = skbtop__probe(st, 0);
+	ctx->nprobes = skbtop__nprobes(st);
+	ctx->top = 10;
+}
 
 struct skbtop *open_probes(const struct env *env)
 {

@@ -208,19 +208,6 @@ struct skbtop {
 	size_t valbuf_len;
 };
 
-const char *probe_mode_name(enum probe_mode m)
-{
-	switch (m) {
-	case MODE_FENTRY: return "fentry";
-	case MODE_KPROBE: return "kprobe";
-	case MODE_TP_BTF: return "tp_btf";
-	case MODE_RAW_TP: return "raw_tp";
-	case MODE_DERIVED: return "derived";
-	case MODE_DISABLED: return "disabled";
-	default: return "unavailable";
-	}
-}
-
 static bool verbose_libbpf;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)

@@ -2,28 +2,18 @@
 #include <string.h>
 #include <time.h>
 #include "view.h"
-#include "ksyms.h"
-#include "reasons.h"
 
-static const char *live_reason(const struct view_ctx *ctx, __u32 r, char *buf, size_t len)
+const char *probe_mode_name(enum probe_mode m)
 {
-	return reasons__name(skbtop__reasons(ctx->priv), r, buf, len);
-}
-
-static const char *live_location(const struct view_ctx *ctx, __u64 a, char *buf, size_t len)
-{
-	return ksyms__format(skbtop__ksyms(ctx->priv), a, buf, len);
-}
-
-void view_ctx_live(struct view_ctx *ctx, struct skbtop *st)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->reason_name = live_reason;
-	ctx->location_name = live_location;
-	ctx->priv = st;
-	ctx->probes = skbtop__probe(st, 0);
-	ctx->nprobes = skbtop__nprobes(st);
-	ctx->top = 10;
+	switch (m) {
+	case MODE_FENTRY: return "fentry";
+	case MODE_KPROBE: return "kprobe";
+	case MODE_TP_BTF: return "tp_btf";
+	case MODE_RAW_TP: return "raw_tp";
+	case MODE_DERIVED: return "derived";
+	case MODE_DISABLED: return "disabled";
+	default: return "unavailable";
+	}
 }
 
 bool view_group_live(const struct view_ctx *ctx, const char *group)

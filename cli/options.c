@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Option parsing and signal handling shared by every subcommand. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "env.h"
+#include "options.h"
+
+const char usage[] =
+"USAGE: skbtop [OPTIONS] [INTERVAL [COUNT]]     live screen (text when not a terminal)\n"
+"       skbtop --text [-j] [INTERVAL [COUNT]]   plain periodic table / JSON lines\n"
+"       skbtop probes [-j]                      probes, attach modes and reasons\n"
+"       skbtop record [-d SEC] [-i SEC] -o FILE [-- CMD ARGS...]\n"
+"       skbtop report FILE [--format text|json|markdown]\n"
+"       skbtop diff BEFORE AFTER [--format text|json|markdown]\n"
+"       skbtop export (--listen ADDR:PORT | --textfile PATH) [-i SEC]\n"
+"\n"
+"OPTIONS:\n"
+"  -i, --interval SEC     seconds between refreshes (default 1)\n"
+"  -d, --duration SEC     stop after SEC seconds\n"
+"  -n, --max-iterations N screen refreshes before exit (TUI; tests use it)\n"
+"  -j, --json             JSON: one object per interval (or per command)\n"
+"      --pretty           indent JSON\n"
+"      --text             plain text table even on a terminal\n"
+"  -C, --per-cpu          one row per CPU in the text table\n"
+"      --no-color         no colours (also NO_COLOR in the environment)\n"
+"  -P, --probes LIST      only these probes (comma list; see `skbtop probes`)\n"
+"      --max-mode MODE    never use better modes than MODE (kprobe|tracepoint)\n"
+"      --btf FILE         kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
+"  -o, --output FILE      capture file (record)\n"
+"      --format FMT       report/diff output: text, json or markdown\n"
+"  -v, --verbose          libbpf messages\n"
+"  -V, --version          print the version\n"
+"  -h, --help             this help\n"
+"\n"
+"EXAMPLES:\n"
+"  skbtop                       live screen, refreshed every second\n"
+"  skbtop --text -C 2 5         per-CPU table every 2 s, 5 times\n"
+"  skbtop --text -j 1 10        ten JSON objects, one a second\n"
+"  skbtop probes                which probes attach here, and why not\n"
+"  skbtop record -o base.json -- ./bench.sh\n"
+"  skbtop diff base.json patched.json --format text\n";
+
+volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	if (stop_requested) {
+		/* second signal: die now, with the default action */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	stop_requested = sig;
+}
+
+void install_stop_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "skbtop: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'skbtop --help'.\n");
+	return EXIT_USAGE;
+}
+
+static int parse_seconds(const char *s, double *out, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_long(const char *s, long *out, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+enum { OPT_PRETTY = 256, OPT_TEXT, OPT_NO_COLOR, OPT_BTF, OPT_FORMAT, OPT_MAX_MODE,
+       OPT_LISTEN, OPT_TEXTFILE };
+
+static const struct option long_opts[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "max-iterations", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "pretty", no_argument, NULL, OPT_PRETTY },
+	{ "text", no_argument, NULL, OPT_TEXT },
+	{ "per-cpu", no_argument, NULL, 'C' },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "probes", required_argument, NULL, 'P' },
+	{ "max-mode", required_argument, NULL, OPT_MAX_MODE },
+	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{}
+};
+
+/* Parse options and positionals; returns 0, or an exit status to leave with. */
+int parse_args(int argc, char **argv, struct env *env, int *done)
+{
+	int opt;
+
+	*done = 0;
+	optind = 0;	/* glibc: 0 fully resets getopt state between argv arrays */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+i:d:n:jCP:o:vVh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			if (parse_seconds(optarg, &env->interval, 0.01, 3600))
+				return usage_error("invalid interval '%s' (0.01 to 3600 seconds)", optarg);
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &env->duration, 0.01, 30 * 86400))
+				return usage_error("invalid duration '%s'", optarg);
+			break;
+		case 'n':
+			if (parse_long(optarg, &env->max_iterations, 1, 1000000000))
+				return usage_error("invalid iteration count '%s'", optarg);
+			break;
+		case 'j': env->json = true; break;
+		case OPT_PRETTY: env->pretty = true; break;
+		case OPT_TEXT: env->text = true; break;
+		case 'C': env->per_cpu = true; break;
+		case OPT_NO_COLOR: env->no_color = true; break;
+		case 'P': env->probe_opts.only = optarg; break;
+		case OPT_MAX_MODE:
+			if (strcmp(optarg, "kprobe") && strcmp(optarg, "tracepoint"))
+				return usage_error("invalid --max-mode '%s' (kprobe or tracepoint)",
+						   optarg);
+			env->probe_opts.max_mode = optarg;
+			break;
+		case OPT_BTF: env->probe_opts.btf_path = optarg; break;
+		case 'o': env->output = optarg; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") && strcmp(optarg, "json") &&
+			    strcmp(optarg, "markdown"))
+				return usage_error("invalid --format '%s' (text, json or markdown)",
+						   optarg);
+			env->format = optarg;
+			break;
+		case OPT_LISTEN: env->listen = optarg; break;
+		case OPT_TEXTFILE: env->textfile = optarg; break;
+		case 'v': env->probe_opts.verbose = true; break;
+		case 'V':
+			printf("skbtop %s\n", SKBTOP_VERSION);
+			*done = 1;
+			return EXIT_OK;
+		case 'h':
+			fputs(usage, stdout);
+			*done = 1;
+			return EXIT_OK;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	env->argc = argc - optind;
+	env->argv = argv + optind;
+	return EXIT_OK;
+}
+

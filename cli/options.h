@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SKBTOP_OPTIONS_H
+#define SKBTOP_OPTIONS_H
+
+#include "env.h"
+
+extern const char usage[];
+/* Print "skbtop: <fmt>" and a hint; returns EXIT_USAGE. */
+int usage_error(const char *fmt, const char *arg);
+/*
+ * Parse options and positionals into env. Returns an exit status to leave
+ * with when non-zero or when *done is set (--help, --version).
+ */
+int parse_args(int argc, char **argv, struct env *env, int *done);
+
+#endif

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Option parsing: accepted forms and every misuse exits 64. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "env.h"
+#include "options.h"
+
+static int parse(struct env *env, int *done, ...)
+{
+	char *argv[16] = { "skbtop" };
+	int argc = 1;
+	va_list ap;
+	char *a;
+
+	memset(env, 0, sizeof(*env));
+	env->interval = 1.0;
+	va_start(ap, done);
+	while ((a = va_arg(ap, char *)) && argc < 15)
+		argv[argc++] = a;
+	va_end(ap);
+	return parse_args(argc, argv, env, done);
+}
+
+static void test_good(void **state)
+{
+	struct env env;
+	int done;
+
+	(void)state;
+	assert_int_equal(parse(&env, &done, "-i", "0.5", "-d", "3", "-C", "-j", "--pretty",
+			       "--text", "-n", "7", "-P", "drops,bulk", "2", "5", NULL), 0);
+	assert_false(done);
+	assert_true(env.interval == 0.5);
+	assert_true(env.duration == 3.0);
+	assert_true(env.per_cpu && env.json && env.pretty && env.text);
+	assert_int_equal(env.max_iterations, 7);
+	assert_string_equal(env.probe_opts.only, "drops,bulk");
+	assert_int_equal(env.argc, 2);
+	assert_string_equal(env.argv[0], "2");
+	assert_string_equal(env.argv[1], "5");
+	/* record: everything after -- is the command */
+	assert_int_equal(parse(&env, &done, "-o", "x.json", "--", "sleep", "-1", NULL), 0);
+	assert_string_equal(env.output, "x.json");
+	assert_int_equal(env.argc, 2);
+	assert_string_equal(env.argv[1], "-1");
+	assert_int_equal(parse(&env, &done, "--format", "markdown", "--max-mode", "kprobe",
+			       "--btf", "/x", NULL), 0);
+	assert_string_equal(env.format, "markdown");
+	assert_string_equal(env.probe_opts.max_mode, "kprobe");
+	assert_string_equal(env.probe_opts.btf_path, "/x");
+}
+
+static void test_bad(void **state)
+{
+	struct env env;
+	int done;
+
+	(void)state;
+	assert_int_equal(parse(&env, &done, "--bogus", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&env, &done, "-i", "0", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&env, &done, "-i", "abc", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&env, &done, "-i", "1e9", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&env, &done, "-i", "nan", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&env, &done, "-d", "-1", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&env, &done, "-n", "0", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&env, &done, "-n", "12x", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&env, &done, "--format", "html", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&env, &done, "--max-mode", "fast", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&env, &done, "-i", NULL), EXIT_USAGE);
+}
+
+static void test_help(void **state)
+{
+	struct env env;
+	int done;
+
+	(void)state;
+	assert_int_equal(parse(&env, &done, "-h", NULL), 0);
+	assert_true(done);
+	assert_non_null(strstr(usage, "EXAMPLES") ? usage : strstr(usage, "Examples"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_help),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

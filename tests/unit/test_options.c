@@ -12,11 +12,13 @@
 
 static int parse(struct env *env, int *done, ...)
 {
-	char *argv[16] = { "skbtop" };
+	static char *argv[16];	/* env->argv points into it after return */
 	int argc = 1;
 	va_list ap;
 	char *a;
 
+	memset(argv, 0, sizeof(argv));
+	argv[0] = "skbtop";
 	memset(env, 0, sizeof(*env));
 	env->interval = 1.0;
 	va_start(ap, done);

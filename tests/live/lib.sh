@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for live tests (sourced). Each check prints "ok - NAME" or
+# "not ok - NAME: detail"; a test script exits non-zero if any check failed.
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SKBTOP=${SKBTOP:-$ROOT/skbtop}
+GEN=$ROOT/tests/gen/bin
+FAILED=0
+TMP=$(mktemp -d /tmp/skbtop-live.XXXXXX)
+CLEANUP_CMDS=""
+
+cleanup() {
+	eval "$CLEANUP_CMDS"
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+on_exit() { CLEANUP_CMDS="$1; $CLEANUP_CMDS"; }
+
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1"; FAILED=1; }
+
+# check NAME EXPECTED ACTUAL: exact equality of two numbers or strings
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1 ($3)"; else not_ok "$1: expected $2, got $3"; fi
+}
+
+check_true() {
+	name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || { not_ok "$(basename "$0"): needs root"; exit 1; }
+}
+
+mount_tracefs() {
+	[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing
+}
+
+# Start skbtop --text -j in the background; wait until its first interval is
+# out, which proves every probe is attached. Sets SKB_PID and SKB_OUT.
+skbtop_start() {
+	SKB_OUT=$TMP/skbtop.$$.$RANDOM.jsonl
+	"$SKBTOP" --text -j -i "${SKB_INTERVAL:-0.2}" "$@" > "$SKB_OUT" 2> "$SKB_OUT.err" &
+	SKB_PID=$!
+	on_exit "kill $SKB_PID 2>/dev/null"
+	i=0
+	while [ ! -s "$SKB_OUT" ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ -s "$SKB_OUT" ] || { not_ok "skbtop did not start: $(cat "$SKB_OUT.err")"; exit 1; }
+}
+
+# Stop skbtop after one more interval so the last counts are read.
+skbtop_stop() {
+	sleep 0.5
+	kill -INT "$SKB_PID"
+	wait "$SKB_PID"
+	SKB_RC=$?
+}
+
+# Sum a jq expression over every interval of the run.
+skb_sum() {
+	jq -s "[.[] | $1] | add // 0" "$SKB_OUT"
+}
+
+finish() {
+	[ $FAILED = 0 ]
+	exit $?
+}

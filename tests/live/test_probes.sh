@@ -1,0 +1,60 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# `skbtop probes` on this host reports what it can attach and why not.
+. "$(dirname "$0")/lib.sh"
+need_root
+mount_tracefs
+
+"$SKBTOP" probes -j > "$TMP/p.json"
+check_eq "probes -j exits 0" 0 $?
+mode() { jq -r ".[] | select(.probe == \"$1\") | .mode" "$TMP/p.json"; }
+reason() { jq -r ".[] | select(.probe == \"$1\") | .reason // \"\"" "$TMP/p.json"; }
+
+# Expected modes follow from this kernel's own facts, checked independently:
+# fentry is refused here (lockdown), tracepoints exist in tracefs.
+fentry_ok=no
+if bpftrace -e 'fentry:vmlinux:napi_consume_skb { exit(); }' >/dev/null 2>&1 </dev/null; then
+	fentry_ok=yes
+fi
+for p in defer_queue cache_get cache_refill cache_flush bulk build tun_sendmsg consume; do
+	if [ $fentry_ok = no ]; then
+		check_eq "$p unavailable without fentry" unavailable "$(mode $p)"
+		case "$(reason $p)" in
+		*"Operation not permitted"*) ok "$p reason names EPERM" ;;
+		*) not_ok "$p reason: $(reason $p)" ;;
+		esac
+	else
+		check_eq "$p uses fentry" fentry "$(mode $p)"
+	fi
+done
+check_eq "drops on tp_btf" tp_btf "$(mode drops)"
+check_eq "tun_consume on tp_btf" tp_btf "$(mode tun_consume)"
+for p in defer_kick defer_ipi defer_recv; do
+	tp=$(jq -r ".[] | select(.probe == \"$p\") | .target" "$TMP/p.json")
+	if [ -d "/sys/kernel/tracing/events/$(echo "$tp" | tr : /)" ]; then
+		check_eq "$p on raw_tp" raw_tp "$(mode $p)"
+	else
+		check_eq "$p unavailable (no $tp)" unavailable "$(mode $p)"
+	fi
+done
+[ $fentry_ok = no ] && check_eq "defer_flush derived" derived "$(mode defer_flush)"
+
+# text form lists every probe
+n_text=$("$SKBTOP" probes | grep -cE '^(drops|tun_consume|defer_[a-z]+|cache_[a-z]+|bulk|build|tun_sendmsg|consume) ')
+n_json=$(jq length "$TMP/p.json")
+check_eq "text lists every probe" "$n_json" "$n_text"
+
+# privileges: a user without CAP_BPF/CAP_PERFMON gets a message and exit 1
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$SKBTOP" --text 1 1 2>&1)
+check_eq "unprivileged exits 1" 1 $?
+case "$out" in *"needs root"*) ok "unprivileged message says so" ;; *) not_ok "message: $out" ;; esac
+
+# usage errors exit 64
+for args in "--bogus" "-i 0" "-i x" "--text 1 0" "--text 1 2 3" "probes extra" "--format html report x"; do
+	# shellcheck disable=SC2086
+	"$SKBTOP" $args >/dev/null 2>&1
+	check_eq "'skbtop $args' exits 64" 64 $?
+done
+"$SKBTOP" -h | grep -q EXAMPLES
+check_eq "-h shows EXAMPLES" 0 $?
+finish

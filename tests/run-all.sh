@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Every test tier this machine can run: unit (no root), live (this kernel),
+# VM (Debian kernels under QEMU). Prints one closing line: N passed, N failed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+pass=0 fail=0
+tier() {
+	name=$1; shift
+	echo "=== $name"
+	"$@" > "/tmp/skbtop-tier-$name.log" 2>&1
+	rc=$?
+	cat "/tmp/skbtop-tier-$name.log"
+	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "/tmp/skbtop-tier-$name.log" | tail -1)
+	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	[ -n "$line" ] || { p=0; f=1; echo "not ok - tier $name printed no summary"; }
+	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && { f=1; echo "not ok - tier $name exited $rc"; }
+	pass=$((pass + p)); fail=$((fail + f))
+}
+tier unit make --no-print-directory test-unit
+tier live make --no-print-directory test-live
+if [ -x tests/vm/run-tests.sh ]; then
+	tier vm make --no-print-directory test-vm
+fi
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

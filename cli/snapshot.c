@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "snapshot.h"
@@ -157,13 +158,37 @@ static void sub_words(__u64 *out, const __u64 *cur, const __u64 *prev, size_t n)
 		out[i] = cur[i] - (prev ? prev[i] : 0);	/* modulo 2^64 */
 }
 
-static const struct drop_row *find_drop(const struct snapshot *s, const struct drop_row *r)
+/*
+ * Row lookup by key: a sorted index of pointers and binary search, so a
+ * delta over thousands of keys on hundreds of CPUs stays O(n log n).
+ */
+static int cmp_drop_row(const void *a, const void *b)
 {
+	const struct drop_row *x = *(const struct drop_row * const *)a;
+	const struct drop_row *y = *(const struct drop_row * const *)b;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+
+	return c ? c : (x->cpu > y->cpu) - (x->cpu < y->cpu);
+}
+
+static const struct drop_row **drop_index(const struct snapshot *s)
+{
+	const struct drop_row **idx = malloc((s->ndrops ? s->ndrops : 1) * sizeof(*idx));
+
+	if (!idx)
+		return NULL;
 	for (size_t i = 0; i < s->ndrops; i++)
-		if (s->drops[i].cpu == r->cpu &&
-		    !memcmp(&s->drops[i].key, &r->key, sizeof(r->key)))
-			return &s->drops[i];
-	return NULL;
+		idx[i] = &s->drops[i];
+	qsort(idx, s->ndrops, sizeof(*idx), cmp_drop_row);
+	return idx;
+}
+
+static const struct drop_row *find_drop_idx(const struct drop_row **idx, size_t n,
+					    const struct drop_row *r)
+{
+	const struct drop_row **hit = bsearch(&r, idx, n, sizeof(*idx), cmp_drop_row);
+
+	return hit ? *hit : NULL;
 }
 
 static const struct queue_row *find_queue(const struct snapshot *s, const struct queue_key *k)
@@ -186,6 +211,7 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 		    struct snapshot *out)
 {
 	__u32 n = cur->ncpus, pn = prev ? prev->ncpus : 0;
+	const struct drop_row **pidx = NULL;
 	size_t i;
 	int err;
 
@@ -205,8 +231,14 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 				  (const __u64 *)&cur->kicks[s * n + t],
 				  s < pn && t < pn ? (const __u64 *)&prev->kicks[s * pn + t] : NULL,
 				  NWORDS(struct kick_cell));
+	if (prev && prev->ndrops) {
+		pidx = drop_index(prev);
+		if (!pidx)
+			err = -ENOMEM;
+	}
 	for (i = 0; i < cur->ndrops && !err; i++) {
-		const struct drop_row *p = prev ? find_drop(prev, &cur->drops[i]) : NULL;
+		const struct drop_row *p = pidx ? find_drop_idx(pidx, prev->ndrops, &cur->drops[i])
+						: NULL;
 		__u64 d = cur->drops[i].count - (p ? p->count : 0);
 
 		if (d)
@@ -227,6 +259,7 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 					 cur->progs[i].run_ns - (p ? p->run_ns : 0),
 					 cur->progs[i].run_cnt - (p ? p->run_cnt : 0));
 	}
+	free(pidx);
 	if (err)
 		snapshot__free(out);
 	return err;
@@ -240,7 +273,9 @@ static void add_words(__u64 *acc, const __u64 *d, size_t n)
 
 int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 {
-	size_t i;
+	const struct drop_row **aidx = NULL;
+	size_t i, n_old;
+	bool *fresh;
 	int err = 0;
 
 	if (d->ncpus > acc->ncpus) {
@@ -270,15 +305,34 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 			add_words((__u64 *)&acc->kicks[s * acc->ncpus + t],
 				  (const __u64 *)&d->kicks[s * d->ncpus + t],
 				  NWORDS(struct kick_cell));
-	for (i = 0; i < d->ndrops && !err; i++) {
-		struct drop_row *p = (struct drop_row *)find_drop(acc, &d->drops[i]);
+	/* first add into existing rows, then append the new ones: appending
+	 * may move acc->drops and the index points into it */
+	n_old = acc->ndrops;
+	if (n_old) {
+		aidx = drop_index(acc);
+		if (!aidx)
+			return -ENOMEM;
+	}
+	fresh = calloc(d->ndrops ? d->ndrops : 1, sizeof(*fresh));
+	if (!fresh) {
+		free(aidx);
+		return -ENOMEM;
+	}
+	for (i = 0; i < d->ndrops; i++) {
+		struct drop_row *p = aidx ? (struct drop_row *)find_drop_idx(aidx, n_old, &d->drops[i])
+					  : NULL;
 
 		if (p)
 			p->count += d->drops[i].count;
 		else
+			fresh[i] = true;
+	}
+	free(aidx);
+	for (i = 0; i < d->ndrops && !err; i++)
+		if (fresh[i])
 			err = snapshot__add_drop(acc, &d->drops[i].key, d->drops[i].cpu,
 						 d->drops[i].count);
-	}
+	free(fresh);
 	for (i = 0; i < d->nqueues && !err; i++) {
 		struct queue_row *p = (struct queue_row *)find_queue(acc, &d->queues[i].key);
 

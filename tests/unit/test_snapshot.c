@@ -153,6 +153,22 @@ static void test_many_rows(void **state)
 	assert_int_equal(d.ndrops, 4999);	/* key 0 did not move */
 	for (size_t i = 0; i < d.ndrops; i++)
 		assert_int_equal(d.drops[i].count, d.drops[i].key.reason);
+	{
+		/* accumulating twice doubles every row, and the new ones appear once */
+		struct snapshot acc;
+		struct drop_key extra = dkey(99999, 1);
+		__u64 sum = 0;
+
+		snapshot__init(&acc, 1);
+		assert_int_equal(snapshot__accumulate(&acc, &d), 0);
+		assert_int_equal(snapshot__add_drop(&d, &extra, 0, 5), 0);
+		assert_int_equal(snapshot__accumulate(&acc, &d), 0);
+		assert_int_equal(acc.ndrops, 5000);
+		for (size_t i = 0; i < acc.ndrops; i++)
+			sum += acc.drops[i].count;
+		assert_int_equal(sum, 2ULL * (4999ULL * 5000 / 2) + 5);
+		snapshot__free(&acc);
+	}
 	snapshot__free(&a);
 	snapshot__free(&b);
 	snapshot__free(&d);

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The live screen's model: filters and the tables the panels show, built
+ * from one interval delta and one total (since start or the last `z`).
+ * Nothing here touches curses, so the same code can be tested on
+ * synthetic snapshots.
+ */
+#ifndef SKBTOP_TUI_H
+#define SKBTOP_TUI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "snapshot.h"
+#include "view.h"
+
+#define TUI_MAXCOLS	20
+#define TUI_CELL	40
+#define TUI_MAXCPUS	4096
+
+/* `f` filter: a CPU list, a device name, a reason substring; all optional. */
+struct tui_filter {
+	bool has_cpus;
+	unsigned char cpus[TUI_MAXCPUS / 8];	/* bitmap */
+	char dev[SKBTOP_IFNAMSIZ];
+	char reason[64];
+	char text[128];				/* as typed, for the header */
+};
+
+/*
+ * Parse "cpu:0-3,5 dev:tap0 reason:RCVBUF"; bare words are a CPU list when
+ * they look like one, else a device or reason substring (either matches).
+ * Empty input clears the filter. Returns 0, or -EINVAL with a message.
+ */
+int tui_filter__parse(struct tui_filter *f, const char *in, char *err, size_t errlen);
+bool tui_filter__cpu(const struct tui_filter *f, __u32 cpu);
+bool tui_filter__dev(const struct tui_filter *f, const char *ifname);
+bool tui_filter__reason(const struct tui_filter *f, const char *reason_name);
+bool tui_filter__empty(const struct tui_filter *f);
+
+struct tui_col {
+	const char *head;
+	int width;
+	bool left;		/* left-aligned text (labels) */
+};
+
+struct tui_row {
+	char cell[TUI_MAXCOLS][TUI_CELL];
+	double key[TUI_MAXCOLS];	/* sort keys; NaN for '-' */
+	__u64 id;			/* what Enter acts on (reason value, CPU) */
+	bool alert;			/* highlight (drops, short bulk calls) */
+};
+
+struct tui_table {
+	const struct tui_col *cols;
+	int ncols;
+	struct tui_row *rows;
+	size_t n, cap;
+	struct tui_row sum;		/* a totals row drawn under the others */
+	bool has_sum;
+};
+
+/* Append an empty row; NULL on -ENOMEM. */
+struct tui_row *tui_table__add(struct tui_table *t);
+void tui_table__reset(struct tui_table *t);
+void tui_table__free(struct tui_table *t);
+/* Sort by column col: the first column ascending, the others descending. */
+void tui_table__sort(struct tui_table *t, int col);
+
+/* What the tables are built from. */
+struct tui_data {
+	const struct snapshot *delta;	/* last interval: rates */
+	const struct snapshot *total;	/* since start or `z`: counts */
+	const struct view_ctx *ctx;
+	const struct tui_filter *filter;
+	bool totals;			/* `t`: show totals instead of rates */
+};
+
+/* Format helpers: at most 7 characters. */
+void tui_fmt_count(char *buf, size_t len, double v);
+void tui_fmt_rate(char *buf, size_t len, double v);
+
+/* Panel tables. cols/ncols are set by the builders. */
+int tui_build_cpus(struct tui_table *t, const struct tui_data *d);
+int tui_build_queues(struct tui_table *t, const struct tui_data *d);
+int tui_build_drops(struct tui_table *t, const struct tui_data *d);
+/* Drill-down of one reason: by location, and by CPU. */
+int tui_build_drop_locations(struct tui_table *t, const struct tui_data *d, __u32 reason);
+int tui_build_drop_cpus(struct tui_table *t, const struct tui_data *d, __u32 reason);
+
+/* Is the probe of this name attached (not unavailable or disabled)? */
+bool tui_probe_live(const struct view_ctx *ctx, const char *name);
+enum probe_mode tui_probe_mode(const struct view_ctx *ctx, const char *name);
+
+#endif /* SKBTOP_TUI_H */

@@ -1,0 +1,679 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The live screen's tables and filters; no curses here (see tui.h). */
+#define _GNU_SOURCE	/* strcasestr */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tui.h"
+
+/* ---- filter ---- */
+
+static void cpu_set(struct tui_filter *f, unsigned int c)
+{
+	f->cpus[c / 8] |= 1u << (c % 8);
+}
+
+bool tui_filter__cpu(const struct tui_filter *f, __u32 cpu)
+{
+	if (!f || !f->has_cpus)
+		return true;
+	return cpu < TUI_MAXCPUS && (f->cpus[cpu / 8] & (1u << (cpu % 8)));
+}
+
+bool tui_filter__dev(const struct tui_filter *f, const char *ifname)
+{
+	if (!f || !f->dev[0])
+		return true;
+	return ifname && !strcmp(f->dev, ifname);
+}
+
+bool tui_filter__reason(const struct tui_filter *f, const char *name)
+{
+	if (!f || !f->reason[0])
+		return true;
+	return name && strcasestr(name, f->reason);
+}
+
+bool tui_filter__empty(const struct tui_filter *f)
+{
+	return !f->has_cpus && !f->dev[0] && !f->reason[0];
+}
+
+static bool looks_like_cpu_list(const char *s)
+{
+	if (!isdigit((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s) && *s != ',' && *s != '-')
+			return false;
+	return true;
+}
+
+/* "0-3,5" into the bitmap. */
+static int parse_cpu_list(struct tui_filter *f, const char *s, char *err, size_t errlen)
+{
+	const char *p = s;
+
+	if (!*p) {
+		snprintf(err, errlen, "empty CPU list");
+		return -EINVAL;
+	}
+	while (*p) {
+		unsigned long lo, hi;
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		lo = strtoul(p, &end, 10);
+		hi = lo;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				goto bad;
+			hi = strtoul(p, &end, 10);
+			p = end;
+		}
+		if (lo > hi || hi >= TUI_MAXCPUS) {
+			snprintf(err, errlen, "bad CPU range in '%s' (want e.g. 0-3,5)", s);
+			return -EINVAL;
+		}
+		for (unsigned long c = lo; c <= hi; c++)
+			cpu_set(f, c);
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				goto bad;
+		} else if (*p) {
+			goto bad;
+		}
+	}
+	f->has_cpus = true;
+	return 0;
+bad:
+	snprintf(err, errlen, "bad CPU list '%s' (want e.g. 0-3,5)", s);
+	return -EINVAL;
+}
+
+int tui_filter__parse(struct tui_filter *out, const char *in, char *err, size_t errlen)
+{
+	struct tui_filter f = {};
+	char buf[sizeof(f.text)], *tok, *save = NULL;
+
+	if (strlen(in) >= sizeof(buf)) {
+		snprintf(err, errlen, "filter too long");
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", in);
+	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		char *colon = strchr(tok, ':');
+		const char *val = colon ? colon + 1 : tok;
+
+		if (colon)
+			*colon = '\0';
+		if ((colon && !strcmp(tok, "cpu")) || (!colon && looks_like_cpu_list(tok))) {
+			if (parse_cpu_list(&f, val, err, errlen))
+				return -EINVAL;
+		} else if (colon && (!strcmp(tok, "dev") || !strcmp(tok, "device"))) {
+			if (!*val || strlen(val) >= sizeof(f.dev)) {
+				snprintf(err, errlen, "bad device name '%s'", val);
+				return -EINVAL;
+			}
+			snprintf(f.dev, sizeof(f.dev), "%s", val);
+		} else if (colon && !strcmp(tok, "reason")) {
+			if (!*val) {
+				snprintf(err, errlen, "empty reason");
+				return -EINVAL;
+			}
+			snprintf(f.reason, sizeof(f.reason), "%.63s", val);
+		} else if (colon) {
+			snprintf(err, errlen, "unknown filter key '%s' (cpu:, dev:, reason:)", tok);
+			return -EINVAL;
+		} else {
+			/* a bare word: a reason substring (device names are matched exactly) */
+			snprintf(f.reason, sizeof(f.reason), "%.63s", tok);
+		}
+	}
+	snprintf(f.text, sizeof(f.text), "%s", in);
+	*out = f;
+	return 0;
+}
+
+/* ---- tables ---- */
+
+struct tui_row *tui_table__add(struct tui_table *t)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 32;
+		struct tui_row *r = realloc(t->rows, cap * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		t->rows = r;
+		t->cap = cap;
+	}
+	memset(&t->rows[t->n], 0, sizeof(t->rows[0]));
+	for (int i = 0; i < TUI_MAXCOLS; i++)
+		t->rows[t->n].key[i] = NAN;
+	return &t->rows[t->n++];
+}
+
+void tui_table__reset(struct tui_table *t)
+{
+	t->n = 0;
+	t->has_sum = false;
+}
+
+void tui_table__free(struct tui_table *t)
+{
+	free(t->rows);
+	memset(t, 0, sizeof(*t));
+}
+
+static int sort_col;
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct tui_row *x = a, *y = b;
+	double kx = x->key[sort_col], ky = y->key[sort_col];
+
+	if (sort_col == 0) {
+		if (!isnan(kx) && !isnan(ky) && kx != ky)
+			return kx < ky ? -1 : 1;
+		return strcmp(x->cell[0], y->cell[0]);
+	}
+	/* descending; '-' (NaN) last; ties by the first column */
+	if (isnan(kx) != isnan(ky))
+		return isnan(kx) ? 1 : -1;
+	if (!isnan(kx) && kx != ky)
+		return kx > ky ? -1 : 1;
+	if (!isnan(x->key[0]) && !isnan(y->key[0]) && x->key[0] != y->key[0])
+		return x->key[0] < y->key[0] ? -1 : 1;
+	return strcmp(x->cell[0], y->cell[0]);
+}
+
+void tui_table__sort(struct tui_table *t, int col)
+{
+	if (col < 0 || col >= t->ncols || col >= TUI_MAXCOLS)
+		col = 0;
+	sort_col = col;
+	qsort(t->rows, t->n, sizeof(*t->rows), cmp_rows);
+}
+
+/* ---- formatting ---- */
+
+void tui_fmt_count(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (v < 1e6)
+		snprintf(buf, len, "%.0f", v);
+	else if (v < 1e9)
+		snprintf(buf, len, "%.1fM", v / 1e6);
+	else
+		snprintf(buf, len, "%.1fG", v / 1e9);
+}
+
+void tui_fmt_rate(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (v == 0)
+		snprintf(buf, len, "0");
+	else if (v < 10)
+		snprintf(buf, len, "%.1f", v);
+	else if (v < 1e5)
+		snprintf(buf, len, "%.0f", v);
+	else if (v < 1e8)
+		snprintf(buf, len, "%.1fM", v / 1e6);
+	else
+		snprintf(buf, len, "%.1fG", v / 1e9);
+}
+
+/* ---- probes ---- */
+
+enum probe_mode tui_probe_mode(const struct view_ctx *ctx, const char *name)
+{
+	if (!ctx->probes)
+		return MODE_TP_BTF;	/* synthetic data: everything live */
+	for (size_t i = 0; i < ctx->nprobes; i++)
+		if (!strcmp(ctx->probes[i].name, name))
+			return ctx->probes[i].mode;
+	return MODE_UNAVAILABLE;
+}
+
+bool tui_probe_live(const struct view_ctx *ctx, const char *name)
+{
+	enum probe_mode m = tui_probe_mode(ctx, name);
+
+	return m != MODE_UNAVAILABLE && m != MODE_DISABLED;
+}
+
+/* ---- values ---- */
+
+static double interval_s(const struct tui_data *d)
+{
+	return d->delta->mono_ns ? d->delta->mono_ns / 1e9 : 1.0;
+}
+
+/* A counter as shown: per second over the last interval, or the total. */
+static double shown(const struct tui_data *d, __u64 delta_v, __u64 total_v)
+{
+	return d->totals ? (double)total_v : delta_v / interval_s(d);
+}
+
+static void set_num(struct tui_row *r, int col, double v, bool live, const struct tui_data *d)
+{
+	if (!live)
+		v = NAN;
+	r->key[col] = v;
+	if (d->totals)
+		tui_fmt_count(r->cell[col], TUI_CELL, v);
+	else
+		tui_fmt_rate(r->cell[col], TUI_CELL, v);
+}
+
+/* ---- per-CPU panel ---- */
+
+enum {
+	CC_CPU, CC_HIT, CC_REFILL, CC_BULK, CC_ASKED, CC_GOT, CC_SHORT, CC_B0, CC_DEFER,
+	CC_RECYC, CC_DEFQ, CC_KICKS, CC_KICKR, CC_IPIS, CC_IPIR, CC_FLUSH, CC_FLSKB, CC_DROPS,
+	CC_N
+};
+
+static const struct tui_col cpu_cols[CC_N] = {
+	[CC_CPU] = { "CPU", 4, true },	[CC_HIT] = { "hit%", 6 },
+	[CC_REFILL] = { "refill", 7 },	[CC_BULK] = { "bulk", 7 },
+	[CC_ASKED] = { "asked", 7 },	[CC_GOT] = { "got", 7 },
+	[CC_SHORT] = { "short", 6 },	[CC_B0] = { "bdg0", 6 },
+	[CC_DEFER] = { "cdefer", 7 },	[CC_RECYC] = { "recyc", 6 },
+	[CC_DEFQ] = { "defQ", 6 },	[CC_KICKS] = { "kick>", 6 },
+	[CC_KICKR] = { "kick<", 6 },	[CC_IPIS] = { "ipi>", 6 },
+	[CC_IPIR] = { "ipi<", 6 },	[CC_FLUSH] = { "flush", 6 },
+	[CC_FLSKB] = { "flskb", 6 },	[CC_DROPS] = { "drops", 8 },
+};
+
+/* The per-CPU row of one counter set; ipis_in: IPIs received (from the matrix). */
+static void fill_cpu_row(struct tui_row *r, const struct tui_data *d,
+			 const struct cpu_counters *dc, const struct cpu_counters *tc,
+			 __u64 dipis_in, __u64 tipis_in)
+{
+	const struct view_ctx *ctx = d->ctx;
+	const struct cpu_counters *h = d->totals ? tc : dc;
+	bool cache = tui_probe_live(ctx, "cache_get") && tui_probe_live(ctx, "cache_refill");
+	bool bulk = tui_probe_live(ctx, "bulk"), cons = tui_probe_live(ctx, "consume");
+	bool flush_exact = tui_probe_live(ctx, "defer_flush") &&
+			   tui_probe_mode(ctx, "defer_flush") != MODE_DERIVED;
+
+#define NUM(col, field, live) set_num(r, col, shown(d, dc->field, tc->field), live, d)
+	if (!cache) {
+		snprintf(r->cell[CC_HIT], TUI_CELL, "-");
+	} else if (h->cache_gets) {
+		r->key[CC_HIT] = 100.0 * (1.0 - (double)h->cache_refills / h->cache_gets);
+		snprintf(r->cell[CC_HIT], TUI_CELL, "%.1f", r->key[CC_HIT]);
+	}
+	NUM(CC_REFILL, cache_refills, tui_probe_live(ctx, "cache_refill"));
+	NUM(CC_BULK, bulk_calls, bulk);
+	NUM(CC_ASKED, bulk_asked, bulk);
+	NUM(CC_GOT, bulk_got, bulk);
+	NUM(CC_SHORT, bulk_short_calls, bulk);
+	NUM(CC_B0, consume_budget0, cons);
+	NUM(CC_DEFER, consume_deferred, cons);
+	NUM(CC_RECYC, consume_recycled, cons);
+	NUM(CC_DEFQ, defer_queued, tui_probe_live(ctx, "defer_queue"));
+	NUM(CC_KICKS, defer_kicks_sent, tui_probe_live(ctx, "defer_kick"));
+	NUM(CC_KICKR, defer_kicks_recv, tui_probe_live(ctx, "defer_recv"));
+	NUM(CC_IPIS, defer_ipis_sent, tui_probe_live(ctx, "defer_ipi"));
+	set_num(r, CC_IPIR, shown(d, dipis_in, tipis_in), tui_probe_live(ctx, "defer_ipi"), d);
+	NUM(CC_FLUSH, defer_flushes, flush_exact);
+	NUM(CC_FLSKB, defer_flush_skbs, tui_probe_live(ctx, "defer_flush"));
+	NUM(CC_DROPS, drops, tui_probe_live(ctx, "drops"));
+#undef NUM
+	r->alert = (bulk && h->bulk_short_calls) || h->drops;
+}
+
+static __u64 ipis_in(const struct snapshot *s, __u32 target)
+{
+	__u64 sum = 0;
+
+	for (__u32 c = 0; c < s->ncpus; c++)
+		sum += s->kicks[c * s->ncpus + target].ipis;
+	return sum;
+}
+
+static const struct cpu_counters *cpu_at(const struct snapshot *s, __u32 c)
+{
+	static const struct cpu_counters zero;
+
+	return c < s->ncpus ? &s->cpus[c] : &zero;
+}
+
+int tui_build_cpus(struct tui_table *t, const struct tui_data *d)
+{
+	struct cpu_counters dsum = {}, tsum = {};
+	__u64 dsum_in = 0, tsum_in = 0;
+
+	t->cols = cpu_cols;
+	t->ncols = CC_N;
+	tui_table__reset(t);
+	for (__u32 c = 0; c < d->delta->ncpus; c++) {
+		const struct cpu_counters *dc = cpu_at(d->delta, c), *tc = cpu_at(d->total, c);
+		__u64 di = ipis_in(d->delta, c), ti = c < d->total->ncpus ? ipis_in(d->total, c) : 0;
+		struct tui_row *r;
+
+		if (!tui_filter__cpu(d->filter, c))
+			continue;
+		r = tui_table__add(t);
+		if (!r)
+			return -ENOMEM;
+		snprintf(r->cell[CC_CPU], TUI_CELL, "%u", c);
+		r->key[CC_CPU] = c;
+		r->id = c;
+		fill_cpu_row(r, d, dc, tc, di, ti);
+		for (size_t w = 0; w < sizeof(dsum) / sizeof(__u64); w++) {
+			((__u64 *)&dsum)[w] += ((const __u64 *)dc)[w];
+			((__u64 *)&tsum)[w] += ((const __u64 *)tc)[w];
+		}
+		dsum_in += di;
+		tsum_in += ti;
+	}
+	memset(&t->sum, 0, sizeof(t->sum));
+	snprintf(t->sum.cell[CC_CPU], TUI_CELL, "all");
+	fill_cpu_row(&t->sum, d, &dsum, &tsum, dsum_in, tsum_in);
+	t->has_sum = true;
+	return 0;
+}
+
+/* ---- drops ---- */
+
+static bool drop_passes(const struct tui_data *d, const struct drop_row *r)
+{
+	char name[96];
+
+	if (!tui_filter__cpu(d->filter, r->cpu))
+		return false;
+	if (d->filter && d->filter->dev[0] && !tui_filter__dev(d->filter, r->key.ifname))
+		return false;
+	if (d->filter && d->filter->reason[0] &&
+	    !tui_filter__reason(d->filter,
+				d->ctx->reason_name(d->ctx, r->key.reason, name, sizeof(name))))
+		return false;
+	return true;
+}
+
+/* A small (key -> total, delta) accumulator for group-by. */
+struct agg {
+	__u64 key;
+	__u64 total, delta;
+};
+
+struct aggs {
+	struct agg *a;
+	size_t n, cap;
+};
+
+static struct agg *agg_get(struct aggs *s, __u64 key)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->a[i].key == key)
+			return &s->a[i];
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct agg *a = realloc(s->a, cap * sizeof(*a));
+
+		if (!a)
+			return NULL;
+		s->a = a;
+		s->cap = cap;
+	}
+	s->a[s->n] = (struct agg){ .key = key };
+	return &s->a[s->n++];
+}
+
+static int cmp_agg_desc(const void *a, const void *b)
+{
+	const struct agg *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+enum { DR_BY_REASON, DR_BY_LOCATION, DR_BY_CPU };
+
+/* Group the drop rows that pass the filter (and match reason, unless ~0). */
+static int group_drops(struct aggs *s, const struct tui_data *d, int by, __u64 reason)
+{
+	const struct snapshot *snaps[2] = { d->total, d->delta };
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < snaps[k]->ndrops; i++) {
+			const struct drop_row *r = &snaps[k]->drops[i];
+			__u64 key = by == DR_BY_REASON ? r->key.reason :
+				    by == DR_BY_LOCATION ? r->key.location : r->cpu;
+			struct agg *a;
+
+			if (reason != ~0ULL && r->key.reason != reason)
+				continue;
+			if (!drop_passes(d, r))
+				continue;
+			a = agg_get(s, key);
+			if (!a)
+				return -ENOMEM;
+			if (k == 0)
+				a->total += r->count;
+			else
+				a->delta += r->count;
+		}
+	return 0;
+}
+
+enum { DC_REASON, DC_COUNT, DC_RATE, DC_SHARE, DC_TOP, DC_N };
+
+static const struct tui_col drop_cols[DC_N] = {
+	[DC_REASON] = { "REASON", 28, true },	[DC_COUNT] = { "count", 10 },
+	[DC_RATE] = { "rate/s", 9 },		[DC_SHARE] = { "share", 7 },
+	[DC_TOP] = { "  TOP LOCATIONS", 60, true },
+};
+
+static void fill_drop_row(struct tui_row *r, const struct tui_data *d, const struct agg *a,
+			  __u64 all)
+{
+	r->key[DC_COUNT] = a->total;
+	tui_fmt_count(r->cell[DC_COUNT], TUI_CELL, a->total);
+	r->key[DC_RATE] = a->delta / interval_s(d);
+	tui_fmt_rate(r->cell[DC_RATE], TUI_CELL, r->key[DC_RATE]);
+	r->key[DC_SHARE] = all ? 100.0 * a->total / all : 0;
+	snprintf(r->cell[DC_SHARE], TUI_CELL, "%.1f%%", r->key[DC_SHARE]);
+	r->alert = a->delta > 0;
+}
+
+int tui_build_drops(struct tui_table *t, const struct tui_data *d)
+{
+	struct aggs s = {};
+	__u64 all = 0;
+	int err;
+
+	t->cols = drop_cols;
+	t->ncols = DC_N;
+	tui_table__reset(t);
+	err = group_drops(&s, d, DR_BY_REASON, ~0ULL);
+	for (size_t i = 0; i < s.n; i++)
+		all += s.a[i].total;
+	for (size_t i = 0; !err && i < s.n; i++) {
+		struct tui_row *r = tui_table__add(t);
+		struct aggs locs = {};
+		size_t off = 0;
+
+		if (!r) {
+			err = -ENOMEM;
+			break;
+		}
+		r->id = s.a[i].key;
+		d->ctx->reason_name(d->ctx, (__u32)s.a[i].key, r->cell[DC_REASON], TUI_CELL);
+		fill_drop_row(r, d, &s.a[i], all);
+		err = group_drops(&locs, d, DR_BY_LOCATION, s.a[i].key);
+		qsort(locs.a, locs.n, sizeof(*locs.a), cmp_agg_desc);
+		off = snprintf(r->cell[DC_TOP], TUI_CELL, "  ");
+		for (size_t l = 0; !err && l < locs.n && l < 3 && off < TUI_CELL; l++) {
+			char loc[128];
+
+			d->ctx->location_name(d->ctx, locs.a[l].key, loc, sizeof(loc));
+			off += snprintf(r->cell[DC_TOP] + off, TUI_CELL - off, "%s%s", l ? ", " : "",
+					loc);
+		}
+		free(locs.a);
+	}
+	free(s.a);
+	return err;
+}
+
+enum { DL_LOC, DL_COUNT, DL_RATE, DL_SHARE, DL_N };
+
+static const struct tui_col loc_cols[DL_N] = {
+	[DL_LOC] = { "LOCATION", 39, true },	[DL_COUNT] = { "count", 10 },
+	[DL_RATE] = { "rate/s", 9 },		[DL_SHARE] = { "share", 7 },
+};
+
+static const struct tui_col dcpu_cols[DL_N] = {
+	[DL_LOC] = { "CPU", 39, true },	[DL_COUNT] = { "count", 10 },
+	[DL_RATE] = { "rate/s", 9 },	[DL_SHARE] = { "share", 7 },
+};
+
+static int build_drill(struct tui_table *t, const struct tui_data *d, __u32 reason, int by)
+{
+	struct aggs s = {};
+	__u64 all = 0;
+	int err;
+
+	t->cols = by == DR_BY_CPU ? dcpu_cols : loc_cols;
+	t->ncols = DL_N;
+	tui_table__reset(t);
+	err = group_drops(&s, d, by, reason);
+	for (size_t i = 0; i < s.n; i++)
+		all += s.a[i].total;
+	for (size_t i = 0; !err && i < s.n; i++) {
+		struct tui_row *r = tui_table__add(t);
+
+		if (!r) {
+			err = -ENOMEM;
+			break;
+		}
+		r->id = s.a[i].key;
+		if (by == DR_BY_CPU) {
+			snprintf(r->cell[0], TUI_CELL, "%llu", (unsigned long long)s.a[i].key);
+			r->key[0] = s.a[i].key;
+		} else {
+			d->ctx->location_name(d->ctx, s.a[i].key, r->cell[0], TUI_CELL);
+		}
+		/* the columns line up with the reason table's count/rate/share */
+		fill_drop_row(r, d, &s.a[i], all);
+	}
+	free(s.a);
+	return err;
+}
+
+int tui_build_drop_locations(struct tui_table *t, const struct tui_data *d, __u32 reason)
+{
+	return build_drill(t, d, reason, DR_BY_LOCATION);
+}
+
+int tui_build_drop_cpus(struct tui_table *t, const struct tui_data *d, __u32 reason)
+{
+	return build_drill(t, d, reason, DR_BY_CPU);
+}
+
+/* ---- tun/tap queues ---- */
+
+enum { QC_DEV, QC_QUEUE, QC_BUILDS, QC_BULK, QC_SHORT, QC_SEND, QC_CONS, QC_DROPS,
+       QC_TOP, QC_N };
+
+static const struct tui_col queue_cols[QC_N] = {
+	[QC_DEV] = { "DEVICE", 16, true },	[QC_QUEUE] = { "queue", 6 },
+	[QC_BUILDS] = { "builds", 8 },		[QC_BULK] = { "bulk", 7 },
+	[QC_SHORT] = { "short", 6 },		[QC_SEND] = { "sendmsg", 8 },
+	[QC_CONS] = { "consume", 8 },		[QC_DROPS] = { "drops", 8 },
+	[QC_TOP] = { "  TOP DROP REASON", 40, true },
+};
+
+static const char *dir_name(__u8 dir)
+{
+	return dir == QUEUE_RX ? "rx" : dir == QUEUE_TX ? "tx" : "";
+}
+
+static const struct queue_row *find_queue(const struct snapshot *s, const struct queue_key *k)
+{
+	for (size_t i = 0; i < s->nqueues; i++)
+		if (s->queues[i].key.ifindex == k->ifindex && s->queues[i].key.queue == k->queue &&
+		    s->queues[i].key.dir == k->dir)
+			return &s->queues[i];
+	return NULL;
+}
+
+/* The reason with most drops (since start/`z`) on this device and queue. */
+static void top_reason(char *out, size_t len, const struct tui_data *d, const struct queue_key *k)
+{
+	struct aggs s = {};
+	char name[96];
+
+	for (size_t i = 0; i < d->total->ndrops; i++) {
+		const struct drop_row *r = &d->total->drops[i];
+		struct agg *a;
+
+		if (strncmp(r->key.ifname, k->ifname, SKBTOP_IFNAMSIZ) || r->key.queue != k->queue ||
+		    r->key.dir != k->dir || !tui_filter__cpu(d->filter, r->cpu))
+			continue;
+		a = agg_get(&s, r->key.reason);
+		if (a)
+			a->total += r->count;
+	}
+	if (s.n) {
+		qsort(s.a, s.n, sizeof(*s.a), cmp_agg_desc);
+		snprintf(out, len, "  %s (%llu)",
+			 d->ctx->reason_name(d->ctx, (__u32)s.a[0].key, name, sizeof(name)),
+			 (unsigned long long)s.a[0].total);
+	}
+	free(s.a);
+}
+
+int tui_build_queues(struct tui_table *t, const struct tui_data *d)
+{
+	static const struct queue_counters zero;
+	const struct view_ctx *ctx = d->ctx;
+	bool send = tui_probe_live(ctx, "tun_sendmsg");
+	bool builds = send && tui_probe_live(ctx, "build"), bulk = send && tui_probe_live(ctx, "bulk");
+
+	t->cols = queue_cols;
+	t->ncols = QC_N;
+	tui_table__reset(t);
+	/* every queue seen since start/`z`; this interval's counts where it has any */
+	for (size_t i = 0; i < d->total->nqueues; i++) {
+		const struct queue_row *tq = &d->total->queues[i], *dq = find_queue(d->delta, &tq->key);
+		const struct queue_counters *dc = dq ? &dq->c : &zero, *tc = &tq->c;
+		struct tui_row *r;
+
+		if (!tui_filter__dev(d->filter, tq->key.ifname))
+			continue;
+		r = tui_table__add(t);
+		if (!r)
+			return -ENOMEM;
+		snprintf(r->cell[QC_DEV], TUI_CELL, "%.*s", SKBTOP_IFNAMSIZ, tq->key.ifname);
+		snprintf(r->cell[QC_QUEUE], TUI_CELL, "%s%u", dir_name(tq->key.dir), tq->key.queue);
+		r->key[QC_QUEUE] = tq->key.queue;
+		r->id = i;
+#define NUM(col, field, live) set_num(r, col, shown(d, dc->field, tc->field), live, d)
+		NUM(QC_BUILDS, builds, builds);
+		NUM(QC_BULK, bulk_calls, bulk);
+		NUM(QC_SHORT, bulk_short_calls, bulk);
+		NUM(QC_SEND, sendmsg_calls, send);
+		NUM(QC_CONS, consumes, tui_probe_live(ctx, "tun_consume"));
+		NUM(QC_DROPS, drops, tui_probe_live(ctx, "drops"));
+#undef NUM
+		top_reason(r->cell[QC_TOP], TUI_CELL, d, &tq->key);
+		r->alert = dc->drops || dc->bulk_short_calls;
+	}
+	return 0;
+}

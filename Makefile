@@ -29,7 +29,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps demo test test-unit test-live test-vm bench soak review-demo clean help check-format lint
+.PHONY: all gen deps demo test test-unit test-live test-vm bench soak review-demo clean help check-format lint
 
 all: $(BIN)
 
@@ -89,10 +89,13 @@ $(OUT)/unit/%: tests/unit/%.c $(UNIT_SRCS) | $(SKELS)
 test-unit: $(UNIT_TESTS)
 	$(Q)./tests/run-unit.sh $(UNIT_TESTS)
 
-test-live: $(BIN)
+gen:
+	$(Q)$(MAKE) --no-print-directory -s -C tests/gen
+
+test-live: $(BIN) gen
 	$(Q)./tests/live/run.sh
 
-test-vm: $(BIN)
+test-vm: $(BIN) gen
 	$(Q)./tests/vm/run-tests.sh
 
 test: deps

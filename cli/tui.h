@@ -75,7 +75,7 @@ struct tui_data {
 	bool totals;			/* `t`: show totals instead of rates */
 };
 
-/* Format helpers: at most 7 characters. */
+/* Format helpers: at most 5 characters below 100G; "-" for NaN. */
 void tui_fmt_count(char *buf, size_t len, double v);
 void tui_fmt_rate(char *buf, size_t len, double v);
 

@@ -209,8 +209,10 @@ void tui_fmt_count(char *buf, size_t len, double v)
 {
 	if (isnan(v))
 		snprintf(buf, len, "-");
-	else if (v < 1e6)
+	else if (v < 1e5)
 		snprintf(buf, len, "%.0f", v);
+	else if (v < 1e6)
+		snprintf(buf, len, "%.0fk", v / 1e3);
 	else if (v < 1e9)
 		snprintf(buf, len, "%.1fM", v / 1e6);
 	else

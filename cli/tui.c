@@ -66,6 +66,7 @@ struct tui {
 	int ov_top;
 	int ipi_metric;			/* 0 kicks, 1 IPIs, 2 skbs queued */
 	bool paused, totals, color, quit;
+	bool zeroed;			/* `z` was pressed: totals count from then */
 	char search[64];
 	bool search_jump;		/* move the selection to the next match on draw */
 	int prompt;			/* 0, 'f' or '/' while reading a line */
@@ -73,6 +74,11 @@ struct tui {
 	char msg[200];
 	bool msg_err;
 	double interval, next_due, base_time;
+	/*
+	 * Overhead of the last regular tick: a pause or `z` read closes a short
+	 * interval, where rusage's tick granularity would make noise.
+	 */
+	__u64 ovh_run_ns, ovh_run_cnt, ovh_user_ns, ovh_mono_ns;
 	long refreshes;
 	char release[65];
 };
@@ -192,6 +198,17 @@ static int data_refresh(struct tui *t)
 	t->delta = d;
 	t->total = tot;
 	return 0;
+}
+
+static void note_overhead(struct tui *t)
+{
+	t->ovh_run_ns = t->ovh_run_cnt = 0;
+	for (size_t i = 0; i < t->delta.nprogs; i++) {
+		t->ovh_run_ns += t->delta.progs[i].run_ns;
+		t->ovh_run_cnt += t->delta.progs[i].run_cnt;
+	}
+	t->ovh_user_ns = t->delta.user_cpu_ns;
+	t->ovh_mono_ns = t->delta.mono_ns;
 }
 
 static struct tui_data tdata(struct tui *t)
@@ -346,6 +363,11 @@ static void draw_table(struct tui *t, struct tui_table *tb, int y, int h, struct
 
 /* ---- panels ---- */
 
+static const char *since(const struct tui *t)
+{
+	return t->zeroed ? "z" : "start";
+}
+
 static const char *rate_title(struct tui *t)
 {
 	static char buf[96];
@@ -353,8 +375,8 @@ static const char *rate_title(struct tui *t)
 
 	interval_text(iv, sizeof(iv), t->delta.mono_ns ? t->delta.mono_ns / 1e9 : t->interval);
 	if (t->totals)
-		snprintf(buf, sizeof(buf), "totals since %s (%.0f s)", t->refreshes ? "z/start" : "start",
-			 t->total.mono_ns / 1e9);
+		snprintf(buf, sizeof(buf), "totals since %s (%.*f s)", since(t),
+			 t->total.mono_ns < 10000000000ULL ? 1 : 0, t->total.mono_ns / 1e9);
 	else
 		snprintf(buf, sizeof(buf), "per second over the last %s", iv);
 	return buf;
@@ -376,7 +398,8 @@ static void queues_draw(struct tui *t, int y, int h)
 {
 	struct tui_data d = tdata(t);
 
-	put(y - 1, 0, A_DIM, "tun/tap queues, %s   top reason: drops since start/z", rate_title(t));
+	put(y - 1, 0, A_DIM, "tun/tap queues, %s   top reason: drops since %s", rate_title(t),
+	    since(t));
 	if (tui_build_queues(&t->table, &d))
 		return;
 	tui_table__sort(&t->table, t->ps[P_QUEUES].sort);
@@ -395,7 +418,7 @@ static void drops_draw(struct tui *t, int y, int h)
 	}
 	if (!t->drill) {
 		put(y - 1, 0, A_DIM, "Drops by reason: count since %s, rate over the last interval",
-		    t->refreshes ? "start/z" : "start");
+		    since(t));
 		if (tui_build_drops(&t->table, &d))
 			return;
 		tui_table__sort(&t->table, t->ps[P_DROPS].sort);
@@ -550,7 +573,7 @@ static void hist_draw(struct tui *t, int y, int h)
 	int ymax = y + h;
 
 	put(y - 1, 0, A_DIM, "log2 histograms since %s (CPU filter applies)",
-	    t->refreshes ? "start/z" : "start");
+	    since(t));
 	for (__u32 c = 0; c < t->total.ncpus; c++) {
 		if (!tui_filter__cpu(&t->filter, c))
 			continue;
@@ -640,24 +663,21 @@ static void draw_header(struct tui *t)
 	    a, b, c, e, hit);
 
 	skbtop__mode_counts(t->st, &exact, &derived, &unav);
-	for (size_t i = 0; i < t->delta.nprogs; i++) {
-		run_ns += t->delta.progs[i].run_ns;
-		run_cnt += t->delta.progs[i].run_cnt;
-	}
+	run_ns = t->ovh_run_ns;
+	run_cnt = t->ovh_run_cnt;
 	if (run_cnt)
 		snprintf(per, sizeof(per), "%.0f", (double)run_ns / run_cnt);
 	else
 		snprintf(per, sizeof(per), "-");
-	if (!iv)
+	if (!t->ovh_mono_ns)
 		snprintf(ovh, sizeof(ovh), "overhead: after the first refresh");
 	else if (COLS >= 110)
 		snprintf(ovh, sizeof(ovh), "overhead: BPF %s ns/event, %.3f%% of a CPU; "
-			 "skbtop %.2f%% of a CPU", per, 100.0 * run_ns / t->delta.mono_ns,
-			 100.0 * t->delta.user_cpu_ns / t->delta.mono_ns);
+			 "skbtop %.2f%% of a CPU", per, 100.0 * run_ns / t->ovh_mono_ns,
+			 100.0 * t->ovh_user_ns / t->ovh_mono_ns);
 	else
 		snprintf(ovh, sizeof(ovh), "BPF %sns/ev %.3f%% self %.2f%%", per,
-			 100.0 * run_ns / t->delta.mono_ns,
-			 100.0 * t->delta.user_cpu_ns / t->delta.mono_ns);
+			 100.0 * run_ns / t->ovh_mono_ns, 100.0 * t->ovh_user_ns / t->ovh_mono_ns);
 	if (COLS >= 110)
 		put(2, 0, A_NORMAL, "probes %d exact, %d derived, %d unavailable (P)   %s", exact,
 		    derived, unav, ovh);
@@ -698,8 +718,8 @@ static void draw_footer(struct tui *t)
 		else if (t->search[0] && p->table)
 			put(LINES - 2, 0, A_DIM, "search: %s (n: next)", t->search);
 	}
-	snprintf(keys, sizeof(keys), "%sq quit  Tab/1-5 panel  %ss sort  f filter  %st %s  p %s  "
-		 "+/- interval  z zero  P probes  h help",
+	snprintf(keys, sizeof(keys), "%sq quit  h help  Tab/1-5 panel  %ss sort  f filter  %st %s  p %s  "
+		 "+/- interval  z zero  P probes",
 		 p->keys, p->table ? "j/k move  " : "j/k scroll  ", p->table ? "/ search  " : "",
 		 t->totals ? "rates" : "totals", t->paused ? "resume" : "pause");
 	fill_line(LINES - 1, cattr(t, CP_HEAD, A_REVERSE));
@@ -956,6 +976,7 @@ static void key_zero(struct tui *t, int ch)
 		set_msg(t, true, "failed to read maps: %s", strerror(-err));
 	else
 		set_msg(t, false, "zeroed: counts from now");
+	t->zeroed = !err;
 }
 
 static void key_overlay(struct tui *t, int ch)
@@ -1129,6 +1150,7 @@ int tui_run(struct env *env, struct skbtop *st)
 				break;
 			}
 			t.refreshes++;
+			note_overhead(&t);
 			t.next_due += t.interval;
 			if (t.next_due < now_s())
 				t.next_due = now_s() + t.interval;

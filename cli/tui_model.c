@@ -181,9 +181,17 @@ static int cmp_rows(const void *a, const void *b)
 	double kx = x->key[sort_col], ky = y->key[sort_col];
 
 	if (sort_col == 0) {
+		int c;
+
 		if (!isnan(kx) && !isnan(ky) && kx != ky)
 			return kx < ky ? -1 : 1;
-		return strcmp(x->cell[0], y->cell[0]);
+		c = strcmp(x->cell[0], y->cell[0]);
+		if (c)
+			return c;
+		/* same label (a device's queues): by the second column */
+		if (!isnan(x->key[1]) && !isnan(y->key[1]) && x->key[1] != y->key[1])
+			return x->key[1] < y->key[1] ? -1 : 1;
+		return strcmp(x->cell[1], y->cell[1]);
 	}
 	/* descending; '-' (NaN) last; ties by the first column */
 	if (isnan(kx) != isnan(ky))

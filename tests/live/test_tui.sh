@@ -145,6 +145,10 @@ check_true "a malformed CPU list shows an error line" wait_for "bad filter: bad 
 keys f; type_line ""
 check_true "an empty filter clears it" wait_for "filter cleared"
 check_true "still alive after bad input" wait_for "SOCKET_RCVBUFF"
+keys /; type_line "no_sock"
+check_true "/ searches (status line)" wait_for "search: no_sock (n: next)"
+keys Escape
+check_true "Esc clears the search" wait_gone "search: no_sock"
 
 # ---- panels ----
 keys 1

@@ -15,8 +15,8 @@ INST=/sys/kernel/tracing/instances/skbtop-test-$$
 skbtop_start
 mkdir "$INST"
 on_exit "rmdir $INST 2>/dev/null"
-echo 8192 > "$INST/buffer_size_kb"
-for e in csd/csd_queue_cpu csd/csd_function_entry ipi/ipi_send_cpu; do
+echo 16384 > "$INST/buffer_size_kb"
+for e in csd/csd_queue_cpu csd/csd_function_entry ipi/ipi_send_cpu skb/consume_skb; do
 	echo 1 > "$INST/events/$e/enable"
 done
 echo 1 > "$INST/tracing_on"
@@ -25,7 +25,7 @@ check_eq "defer_kick generator exits 0" 0 $?
 echo 0 > "$INST/tracing_on"
 skbtop_stop
 cat "$INST/trace" > "$TMP/trace"
-for e in csd/csd_queue_cpu csd/csd_function_entry ipi/ipi_send_cpu; do
+for e in csd/csd_queue_cpu csd/csd_function_entry ipi/ipi_send_cpu skb/consume_skb; do
 	echo 0 > "$INST/events/$e/enable"
 done
 rmdir "$INST"
@@ -38,7 +38,7 @@ counts=$(awk '
 	{ for (i = 1; i <= NF; i++) if ($i ~ /^\[[0-9]+\]$/) { c = $i; break } }
 	/ csd_queue_cpu: / {
 		pend[c] = ""
-		if ($0 ~ /func=trigger_rx_softirq /) {
+		if ($0 ~ /func=trigger_rx_softirq[ ,]/) {
 			kicks++
 			match($0, /cpu=[0-9]+/); pend[c] = substr($0, RSTART + 4, RLENGTH - 4)
 		}
@@ -50,10 +50,11 @@ counts=$(awk '
 		pend[c] = ""
 		next
 	}
-	/ csd_function_entry: / && /func=trigger_rx_softirq / { recv++ }
-	END { printf "%d %d %d\n", kicks, ipis, recv }' "$TMP/trace")
+	/ csd_function_entry: / && /func=trigger_rx_softirq[ ,]/ { recv++ }
+	/ consume_skb: / && /location=skb_defer_free_flush\+/ { flushed++ }
+	END { printf "%d %d %d %d\n", kicks, ipis, recv, flushed }' "$TMP/trace")
 set -- $counts
-trace_kicks=$1 trace_ipis=$2 trace_recv=$3
+trace_kicks=$1 trace_ipis=$2 trace_recv=$3 trace_flushed=$4
 
 kicks=$(skb_sum '.totals.defer_kicks_sent')
 ipis=$(skb_sum '.totals.defer_ipis_sent')
@@ -62,10 +63,13 @@ mkicks=$(skb_sum '.kicks[] | .kicks')
 check_eq "kicks == tracefs csd_queue_cpu(trigger_rx_softirq)" "$trace_kicks" "$kicks"
 check_eq "IPIs == tracefs ipi_send_cpu following a kick" "$trace_ipis" "$ipis"
 check_eq "kicks run == tracefs csd_function_entry(trigger_rx_softirq)" "$trace_recv" "$recv"
+flushed=$(skb_sum '.totals.defer_flush_skbs')
+check_eq "skbs freed by defer flushes == tracefs consume_skb in skb_defer_free_flush" \
+	"$trace_flushed" "$flushed"
 check_eq "kick matrix sums to the kick total" "$kicks" "$mkicks"
 # the workload is what made them: hundreds of kicks, to CPU 0 from CPU 1
 to0=$(skb_sum '.kicks[] | select(.from_cpu == 1 and .to_cpu == 0) | .kicks')
-check_true "workload kicked CPU 0 from CPU 1 at least N/64 times ($to0)" [ "$to0" -ge $((N / 64)) ]
+check_true "workload kicked CPU 0 from CPU 1 at least N/128 times ($to0)" [ "$to0" -ge $((N / 128)) ]
 received=$(jq .received "$TMP/gen.json")
 check_eq "receiver drained every datagram" $N "$received"
 finish

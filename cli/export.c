@@ -1,11 +1,441 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Placeholder until the export subcommand lands. */
+/*
+ * `skbtop export`: Prometheus metrics over HTTP (libmicrohttpd) and/or a
+ * node_exporter textfile. Every interval the collector reads the maps once,
+ * adds the delta to a running total (so counters only grow while skbtop
+ * runs), renders the total once, and publishes the text: scrapes copy the
+ * last rendering, the textfile is replaced with rename(2).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
 #include "commands.h"
+#include "metrics.h"
+#include "view.h"
+
+#define DEFAULT_BIND	"127.0.0.1"
+#define ADDR_STR_LEN	(INET6_ADDRSTRLEN + 16)
+
+struct page {
+	pthread_mutex_t lock;
+	char *buf;		/* last rendering; NULL until the first read */
+	size_t len;
+};
+
+/* ---- listening socket ---- */
+
+/*
+ * "PORT", ":PORT" -> 127.0.0.1:PORT; "ADDR:PORT", "[ADDR6]:PORT" as given.
+ * Returns 0 or -EINVAL with a message in err.
+ */
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *sslen,
+			char *err, size_t errlen)
+{
+	char host[256], port[16];
+	const char *colon, *p;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	char *end;
+	long pv;
+	int rc;
+
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+
+		if (!rb || rb[1] != ':' || (size_t)(rb - spec - 1) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(rb - spec - 1), spec + 1);
+		p = rb + 2;
+		hints.ai_family = AF_INET6;
+	} else if ((colon = strrchr(spec, ':'))) {
+		if (strchr(spec, ':') != colon || (size_t)(colon - spec) >= sizeof(host))
+			goto bad;	/* bare IPv6 without brackets is ambiguous */
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+		p = colon + 1;
+	} else {
+		host[0] = '\0';
+		p = spec;
+	}
+	if (!host[0]) {
+		snprintf(host, sizeof(host), "%s", DEFAULT_BIND);
+		hints.ai_family = AF_INET;
+	}
+	errno = 0;
+	pv = strtol(p, &end, 10);
+	if (!*p || *end || errno || pv < 0 || pv > 65535)
+		goto bad;
+	snprintf(port, sizeof(port), "%ld", pv);
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc) {
+		snprintf(err, errlen, "invalid --listen address '%s': %s", spec, gai_strerror(rc));
+		return -EINVAL;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid --listen '%s' (PORT, ADDR:PORT or [ADDR6]:PORT)", spec);
+	return -EINVAL;
+}
+
+static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	}
+}
+
+/* Bind and listen ourselves, so a busy port fails with its errno, before BPF loads. */
+static int open_listener(const struct sockaddr_storage *ss, socklen_t sslen)
+{
+	int one = 1, fd, err;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* reuse a port whose old connections sit in TIME_WAIT; never a live listener's */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, sslen) || listen(fd, 64)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* ---- HTTP ---- */
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status,
+				 const char *type, const char *body, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	static const char plain[] = "text/plain; charset=utf-8";
+	static const char index_body[] = "skbtop exporter: metrics at /metrics\n";
+	struct page *pg = cls;
+	enum MHD_Result ret;
+
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, plain,
+				 "method not allowed\n", 19);
+	if (!strcmp(url, "/"))
+		return send_text(conn, MHD_HTTP_OK, plain, index_body, sizeof(index_body) - 1);
+	if (strcmp(url, "/metrics"))
+		return send_text(conn, MHD_HTTP_NOT_FOUND, plain, "not found\n", 10);
+	pthread_mutex_lock(&pg->lock);
+	if (pg->buf)
+		ret = send_text(conn, MHD_HTTP_OK, METRICS_CONTENT_TYPE, pg->buf, pg->len);
+	else
+		ret = send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, plain, "no data yet\n", 12);
+	pthread_mutex_unlock(&pg->lock);
+	return ret;
+}
+
+/* MHD's thread inherits our signal mask: keep SIGINT/TERM/HUP for the main thread. */
+static struct MHD_Daemon *start_http(int fd, int family, struct page *pg)
+{
+	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	sigset_t block, old;
+	struct MHD_Daemon *d;
+
+	if (family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, pg,
+			     MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+			     MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return d;
+}
+
+/* ---- textfile ---- */
+
+/*
+ * Write into a temporary file in the same directory, then rename(2) over
+ * PATH: readers see the old file or the new one, never a partial one. The
+ * temporary name starts with '.' and does not end in .prom, so node_exporter
+ * never reads it.
+ */
+static int write_textfile(const char *path, const char *buf, size_t len)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t off = 0;
+	int fd, err = 0;
+
+	if (slash)
+		snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+	else
+		snprintf(tmp, sizeof(tmp), ".%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0644))
+		err = -errno;
+	while (!err && off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = -errno;
+		else
+			off += n;
+	}
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* ---- collector loop ---- */
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Sleep until the monotonic deadline, waking at least every 100 ms to check for a stop. */
+static void sleep_until(__u64 deadline)
+{
+	while (!stop_requested) {
+		__u64 now = mono_ns(), step;
+		struct timespec ts;
+
+		if (now >= deadline)
+			return;
+		step = deadline - now;
+		if (step > 100000000ULL)
+			step = 100000000ULL;
+		ts.tv_sec = step / 1000000000ULL;
+		ts.tv_nsec = step % 1000000000ULL;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int render(struct metrics *m, const struct snapshot *total, const struct view_ctx *ctx,
+		  char **buf, size_t *len)
+{
+	FILE *f = open_memstream(buf, len);
+	int err;
+
+	if (!f)
+		return -errno;
+	err = metrics__render(m, f, total, ctx);
+	if (fclose(f) && !err)
+		err = -EIO;
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return err;
+}
+
+static int publish(struct page *pg, const char *textfile, char *buf, size_t len,
+		   bool *tf_failing)
+{
+	char *old;
+	int err = 0;
+
+	if (textfile) {
+		err = write_textfile(textfile, buf, len);
+		if (err && !*tf_failing)
+			fprintf(stderr, "skbtop: failed to write %s: %s\n", textfile,
+				strerror(-err));
+		else if (!err && *tf_failing)
+			fprintf(stderr, "skbtop: writing %s again\n", textfile);
+		*tf_failing = err != 0;
+	}
+	pthread_mutex_lock(&pg->lock);
+	old = pg->buf;
+	pg->buf = buf;
+	pg->len = len;
+	pthread_mutex_unlock(&pg->lock);
+	free(old);
+	return err;
+}
+
+static int parse_limits(const struct env *env, struct metrics_opts *mo)
+{
+	memset(mo, 0, sizeof(*mo));
+#ifdef SKBTOP_ENV_EXPORT_LIMITS
+	mo->queues = env->queues;
+	mo->locations = env->locations;
+#endif
+	if (mo->queues < 0 || mo->queues > METRICS_MAX_LIMIT ||
+	    mo->locations < 0 || mo->locations > METRICS_MAX_LIMIT) {
+		fprintf(stderr, "skbtop: --queues/--locations limit must be 1 to %d\n",
+			METRICS_MAX_LIMIT);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 int cmd_export(struct env *env)
 {
-	(void)env;
-	fprintf(stderr, "skbtop: 'export' is not built yet\n");
-	return EXIT_FAIL;
+	struct page pg = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct snapshot prev = {}, cur = {}, delta = {}, total = {};
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	struct MHD_Daemon *httpd = NULL;
+	struct metrics_opts mo;
+	struct metrics m;
+	struct view_ctx ctx;
+	struct skbtop *st = NULL;
+	char where[ADDR_STR_LEN], msg[320];
+	bool tf_failing = false, wrote_textfile = false;
+	__u64 next, end;
+	size_t len;
+	char *buf;
+	int ret = EXIT_FAIL, fd = -1, err;
+
+	if (env->argc)
+		return fprintf(stderr, "skbtop: export takes no arguments\nTry 'skbtop --help'.\n"),
+		       EXIT_USAGE;
+	if (!env->listen && !env->textfile)
+		return fprintf(stderr, "skbtop: export needs --listen ADDR:PORT or --textfile PATH\n"
+				       "Try 'skbtop --help'.\n"),
+		       EXIT_USAGE;
+	if (parse_limits(env, &mo))
+		return EXIT_USAGE;
+	if (env->listen) {
+		if (parse_listen(env->listen, &ss, &sslen, msg, sizeof(msg)))
+			return fprintf(stderr, "skbtop: %s\n", msg), EXIT_USAGE;
+		addr_str(&ss, where, sizeof(where));
+		fd = open_listener(&ss, sslen);
+		if (fd < 0) {
+			fprintf(stderr, "skbtop: failed to listen on %s: %s\n", where, strerror(-fd));
+			return EXIT_FAIL;
+		}
+		/* port 0 picks one: report the real address */
+		sslen = sizeof(ss);
+		if (!getsockname(fd, (struct sockaddr *)&ss, &sslen))
+			addr_str(&ss, where, sizeof(where));
+	}
+	metrics__init(&m, &mo);
+	install_stop_handlers();
+	env->probe_opts.prog_stats = true;
+	st = open_probes(env);
+	if (!st)
+		goto cleanup;
+	view_ctx_live(&ctx, st);
+
+	/* the maps are new: the first read is the total since start */
+	next = mono_ns();
+	end = env->duration > 0 ? next + (__u64)llround(env->duration * 1e9) : 0;
+	err = skbtop__read(st, &prev);
+	err = err ?: snapshot__delta(NULL, &prev, &total);
+	while (!err) {
+		err = render(&m, &total, &ctx, &buf, &len);
+		if (err) {
+			fprintf(stderr, "skbtop: failed to render metrics: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		err = publish(&pg, env->textfile, buf, len, &tf_failing);
+		if (err && !wrote_textfile && !httpd) {
+			/* the first write failed: a wrong path, not a passing problem */
+			goto cleanup;
+		}
+		wrote_textfile |= env->textfile && !err;
+		err = 0;
+		if (fd >= 0 && !httpd) {
+			httpd = start_http(fd, ss.ss_family, &pg);
+			if (!httpd) {
+				fprintf(stderr, "skbtop: failed to start HTTP server on %s\n", where);
+				goto cleanup;
+			}
+			fd = -1;	/* MHD closes it on stop */
+			fprintf(stderr, "skbtop: serving http://%s/metrics\n", where);
+		}
+		if (end && mono_ns() >= end)
+			break;
+		next += (__u64)llround(env->interval * 1e9);
+		if (end && next > end)
+			next = end;
+		sleep_until(next);
+		if (stop_requested)
+			break;
+		err = skbtop__read(st, &cur);
+		err = err ?: snapshot__delta(&prev, &cur, &delta);
+		err = err ?: snapshot__accumulate(&total, &delta);
+		snapshot__free(&delta);
+		snapshot__free(&prev);
+		prev = cur;
+		memset(&cur, 0, sizeof(cur));
+	}
+	if (err) {
+		fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	ret = EXIT_OK;
+cleanup:
+	if (httpd)
+		MHD_stop_daemon(httpd);
+	if (fd >= 0)
+		close(fd);
+	/* a stopped skbtop leaves no file with frozen counters behind */
+	if (wrote_textfile)
+		unlink(env->textfile);
+	free(pg.buf);
+	snapshot__free(&prev);
+	snapshot__free(&cur);
+	snapshot__free(&total);
+	metrics__free(&m);
+	if (st)
+		skbtop__close(st);
+	return ret;
 }

@@ -1,0 +1,787 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus text exposition of a cumulative snapshot. Family order is
+ * fixed and series are sorted, so the output of one snapshot is always the
+ * same bytes (unit tests compare exact lines).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "env.h"
+#include "metrics.h"
+
+#define NAME_LEN	128	/* reason or location name */
+#define ESC_LEN		(2 * NAME_LEN + 1)
+
+/* ---- probe liveness ---- */
+
+static const struct probe_status *find_probe(const struct view_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; i < ctx->nprobes; i++)
+		if (!strcmp(ctx->probes[i].name, name))
+			return &ctx->probes[i];
+	return NULL;
+}
+
+static bool mode_live(enum probe_mode m)
+{
+	return m != MODE_UNAVAILABLE && m != MODE_DISABLED;
+}
+
+/* Without a probe table (tests, recorded data) every family is live. */
+static bool probe_live(const struct view_ctx *ctx, const char *name)
+{
+	const struct probe_status *p;
+
+	if (!ctx->probes)
+		return true;
+	p = find_probe(ctx, name);
+	return p && mode_live(p->mode);
+}
+
+/* What a field needs beyond its probe being attached. */
+enum need {
+	NEED_ATTACHED,
+	NEED_EXACT,		/* not a derived mode (defer_flush: flush count needs fentry) */
+	NEED_BH_CHECK,		/* bulk variant that reads the preempt count */
+	NEED_DEFER_SPLIT,	/* consume variant that also traces skb_attempt_defer_free */
+	NEED_NOTHING,		/* health counters: always exposed */
+};
+
+static bool field_live(const struct view_ctx *ctx, const char *probe, enum need need)
+{
+	const struct probe_status *p;
+
+	if (need == NEED_NOTHING || !ctx->probes)
+		return true;
+	p = find_probe(ctx, probe);
+	if (!p || !mode_live(p->mode))
+		return false;
+	switch (need) {
+	case NEED_EXACT:
+		return p->mode != MODE_DERIVED;
+	case NEED_BH_CHECK:
+		return p->variant && strstr(p->variant, "BH check");
+	case NEED_DEFER_SPLIT:
+		/* the variant without skb_attempt_defer_free carries a note saying so */
+		return !p->note;
+	default:
+		return true;
+	}
+}
+
+/*
+ * Metric name and feeding probe of each cpu_counters field. Fields missing
+ * here (added to snapshot.c later) are still exported, as
+ * skbtop_<field>_total, live when their group has a live probe.
+ */
+struct field_map {
+	const char *field;
+	const char *metric;	/* without skbtop_ and _total */
+	const char *probe;
+	enum need need;
+};
+
+static const struct field_map cpu_map[] = {
+	{ "cache_gets", "napi_cache_gets", "cache_get", NEED_ATTACHED },
+	{ "cache_refills", "napi_cache_refills", "cache_refill", NEED_ATTACHED },
+	{ "cache_refill_heads", "napi_cache_refill_heads", "cache_refill", NEED_ATTACHED },
+	{ "cache_flushes", "napi_cache_flushes", "cache_flush", NEED_ATTACHED },
+	{ "cache_flush_heads", "napi_cache_flush_heads", "cache_flush", NEED_ATTACHED },
+	{ "bulk_calls", "bulk_calls", "bulk", NEED_ATTACHED },
+	{ "bulk_asked", "bulk_heads_asked", "bulk", NEED_ATTACHED },
+	{ "bulk_got", "bulk_heads_got", "bulk", NEED_ATTACHED },
+	{ "bulk_short_calls", "bulk_short_calls", "bulk", NEED_ATTACHED },
+	{ "bulk_nonbh_calls", "bulk_nonbh_calls", "bulk", NEED_BH_CHECK },
+	{ "builds", "skb_builds", "build", NEED_ATTACHED },
+	{ "consume_calls", "napi_consume_calls", "consume", NEED_ATTACHED },
+	{ "consume_budget0", "napi_consume_budget0_calls", "consume", NEED_ATTACHED },
+	{ "consume_deferred", "napi_consume_deferred", "consume", NEED_DEFER_SPLIT },
+	{ "consume_recycled", "napi_consume_recycled", "consume", NEED_ATTACHED },
+	{ "defer_queued", "defer_queued", "defer_queue", NEED_ATTACHED },
+	{ "defer_kicks_sent", "defer_kicks_sent", "defer_kick", NEED_ATTACHED },
+	{ "defer_kicks_recv", "defer_kicks_received", "defer_recv", NEED_ATTACHED },
+	{ "defer_ipis_sent", "defer_ipis_sent", "defer_ipi", NEED_ATTACHED },
+	{ "defer_flushes", "defer_flushes", "defer_flush", NEED_EXACT },
+	{ "defer_flush_skbs", "defer_flush_skbs", "defer_flush", NEED_ATTACHED },
+	/* skbtop_drops_total is the per-reason family; this one counts every drop */
+	{ "drops", "kfree_skb", "drops", NEED_ATTACHED },
+	{ "tun_consumes", "tun_consumes", "tun_consume", NEED_ATTACHED },
+	{ "map_full", "map_full", NULL, NEED_NOTHING },
+};
+
+static const struct field_map *cpu_field_map(const char *field)
+{
+	for (size_t i = 0; i < sizeof(cpu_map) / sizeof(cpu_map[0]); i++)
+		if (!strcmp(cpu_map[i].field, field))
+			return &cpu_map[i];
+	return NULL;
+}
+
+static const struct field_map queue_map[] = {
+	{ "builds", NULL, "tun_sendmsg", NEED_ATTACHED },
+	{ "bulk_calls", NULL, "tun_sendmsg", NEED_ATTACHED },
+	{ "bulk_asked", NULL, "tun_sendmsg", NEED_ATTACHED },
+	{ "bulk_got", NULL, "tun_sendmsg", NEED_ATTACHED },
+	{ "bulk_short_calls", NULL, "tun_sendmsg", NEED_ATTACHED },
+	{ "sendmsg_calls", NULL, "tun_sendmsg", NEED_ATTACHED },
+	{ "sendmsg_batches", NULL, "tun_sendmsg", NEED_ATTACHED },
+	{ "sendmsg_frames", NULL, "tun_sendmsg", NEED_ATTACHED },
+	{ "consumes", NULL, "tun_consume", NEED_ATTACHED },
+	{ "napi_consumes", NULL, "consume", NEED_ATTACHED },
+	{ "drops", NULL, "drops", NEED_ATTACHED },
+};
+
+static bool queue_field_live(const struct view_ctx *ctx, const char *field)
+{
+	for (size_t i = 0; i < sizeof(queue_map) / sizeof(queue_map[0]); i++)
+		if (!strcmp(queue_map[i].field, field))
+			return field_live(ctx, queue_map[i].probe, queue_map[i].need);
+	return !ctx->probes || view_group_live(ctx, "tun");
+}
+
+/* ---- text format helpers ---- */
+
+const char *metrics__escape(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"') {
+			buf[o++] = '\\';
+			buf[o++] = *s;
+		} else if (*s == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else {
+			buf[o++] = *s;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* HELP text escapes only backslash and newline. */
+static void help_line(FILE *f, const char *name, const char *help)
+{
+	fprintf(f, "# HELP %s ", name);
+	for (; *help; help++) {
+		if (*help == '\\')
+			fputs("\\\\", f);
+		else if (*help == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*help, f);
+	}
+	fputc('\n', f);
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	help_line(f, name, help);
+	fprintf(f, "# TYPE %s %s\n", name, type);
+}
+
+static void sample(FILE *f, const char *name, const char *labels, __u64 v)
+{
+	if (labels && *labels)
+		fprintf(f, "%s{%s} %llu\n", name, labels, (unsigned long long)v);
+	else
+		fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void sample_seconds(FILE *f, const char *name, const char *labels, __u64 ns)
+{
+	if (labels && *labels)
+		fprintf(f, "%s{%s} %llu.%09llu\n", name, labels,
+			(unsigned long long)(ns / 1000000000ULL),
+			(unsigned long long)(ns % 1000000000ULL));
+	else
+		fprintf(f, "%s %llu.%09llu\n", name, (unsigned long long)(ns / 1000000000ULL),
+			(unsigned long long)(ns % 1000000000ULL));
+}
+
+static const char *dir_label(__u8 dir)
+{
+	return dir == QUEUE_RX ? "rx" : dir == QUEUE_TX ? "tx" : "none";
+}
+
+/* ---- bounded key sets ---- */
+
+static int keyset_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+static bool keyset_has(const struct metrics_keyset *ks, const char *key)
+{
+	return ks->n && bsearch(&key, ks->keys, ks->n, sizeof(*ks->keys), keyset_cmp);
+}
+
+/* Insert keeping the array sorted. */
+static int keyset_add(struct metrics_keyset *ks, const char *key)
+{
+	size_t lo = 0, hi = ks->n;
+	char *dup;
+
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 16;
+		char **k = realloc(ks->keys, cap * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		ks->keys = k;
+		ks->cap = cap;
+	}
+	dup = strdup(key);
+	if (!dup)
+		return -ENOMEM;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(ks->keys[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&ks->keys[lo + 1], &ks->keys[lo], (ks->n - lo) * sizeof(*ks->keys));
+	ks->keys[lo] = dup;
+	ks->n++;
+	return 0;
+}
+
+static void keyset_free(struct metrics_keyset *ks)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		free(ks->keys[i]);
+	free(ks->keys);
+	memset(ks, 0, sizeof(*ks));
+}
+
+/*
+ * Decide for each of n rows (keys[i], weight[i]) whether it gets its own
+ * series: rows already admitted keep theirs; new rows are admitted by
+ * descending weight while the set has room. sel[i] receives the answer.
+ */
+struct admit_row {
+	const char *key;
+	__u64 weight;
+	size_t idx;
+};
+
+static int cmp_admit(const void *a, const void *b)
+{
+	const struct admit_row *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight < y->weight ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+static int admit(struct metrics_keyset *ks, size_t limit, const char **keys,
+		 const __u64 *weight, size_t n, bool *sel)
+{
+	struct admit_row *rows = malloc((n ? n : 1) * sizeof(*rows));
+	int err = 0;
+
+	if (!rows)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		rows[i] = (struct admit_row){ keys[i], weight[i], i };
+	qsort(rows, n, sizeof(*rows), cmp_admit);
+	for (size_t i = 0; i < n && !err; i++) {
+		bool in = keyset_has(ks, rows[i].key);
+
+		if (!in && ks->n < limit) {
+			err = keyset_add(ks, rows[i].key);
+			in = !err;
+		}
+		sel[rows[i].idx] = in;
+	}
+	free(rows);
+	return err;
+}
+
+/* ---- drops ---- */
+
+struct drop_agg {
+	char reason[NAME_LEN];
+	char location[NAME_LEN];
+	__u32 cpu;
+	__u64 count;
+};
+
+static int cmp_drop_cpu(const void *a, const void *b)
+{
+	const struct drop_agg *x = a, *y = b;
+	int c = strcmp(x->reason, y->reason);
+
+	return c ? c : (x->cpu > y->cpu) - (x->cpu < y->cpu);
+}
+
+static int cmp_drop_loc(const void *a, const void *b)
+{
+	const struct drop_agg *x = a, *y = b;
+	int c = strcmp(x->reason, y->reason);
+
+	return c ? c : strcmp(x->location, y->location);
+}
+
+/* Sort rows and add up neighbours equal under cmp; returns the new count. */
+static size_t merge_drops(struct drop_agg *a, size_t n, int (*cmp)(const void *, const void *))
+{
+	size_t o = 0;
+
+	qsort(a, n, sizeof(*a), cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (o && !cmp(&a[o - 1], &a[i]))
+			a[o - 1].count += a[i].count;
+		else
+			a[o++] = a[i];
+	}
+	return o;
+}
+
+static struct drop_agg *drop_rows(const struct snapshot *s, const struct view_ctx *ctx,
+				  bool with_location)
+{
+	struct drop_agg *a = calloc(s->ndrops ? s->ndrops : 1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < s->ndrops; i++) {
+		const struct drop_row *r = &s->drops[i];
+
+		ctx->reason_name(ctx, r->key.reason, a[i].reason, sizeof(a[i].reason));
+		if (with_location)
+			ctx->location_name(ctx, r->key.location, a[i].location,
+					   sizeof(a[i].location));
+		a[i].cpu = r->cpu;
+		a[i].count = r->count;
+	}
+	return a;
+}
+
+static int render_drops(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
+{
+	static const char name[] = "skbtop_drops_total";
+	struct drop_agg *a = drop_rows(s, ctx, false);
+	char esc[ESC_LEN], labels[ESC_LEN + 32];
+	size_t n;
+
+	if (!a)
+		return -ENOMEM;
+	n = merge_drops(a, s->ndrops, cmp_drop_cpu);
+	family(f, name, "counter",
+	       "Packets freed by kfree_skb(), by drop reason (kernel BTF name) and CPU.");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\",cpu=\"%u\"",
+			 metrics__escape(a[i].reason, esc, sizeof(esc)), a[i].cpu);
+		sample(f, name, labels, a[i].count);
+	}
+	free(a);
+	return 0;
+}
+
+static int render_locations(struct metrics *m, FILE *f, const struct snapshot *s,
+			    const struct view_ctx *ctx)
+{
+	static const char name[] = "skbtop_drops_by_location_total";
+	struct drop_agg *a = drop_rows(s, ctx, true);
+	char e1[ESC_LEN], e2[ESC_LEN], labels[2 * ESC_LEN + 32];
+	const char **keys = NULL;
+	__u64 *weights = NULL;
+	bool *sel = NULL;
+	size_t n;
+	int err = -ENOMEM;
+
+	if (!a)
+		return -ENOMEM;
+	n = merge_drops(a, s->ndrops, cmp_drop_loc);
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	weights = calloc(n ? n : 1, sizeof(*weights));
+	sel = calloc(n ? n : 1, sizeof(*sel));
+	if (!keys || !weights || !sel)
+		goto cleanup;
+	for (size_t i = 0; i < n; i++) {
+		char *k = malloc(2 * NAME_LEN + 2);
+
+		if (!k)
+			goto cleanup;
+		snprintf(k, 2 * NAME_LEN + 2, "%s\x1f%s", a[i].reason, a[i].location);
+		keys[i] = k;
+		weights[i] = a[i].count;
+	}
+	err = admit(&m->locations, (size_t)m->opts.locations, keys, weights, n, sel);
+	if (err)
+		goto cleanup;
+	family(f, name, "counter",
+	       "Packets freed by kfree_skb(), by drop reason and calling function "
+	       "(symbol+offset); locations beyond the --locations limit are summed "
+	       "in location=\"other\".");
+	for (size_t i = 0; i < n; i++) {
+		if (!sel[i])
+			continue;
+		snprintf(labels, sizeof(labels), "reason=\"%s\",location=\"%s\"",
+			 metrics__escape(a[i].reason, e1, sizeof(e1)),
+			 metrics__escape(a[i].location, e2, sizeof(e2)));
+		sample(f, name, labels, a[i].count);
+	}
+	/* rows are sorted by reason: one "other" per reason with unselected rows */
+	for (size_t i = 0; i < n;) {
+		__u64 other = 0;
+		bool any = false;
+		size_t j;
+
+		for (j = i; j < n && !strcmp(a[j].reason, a[i].reason); j++)
+			if (!sel[j]) {
+				other += a[j].count;
+				any = true;
+			}
+		if (any) {
+			snprintf(labels, sizeof(labels), "reason=\"%s\",location=\"other\"",
+				 metrics__escape(a[i].reason, e1, sizeof(e1)));
+			sample(f, name, labels, other);
+		}
+		i = j;
+	}
+	err = 0;
+cleanup:
+	if (keys)
+		for (size_t i = 0; i < n; i++)
+			free((char *)keys[i]);
+	free(keys);
+	free(weights);
+	free(sel);
+	free(a);
+	return err;
+}
+
+/* ---- per-CPU counters ---- */
+
+static void render_cpu_fields(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
+{
+	char name[128], labels[32];
+
+	for (size_t i = 0; i < cpu_counter_nfields; i++) {
+		const struct counter_field *cf = &cpu_counter_fields[i];
+		const struct field_map *fm = cpu_field_map(cf->name);
+		bool live = fm ? field_live(ctx, fm->probe, fm->need)
+			       : !ctx->probes || !strcmp(cf->group, "health") ||
+				 view_group_live(ctx, cf->group);
+
+		if (!live)
+			continue;
+		snprintf(name, sizeof(name), "skbtop_%s_total", fm ? fm->metric : cf->name);
+		family(f, name, "counter", cf->help);
+		for (__u32 c = 0; c < s->ncpus; c++) {
+			snprintf(labels, sizeof(labels), "cpu=\"%u\"", c);
+			sample(f, name, labels, counter_at(&s->cpus[c], cf->offset));
+		}
+	}
+	/* derived: heads asked minus heads got; monotonic because got <= asked per call */
+	if (field_live(ctx, "bulk", NEED_ATTACHED)) {
+		static const char hs[] = "skbtop_bulk_heads_short_total";
+
+		family(f, hs, "counter",
+		       "skb heads napi_skb_cache_get_bulk() did not supply (asked minus got).");
+		for (__u32 c = 0; c < s->ncpus; c++) {
+			const struct cpu_counters *cc = &s->cpus[c];
+
+			snprintf(labels, sizeof(labels), "cpu=\"%u\"", c);
+			sample(f, hs, labels,
+			       cc->bulk_asked > cc->bulk_got ? cc->bulk_asked - cc->bulk_got : 0);
+		}
+	}
+}
+
+/*
+ * A log2 histogram (slot 0: value 0; slot k: 2^(k-1) .. 2^k - 1; the last
+ * slot also holds everything above) as a Prometheus histogram over all CPUs.
+ */
+static void render_hist(FILE *f, const char *name, const char *help,
+			const struct snapshot *s, size_t hist_off, size_t sum_off)
+{
+	char bucket[128], le[48];
+	__u64 h[SKBTOP_HIST_SLOTS] = {}, sum = 0, cum = 0;
+
+	for (__u32 c = 0; c < s->ncpus; c++) {
+		const char *base = (const char *)&s->cpus[c];
+
+		for (int k = 0; k < SKBTOP_HIST_SLOTS; k++)
+			h[k] += ((const __u64 *)(base + hist_off))[k];
+		sum += counter_at(&s->cpus[c], sum_off);
+	}
+	family(f, name, "histogram", help);
+	snprintf(bucket, sizeof(bucket), "%s_bucket", name);
+	for (int k = 0; k < SKBTOP_HIST_SLOTS - 1; k++) {
+		cum += h[k];
+		snprintf(le, sizeof(le), "le=\"%llu\"", k ? (1ULL << k) - 1 : 0ULL);
+		sample(f, bucket, le, cum);
+	}
+	cum += h[SKBTOP_HIST_SLOTS - 1];
+	sample(f, bucket, "le=\"+Inf\"", cum);
+	snprintf(bucket, sizeof(bucket), "%s_sum", name);
+	sample(f, bucket, NULL, sum);
+	snprintf(bucket, sizeof(bucket), "%s_count", name);
+	sample(f, bucket, NULL, cum);
+}
+
+/* ---- defer sender x target matrix ---- */
+
+static void render_kicks(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
+{
+	static const struct {
+		const char *name, *probe, *help;
+		size_t off;
+	} fams[] = {
+		{ "skbtop_defer_queued_skbs_total", "defer_queue",
+		  "skbs queued by from_cpu for deferred free on to_cpu (their allocating CPU).",
+		  offsetof(struct kick_cell, queued) },
+		{ "skbtop_defer_kicks_total", "defer_kick",
+		  "Defer-list kicks (trigger_rx_softirq csds) queued by from_cpu for to_cpu.",
+		  offsetof(struct kick_cell, kicks) },
+		{ "skbtop_defer_ipis_total", "defer_ipi",
+		  "IPIs from_cpu sent to to_cpu for defer-list kicks.",
+		  offsetof(struct kick_cell, ipis) },
+	};
+	char labels[64];
+
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		if (!probe_live(ctx, fams[i].probe))
+			continue;
+		family(f, fams[i].name, "counter", fams[i].help);
+		for (__u32 from = 0; from < s->ncpus; from++)
+			for (__u32 to = 0; to < s->ncpus; to++) {
+				__u64 v = counter_at(&s->kicks[from * s->ncpus + to], fams[i].off);
+
+				/* only pairs that ever saw traffic: ncpus^2 would be too many */
+				if (!v)
+					continue;
+				snprintf(labels, sizeof(labels), "from_cpu=\"%u\",to_cpu=\"%u\"",
+					 from, to);
+				sample(f, fams[i].name, labels, v);
+			}
+	}
+}
+
+/* ---- per tun/tap queue ---- */
+
+struct queue_agg {
+	char ifname[SKBTOP_IFNAMSIZ + 1];
+	__u16 queue;
+	__u8 dir;
+	struct queue_counters c;
+};
+
+static int cmp_queue(const void *a, const void *b)
+{
+	const struct queue_agg *x = a, *y = b;
+	int c = strcmp(x->ifname, y->ifname);
+
+	if (c)
+		return c;
+	if (x->dir != y->dir)
+		return x->dir - y->dir;
+	return x->queue - y->queue;
+}
+
+static int render_queues(struct metrics *m, FILE *f, const struct snapshot *s,
+			 const struct view_ctx *ctx)
+{
+	const size_t nw = sizeof(struct queue_counters) / sizeof(__u64);
+	struct queue_agg *a = calloc(s->nqueues ? s->nqueues : 1, sizeof(*a));
+	char (*keys)[SKBTOP_IFNAMSIZ + 32] = NULL;
+	const char **kp = NULL;
+	__u64 *weights = NULL;
+	struct queue_counters other = {};
+	bool *sel = NULL, any_other = false;
+	char name[128], esc[2 * SKBTOP_IFNAMSIZ + 4], labels[2 * SKBTOP_IFNAMSIZ + 64];
+	size_t n = 0;
+	int err = -ENOMEM;
+
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nqueues; i++) {
+		memcpy(a[i].ifname, s->queues[i].key.ifname, SKBTOP_IFNAMSIZ);
+		a[i].queue = s->queues[i].key.queue;
+		a[i].dir = s->queues[i].key.dir;
+		a[i].c = s->queues[i].c;
+	}
+	/* same name, queue and direction (e.g. in two namespaces): one series */
+	qsort(a, s->nqueues, sizeof(*a), cmp_queue);
+	for (size_t i = 0; i < s->nqueues; i++) {
+		if (n && !cmp_queue(&a[n - 1], &a[i])) {
+			for (size_t w = 0; w < nw; w++)
+				((__u64 *)&a[n - 1].c)[w] += ((__u64 *)&a[i].c)[w];
+		} else {
+			a[n++] = a[i];
+		}
+	}
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	kp = calloc(n ? n : 1, sizeof(*kp));
+	weights = calloc(n ? n : 1, sizeof(*weights));
+	sel = calloc(n ? n : 1, sizeof(*sel));
+	if (!keys || !kp || !weights || !sel)
+		goto cleanup;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "%s\x1f%u\x1f%u", a[i].ifname, a[i].queue,
+			 a[i].dir);
+		kp[i] = keys[i];
+		for (size_t w = 0; w < nw; w++)
+			weights[i] += ((__u64 *)&a[i].c)[w];
+	}
+	err = admit(&m->queues, (size_t)m->opts.queues, kp, weights, n, sel);
+	if (err)
+		goto cleanup;
+	for (size_t i = 0; i < n; i++)
+		if (!sel[i]) {
+			any_other = true;
+			for (size_t w = 0; w < nw; w++)
+				((__u64 *)&other)[w] += ((__u64 *)&a[i].c)[w];
+		}
+	for (size_t fi = 0; fi < queue_counter_nfields; fi++) {
+		const struct queue_field *qf = &queue_counter_fields[fi];
+		char help[256];
+
+		if (!queue_field_live(ctx, qf->name))
+			continue;
+		snprintf(name, sizeof(name), "skbtop_queue_%s_total", qf->name);
+		snprintf(help, sizeof(help), "Per tun/tap queue: %s.", qf->help);
+		family(f, name, "counter", help);
+		for (size_t i = 0; i < n; i++) {
+			if (!sel[i])
+				continue;
+			snprintf(labels, sizeof(labels), "ifname=\"%s\",queue=\"%u\",dir=\"%s\"",
+				 metrics__escape(a[i].ifname, esc, sizeof(esc)), a[i].queue,
+				 dir_label(a[i].dir));
+			sample(f, name, labels, counter_at(&a[i].c, qf->offset));
+		}
+		if (any_other)
+			sample(f, name, "ifname=\"other\",queue=\"other\",dir=\"other\"",
+			       counter_at(&other, qf->offset));
+	}
+	err = 0;
+cleanup:
+	free(keys);
+	free(kp);
+	free(weights);
+	free(sel);
+	free(a);
+	return err;
+}
+
+/* ---- skbtop itself ---- */
+
+static int cmp_prog(const void *a, const void *b)
+{
+	return strcmp(((const struct prog_row *)a)->name, ((const struct prog_row *)b)->name);
+}
+
+static int render_self(FILE *f, const struct snapshot *s)
+{
+	static const char secs[] = "skbtop_bpf_run_seconds_total";
+	static const char cnt[] = "skbtop_bpf_run_count_total";
+	struct prog_row *p = NULL;
+	char esc[2 * sizeof(p->name) + 1], labels[sizeof(esc) + 16];
+
+	if (s->nprogs) {
+		p = malloc(s->nprogs * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		memcpy(p, s->progs, s->nprogs * sizeof(*p));
+		qsort(p, s->nprogs, sizeof(*p), cmp_prog);
+		family(f, secs, "counter",
+		       "Time the kernel spent running each skbtop BPF program "
+		       "(kernel.bpf_stats_enabled, turned on while skbtop runs).");
+		for (size_t i = 0; i < s->nprogs; i++) {
+			snprintf(labels, sizeof(labels), "prog=\"%s\"",
+				 metrics__escape(p[i].name, esc, sizeof(esc)));
+			sample_seconds(f, secs, labels, p[i].run_ns);
+		}
+		family(f, cnt, "counter", "Runs of each skbtop BPF program.");
+		for (size_t i = 0; i < s->nprogs; i++) {
+			snprintf(labels, sizeof(labels), "prog=\"%s\"",
+				 metrics__escape(p[i].name, esc, sizeof(esc)));
+			sample(f, cnt, labels, p[i].run_cnt);
+		}
+		free(p);
+	}
+	family(f, "skbtop_user_cpu_seconds_total", "counter",
+	       "CPU time (user plus system) of the skbtop process itself.");
+	sample_seconds(f, "skbtop_user_cpu_seconds_total", NULL, s->user_cpu_ns);
+	return 0;
+}
+
+static void render_probes(FILE *f, const struct view_ctx *ctx)
+{
+	char esc[ESC_LEN], labels[ESC_LEN + 48];
+
+	if (!ctx->probes)
+		return;
+	family(f, "skbtop_probe_info", "gauge",
+	       "Always 1: each probe and the mode it attached in (unavailable, disabled: "
+	       "its metric families are not exported).");
+	for (size_t i = 0; i < ctx->nprobes; i++) {
+		snprintf(labels, sizeof(labels), "probe=\"%s\",mode=\"%s\"",
+			 metrics__escape(ctx->probes[i].name, esc, sizeof(esc)),
+			 probe_mode_name(ctx->probes[i].mode));
+		sample(f, "skbtop_probe_info", labels, 1);
+	}
+}
+
+/* ---- entry points ---- */
+
+void metrics__init(struct metrics *m, const struct metrics_opts *opts)
+{
+	memset(m, 0, sizeof(*m));
+	if (opts)
+		m->opts = *opts;
+}
+
+void metrics__free(struct metrics *m)
+{
+	keyset_free(&m->locations);
+	keyset_free(&m->queues);
+}
+
+int metrics__render(struct metrics *m, FILE *f, const struct snapshot *total,
+		    const struct view_ctx *ctx)
+{
+	int err = 0;
+
+	family(f, "skbtop_build_info", "gauge", "Always 1: the skbtop version.");
+	fprintf(f, "skbtop_build_info{version=\"%s\"} 1\n", SKBTOP_VERSION);
+	render_probes(f, ctx);
+	if (probe_live(ctx, "drops"))
+		err = render_drops(f, total, ctx);
+	if (!err && m->opts.locations > 0 && probe_live(ctx, "drops"))
+		err = render_locations(m, f, total, ctx);
+	if (err)
+		return err;
+	render_cpu_fields(f, total, ctx);
+	if (field_live(ctx, "bulk", NEED_ATTACHED))
+		render_hist(f, "skbtop_bulk_request_heads",
+			    "skb heads asked per napi_skb_cache_get_bulk() call.", total,
+			    offsetof(struct cpu_counters, bulk_hist),
+			    offsetof(struct cpu_counters, bulk_asked));
+	if (field_live(ctx, "defer_flush", NEED_EXACT))
+		render_hist(f, "skbtop_defer_flush_batch_skbs",
+			    "skbs freed per skb_defer_free_flush() run that freed any.", total,
+			    offsetof(struct cpu_counters, defer_flush_hist),
+			    offsetof(struct cpu_counters, defer_flush_skbs));
+	render_kicks(f, total, ctx);
+	if (m->opts.queues > 0)
+		err = render_queues(m, f, total, ctx);
+	if (!err)
+		err = render_self(f, total);
+	if (!err) {
+		family(f, "skbtop_last_read_timestamp_seconds", "gauge",
+		       "Wall-clock time of the map read these values come from.");
+		sample_seconds(f, "skbtop_last_read_timestamp_seconds", NULL, total->real_ns);
+	}
+	if (!err && (fflush(f) || ferror(f)))
+		err = -EIO;
+	return err;
+}

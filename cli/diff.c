@@ -1,11 +1,690 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Placeholder until the diff subcommand lands. */
+/*
+ * `skbtop diff BEFORE AFTER`: every metric's mean per-second rate before
+ * and after, the change, and a verdict from Welch's t-test over the
+ * per-interval rates, so a reviewer sees which differences are real.
+ * Environment differences are warned about first. Text fits 72 columns.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "commands.h"
+#include "capture.h"
+
+/* ---- metrics ---- */
+
+enum metric_kind { M_COUNTER, M_DROP, M_QUEUE, M_HIT };
+
+struct metric {
+	enum metric_kind kind;
+	char name[112];
+	const char *group;		/* probe group feeding it */
+	size_t off;			/* M_COUNTER: cpu_counters; M_QUEUE: queue_counters */
+	struct queue_key qkey;		/* M_QUEUE: matched by ifname, dir, queue */
+	const char *reason;		/* M_DROP: the reason's name */
+};
+
+/* Intervals shorter than half the requested one (the last, cut short) are noisy. */
+static bool sample_used(const struct capture *cap, const struct capture_sample *s)
+{
+	if (!s->interval_ns)
+		return false;
+	return !cap->interval_ns || s->interval_ns * 2 >= cap->interval_ns;
+}
+
+static bool qkey_match(const struct queue_key *a, const struct queue_key *b)
+{
+	return a->dir == b->dir && a->queue == b->queue &&
+	       !strncmp(a->ifname, b->ifname, SKBTOP_IFNAMSIZ);
+}
+
+/* Count in one sample, or -1 when the metric has no value there (ratio without gets). */
+static double sample_value(const struct capture *cap, const struct capture_sample *s,
+			   const struct metric *m)
+{
+	double v = 0;
+	char buf[128];
+
+	switch (m->kind) {
+	case M_COUNTER:
+		return (double)counter_at(&s->sum, m->off);
+	case M_DROP:
+		for (size_t i = 0; i < s->ndrops; i++)
+			if (!strcmp(capture__reason_name(cap, s->drops[i].reason, buf, sizeof(buf)),
+				    m->reason))
+				v += (double)s->drops[i].count;
+		return v;
+	case M_QUEUE:
+		for (size_t i = 0; i < s->nqueues; i++)
+			if (qkey_match(&s->queues[i].key, &m->qkey))
+				v += (double)counter_at(&s->queues[i].c, m->off);
+		return v;
+	case M_HIT:
+		if (!s->sum.cache_gets)
+			return -1;
+		return 100.0 * (1.0 - (double)s->sum.cache_refills / (double)s->sum.cache_gets);
+	}
+	return 0;
+}
+
+static __u64 total_value(const struct capture *cap, const struct metric *m)
+{
+	struct cpu_counters sum;
+	__u64 v = 0;
+	char buf[128];
+
+	switch (m->kind) {
+	case M_COUNTER:
+		snapshot__sum_cpus(&cap->totals, &sum);
+		return counter_at(&sum, m->off);
+	case M_DROP:
+		for (size_t i = 0; i < cap->totals.ndrops; i++)
+			if (!strcmp(capture__reason_name(cap, cap->totals.drops[i].key.reason, buf,
+							 sizeof(buf)), m->reason))
+				v += cap->totals.drops[i].count;
+		return v;
+	case M_QUEUE:
+		for (size_t i = 0; i < cap->totals.nqueues; i++)
+			if (qkey_match(&cap->totals.queues[i].key, &m->qkey))
+				v += counter_at(&cap->totals.queues[i].c, m->off);
+		return v;
+	case M_HIT:
+		snapshot__sum_cpus(&cap->totals, &sum);
+		return sum.cache_gets;
+	}
+	return 0;
+}
+
+static bool group_live(const struct capture *cap, const char *group)
+{
+	struct view_ctx ctx;
+
+	if (!strcmp(group, "health"))
+		return true;
+	capture__view_ctx(cap, &ctx);
+	return view_group_live(&ctx, group);
+}
+
+/* Per-interval values (rates, or percentages for ratios) of the used samples. */
+static size_t series(const struct capture *cap, const struct metric *m, double *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cap->nsamples; i++) {
+		const struct capture_sample *s = &cap->samples[i];
+		double v;
+
+		if (!sample_used(cap, s))
+			continue;
+		v = sample_value(cap, s, m);
+		if (m->kind == M_HIT) {
+			if (v >= 0)
+				out[n++] = v;
+		} else {
+			out[n++] = v / (s->interval_ns / 1e9);
+		}
+	}
+	return n;
+}
+
+static void verdict(struct diff_row *r)
+{
+	double c = r->change_pct;
+	bool up = r->after > r->before;
+	double mag = isnan(c) ? INFINITY : fabs(c);
+
+	if (r->before_na || r->after_na || !r->w.valid) {
+		strcpy(r->verdict, "?");
+		return;
+	}
+	/* a ratio's change is in points, and small point moves matter */
+	if (!strcmp(r->unit, "%"))
+		mag = fabs(r->after - r->before) * 10;
+	if (r->w.p < DIFF_STRONG_ALPHA && mag >= DIFF_STRONG_CHANGE)
+		strcpy(r->verdict, up ? "++" : "--");
+	else if (r->w.p < DIFF_ALPHA && mag >= DIFF_MIN_CHANGE)
+		strcpy(r->verdict, up ? "+" : "-");
+	else
+		strcpy(r->verdict, "~");
+}
+
+static int add_row(struct diff_result *r, const struct capture *a, const struct capture *b,
+		   const struct metric *m, double *buf)
+{
+	struct stats_summary sa, sb;
+	struct diff_row *row, *rows;
+	bool ana = !group_live(a, m->group), bna = !group_live(b, m->group);
+	__u64 ta = total_value(a, m), tb = total_value(b, m);
+	size_t n;
+
+	if (ta == 0 && tb == 0) {
+		r->nzero++;
+		return 0;
+	}
+	if (m->kind == M_HIT && (!ta || !tb))
+		return 0;
+	rows = realloc(r->rows, (r->nrows + 1) * sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	r->rows = rows;
+	row = &rows[r->nrows++];
+	memset(row, 0, sizeof(*row));
+	snprintf(row->name, sizeof(row->name), "%s", m->name);
+	row->kind = m->kind == M_COUNTER ? "counter" : m->kind == M_DROP ? "drop" :
+		    m->kind == M_QUEUE ? "queue" : "ratio";
+	row->unit = m->kind == M_HIT ? "%" : "/s";
+	row->before_na = ana;
+	row->after_na = bna;
+	row->before_total = ta;
+	row->after_total = tb;
+	n = series(a, m, buf);
+	stats__summary(buf, n, &sa);
+	n = series(b, m, buf);
+	stats__summary(buf, n, &sb);
+	row->before = sa.mean;
+	row->after = sb.mean;
+	row->change_pct = sa.mean != 0 ? 100.0 * (sb.mean - sa.mean) / fabs(sa.mean) :
+			  sb.mean == 0 ? 0 : NAN;
+	row->w = stats__welch(&sa, &sb);
+	verdict(row);
+	return 0;
+}
+
+/* ---- environment warnings ---- */
+
+__attribute__((format(printf, 2, 3)))
+static int warn(struct diff_result *r, const char *fmt, ...)
+{
+	char **w = realloc(r->warnings, (r->nwarnings + 1) * sizeof(*w));
+	va_list ap;
+	int n;
+
+	if (!w)
+		return -ENOMEM;
+	r->warnings = w;
+	va_start(ap, fmt);
+	n = vasprintf(&w[r->nwarnings], fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	r->nwarnings++;
+	return 0;
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+#define S(x) ((x) ? (x) : "unknown")
+
+static int env_warnings(struct diff_result *r, const struct capture *a, const struct capture *b)
+{
+	const struct capture_env *ea = &a->env, *eb = &b->env;
+	int err = 0;
+
+	if (str_differs(ea->kernel_release, eb->kernel_release))
+		err = err ?: warn(r, "kernel differs: %s -> %s", S(ea->kernel_release),
+				  S(eb->kernel_release));
+	if (str_differs(ea->kernel_cmdline, eb->kernel_cmdline))
+		err = err ?: warn(r, "kernel command line differs: \"%s\" -> \"%s\"",
+				  S(ea->kernel_cmdline), S(eb->kernel_cmdline));
+	if (ea->ncpus != eb->ncpus)
+		err = err ?: warn(r, "CPU count differs: %u -> %u", ea->ncpus, eb->ncpus);
+	if (str_differs(ea->cpu_model, eb->cpu_model))
+		err = err ?: warn(r, "CPU model differs: %s -> %s", S(ea->cpu_model),
+				  S(eb->cpu_model));
+	for (int i = 0; i < CAPTURE_NSYSCTLS; i++)
+		if (str_differs(ea->sysctls[i], eb->sysctls[i]))
+			err = err ?: warn(r, "%s differs: %s -> %s", capture_sysctl_names[i],
+					  S(ea->sysctls[i]), S(eb->sysctls[i]));
+	for (size_t i = 0; i < a->nprobes; i++) {
+		const struct probe_status *pa = &a->probes[i], *pb = NULL;
+
+		for (size_t j = 0; j < b->nprobes; j++)
+			if (!strcmp(b->probes[j].name, pa->name))
+				pb = &b->probes[j];
+		if (!pb)
+			err = err ?: warn(r, "probe %s is missing after", pa->name);
+		else if (pa->mode != pb->mode)
+			err = err ?: warn(r, "probe %s mode differs: %s -> %s", pa->name,
+					  probe_mode_name(pa->mode), probe_mode_name(pb->mode));
+	}
+	for (size_t j = 0; j < b->nprobes; j++) {
+		bool found = false;
+
+		for (size_t i = 0; i < a->nprobes; i++)
+			found |= !strcmp(a->probes[i].name, b->probes[j].name);
+		if (!found)
+			err = err ?: warn(r, "probe %s is new after", b->probes[j].name);
+	}
+	if (a->interval_ns != b->interval_ns)
+		err = err ?: warn(r, "interval differs: %.3f s -> %.3f s", a->interval_ns / 1e9,
+				  b->interval_ns / 1e9);
+	if (a->argc != b->argc)
+		err = err ?: warn(r, "command differs");
+	for (int i = 0; i < a->argc && a->argc == b->argc; i++)
+		if (strcmp(a->argv[i], b->argv[i])) {
+			err = err ?: warn(r, "command differs");
+			break;
+		}
+	if (a->argc && b->argc && a->exit_status != b->exit_status)
+		err = err ?: warn(r, "command exit status differs: %d -> %d", a->exit_status,
+				  b->exit_status);
+	return err;
+}
+
+/* ---- compare ---- */
+
+static int add_reason_names(const struct capture *cap, char ***names, size_t *n)
+{
+	char buf[128];
+
+	for (size_t i = 0; i < cap->totals.ndrops; i++) {
+		const char *nm = capture__reason_name(cap, cap->totals.drops[i].key.reason, buf,
+						      sizeof(buf));
+		size_t j;
+		char **grown;
+
+		for (j = 0; j < *n; j++)
+			if (!strcmp((*names)[j], nm))
+				break;
+		if (j < *n)
+			continue;
+		grown = realloc(*names, (*n + 1) * sizeof(**names));
+		if (!grown)
+			return -ENOMEM;
+		*names = grown;
+		if (!(grown[*n] = strdup(nm)))
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int add_queue_keys(const struct capture *cap, struct queue_key **keys, size_t *n)
+{
+	for (size_t i = 0; i < cap->totals.nqueues; i++) {
+		const struct queue_key *k = &cap->totals.queues[i].key;
+		struct queue_key *grown;
+		size_t j;
+
+		for (j = 0; j < *n; j++)
+			if (qkey_match(&(*keys)[j], k))
+				break;
+		if (j < *n)
+			continue;
+		grown = realloc(*keys, (*n + 1) * sizeof(**keys));
+		if (!grown)
+			return -ENOMEM;
+		*keys = grown;
+		grown[(*n)++] = *k;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int diff__compare(const struct capture *a, const struct capture *b, struct diff_result *r)
+{
+	size_t nbuf = (a->nsamples > b->nsamples ? a->nsamples : b->nsamples) + 1;
+	double *buf = malloc(nbuf * sizeof(*buf));
+	struct queue_key *qkeys = NULL;
+	char **reasons = NULL;
+	size_t nreasons = 0, nq = 0;
+	struct metric m;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	if (!buf)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->nsamples; i++)
+		r->nsamples_before += sample_used(a, &a->samples[i]);
+	for (size_t i = 0; i < b->nsamples; i++)
+		r->nsamples_after += sample_used(b, &b->samples[i]);
+	r->seconds_before = capture__seconds(a);
+	r->seconds_after = capture__seconds(b);
+	err = env_warnings(r, a, b);
+
+	for (size_t f = 0; f < cpu_counter_nfields && !err; f++) {
+		memset(&m, 0, sizeof(m));
+		m.kind = M_COUNTER;
+		m.off = cpu_counter_fields[f].offset;
+		m.group = cpu_counter_fields[f].group;
+		snprintf(m.name, sizeof(m.name), "%s", cpu_counter_fields[f].name);
+		err = add_row(r, a, b, &m, buf);
+		if (!err && !strcmp(cpu_counter_fields[f].name, "cache_refill_heads")) {
+			/* derived right after the cache counters */
+			memset(&m, 0, sizeof(m));
+			m.kind = M_HIT;
+			m.group = "cache";
+			snprintf(m.name, sizeof(m.name), "cache_hit_pct");
+			err = add_row(r, a, b, &m, buf);
+		}
+	}
+	err = err ?: add_reason_names(a, &reasons, &nreasons);
+	err = err ?: add_reason_names(b, &reasons, &nreasons);
+	if (!err && nreasons)
+		qsort(reasons, nreasons, sizeof(*reasons), cmp_str);
+	for (size_t i = 0; i < nreasons && !err; i++) {
+		memset(&m, 0, sizeof(m));
+		m.kind = M_DROP;
+		m.group = "drops";
+		m.reason = reasons[i];
+		snprintf(m.name, sizeof(m.name), "drop:%s", reasons[i]);
+		err = add_row(r, a, b, &m, buf);
+	}
+	err = err ?: add_queue_keys(a, &qkeys, &nq);
+	err = err ?: add_queue_keys(b, &qkeys, &nq);
+	for (size_t i = 0; i < nq && !err; i++)
+		for (size_t f = 0; f < queue_counter_nfields && !err; f++) {
+			memset(&m, 0, sizeof(m));
+			m.kind = M_QUEUE;
+			m.group = "tun";
+			m.qkey = qkeys[i];
+			m.off = queue_counter_fields[f].offset;
+			snprintf(m.name, sizeof(m.name), "%.*s/%s%u:%s", SKBTOP_IFNAMSIZ,
+				 qkeys[i].ifname,
+				 qkeys[i].dir == QUEUE_RX ? "rx" : qkeys[i].dir == QUEUE_TX ? "tx" : "q",
+				 qkeys[i].queue, queue_counter_fields[f].name);
+			err = add_row(r, a, b, &m, buf);
+		}
+	for (size_t i = 0; i < nreasons; i++)
+		free(reasons[i]);
+	free(reasons);
+	free(qkeys);
+	free(buf);
+	if (err)
+		diff__free(r);
+	return err;
+}
+
+void diff__free(struct diff_result *r)
+{
+	for (size_t i = 0; i < r->nwarnings; i++)
+		free(r->warnings[i]);
+	free(r->warnings);
+	free(r->rows);
+	memset(r, 0, sizeof(*r));
+}
+
+const struct diff_row *diff__find(const struct diff_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->nrows; i++)
+		if (!strcmp(r->rows[i].name, name))
+			return &r->rows[i];
+	return NULL;
+}
+
+/* ---- output ---- */
+
+/* Rate in at most 9 characters. */
+static void fmt_value(char *buf, size_t len, double v, const char *unit, bool na)
+{
+	double a = fabs(v);
+
+	if (na)
+		snprintf(buf, len, "n/a");
+	else if (!strcmp(unit, "%"))
+		snprintf(buf, len, "%.2f%%", v);
+	else if (a == 0)
+		snprintf(buf, len, "0");
+	else if (a < 10)
+		snprintf(buf, len, "%.2f", v);
+	else if (a < 1000)
+		snprintf(buf, len, "%.1f", v);
+	else if (a < 1e6)
+		snprintf(buf, len, "%.4gk", v / 1e3);
+	else if (a < 1e9)
+		snprintf(buf, len, "%.4gM", v / 1e6);
+	else if (a < 1e12)
+		snprintf(buf, len, "%.4gG", v / 1e9);
+	else
+		snprintf(buf, len, "%.2e", v);
+}
+
+static void fmt_change(char *buf, size_t len, const struct diff_row *r)
+{
+	if (r->before_na || r->after_na)
+		snprintf(buf, len, "-");
+	else if (!strcmp(r->unit, "%"))
+		snprintf(buf, len, "%+.2fpt", r->after - r->before);
+	else if (isnan(r->change_pct))
+		snprintf(buf, len, "new");
+	else if (fabs(r->change_pct) < 1000)
+		snprintf(buf, len, "%+.1f%%", r->change_pct);
+	else if (r->change_pct < 1e6)
+		snprintf(buf, len, "%+.0f%%", r->change_pct);
+	else
+		snprintf(buf, len, "huge");
+}
+
+static void fmt_p(char *buf, size_t len, const struct diff_row *r)
+{
+	if (!r->w.valid || r->before_na || r->after_na)
+		snprintf(buf, len, "-");
+	else if (r->w.p < 0.001)
+		snprintf(buf, len, "<.001");
+	else
+		snprintf(buf, len, "%.3f", r->w.p);
+}
+
+/* Print text wrapped at DIFF_TEXT_WIDTH, continuation lines indented. */
+static void wrap(FILE *f, const char *first, const char *text)
+{
+	size_t col = 0, indent = strlen(first);
+	const char *p = text;
+
+	fputs(first, f);
+	col = indent;
+	while (*p) {
+		size_t wlen = strcspn(p, " ");
+
+		if (col > indent && col + 1 + wlen > DIFF_TEXT_WIDTH) {
+			fprintf(f, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		/* a word longer than the line: break it hard */
+		while (col + wlen > DIFF_TEXT_WIDTH) {
+			size_t room = DIFF_TEXT_WIDTH - col;
+
+			fwrite(p, 1, room, f);
+			fprintf(f, "\n%*s", (int)indent, "");
+			p += room;
+			wlen -= room;
+			col = indent;
+		}
+		fwrite(p, 1, wlen, f);
+		col += wlen;
+		p += wlen;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
+#define NAME_W 26
+
+void diff__text(FILE *f, const struct diff_result *r, const char *bname, const char *aname)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "before %s (%zu intervals, %.1f s), after %s (%zu intervals, "
+		 "%.1f s)", bname, r->nsamples_before, r->seconds_before, aname,
+		 r->nsamples_after, r->seconds_after);
+	wrap(f, "skbtop diff: ", line);
+	for (size_t i = 0; i < r->nwarnings; i++)
+		wrap(f, "WARNING: ", r->warnings[i]);
+	fputc('\n', f);
+	fprintf(f, "%-*s %9s %9s %8s %6s %s\n", NAME_W, "metric (mean per second)", "before",
+		"after", "change", "p", "");
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct diff_row *row = &r->rows[i];
+		char b[24], a[24], c[24], p[16];
+
+		fmt_value(b, sizeof(b), row->before, row->unit, row->before_na);
+		fmt_value(a, sizeof(a), row->after, row->unit, row->after_na);
+		fmt_change(c, sizeof(c), row);
+		fmt_p(p, sizeof(p), row);
+		if (strlen(row->name) > NAME_W) {
+			wrap(f, "", row->name);
+			fprintf(f, "%-*s", NAME_W, "");
+		} else {
+			fprintf(f, "%-*s", NAME_W, row->name);
+		}
+		fprintf(f, " %9s %9s %8s %6s %s\n", b, a, c, p, row->verdict);
+	}
+	if (r->nzero)
+		fprintf(f, "(%zu metrics zero in both captures not shown)\n", r->nzero);
+	fputc('\n', f);
+	wrap(f, "", "Verdict from Welch's t-test on the per-interval rates: "
+		    "++/-- p<0.001 and change>=10%, +/- p<0.01 and change>=1%, "
+		    "~ within noise, ? too few intervals or probe missing.");
+}
+
+/* Markdown cells must not break the table. */
+static void md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else if (*s == '\n')
+			fputc(' ', f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void diff__markdown(FILE *f, const struct diff_result *r, const char *bname, const char *aname)
+{
+	fprintf(f, "### skbtop diff\n\n");
+	fprintf(f, "- before: `");
+	md_cell(f, bname);
+	fprintf(f, "` (%zu intervals, %.1f s)\n- after: `", r->nsamples_before, r->seconds_before);
+	md_cell(f, aname);
+	fprintf(f, "` (%zu intervals, %.1f s)\n\n", r->nsamples_after, r->seconds_after);
+	for (size_t i = 0; i < r->nwarnings; i++) {
+		fprintf(f, "> **Warning:** ");
+		md_cell(f, r->warnings[i]);
+		fprintf(f, "\n>\n");
+	}
+	if (r->nwarnings)
+		fputc('\n', f);
+	fprintf(f, "| metric | before | after | change | p | verdict |\n");
+	fprintf(f, "|---|---:|---:|---:|---:|:---:|\n");
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct diff_row *row = &r->rows[i];
+		char b[24], a[24], c[24], p[16];
+
+		fmt_value(b, sizeof(b), row->before, row->unit, row->before_na);
+		fmt_value(a, sizeof(a), row->after, row->unit, row->after_na);
+		fmt_change(c, sizeof(c), row);
+		fmt_p(p, sizeof(p), row);
+		fprintf(f, "| `");
+		md_cell(f, row->name);
+		fprintf(f, "` | %s | %s | %s | %s | %s |\n", b, a, c, p,
+			!strcmp(row->verdict, "~") ? "\\~" : row->verdict);
+	}
+	fprintf(f, "\nMean per-second rates over the intervals (`%%` rows: percent). Verdict "
+		   "from Welch's t-test: ++/-- p<0.001 and change>=10%%, +/- p<0.01 and "
+		   "change>=1%%, ~ within noise, ? too few intervals or probe missing.");
+	if (r->nzero)
+		fprintf(f, " %zu metrics zero in both captures are not shown.", r->nzero);
+	fputc('\n', f);
+}
+
+static json_t *jnum(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *diff__json(const struct diff_result *r, const char *bname, const char *aname)
+{
+	json_t *o = json_object(), *w = json_array(), *rows = json_array();
+
+	json_object_set_new(o, "before", json_string(bname));
+	json_object_set_new(o, "after", json_string(aname));
+	json_object_set_new(o, "intervals_before", json_integer((json_int_t)r->nsamples_before));
+	json_object_set_new(o, "intervals_after", json_integer((json_int_t)r->nsamples_after));
+	json_object_set_new(o, "alpha", json_real(DIFF_ALPHA));
+	for (size_t i = 0; i < r->nwarnings; i++)
+		json_array_append_new(w, json_string(r->warnings[i]));
+	json_object_set_new(o, "warnings", w);
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct diff_row *row = &r->rows[i];
+		json_t *j = json_object();
+
+		json_object_set_new(j, "metric", json_string(row->name));
+		json_object_set_new(j, "kind", json_string(row->kind));
+		json_object_set_new(j, "unit", json_string(row->unit));
+		json_object_set_new(j, "before", row->before_na ? json_null() : jnum(row->before));
+		json_object_set_new(j, "after", row->after_na ? json_null() : jnum(row->after));
+		json_object_set_new(j, "before_total", json_integer((json_int_t)row->before_total));
+		json_object_set_new(j, "after_total", json_integer((json_int_t)row->after_total));
+		json_object_set_new(j, "change_pct", jnum(row->change_pct));
+		json_object_set_new(j, "t", row->w.valid ? jnum(row->w.t) : json_null());
+		json_object_set_new(j, "df", row->w.valid ? jnum(row->w.df) : json_null());
+		json_object_set_new(j, "p", row->w.valid ? jnum(row->w.p) : json_null());
+		json_object_set_new(j, "verdict", json_string(row->verdict));
+		json_array_append_new(rows, j);
+	}
+	json_object_set_new(o, "metrics", rows);
+	json_object_set_new(o, "zero_in_both", json_integer((json_int_t)r->nzero));
+	return o;
+}
 
 int cmd_diff(struct env *env)
 {
-	(void)env;
-	fprintf(stderr, "skbtop: 'diff' is not built yet\n");
-	return EXIT_FAIL;
+	struct capture a, b;
+	struct diff_result r;
+	const char *fmt = env->format ? env->format : "text";
+	char err[512];
+
+	if (env->argc != 2) {
+		fprintf(stderr, "skbtop: diff needs two capture files: BEFORE AFTER\n"
+				"Try 'skbtop --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (capture__read(env->argv[0], &a, NULL, err, sizeof(err))) {
+		fprintf(stderr, "skbtop: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (capture__read(env->argv[1], &b, NULL, err, sizeof(err))) {
+		fprintf(stderr, "skbtop: %s\n", err);
+		capture__free(&a);
+		return EXIT_FAIL;
+	}
+	if (diff__compare(&a, &b, &r)) {
+		fprintf(stderr, "skbtop: failed to compare the captures: out of memory\n");
+		capture__free(&a);
+		capture__free(&b);
+		return EXIT_FAIL;
+	}
+	if (!strcmp(fmt, "json")) {
+		json_t *o = diff__json(&r, env->argv[0], env->argv[1]);
+
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else if (!strcmp(fmt, "markdown")) {
+		diff__markdown(stdout, &r, env->argv[0], env->argv[1]);
+	} else {
+		diff__text(stdout, &r, env->argv[0], env->argv[1]);
+	}
+	diff__free(&r);
+	capture__free(&a);
+	capture__free(&b);
+	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 }

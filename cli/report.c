@@ -1,11 +1,341 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Placeholder until the report subcommand lands. */
+/*
+ * `skbtop report FILE`: a capture summarised. The totals are rebuilt from
+ * the file's samples into an ordinary snapshot and rendered by the same
+ * view code as live data, with names from the file's tables.
+ */
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include "commands.h"
+#include "capture.h"
+
+static void fmt_time(char *buf, size_t len, __u64 ns)
+{
+	time_t t = (time_t)(ns / 1000000000ULL);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "?");
+}
+
+static const char *S(const char *s)
+{
+	return s ? s : "unknown";
+}
+
+static void command_line(char *buf, size_t len, const struct capture *cap)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < cap->argc && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", cap->argv[i]);
+}
+
+static void status_text(char *buf, size_t len, const struct capture *cap)
+{
+	if (cap->term_signal)
+		snprintf(buf, len, "%d (killed by signal %d)", cap->exit_status, cap->term_signal);
+	else
+		snprintf(buf, len, "%d", cap->exit_status);
+}
+
+static void print_text(FILE *f, const struct capture *cap, const char *path)
+{
+	struct view_ctx ctx;
+	struct cpu_counters sum;
+	double sec = capture__seconds(cap);
+	char t0[32], t1[32], cmd[1024], st[64];
+
+	fmt_time(t0, sizeof(t0), cap->start_ns);
+	fmt_time(t1, sizeof(t1), cap->end_ns);
+	fprintf(f, "capture  %s (format %u.%u, skbtop %s)\n", path, cap->major, cap->minor,
+		S(cap->skbtop_version));
+	fprintf(f, "time     %s .. %s, %.3f s in %zu intervals of %.3f s\n", t0, t1, sec,
+		cap->nsamples, cap->interval_ns / 1e9);
+	if (cap->argc) {
+		command_line(cmd, sizeof(cmd), cap);
+		status_text(st, sizeof(st), cap);
+		fprintf(f, "command  %s (exit status %s)\n", cmd, st);
+	}
+	fprintf(f, "kernel   %s\n", S(cap->env.kernel_release));
+	fprintf(f, "cmdline  %s\n", S(cap->env.kernel_cmdline));
+	fprintf(f, "cpus     %u x %s\n", cap->env.ncpus, S(cap->env.cpu_model));
+	for (int i = 0; i < CAPTURE_NSYSCTLS; i++)
+		fprintf(f, "sysctl   %s = %s\n", capture_sysctl_names[i], S(cap->env.sysctls[i]));
+	fputc('\n', f);
+	if (cap->nprobes) {
+		view_probes_text(f, cap->probes, cap->nprobes);
+		fputc('\n', f);
+	}
+	fprintf(f, "Totals over the capture:\n");
+	capture__view_ctx(cap, &ctx);
+	ctx.per_cpu = true;
+	ctx.top = 20;
+	view_text(f, &cap->totals, &ctx);
+	snapshot__sum_cpus(&cap->totals, &sum);
+	if (sec > 0) {
+		fprintf(f, "%-20s %14s %14s\n", "RATES", "total", "per second");
+		for (size_t i = 0; i < cpu_counter_nfields; i++) {
+			__u64 v = counter_at(&sum, cpu_counter_fields[i].offset);
+
+			if (v)
+				fprintf(f, "%-20s %14llu %14.1f\n", cpu_counter_fields[i].name,
+					(unsigned long long)v, v / sec);
+		}
+	}
+	if (cap->totals.ndrops) {
+		__u32 reasons[256];
+		__u64 counts[256];
+		size_t n = snapshot__drops_by_reason(&cap->totals, reasons, counts, 256);
+		char name[128];
+
+		fprintf(f, "\n%-32s %14s %14s\n", "DROPS BY REASON", "total", "per second");
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "%-32s %14llu %14.1f\n",
+				capture__reason_name(cap, reasons[i], name, sizeof(name)),
+				(unsigned long long)counts[i], sec > 0 ? counts[i] / sec : 0);
+	}
+}
+
+static json_t *sjson(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *report_json(const struct capture *cap, const char *path)
+{
+	json_t *o = json_object(), *env = json_object(), *sys = json_object(), *rates;
+	json_t *byr = json_array();
+	struct view_ctx ctx;
+	struct cpu_counters sum;
+	double sec = capture__seconds(cap);
+	char ver[32];
+
+	snprintf(ver, sizeof(ver), "%u.%u", cap->major, cap->minor);
+	json_object_set_new(o, "file", json_string(path));
+	json_object_set_new(o, "capture_version", json_string(ver));
+	json_object_set_new(o, "skbtop_version", sjson(cap->skbtop_version));
+	json_object_set_new(o, "start_time_ns", json_integer((json_int_t)cap->start_ns));
+	json_object_set_new(o, "end_time_ns", json_integer((json_int_t)cap->end_ns));
+	json_object_set_new(o, "seconds", json_real(sec));
+	json_object_set_new(o, "intervals", json_integer((json_int_t)cap->nsamples));
+	if (cap->argc) {
+		json_t *cmd = json_object(), *argv = json_array();
+
+		for (int i = 0; i < cap->argc; i++)
+			json_array_append_new(argv, json_string(cap->argv[i]));
+		json_object_set_new(cmd, "argv", argv);
+		json_object_set_new(cmd, "exit_status", json_integer(cap->exit_status));
+		json_object_set_new(cmd, "signal", json_integer(cap->term_signal));
+		json_object_set_new(o, "command", cmd);
+	} else {
+		json_object_set_new(o, "command", json_null());
+	}
+	json_object_set_new(env, "kernel_release", sjson(cap->env.kernel_release));
+	json_object_set_new(env, "kernel_cmdline", sjson(cap->env.kernel_cmdline));
+	json_object_set_new(env, "cpu_model", sjson(cap->env.cpu_model));
+	json_object_set_new(env, "ncpus", json_integer(cap->env.ncpus));
+	for (int i = 0; i < CAPTURE_NSYSCTLS; i++)
+		json_object_set_new(sys, capture_sysctl_names[i], sjson(cap->env.sysctls[i]));
+	json_object_set_new(env, "sysctls", sys);
+	json_object_set_new(o, "environment", env);
+	json_object_set_new(o, "probes", view_probes_json(cap->probes, cap->nprobes));
+	capture__view_ctx(cap, &ctx);
+	json_object_set_new(o, "totals", view_json(&cap->totals, &ctx));
+	snapshot__sum_cpus(&cap->totals, &sum);
+	rates = json_object();
+	for (size_t i = 0; i < cpu_counter_nfields; i++)
+		json_object_set_new(rates, cpu_counter_fields[i].name,
+				    json_real(sec > 0 ? counter_at(&sum, cpu_counter_fields[i].offset) /
+						       sec : 0));
+	json_object_set_new(o, "rates_per_second", rates);
+	if (cap->totals.ndrops) {
+		__u32 reasons[256];
+		__u64 counts[256];
+		size_t n = snapshot__drops_by_reason(&cap->totals, reasons, counts, 256);
+		char name[128];
+
+		for (size_t i = 0; i < n; i++) {
+			json_t *row = json_object();
+
+			json_object_set_new(row, "reason", json_string(
+				capture__reason_name(cap, reasons[i], name, sizeof(name))));
+			json_object_set_new(row, "reason_id", json_integer(reasons[i]));
+			json_object_set_new(row, "count", json_integer((json_int_t)counts[i]));
+			json_object_set_new(row, "per_second", json_real(sec > 0 ? counts[i] / sec : 0));
+			json_array_append_new(byr, row);
+		}
+	}
+	json_object_set_new(o, "drops_by_reason", byr);
+	return o;
+}
+
+static void md_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		fputs(*s == '|' ? "\\|" : *s == '\n' ? " " : (char[2]){ *s, 0 }, f);
+}
+
+static void print_markdown(FILE *f, const struct capture *cap, const char *path)
+{
+	struct view_ctx ctx;
+	struct cpu_counters sum;
+	double sec = capture__seconds(cap);
+	char t0[32], cmd[1024], st[64], name[128], loc[160];
+	bool any = false;
+
+	capture__view_ctx(cap, &ctx);
+	fmt_time(t0, sizeof(t0), cap->start_ns);
+	fprintf(f, "### skbtop capture `");
+	md_text(f, path);
+	fprintf(f, "`\n\n| | |\n|---|---|\n");
+	fprintf(f, "| format | %u.%u (skbtop %s) |\n", cap->major, cap->minor,
+		S(cap->skbtop_version));
+	fprintf(f, "| start | %s |\n| duration | %.3f s, %zu intervals of %.3f s |\n", t0, sec,
+		cap->nsamples, cap->interval_ns / 1e9);
+	if (cap->argc) {
+		command_line(cmd, sizeof(cmd), cap);
+		status_text(st, sizeof(st), cap);
+		fprintf(f, "| command | `");
+		md_text(f, cmd);
+		fprintf(f, "` (exit status %s) |\n", st);
+	}
+	fprintf(f, "| kernel | ");
+	md_text(f, S(cap->env.kernel_release));
+	fprintf(f, " |\n| cmdline | ");
+	md_text(f, S(cap->env.kernel_cmdline));
+	fprintf(f, " |\n| CPUs | %u x ", cap->env.ncpus);
+	md_text(f, S(cap->env.cpu_model));
+	fprintf(f, " |\n");
+	for (int i = 0; i < CAPTURE_NSYSCTLS; i++) {
+		fprintf(f, "| %s | ", capture_sysctl_names[i]);
+		md_text(f, S(cap->env.sysctls[i]));
+		fprintf(f, " |\n");
+	}
+	if (cap->nprobes) {
+		fprintf(f, "\n| probe | mode | detail |\n|---|---|---|\n");
+		for (size_t i = 0; i < cap->nprobes; i++) {
+			const struct probe_status *p = &cap->probes[i];
+
+			fprintf(f, "| %s | %s | ", p->name, probe_mode_name(p->mode));
+			md_text(f, p->mode == MODE_UNAVAILABLE ? p->reason : p->variant);
+			fprintf(f, " |\n");
+		}
+	}
+	snapshot__sum_cpus(&cap->totals, &sum);
+	fprintf(f, "\n| counter | total | per second |\n|---|---:|---:|\n");
+	for (size_t i = 0; i < cpu_counter_nfields; i++) {
+		__u64 v = counter_at(&sum, cpu_counter_fields[i].offset);
+
+		if (!view_group_live(&ctx, cpu_counter_fields[i].group) &&
+		    strcmp(cpu_counter_fields[i].group, "health"))
+			fprintf(f, "| %s | - | - |\n", cpu_counter_fields[i].name);
+		else
+			fprintf(f, "| %s | %llu | %.1f |\n", cpu_counter_fields[i].name,
+				(unsigned long long)v, sec > 0 ? v / sec : 0);
+	}
+	fprintf(f, "\n| CPU | drops | kicks sent | kicks run | IPIs | defer queued | consume |\n"
+		   "|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (__u32 c = 0; c < cap->totals.ncpus; c++) {
+		const struct cpu_counters *k = &cap->totals.cpus[c];
+
+		fprintf(f, "| %u | %llu | %llu | %llu | %llu | %llu | %llu |\n", c,
+			(unsigned long long)k->drops, (unsigned long long)k->defer_kicks_sent,
+			(unsigned long long)k->defer_kicks_recv, (unsigned long long)k->defer_ipis_sent,
+			(unsigned long long)k->defer_queued, (unsigned long long)k->consume_calls);
+	}
+	if (cap->totals.ndrops) {
+		fprintf(f, "\n| drop reason | count | CPU | device | location |\n"
+			   "|---|---:|---:|---|---|\n");
+		for (size_t i = 0; i < cap->totals.ndrops; i++) {
+			const struct drop_row *r = &cap->totals.drops[i];
+
+			fprintf(f, "| ");
+			md_text(f, capture__reason_name(cap, r->key.reason, name, sizeof(name)));
+			fprintf(f, " | %llu | %u | ", (unsigned long long)r->count, r->cpu);
+			md_text(f, r->key.ifindex ? r->key.ifname : "-");
+			fprintf(f, " | ");
+			md_text(f, capture__location_name(cap, r->key.location, loc, sizeof(loc)));
+			fprintf(f, " |\n");
+		}
+	}
+	if (cap->totals.nqueues) {
+		fprintf(f, "\n| device | queue |");
+		for (size_t q = 0; q < queue_counter_nfields; q++)
+			fprintf(f, " %s |", queue_counter_fields[q].name);
+		fprintf(f, "\n|---|---|");
+		for (size_t q = 0; q < queue_counter_nfields; q++)
+			fprintf(f, "---:|");
+		fputc('\n', f);
+		for (size_t i = 0; i < cap->totals.nqueues; i++) {
+			const struct queue_row *qr = &cap->totals.queues[i];
+
+			fprintf(f, "| ");
+			md_text(f, qr->key.ifname);
+			fprintf(f, " | %s%u |", qr->key.dir == QUEUE_RX ? "rx" :
+				qr->key.dir == QUEUE_TX ? "tx" : "", qr->key.queue);
+			for (size_t q = 0; q < queue_counter_nfields; q++)
+				fprintf(f, " %llu |", (unsigned long long)counter_at(&qr->c,
+					queue_counter_fields[q].offset));
+			fputc('\n', f);
+		}
+	}
+	for (__u32 s = 0; s < cap->totals.ncpus; s++)
+		for (__u32 t = 0; t < cap->totals.ncpus; t++) {
+			const struct kick_cell *k = &cap->totals.kicks[(size_t)s * cap->totals.ncpus + t];
+
+			if (!k->queued && !k->kicks && !k->ipis)
+				continue;
+			if (!any)
+				fprintf(f, "\n| defer CPU->CPU | queued | kicks | IPIs |\n"
+					   "|---|---:|---:|---:|\n");
+			any = true;
+			fprintf(f, "| %u->%u | %llu | %llu | %llu |\n", s, t,
+				(unsigned long long)k->queued, (unsigned long long)k->kicks,
+				(unsigned long long)k->ipis);
+		}
+}
+
+int report__print(FILE *f, const struct capture *cap, const char *path, const char *fmt)
+{
+	if (!fmt || !strcmp(fmt, "text")) {
+		print_text(f, cap, path);
+	} else if (!strcmp(fmt, "json")) {
+		json_t *o = report_json(cap, path);
+
+		if (!o || json_dumpf(o, f, JSON_INDENT(2))) {
+			json_decref(o);
+			return -1;
+		}
+		fputc('\n', f);
+		json_decref(o);
+	} else if (!strcmp(fmt, "markdown")) {
+		print_markdown(f, cap, path);
+	} else {
+		return -1;
+	}
+	return 0;
+}
 
 int cmd_report(struct env *env)
 {
-	(void)env;
-	fprintf(stderr, "skbtop: 'report' is not built yet\n");
-	return EXIT_FAIL;
+	struct capture cap;
+	char err[512];
+	int ret;
+
+	if (env->argc != 1) {
+		fprintf(stderr, "skbtop: report needs one capture file\nTry 'skbtop --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (capture__read(env->argv[0], &cap, NULL, err, sizeof(err))) {
+		fprintf(stderr, "skbtop: %s\n", err);
+		return EXIT_FAIL;
+	}
+	ret = report__print(stdout, &cap, env->argv[0], env->format);
+	capture__free(&cap);
+	if (ret || fflush(stdout))
+		return EXIT_FAIL;
+	return EXIT_OK;
 }

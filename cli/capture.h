@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Capture files: a versioned JSON document holding the environment, the
+ * probe table, every per-interval delta and their totals, and the names of
+ * every drop reason and location the deltas mention, so `report` and `diff`
+ * need no kernel. The format is documented in man/capture-format.md.
+ *
+ * Nothing here touches BPF: the writer takes deltas the caller read, the
+ * reader rebuilds a totals snapshot that the ordinary views render.
+ */
+#ifndef SKBTOP_CAPTURE_H
+#define SKBTOP_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+#include "snapshot.h"
+#include "probes.h"
+#include "view.h"
+
+#define CAPTURE_FORMAT		"skbtop-capture"
+#define CAPTURE_VERSION_MAJOR	1	/* incompatible changes: readers refuse a newer major */
+#define CAPTURE_VERSION_MINOR	0	/* additions only: older readers ignore unknown keys */
+
+/* The sysctls every capture records, in this order. */
+#define CAPTURE_NSYSCTLS	6
+extern const char *const capture_sysctl_names[CAPTURE_NSYSCTLS];
+
+/* Reader limits: a hostile file is refused before it can cost much. */
+struct capture_limits {
+	size_t max_bytes;		/* file size */
+	__u32 max_ncpus;
+	size_t max_samples;
+	size_t max_rows;		/* drop/queue/kick/cpu/prog rows in one sample */
+	size_t max_total_rows;		/* the same, summed over the file */
+	size_t max_names;		/* entries in each name table */
+	int max_depth;			/* JSON nesting */
+};
+extern const struct capture_limits capture_default_limits;
+
+struct capture_env {
+	char *kernel_release;		/* uname -r */
+	char *kernel_version;		/* uname -v */
+	char *kernel_cmdline;		/* /proc/cmdline */
+	char *cpu_model;		/* /proc/cpuinfo "model name" */
+	char *hostname;
+	__u32 ncpus;			/* possible CPUs, as the probes size their maps */
+	char *sysctls[CAPTURE_NSYSCTLS];	/* value text, NULL when unreadable */
+};
+
+struct capture_name {
+	__u64 key;			/* reason id or location address */
+	char *name;
+};
+
+struct capture_reason_count {
+	__u32 reason;
+	__u64 count;
+};
+
+/* One interval as diff needs it: sums over CPUs, drops per reason, queues. */
+struct capture_sample {
+	__u64 time_ns;			/* CLOCK_REALTIME at the end of the interval */
+	__u64 interval_ns;		/* length of the interval */
+	__u64 user_cpu_ns;
+	struct cpu_counters sum;	/* every CPU's counters added */
+	struct capture_reason_count *drops;	/* sorted by reason, one row per reason */
+	size_t ndrops;
+	struct queue_row *queues;	/* sorted by key, one row per key */
+	size_t nqueues;
+};
+
+struct capture {
+	unsigned int major, minor;	/* file version */
+	char *skbtop_version;
+	struct capture_env env;
+	struct probe_status *probes;	/* strings owned by the capture */
+	size_t nprobes;
+	char **argv;			/* CMD, NULL-terminated; argc 0 when none */
+	int argc;
+	int exit_status;		/* shell style: code, or 128 + signal; -1 unknown */
+	int term_signal;		/* signal that ended CMD, 0 if it exited */
+	__u64 start_ns, end_ns;		/* CLOCK_REALTIME */
+	__u64 interval_ns;		/* requested interval */
+	struct capture_name *reasons;	/* sorted by key */
+	size_t nreasons;
+	struct capture_name *locations;	/* sorted by key */
+	size_t nlocations;
+	struct capture_sample *samples;
+	size_t nsamples;
+	struct snapshot totals;		/* every sample added; totals.ncpus == env.ncpus */
+};
+
+void capture__free(struct capture *cap);
+
+/* Fill env from this host (uname, /proc). ncpus is the caller's. 0 or -ENOMEM. */
+int capture_env__collect(struct capture_env *env, __u32 ncpus);
+/* Copy a probe table into cap (strings duplicated). 0 or -ENOMEM. */
+int capture__set_probes(struct capture *cap, const struct probe_status *p, size_t n);
+/* Copy CMD into cap. 0 or -ENOMEM. */
+int capture__set_command(struct capture *cap, char **argv, int argc);
+
+/*
+ * Writer: add deltas as they are read (each is serialised at once, so
+ * memory grows with the rows in the deltas, not with ncpus^2), then build
+ * the document. Names for every reason and location in the totals come
+ * from the names context (the live kernel when recording).
+ */
+struct capture_writer {
+	json_t *samples;
+	struct snapshot totals;
+	size_t nsamples;
+};
+
+int capture_writer__init(struct capture_writer *w, __u32 ncpus);
+int capture_writer__add(struct capture_writer *w, const struct snapshot *d);
+/* The whole document; meta supplies everything but samples, totals and names. */
+json_t *capture_writer__document(const struct capture_writer *w, const struct capture *meta,
+				 const struct view_ctx *names);
+void capture_writer__free(struct capture_writer *w);
+
+/* One delta as a sample object (sparse: zero counters and rows left out). */
+json_t *capture__sample_json(const struct snapshot *d);
+
+/*
+ * Write doc to path atomically: PATH.tmp.PID in the same directory, fsync,
+ * rename, fsync the directory. Returns 0 or -errno, message in err.
+ */
+int capture__write_file(const char *path, json_t *doc, char *err, size_t errlen);
+
+/*
+ * Read and validate a capture. Every failure (I/O, not JSON, truncated,
+ * newer major version, wrong types, out-of-range values, limits) returns
+ * -errno with a one-line message in err and leaves cap empty.
+ * lim NULL: capture_default_limits.
+ */
+int capture__read(const char *path, struct capture *cap, const struct capture_limits *lim,
+		  char *err, size_t errlen);
+int capture__parse(const char *buf, size_t len, struct capture *cap,
+		   const struct capture_limits *lim, char *err, size_t errlen);
+
+/* A view context whose names come from the capture's tables. */
+void capture__view_ctx(const struct capture *cap, struct view_ctx *ctx);
+/* Names through the capture's tables ("UNKNOWN(n)", "0x..." when absent). */
+const char *capture__reason_name(const struct capture *cap, __u32 id, char *buf, size_t len);
+const char *capture__location_name(const struct capture *cap, __u64 addr, char *buf, size_t len);
+
+/* Total recorded time in seconds (sum of sample intervals). */
+double capture__seconds(const struct capture *cap);
+
+/* ---- diff (diff.c): two captures, metric by metric ---- */
+
+#include "stats.h"
+
+#define DIFF_ALPHA		0.01	/* p below this: a real difference ... */
+#define DIFF_MIN_CHANGE		1.0	/* ... if the means differ by at least this % */
+#define DIFF_STRONG_ALPHA	0.001	/* '++'/'--': p below this ... */
+#define DIFF_STRONG_CHANGE	10.0	/* ... and at least this % */
+#define DIFF_TEXT_WIDTH		72	/* text mode: pastes into a mail reply */
+
+struct diff_row {
+	char name[112];		/* "defer_kicks_sent", "drop:SOCKET_RCVBUFF", "tap0/tx1:builds" */
+	const char *kind;	/* "counter", "drop", "queue", "ratio" */
+	const char *unit;	/* "/s" (mean of per-interval rates) or "%" */
+	double before, after;	/* means over the intervals */
+	__u64 before_total, after_total;	/* counts over the whole capture (counters) */
+	double change_pct;	/* NAN when before is 0 */
+	struct welch w;
+	bool before_na, after_na;	/* the probe feeding it was not attached */
+	char verdict[3];	/* "~", "+", "++", "-", "--", "?" */
+};
+
+struct diff_result {
+	struct diff_row *rows;
+	size_t nrows;
+	size_t nzero;		/* metrics zero in both captures, left out */
+	char **warnings;
+	size_t nwarnings;
+	size_t nsamples_before, nsamples_after;	/* intervals the test used */
+	double seconds_before, seconds_after;
+};
+
+int diff__compare(const struct capture *before, const struct capture *after,
+		  struct diff_result *r);
+void diff__free(struct diff_result *r);
+const struct diff_row *diff__find(const struct diff_result *r, const char *name);
+void diff__text(FILE *f, const struct diff_result *r, const char *bname, const char *aname);
+void diff__markdown(FILE *f, const struct diff_result *r, const char *bname, const char *aname);
+json_t *diff__json(const struct diff_result *r, const char *bname, const char *aname);
+
+/* report.c: one capture summarised; fmt "text", "json" or "markdown". */
+int report__print(FILE *f, const struct capture *cap, const char *path, const char *fmt);
+
+#endif /* SKBTOP_CAPTURE_H */

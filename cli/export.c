@@ -204,20 +204,41 @@ static struct MHD_Daemon *start_http(int fd, int family, struct page *pg)
  * temporary name starts with '.' and does not end in .prom, so node_exporter
  * never reads it.
  */
+static int open_tmp(const char *path, char *tmp, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash)
+		snprintf(tmp, len, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+	else
+		snprintf(tmp, len, ".%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Fail before loading anything when the directory is not writable. */
+static int check_textfile(const char *path)
+{
+	char tmp[PATH_MAX];
+	int fd = open_tmp(path, tmp, sizeof(tmp));
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
 static int write_textfile(const char *path, const char *buf, size_t len)
 {
 	char tmp[PATH_MAX];
-	const char *slash = strrchr(path, '/');
 	size_t off = 0;
 	int fd, err = 0;
 
-	if (slash)
-		snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-	else
-		snprintf(tmp, sizeof(tmp), ".%s.XXXXXX", path);
-	fd = mkstemp(tmp);
+	fd = open_tmp(path, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fchmod(fd, 0644))
 		err = -errno;
 	while (!err && off < len) {
@@ -365,6 +386,16 @@ int cmd_export(struct env *env)
 		sslen = sizeof(ss);
 		if (!getsockname(fd, (struct sockaddr *)&ss, &sslen))
 			addr_str(&ss, where, sizeof(where));
+	}
+	if (env->textfile) {
+		err = check_textfile(env->textfile);
+		if (err) {
+			fprintf(stderr, "skbtop: failed to write %s: %s\n", env->textfile,
+				strerror(-err));
+			if (fd >= 0)
+				close(fd);
+			return EXIT_FAIL;
+		}
 	}
 	metrics__init(&m, &mo);
 	install_stop_handlers();

@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Capture files: write -> read round trip gives identical totals, rows and
+ * names; every crafted bad file (tests/data/captures/bad_*.json), every
+ * truncation of a good file and a few generated hostile documents are
+ * refused with a message, never a crash (ASan+UBSan).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "capture.h"
+
+#define DATA_DIR "tests/data/captures"
+
+static const char *fake_reason(const struct view_ctx *ctx, __u32 r, char *buf, size_t len)
+{
+	(void)ctx;
+	snprintf(buf, len, r == 41 ? "SOCKET_RCVBUFF" : r == 7 ? "FULL_RING" : "R%u", r);
+	return buf;
+}
+
+static const char *fake_location(const struct view_ctx *ctx, __u64 a, char *buf, size_t len)
+{
+	(void)ctx;
+	snprintf(buf, len, "fn_%llx+0x10", (unsigned long long)(a & 0xfff));
+	return buf;
+}
+
+static const struct probe_status probes[] = {
+	{ .name = "drops", .group = "drops", .target = "skb:kfree_skb", .mode = MODE_TP_BTF,
+	  .variant = "tp_btf" },
+	{ .name = "defer_kick", .group = "defer", .target = "csd:csd_queue_cpu",
+	  .mode = MODE_RAW_TP, .variant = "raw_tp" },
+	{ .name = "bulk", .group = "bulk", .target = "napi_skb_cache_get_bulk",
+	  .mode = MODE_UNAVAILABLE, .reason = "fentry refused: EPERM" },
+};
+
+/* Delta i of a synthetic run on 4 CPUs: every kind of row, with the values known. */
+static void make_delta(struct snapshot *d, int i)
+{
+	struct drop_key k1 = { .reason = 41, .location = 0xffffffff81000123ULL };
+	struct drop_key k2 = { .reason = 7, .ifindex = 5, .queue = 2, .dir = QUEUE_TX,
+			       .ifname = "tap0", .location = 0xffffffffc0a00456ULL };
+	struct queue_key q = { .ifindex = 5, .queue = 2, .dir = QUEUE_TX, .ifname = "tap0" };
+	struct queue_counters qc = { .builds = 100 + i, .bulk_calls = 3, .drops = 7 * i };
+
+	assert_int_equal(snapshot__init(d, 4), 0);
+	d->mono_ns = 1000000000ULL + i;
+	d->real_ns = 1700000000000000000ULL + (__u64)i * 1000000000ULL;
+	d->user_cpu_ns = 1234 + i;
+	d->cpus[0].drops = 10 + i;
+	d->cpus[1].defer_kicks_sent = 20 * (i + 1);
+	d->cpus[1].defer_ipis_sent = 19 * (i + 1);
+	d->cpus[3].bulk_hist[4] = 9;
+	d->cpus[3].defer_flush_hist[15] = 1;
+	d->cpus[2].map_full = i ? 0 : (__u64)INT64_MAX;	/* largest a file holds */
+	d->kicks[1 * 4 + 0].kicks = 20 * (i + 1);
+	d->kicks[1 * 4 + 0].ipis = 19 * (i + 1);
+	d->kicks[3 * 4 + 2].queued = 64;
+	assert_int_equal(snapshot__add_drop(d, &k1, 0, 10 + i), 0);
+	if (i != 1)
+		assert_int_equal(snapshot__add_drop(d, &k2, 2, 5), 0);
+	assert_int_equal(snapshot__add_queue(d, &q, &qc), 0);
+	assert_int_equal(snapshot__add_prog(d, "drops_tp_btf", 1000 * i, 10 * i), 0);
+}
+
+static int build_doc(json_t **out, struct snapshot *expect)
+{
+	struct capture_writer w;
+	struct capture meta = { .exit_status = 3 };
+	struct view_ctx names = { .reason_name = fake_reason, .location_name = fake_location };
+	char *argv[] = { "./bench", "--flag", "two words", NULL };
+
+	assert_int_equal(capture_writer__init(&w, 4), 0);
+	for (int i = 0; i < 3; i++) {
+		struct snapshot d;
+
+		make_delta(&d, i);
+		assert_int_equal(capture_writer__add(&w, &d), 0);
+		snapshot__free(&d);
+	}
+	meta.skbtop_version = "9.9.9";
+	meta.env.kernel_release = "6.18.0-test";
+	meta.env.kernel_cmdline = "quiet \"quoted\"";
+	meta.env.cpu_model = "Test CPU";
+	meta.env.ncpus = 4;
+	meta.env.sysctls[0] = "64";
+	meta.env.sysctls[5] = "0";
+	meta.probes = (struct probe_status *)probes;
+	meta.nprobes = 3;
+	meta.argv = argv;
+	meta.argc = 3;
+	meta.start_ns = 1699999999000000000ULL;
+	meta.end_ns = 1700000002000000000ULL;
+	meta.interval_ns = 1000000000ULL;
+	*out = capture_writer__document(&w, &meta, &names);
+	assert_non_null(*out);
+	if (expect)
+		assert_int_equal(snapshot__copy(expect, &w.totals), 0);
+	capture_writer__free(&w);
+	return 0;
+}
+
+
+static void test_round_trip(void **state)
+{
+	struct snapshot expect = {};
+	struct capture cap;
+	struct cpu_counters a, b;
+	char err[512] = "", path[] = "/tmp/skbtop-test-rt-XXXXXX", buf[128];
+	json_t *doc;
+	int fd;
+
+	(void)state;
+	build_doc(&doc, &expect);
+	fd = mkstemp(path);
+	close(fd);
+	assert_int_equal(capture__write_file(path, doc, err, sizeof(err)), 0);
+	json_decref(doc);
+	assert_int_equal(capture__read(path, &cap, NULL, err, sizeof(err)), 0);
+
+	assert_int_equal(cap.major, 1);
+	assert_int_equal(cap.minor, 0);
+	assert_string_equal(cap.skbtop_version, "9.9.9");
+	assert_string_equal(cap.env.kernel_release, "6.18.0-test");
+	assert_string_equal(cap.env.kernel_cmdline, "quiet \"quoted\"");
+	assert_int_equal(cap.env.ncpus, 4);
+	assert_string_equal(cap.env.sysctls[0], "64");
+	assert_null(cap.env.sysctls[1]);
+	assert_int_equal(cap.argc, 3);
+	assert_string_equal(cap.argv[2], "two words");
+	assert_null(cap.argv[3]);
+	assert_int_equal(cap.exit_status, 3);
+	assert_int_equal(cap.nprobes, 3);
+	assert_int_equal(cap.probes[1].mode, MODE_RAW_TP);
+	assert_string_equal(cap.probes[2].reason, "fentry refused: EPERM");
+	assert_int_equal(cap.interval_ns, 1000000000ULL);
+	assert_int_equal(cap.nsamples, 3);
+
+	/* totals: identical to what the writer accumulated, field by field */
+	assert_int_equal(cap.totals.ncpus, 4);
+	assert_int_equal(cap.totals.mono_ns, 3000000003ULL);
+	assert_int_equal(cap.totals.user_cpu_ns, 1234 * 3 + 3);
+	assert_memory_equal(cap.totals.cpus, expect.cpus, 4 * sizeof(struct cpu_counters));
+	assert_memory_equal(cap.totals.kicks, expect.kicks, 16 * sizeof(struct kick_cell));
+	snapshot__sum_cpus(&cap.totals, &a);
+	snapshot__sum_cpus(&expect, &b);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(a.drops, 10 + 11 + 12);
+	assert_int_equal(a.defer_kicks_sent, 20 + 40 + 60);
+	assert_int_equal(a.defer_ipis_sent, 19 + 38 + 57);
+	assert_int_equal(cap.totals.cpus[3].bulk_hist[4], 27);
+	assert_int_equal(cap.totals.cpus[3].defer_flush_hist[15], 3);
+	assert_int_equal(cap.totals.kicks[1 * 4 + 0].kicks, 120);
+	assert_int_equal(cap.totals.kicks[3 * 4 + 2].queued, 192);
+
+	/* drop rows: two keys; counts 33 and 10 */
+	assert_int_equal(cap.totals.ndrops, 2);
+	for (size_t i = 0; i < 2; i++) {
+		const struct drop_row *r = &cap.totals.drops[i];
+
+		if (r->key.reason == 41) {
+			assert_int_equal(r->count, 33);
+			assert_int_equal(r->cpu, 0);
+			assert_int_equal(r->key.location, 0xffffffff81000123ULL);
+		} else {
+			assert_int_equal(r->key.reason, 7);
+			assert_int_equal(r->count, 10);
+			assert_int_equal(r->cpu, 2);
+			assert_string_equal(r->key.ifname, "tap0");
+			assert_int_equal(r->key.ifindex, 5);
+			assert_int_equal(r->key.queue, 2);
+			assert_int_equal(r->key.dir, QUEUE_TX);
+		}
+	}
+	assert_int_equal(cap.totals.nqueues, 1);
+	assert_int_equal(cap.totals.queues[0].c.builds, 303);
+	assert_int_equal(cap.totals.queues[0].c.bulk_calls, 9);
+	assert_int_equal(cap.totals.queues[0].c.drops, 21);
+	assert_int_equal(cap.totals.nprogs, 1);
+	assert_int_equal(cap.totals.progs[0].run_ns, 3000);
+
+	/* per-sample summaries the diff uses */
+	assert_int_equal(cap.samples[1].sum.defer_kicks_sent, 40);
+	assert_int_equal(cap.samples[1].ndrops, 1);
+	assert_int_equal(cap.samples[2].ndrops, 2);
+	assert_int_equal(cap.samples[2].drops[0].reason, 7);
+	assert_int_equal(cap.samples[2].drops[1].count, 12);
+	assert_int_equal(cap.samples[2].interval_ns, 1000000002ULL);
+
+	/* names without a kernel */
+	assert_string_equal(capture__reason_name(&cap, 41, buf, sizeof(buf)), "SOCKET_RCVBUFF");
+	assert_string_equal(capture__reason_name(&cap, 99, buf, sizeof(buf)), "UNKNOWN(99)");
+	assert_string_equal(capture__location_name(&cap, 0xffffffffc0a00456ULL, buf, sizeof(buf)),
+			    "fn_456+0x10");
+	assert_string_equal(capture__location_name(&cap, 0x10, buf, sizeof(buf)), "0x10");
+
+	/* the report renders the same totals */
+	{
+		char *out = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&out, &len);
+		json_t *j;
+		json_error_t je;
+
+		assert_int_equal(report__print(f, &cap, path, "json"), 0);
+		fclose(f);
+		j = json_loads(out, 0, &je);
+		assert_non_null(j);
+		assert_int_equal(json_integer_value(json_object_get(
+			json_object_get(j, "totals"), "ncpus")), 4);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(
+			json_object_get(j, "totals"), "totals"), "drops")), 33);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(
+			json_object_get(j, "drops_by_reason"), 0), "reason")), "FULL_RING");
+		json_decref(j);
+		free(out);
+		f = open_memstream(&out, &len);
+		assert_int_equal(report__print(f, &cap, path, "text"), 0);
+		assert_int_equal(report__print(f, &cap, path, "markdown"), 0);
+		fclose(f);
+		if (getenv("SKBTOP_TEST_VERBOSE"))
+			fputs(out, stderr);
+		/* view_text's drop row: reason, count 33, CPU 0, location name */
+		assert_non_null(strstr(out, "SOCKET_RCVBUFF               33   0 -"
+					    "                  fn_123+0x10"));
+		assert_non_null(strstr(out, "| 1->0 | 0 | 120 | 114 |"));
+		free(out);
+	}
+	capture__free(&cap);
+	snapshot__free(&expect);
+	unlink(path);
+}
+
+static void test_atomic_write(void **state)
+{
+	char dir[] = "/tmp/skbtop-test-dir-XXXXXX", path[128], err[256];
+	json_t *doc = json_pack("{s:i}", "x", 1);
+	struct dirent *de;
+	int nfiles = 0;
+	DIR *d;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out.json", dir);
+	assert_int_equal(capture__write_file(path, doc, err, sizeof(err)), 0);
+	assert_int_equal(capture__write_file(path, doc, err, sizeof(err)), 0);	/* replace */
+	d = opendir(dir);
+	while ((de = readdir(d)))
+		nfiles += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(nfiles, 1);		/* no FILE.tmp.PID left */
+	unlink(path);
+	rmdir(dir);
+	snprintf(path, sizeof(path), "/nonexistent-dir/out.json");
+	assert_int_not_equal(capture__write_file(path, doc, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "failed to create"));
+	json_decref(doc);
+}
+
+static void expect_bad(const char *text, size_t len, const char *needle)
+{
+	struct capture cap;
+	char err[512] = "";
+	int ret = capture__parse(text, len, &cap, NULL, err, sizeof(err));
+
+	if (!ret || (needle && !strstr(err, needle)))
+		fail_msg("accepted or wrong message for %.60s...: ret %d, \"%s\"", text, ret, err);
+	assert_true(err[0]);
+}
+
+/* Every prefix of a good file is refused (truncation), and the whole is accepted. */
+static void test_truncated(void **state)
+{
+	struct capture cap;
+	char *text, err[512];
+	json_t *doc;
+	size_t len;
+
+	(void)state;
+	build_doc(&doc, NULL);
+	text = json_dumps(doc, JSON_COMPACT);
+	len = strlen(text);
+	assert_int_equal(capture__parse(text, len, &cap, NULL, err, sizeof(err)), 0);
+	capture__free(&cap);
+	for (size_t n = 0; n < len; n += 1 + n / 64)
+		expect_bad(text, n, NULL);
+	expect_bad(text, len - 1, "truncated");
+	free(text);
+	json_decref(doc);
+}
+
+/* Edit one member of a good document, expect a refusal mentioning needle. */
+static void mutate(const char *ptr_desc, json_t *(*edit)(json_t *doc), const char *needle)
+{
+	json_t *doc;
+	char *text;
+
+	build_doc(&doc, NULL);
+	doc = edit(doc);
+	text = json_dumps(doc, JSON_COMPACT);
+	(void)ptr_desc;
+	expect_bad(text, strlen(text), needle);
+	free(text);
+	json_decref(doc);
+}
+
+static json_t *sample0(json_t *doc)
+{
+	return json_array_get(json_object_get(doc, "samples"), 0);
+}
+
+static json_t *e_major(json_t *d) { json_object_set_new(d, "version", json_string("2.0")); return d; }
+static json_t *e_minor(json_t *d) { json_object_set_new(d, "version", json_string("1.x")); return d; }
+static json_t *e_ncpus(json_t *d)
+{
+	json_object_set_new(json_object_get(d, "environment"), "ncpus", json_integer(100000000));
+	return d;
+}
+static json_t *e_ncpus0(json_t *d)
+{
+	json_object_set_new(json_object_get(d, "environment"), "ncpus", json_integer(0));
+	return d;
+}
+static json_t *e_negative(json_t *d)
+{
+	json_object_set_new(json_array_get(json_object_get(sample0(d), "drops"), 0), "count",
+			    json_integer(-5));
+	return d;
+}
+static json_t *e_real(json_t *d)
+{
+	json_object_set_new(json_array_get(json_object_get(sample0(d), "cpus"), 0), "drops",
+			    json_real(1.5));
+	return d;
+}
+static json_t *e_cpu_index(json_t *d)
+{
+	json_object_set_new(json_array_get(json_object_get(sample0(d), "kicks"), 0), "to",
+			    json_integer(4));
+	return d;
+}
+static json_t *e_samples_obj(json_t *d)
+{
+	json_object_set_new(d, "samples", json_object());
+	return d;
+}
+static json_t *e_totals(json_t *d)
+{
+	json_t *c = json_array_get(json_object_get(json_object_get(d, "totals"), "cpus"), 0);
+
+	json_object_set_new(c, "drops", json_integer(json_integer_value(json_object_get(c, "drops")) + 1));
+	return d;
+}
+static json_t *e_location(json_t *d)
+{
+	json_object_set_new(json_array_get(json_object_get(sample0(d), "drops"), 0), "location",
+			    json_string("0xZZ"));
+	return d;
+}
+static json_t *e_ifname(json_t *d)
+{
+	json_object_set_new(json_array_get(json_object_get(sample0(d), "queues"), 0), "ifname",
+			    json_string("a-name-longer-than-ifnamsiz"));
+	return d;
+}
+static json_t *e_nul(json_t *d)
+{
+	json_object_set_new(json_array_get(json_object_get(d, "probes"), 0), "probe",
+			    json_stringn("a\0b", 3));
+	return d;
+}
+static json_t *e_hist(json_t *d)
+{
+	json_t *h = json_array();
+
+	for (int i = 0; i < 17; i++)
+		json_array_append_new(h, json_integer(1));
+	json_object_set_new(json_array_get(json_object_get(sample0(d), "cpus"), 0), "bulk_hist", h);
+	return d;
+}
+static json_t *e_format(json_t *d) { json_object_set_new(d, "format", json_string("perf")); return d; }
+static json_t *e_no_totals(json_t *d) { json_object_del(d, "totals"); return d; }
+static json_t *e_exit(json_t *d)
+{
+	json_object_set_new(json_object_get(d, "command"), "exit_status", json_integer(99999));
+	return d;
+}
+static json_t *e_dir(json_t *d)
+{
+	json_object_set_new(json_array_get(json_object_get(sample0(d), "queues"), 0), "dir",
+			    json_string("sideways"));
+	return d;
+}
+static json_t *e_time_str(json_t *d)
+{
+	json_object_set_new(sample0(d), "interval_ns", json_string("1000"));
+	return d;
+}
+static json_t *e_mode_type(json_t *d)
+{
+	json_object_set_new(json_array_get(json_object_get(d, "probes"), 0), "mode", json_integer(3));
+	return d;
+}
+
+static void test_mutations(void **state)
+{
+	(void)state;
+	mutate("version", e_major, "newer than this skbtop reads");
+	mutate("version", e_minor, "not MAJOR.MINOR");
+	mutate("ncpus", e_ncpus, "out of range");
+	mutate("ncpus", e_ncpus0, "at least 1");
+	mutate("count", e_negative, "negative");
+	mutate("real", e_real, "expected an integer");
+	mutate("cpu", e_cpu_index, "out of range");
+	mutate("samples", e_samples_obj, "expected an array");
+	mutate("totals", e_totals, "does not equal");
+	mutate("location", e_location, "not a 0x address");
+	mutate("ifname", e_ifname, "longer than");
+	mutate("nul", e_nul, "NUL");
+	mutate("hist", e_hist, "more than the limit");
+	mutate("format", e_format, "not a skbtop capture");
+	mutate("totals", e_no_totals, "missing \"totals\"");
+	mutate("exit", e_exit, "exit_status");
+	mutate("dir", e_dir, "not rx or tx");
+	mutate("interval", e_time_str, "expected an integer");
+	mutate("mode", e_mode_type, "expected a string");
+}
+
+static void test_hostile_text(void **state)
+{
+	static const char huge[] = "{\"format\":\"skbtop-capture\",\"version\":\"1.0\","
+				   "\"start_time_ns\":100000000000000000000000000000}";
+	static const char dup[] = "{\"format\":\"skbtop-capture\",\"format\":\"x\"}";
+	size_t n = 200000;
+	char *deep = malloc(n + 1);
+
+	(void)state;
+	memset(deep, '[', n);
+	deep[n] = '\0';
+	expect_bad(deep, n, "nested deeper");
+	memset(deep, '{', n);
+	expect_bad(deep, n, "nested deeper");
+	free(deep);
+	expect_bad(huge, strlen(huge), "not valid JSON");
+	expect_bad(dup, strlen(dup), "not valid JSON");
+	expect_bad("", 0, "empty");
+	expect_bad("[]", 2, "not a JSON object");
+	expect_bad("hello", 5, "not valid JSON");
+	expect_bad("{\"format\":\"skbtop-capture\"}", 27, "version");
+	expect_bad("{\"format\":\"skbtop-capture\",\"version\":99}", 40, "newer");
+	expect_bad("{\"format\":\"skbtop-capture\",\"version\":\"1.0\"\0junk}", 48, NULL);
+}
+
+/* Every crafted file in the data directory is refused; good_*.json are read. */
+static void test_data_dir(void **state)
+{
+	DIR *d = opendir(DATA_DIR);
+	struct dirent *de;
+	int bad = 0, good = 0;
+
+	(void)state;
+	if (!d)
+		fail_msg("cannot open %s (run from the repository root)", DATA_DIR);
+	while ((de = readdir(d))) {
+		char path[512], err[512] = "";
+		struct capture cap;
+		int ret;
+
+		if (!strstr(de->d_name, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", DATA_DIR, de->d_name);
+		ret = capture__read(path, &cap, NULL, err, sizeof(err));
+		if (!strncmp(de->d_name, "bad_", 4)) {
+			if (!ret)
+				fail_msg("%s was accepted", path);
+			if (!err[0])
+				fail_msg("%s: no message", path);
+			bad++;
+		} else if (!strncmp(de->d_name, "good_", 5)) {
+			if (ret)
+				fail_msg("%s refused: %s", path, err);
+			capture__free(&cap);
+			good++;
+		}
+	}
+	closedir(d);
+	assert_true(bad >= 20);
+	assert_true(good >= 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_hostile_text),
+		cmocka_unit_test(test_data_dir),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -13,7 +13,7 @@ reason() { jq -r ".[] | select(.probe == \"$1\") | .reason // \"\"" "$TMP/p.json
 # Expected modes follow from this kernel's own facts, checked independently:
 # fentry is refused here (lockdown), tracepoints exist in tracefs.
 fentry_ok=no
-if bpftrace -e 'fentry:vmlinux:napi_consume_skb { exit(); }' >/dev/null 2>&1 </dev/null; then
+if bpftrace -e 'kfunc:napi_consume_skb { exit(); }' >/dev/null 2>&1 </dev/null; then
 	fentry_ok=yes
 fi
 for p in defer_queue cache_get cache_refill cache_flush bulk build tun_sendmsg consume; do

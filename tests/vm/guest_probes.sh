@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Inside a guest: skbtop reports the mode each probe must have on this
+# kernel, from the kernel's own facts (kallsyms, tracefs), and why not.
+. "$(dirname "$0")/../live/lib.sh"
+need_root
+"$SKBTOP" probes -j > "$TMP/p.json"
+check_eq "probes -j exits 0" 0 $?
+mode() { jq -r ".[] | select(.probe == \"$1\") | .mode" "$TMP/p.json"; }
+reason() { jq -r ".[] | select(.probe == \"$1\") | .reason // \"\"" "$TMP/p.json"; }
+has_sym() { grep -qE " [tTwW] $1( |\$)" /proc/kallsyms; }
+
+# fentry loads here: every probe whose function is a symbol uses fentry
+for p in defer_queue:skb_attempt_defer_free defer_flush:skb_defer_free_flush \
+	 cache_get:napi_skb_cache_get cache_flush:kmem_cache_free_bulk \
+	 bulk:napi_skb_cache_get_bulk build:napi_build_skb tun_sendmsg:tun_sendmsg \
+	 consume:napi_consume_skb; do
+	probe=${p%%:*} fn=${p#*:}
+	if has_sym "$fn"; then
+		check_eq "$probe attached with fentry/fexit" fentry "$(mode "$probe")"
+	else
+		check_eq "$probe unavailable: $fn not on this kernel" unavailable "$(mode "$probe")"
+		case "$(reason "$probe")" in
+		*absent*|*inlined*) ok "$probe reason says absent/inlined" ;;
+		*) not_ok "$probe reason: $(reason "$probe")" ;;
+		esac
+	fi
+done
+if has_sym kmem_cache_alloc_bulk_noprof || has_sym kmem_cache_alloc_bulk; then
+	check_eq "cache_refill attached with fexit" fentry "$(mode cache_refill)"
+fi
+if has_sym napi_skb_cache_get_bulk && grep -q ' __preempt_count$' /proc/kallsyms; then
+	check_eq "bulk checks BH context" "fexit+BH check" \
+		"$(jq -r '.[] | select(.probe == "bulk") | .variant' "$TMP/p.json")"
+fi
+for p in defer_kick:csd/csd_queue_cpu defer_ipi:ipi/ipi_send_cpu defer_recv:csd/csd_function_entry; do
+	probe=${p%%:*} tp=${p#*:}
+	if [ -d "/sys/kernel/tracing/events/$tp" ]; then
+		check_eq "$probe on raw_tp" raw_tp "$(mode "$probe")"
+	else
+		check_eq "$probe unavailable: no $tp" unavailable "$(mode "$probe")"
+		case "$(reason "$probe")" in
+		*absent*) ok "$probe reason says absent" ;;
+		*) not_ok "$probe reason: $(reason "$probe")" ;;
+		esac
+	fi
+done
+check_eq "drops on tp_btf" tp_btf "$(mode drops)"
+finish

@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# VM tier: boot stock Debian kernels under QEMU (tests/vm/vm-run) and run
+# the guest tests there. A missing QEMU or a failed download is a failure.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+pass=0 fail=0
+run() {
+	kernel=$1; shift
+	echo "# $kernel: $*"
+	out=$(tests/vm/vm-run --kernel-pkg "$kernel" --timeout 900 -- "$@" 2>&1); rc=$?
+	printf '%s\n' "$out"
+	p=$(printf '%s\n' "$out" | grep -c '^ok - ')
+	f=$(printf '%s\n' "$out" | grep -c '^not ok - ')
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1; echo "not ok - $kernel: $* exited $rc"
+	fi
+	pass=$((pass + p)); fail=$((fail + f))
+}
+# one boot per kernel: the guest runs the scripts in turn
+run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
+	tests/vm/guest_vhost.sh tests/vm/guest_consume.sh tests/live/test_drops.sh \
+	tests/live/test_defer.sh tests/live/test_tap.sh; do
+	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done'
+run bookworm sh -c 'for t in tests/vm/guest_probes.sh tests/live/test_drops.sh \
+	tests/live/test_tap.sh; do echo "# $t"; sh "$t"; done'
+echo "vm: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -9,6 +9,10 @@
 #include <limits.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -360,6 +364,95 @@ void if_disable_ipv6(const char *ifname)
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
 	if (write_str_file(path, "1") && errno != ENOENT)
 		die_errno("disable IPv6 on %s", ifname);
+}
+
+/* ---- minimal rtnetlink ---- */
+
+struct nlbuf {
+	struct nlmsghdr *nh;
+	size_t cap;
+};
+
+static struct rtattr *nl_put(struct nlbuf *b, int type, const void *data, size_t len)
+{
+	struct rtattr *rta;
+	size_t off = NLMSG_ALIGN(b->nh->nlmsg_len);
+
+	if (off + RTA_SPACE(len) > b->cap)
+		die("netlink message too long");
+	rta = (struct rtattr *)((char *)b->nh + off);
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	b->nh->nlmsg_len = off + RTA_SPACE(len);
+	return rta;
+}
+
+static void nl_end(struct nlbuf *b, struct rtattr *nest)
+{
+	nest->rta_len = (char *)b->nh + b->nh->nlmsg_len - (char *)nest;
+}
+
+static void nl_talk(struct nlmsghdr *nh, const char *what)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char buf[4096];
+	struct nlmsghdr *r;
+	ssize_t n;
+	int fd;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		die_errno("socket(NETLINK_ROUTE)");
+	nh->nlmsg_seq = 1;
+	if (sendto(fd, nh, nh->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die_errno("netlink send (%s)", what);
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		die_errno("netlink recv (%s)", what);
+	close(fd);
+	for (r = (struct nlmsghdr *)buf; NLMSG_OK(r, (size_t)n); r = NLMSG_NEXT(r, n)) {
+		if (r->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(r);
+
+			if (e->error) {
+				errno = -e->error;
+				die_errno("%s", what);
+			}
+			return;
+		}
+	}
+	die("%s: no netlink ack", what);
+}
+
+void veth_create(const char *name, const char *peer)
+{
+	union {
+		struct nlmsghdr nh;
+		char buf[1024];
+	} u;
+	struct nlbuf b = { &u.nh, sizeof(u) };
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct rtattr *linkinfo, *data, *peerinfo;
+	char what[96];
+
+	memset(&u, 0, sizeof(u));
+	u.nh.nlmsg_type = RTM_NEWLINK;
+	u.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+	u.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ifi));
+	memcpy(NLMSG_DATA(&u.nh), &ifi, sizeof(ifi));
+	nl_put(&b, IFLA_IFNAME, name, strlen(name) + 1);
+	linkinfo = nl_put(&b, IFLA_LINKINFO, NULL, 0);
+	nl_put(&b, IFLA_INFO_KIND, "veth", 4);
+	data = nl_put(&b, IFLA_INFO_DATA, NULL, 0);
+	peerinfo = nl_put(&b, VETH_INFO_PEER, &ifi, sizeof(ifi));
+	nl_put(&b, IFLA_IFNAME, peer, strlen(peer) + 1);
+	nl_end(&b, peerinfo);
+	nl_end(&b, data);
+	nl_end(&b, linkinfo);
+	snprintf(what, sizeof(what), "create veth %s/%s", name, peer);
+	nl_talk(&u.nh, what);
 }
 
 void parse_mac(const char *s, unsigned char mac[6])

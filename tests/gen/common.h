@@ -55,6 +55,8 @@ void if_set_txqlen(const char *ifname, int qlen);
 int if_get_txqlen(const char *ifname);
 void if_get_mac(const char *ifname, unsigned char mac[6]);
 void if_disable_ipv6(const char *ifname);
+/* Create a veth pair with rtnetlink in the current netns. */
+void veth_create(const char *name, const char *peer);
 void neigh_add_perm(const char *ifname, const char *ip, const unsigned char mac[6]);
 void parse_mac(const char *s, unsigned char mac[6]);
 

@@ -8,7 +8,7 @@ need_root
 check_eq "probes -j exits 0" 0 $?
 mode() { jq -r ".[] | select(.probe == \"$1\") | .mode" "$TMP/p.json"; }
 reason() { jq -r ".[] | select(.probe == \"$1\") | .reason // \"\"" "$TMP/p.json"; }
-has_sym() { grep -qE " [tTwW] $1( |\$)" /proc/kallsyms; }
+has_sym() { grep -qE " [tTwW] $1([[:space:]]|$)" /proc/kallsyms; }
 
 # fentry loads here: every probe whose function is a symbol uses fentry
 for p in defer_queue:skb_attempt_defer_free defer_flush:skb_defer_free_flush \

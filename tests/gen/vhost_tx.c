@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost_tx: drive vhost-net TX from userspace, acting as the "guest".
+ *
+ * A multi-queue tap (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_MULTI_QUEUE, vnet
+ * header 12 bytes) is created and brought up in netns skbgen-vhost-<pid>.
+ * Each tap queue becomes the backend of its own /dev/vhost-net instance,
+ * whose TX virtqueue (index 1) we feed: one memory region mapped 1:1
+ * (guest_phys_addr == userspace_addr) holds the split ring and the frame
+ * buffers; only VIRTIO_F_VERSION_1 is negotiated, so each buffer starts
+ * with a 12-byte virtio_net_hdr that vhost passes to the tap (sock_hlen).
+ * The avail ring is kept full and used descriptors are reposted in chunks,
+ * so handle_tx_copy() batches up to 64 frames per tun_sendmsg(TUN_MSG_PTR).
+ *
+ * Frames are Ethernet/IPv4/UDP from 10.202.0.2 (a permanent neighbour) to
+ * the tap's own 10.202.0.1:9999 where a UDP socket counts them (delivered).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/if_tun.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define MAX_QUEUES 16
+#define VQ_TX 1
+#define VNET_HDR_LEN 12
+#define SLOT 2048		/* bytes per frame buffer */
+#define UDP_DPORT 9999
+
+static const char *local_ip = "10.202.0.1";
+static const char *peer_ip = "10.202.0.2";
+static const unsigned char peer_mac[6] = { 2, 0, 0, 0, 0, 2 };
+
+struct txq {
+	int vhost_fd, tap_fd, kick_fd, call_fd;
+	void *mem;
+	size_t mem_len;
+	struct vring vr;
+	unsigned char *bufs;
+	uint16_t avail_idx;	/* next avail->idx to publish */
+	uint16_t last_used;	/* used entries consumed so far (mod 2^16) */
+	uint16_t *free_ids;
+	unsigned int nfree;
+	unsigned long posted, completed, kicks, chunks;
+};
+
+static struct txq q[MAX_QUEUES];
+static int nq = 2;
+static int rx_fd = -1;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vhost_tx [options]\n"
+"  Needs /dev/vhost-net (modprobe vhost_net). Pushes N frames per queue\n"
+"  through vhost-net TX into a multi-queue tap (netns skbgen-vhost-<pid>,\n"
+"  tap skbvhost0) with many frames in flight, so vhost batches them into\n"
+"  tun_sendmsg(TUN_MSG_PTR). One JSON line:\n"
+"  {\"netns\":..,\"ifname\":..,\"ring\":R,\"queues\":[{\"queue\":q,\"frames\":N,\n"
+"   \"completed\":C,\"kicks\":..},..],\"frames\":..,\"completed\":..,\n"
+"   \"rx_packets\":P,\"rx_dropped\":..,\"delivered\":D}\n"
+"  rx_packets is the tap's counter delta; delivered counts the UDP\n"
+"  datagrams that reached the socket bound to %s:%d.\n"
+"options:\n"
+"  -n, --count N     frames per queue (default 10000)\n"
+"  -q, --queues Q    tap queues / vhost-net instances (default 2, max %d)\n"
+"  -r, --ring R      TX ring size, power of 2 (default 256)\n"
+"  -l, --len L       Ethernet frame bytes without vnet header (default 60)\n"
+"  -c, --chunk K     repost used descriptors K at a time (default 32)\n"
+"  -t, --timeout S   give up after S seconds (default 30)\n"
+"  -h, --help        this text\n", local_ip, UDP_DPORT, MAX_QUEUES);
+}
+
+static void teardown(void *arg)
+{
+	struct vhost_vring_file be = { .index = VQ_TX, .fd = -1 };
+	int i;
+
+	(void)arg;
+	for (i = 0; i < nq; i++) {
+		if (q[i].vhost_fd >= 0) {
+			ioctl(q[i].vhost_fd, VHOST_NET_SET_BACKEND, &be);
+			close(q[i].vhost_fd);
+		}
+		if (q[i].tap_fd >= 0)
+			close(q[i].tap_fd);
+		if (q[i].kick_fd >= 0)
+			close(q[i].kick_fd);
+		if (q[i].call_fd >= 0)
+			close(q[i].call_fd);
+		if (q[i].mem)
+			munmap(q[i].mem, q[i].mem_len);
+		q[i].vhost_fd = q[i].tap_fd = q[i].kick_fd = q[i].call_fd = -1;
+		q[i].mem = NULL;
+	}
+	if (rx_fd >= 0)
+		close(rx_fd);
+	rx_fd = -1;
+}
+
+static uint16_t ip_csum(const void *p, size_t len)
+{
+	const uint16_t *w = p;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *w++;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/* virtio_net_hdr (zeroed: no csum offload, no GSO) + Ethernet/IPv4/UDP. */
+static void build_frame(unsigned char *b, size_t flen, const unsigned char *dmac,
+			int queue, unsigned int seq)
+{
+	unsigned char *eth = b + VNET_HDR_LEN, *ip = eth + 14, *udp = ip + 20;
+	uint16_t v;
+
+	memset(b, 0, VNET_HDR_LEN + flen);
+	memcpy(eth, dmac, 6);
+	memcpy(eth + 6, peer_mac, 6);
+	eth[12] = 0x08;
+	eth[13] = 0x00;
+	ip[0] = 0x45;
+	v = htons(flen - 14);
+	memcpy(ip + 2, &v, 2);
+	v = htons(seq);
+	memcpy(ip + 4, &v, 2);
+	ip[6] = 0x40;		/* DF */
+	ip[8] = 64;
+	ip[9] = IPPROTO_UDP;
+	inet_pton(AF_INET, peer_ip, ip + 12);
+	inet_pton(AF_INET, local_ip, ip + 16);
+	v = ip_csum(ip, 20);
+	memcpy(ip + 10, &v, 2);
+	v = htons(40000 + queue);
+	memcpy(udp, &v, 2);
+	v = htons(UDP_DPORT);
+	memcpy(udp + 2, &v, 2);
+	v = htons(flen - 14 - 20);
+	memcpy(udp + 4, &v, 2);
+	/* UDP checksum 0: none, valid for IPv4 */
+	memset(udp + 8, 'v', flen - 14 - 20 - 8);
+}
+
+static void kick(struct txq *t)
+{
+	uint64_t one = 1;
+
+	if (write(t->kick_fd, &one, sizeof(one)) != sizeof(one))
+		die_errno("kick eventfd");
+	t->kicks++;
+}
+
+/* Put up to n free descriptors on the avail ring and publish them. */
+static void post(struct txq *t, unsigned int n, unsigned int num)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t id = t->free_ids[--t->nfree];
+
+		t->vr.avail->ring[t->avail_idx % num] = id;
+		t->avail_idx++;
+	}
+	t->posted += n;
+	t->chunks++;
+	__atomic_store_n(&t->vr.avail->idx, t->avail_idx, __ATOMIC_RELEASE);
+	/* avail->idx store before the used->flags load */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(&t->vr.used->flags, __ATOMIC_ACQUIRE) &
+	      VRING_USED_F_NO_NOTIFY))
+		kick(t);
+}
+
+/* Reap used descriptors; returns how many. */
+static unsigned int reap(struct txq *t, unsigned int num)
+{
+	uint16_t used = __atomic_load_n(&t->vr.used->idx, __ATOMIC_ACQUIRE);
+	unsigned int n = 0;
+
+	while (t->last_used != used) {
+		uint32_t id = t->vr.used->ring[t->last_used % num].id;
+
+		if (id >= num)
+			die("vhost returned bad descriptor id %u", id);
+		t->free_ids[t->nfree++] = id;
+		t->last_used++;
+		n++;
+	}
+	t->completed += n;
+	return n;
+}
+
+static void setup_queue(struct txq *t, int idx, unsigned int num, size_t flen,
+			const unsigned char *dmac)
+{
+	struct vhost_memory *mt;
+	struct vhost_vring_state st;
+	struct vhost_vring_addr addr;
+	struct vhost_vring_file vf;
+	uint64_t features;
+	size_t ring_len;
+	unsigned int i;
+
+	t->vhost_fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
+	if (t->vhost_fd < 0)
+		die_errno("open /dev/vhost-net");
+	if (ioctl(t->vhost_fd, VHOST_SET_OWNER, NULL))
+		die_errno("VHOST_SET_OWNER");
+	if (ioctl(t->vhost_fd, VHOST_GET_FEATURES, &features))
+		die_errno("VHOST_GET_FEATURES");
+	if (!(features & (1ULL << VIRTIO_F_VERSION_1)))
+		die("vhost-net lacks VIRTIO_F_VERSION_1 (features %#llx)",
+		    (unsigned long long)features);
+	features = 1ULL << VIRTIO_F_VERSION_1;
+	if (ioctl(t->vhost_fd, VHOST_SET_FEATURES, &features))
+		die_errno("VHOST_SET_FEATURES");
+
+	/* rings and buffers in one region, identity-mapped */
+	ring_len = (vring_size(num, 4096) + 4095) & ~(size_t)4095;
+	t->mem_len = ring_len + (size_t)num * SLOT;
+	t->mem = mmap(NULL, t->mem_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (t->mem == MAP_FAILED) {
+		t->mem = NULL;
+		die_errno("mmap %zu bytes", t->mem_len);
+	}
+	vring_init(&t->vr, num, t->mem, 4096);
+	t->bufs = (unsigned char *)t->mem + ring_len;
+	t->free_ids = calloc(num, sizeof(*t->free_ids));
+	if (!t->free_ids)
+		die("out of memory");
+
+	mt = calloc(1, sizeof(*mt) + sizeof(mt->regions[0]));
+	if (!mt)
+		die("out of memory");
+	mt->nregions = 1;
+	mt->regions[0].guest_phys_addr = (uintptr_t)t->mem;
+	mt->regions[0].userspace_addr = (uintptr_t)t->mem;
+	mt->regions[0].memory_size = t->mem_len;
+	if (ioctl(t->vhost_fd, VHOST_SET_MEM_TABLE, mt))
+		die_errno("VHOST_SET_MEM_TABLE");
+	free(mt);
+
+	st.index = VQ_TX;
+	st.num = num;
+	if (ioctl(t->vhost_fd, VHOST_SET_VRING_NUM, &st))
+		die_errno("VHOST_SET_VRING_NUM %u", num);
+	st.num = 0;
+	if (ioctl(t->vhost_fd, VHOST_SET_VRING_BASE, &st))
+		die_errno("VHOST_SET_VRING_BASE");
+	memset(&addr, 0, sizeof(addr));
+	addr.index = VQ_TX;
+	addr.desc_user_addr = (uintptr_t)t->vr.desc;
+	addr.avail_user_addr = (uintptr_t)t->vr.avail;
+	addr.used_user_addr = (uintptr_t)t->vr.used;
+	if (ioctl(t->vhost_fd, VHOST_SET_VRING_ADDR, &addr))
+		die_errno("VHOST_SET_VRING_ADDR");
+	t->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	t->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->kick_fd < 0 || t->call_fd < 0)
+		die_errno("eventfd");
+	vf.index = VQ_TX;
+	vf.fd = t->kick_fd;
+	if (ioctl(t->vhost_fd, VHOST_SET_VRING_KICK, &vf))
+		die_errno("VHOST_SET_VRING_KICK");
+	vf.fd = t->call_fd;
+	if (ioctl(t->vhost_fd, VHOST_SET_VRING_CALL, &vf))
+		die_errno("VHOST_SET_VRING_CALL");
+
+	/* descriptors: one per buffer, device-readable, never chained */
+	for (i = 0; i < num; i++) {
+		unsigned char *b = t->bufs + (size_t)i * SLOT;
+
+		build_frame(b, flen, dmac, idx, i);
+		t->vr.desc[i].addr = (uintptr_t)b;
+		t->vr.desc[i].len = VNET_HDR_LEN + flen;
+		t->vr.desc[i].flags = 0;
+		t->vr.desc[i].next = 0;
+		t->free_ids[t->nfree++] = num - 1 - i;
+	}
+	t->vr.avail->flags = 0;
+	t->vr.avail->idx = 0;
+}
+
+static int tap_open(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd, hdrsz = VNET_HDR_LEN;
+
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("open /dev/net/tun");
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
+	if (ioctl(fd, TUNSETIFF, &ifr))
+		die_errno("TUNSETIFF %s", ifname);
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz))
+		die_errno("TUNSETVNETHDRSZ");
+	return fd;
+}
+
+static unsigned long drain_udp(void)
+{
+	char buf[2048];
+	unsigned long n = 0;
+
+	while (recv(rx_fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		n++;
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		die_errno("recv");
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "ring", required_argument, NULL, 'r' },
+		{ "len", required_argument, NULL, 'l' },
+		{ "chunk", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	unsigned long count = 10000, num = 256, flen = 60, chunk = 32, timeout = 30;
+	unsigned long delivered = 0, total_frames = 0, total_done = 0;
+	const char *ifname = "skbvhost0";
+	struct vhost_vring_file be;
+	struct dev_stats st0, st1;
+	struct sockaddr_in sa;
+	unsigned char dmac[6];
+	char nsname[64];
+	double last_progress;
+	int i, c, opt;
+	bool named;
+
+	prog_name = "vhost_tx";
+	while ((c = getopt_long(argc, argv, "n:q:r:l:c:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			count = parse_ulong("--count", optarg, 1, 100000000);
+			break;
+		case 'q':
+			nq = parse_ulong("--queues", optarg, 1, MAX_QUEUES);
+			break;
+		case 'r':
+			num = parse_ulong("--ring", optarg, 2, 32768);
+			if (num & (num - 1))
+				die("--ring must be a power of 2");
+			break;
+		case 'l':
+			flen = parse_ulong("--len", optarg, 14 + 20 + 8, SLOT - VNET_HDR_LEN);
+			break;
+		case 'c':
+			chunk = parse_ulong("--chunk", optarg, 1, 32768);
+			break;
+		case 't':
+			timeout = parse_ulong("--timeout", optarg, 1, 86400);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (i = 0; i < MAX_QUEUES; i++)
+		q[i].vhost_fd = q[i].tap_fd = q[i].kick_fd = q[i].call_fd = -1;
+	if (chunk > num)
+		chunk = num;
+	if (access("/dev/vhost-net", F_OK))
+		die("no /dev/vhost-net on this kernel (modprobe vhost_net; "
+		    "CONFIG_VHOST_NET is needed)");
+	gen_init("vhost_tx", timeout);
+
+	snprintf(nsname, sizeof(nsname), "skbgen-vhost-%d", getpid());
+	named = netns_create(nsname);
+	if (!named)
+		snprintf(nsname, sizeof(nsname), "anonymous");
+	if_set_up("lo", true);
+
+	cleanup_push(teardown, NULL);
+	for (i = 0; i < nq; i++)
+		q[i].tap_fd = tap_open(ifname);
+	if_disable_ipv6(ifname);
+	if_set_addr4(ifname, local_ip, "255.255.255.0");
+	if_set_up(ifname, true);
+	neigh_add_perm(ifname, peer_ip, peer_mac);
+	if_get_mac(ifname, dmac);
+
+	rx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (rx_fd < 0)
+		die_errno("socket");
+	opt = 64 << 20;
+	if (setsockopt(rx_fd, SOL_SOCKET, SO_RCVBUFFORCE, &opt, sizeof(opt)))
+		die_errno("SO_RCVBUFFORCE");
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(UDP_DPORT);
+	inet_pton(AF_INET, local_ip, &sa.sin_addr);
+	if (bind(rx_fd, (struct sockaddr *)&sa, sizeof(sa)))
+		die_errno("bind %s:%d", local_ip, UDP_DPORT);
+
+	for (i = 0; i < nq; i++)
+		setup_queue(&q[i], i, num, flen, dmac);
+
+	dev_stats_read(ifname, &st0);
+	for (i = 0; i < nq; i++) {
+		unsigned long n = count < num ? count : num;
+		unsigned int k;
+
+		/* fill the avail ring before the backend is attached */
+		for (k = 0; k < n; k++) {
+			uint16_t id = q[i].free_ids[--q[i].nfree];
+
+			q[i].vr.avail->ring[q[i].avail_idx % num] = id;
+			q[i].avail_idx++;
+		}
+		q[i].posted = n;
+		__atomic_store_n(&q[i].vr.avail->idx, q[i].avail_idx, __ATOMIC_RELEASE);
+		be.index = VQ_TX;
+		be.fd = q[i].tap_fd;
+		if (ioctl(q[i].vhost_fd, VHOST_NET_SET_BACKEND, &be))
+			die_errno("VHOST_NET_SET_BACKEND queue %d", i);
+		kick(&q[i]);
+	}
+
+	last_progress = now_s();
+	for (;;) {
+		struct pollfd pfd[MAX_QUEUES];
+		bool done = true, progress = false;
+
+		for (i = 0; i < nq; i++) {
+			struct txq *t = &q[i];
+			unsigned long left = count - t->posted;
+			unsigned int n;
+
+			if (reap(t, num))
+				progress = true;
+			n = t->nfree < left ? t->nfree : left;
+			if (n && (n >= chunk || n == left || t->posted == t->completed))
+				post(t, n, num);
+			if (t->completed < count)
+				done = false;
+		}
+		delivered += drain_udp();
+		if (done)
+			break;
+		if (progress) {
+			last_progress = now_s();
+			continue;
+		}
+		if (now_s() - last_progress > 1.0) {
+			/* should not happen; re-kick in case a notification got lost */
+			for (i = 0; i < nq; i++)
+				if (q[i].completed < q[i].posted)
+					kick(&q[i]);
+			last_progress = now_s();
+		}
+		for (i = 0; i < nq; i++) {
+			pfd[i].fd = q[i].call_fd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, nq, 10) < 0 && errno != EINTR)
+			die_errno("poll");
+		for (i = 0; i < nq; i++) {
+			uint64_t v;
+
+			if ((pfd[i].revents & POLLIN) &&
+			    read(q[i].call_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				die_errno("read call eventfd");
+		}
+	}
+	/* let the stack finish delivering */
+	for (i = 0; i < 50; i++) {
+		unsigned long n;
+
+		usleep(10000);
+		n = drain_udp();
+		delivered += n;
+		if (!n && delivered >= count * nq)
+			break;
+	}
+	dev_stats_read(ifname, &st1);
+
+	printf("{\"netns\":\"%s\",\"ifname\":\"%s\",\"ring\":%lu,\"len\":%lu,"
+	       "\"queues\":[", nsname, ifname, num, flen);
+	for (i = 0; i < nq; i++) {
+		printf("%s{\"queue\":%d,\"frames\":%lu,\"completed\":%lu,"
+		       "\"kicks\":%lu,\"reposts\":%lu}", i ? "," : "", i, q[i].posted,
+		       q[i].completed, q[i].kicks, q[i].chunks);
+		total_frames += q[i].posted;
+		total_done += q[i].completed;
+	}
+	printf("],\"frames\":%lu,\"completed\":%lu,\"rx_packets\":%llu,"
+	       "\"rx_dropped\":%llu,\"delivered\":%lu}\n",
+	       total_frames, total_done,
+	       (unsigned long long)(st1.rx_packets - st0.rx_packets),
+	       (unsigned long long)(st1.rx_dropped - st0.rx_dropped), delivered);
+	fflush(stdout);
+	cleanup_run();
+	return 0;
+}

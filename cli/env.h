@@ -29,9 +29,14 @@ struct env {
 	const char *format;	/* --format text|json|markdown */
 	const char *listen;	/* export --listen ADDR:PORT */
 	const char *textfile;	/* export --textfile PATH */
+	long queues;		/* export --queues[=N]: series for at most N tun/tap queues, 0 off */
+	long locations;		/* export --locations[=N]: drop series for at most N locations, 0 off */
 	char **argv;		/* positional arguments left */
 	int argc;
 };
+
+/* export.c reads queues and locations only when this is defined */
+#define SKBTOP_ENV_EXPORT_LIMITS 1
 
 /* Set by the signal handler: first SIGINT/SIGTERM/SIGHUP asks to stop. */
 extern volatile sig_atomic_t stop_requested;

@@ -17,7 +17,8 @@ const char usage[] =
 "       skbtop record [-d SEC] [-i SEC] -o FILE [-- CMD ARGS...]\n"
 "       skbtop report FILE [--format text|json|markdown]\n"
 "       skbtop diff BEFORE AFTER [--format text|json|markdown]\n"
-"       skbtop export (--listen ADDR:PORT | --textfile PATH) [-i SEC]\n"
+"       skbtop export (--listen [ADDR:]PORT | --textfile PATH) [-i SEC]\n"
+"                     [--queues[=N]] [--locations[=N]]\n"
 "\n"
 "OPTIONS:\n"
 "  -i, --interval SEC     seconds between refreshes (default 1)\n"
@@ -33,6 +34,10 @@ const char usage[] =
 "      --btf FILE         kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
 "  -o, --output FILE      capture file (record)\n"
 "      --format FMT       report/diff output: text, json or markdown\n"
+"      --listen [ADDR:]PORT  export: serve /metrics (ADDR defaults to 127.0.0.1)\n"
+"      --textfile PATH    export: rewrite PATH (.prom) atomically every interval\n"
+"      --queues[=N]       export: per tun/tap queue series, at most N queues (50)\n"
+"      --locations[=N]    export: per drop location series, at most N (50)\n"
 "  -v, --verbose          libbpf messages\n"
 "  -V, --version          print the version\n"
 "  -h, --help             this help\n"
@@ -103,7 +108,7 @@ static int parse_long(const char *s, long *out, long min, long max)
 }
 
 enum { OPT_PRETTY = 256, OPT_TEXT, OPT_NO_COLOR, OPT_BTF, OPT_FORMAT, OPT_MAX_MODE,
-       OPT_LISTEN, OPT_TEXTFILE };
+       OPT_LISTEN, OPT_TEXTFILE, OPT_QUEUES, OPT_LOCATIONS };
 
 static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, 'i' },
@@ -121,6 +126,8 @@ static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
+	{ "queues", optional_argument, NULL, OPT_QUEUES },
+	{ "locations", optional_argument, NULL, OPT_LOCATIONS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -172,6 +179,18 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 			break;
 		case OPT_LISTEN: env->listen = optarg; break;
 		case OPT_TEXTFILE: env->textfile = optarg; break;
+		case OPT_QUEUES:
+		case OPT_LOCATIONS: {
+			long v = 50;	/* METRICS_DEFAULT_LIMIT */
+
+			if (optarg && parse_long(optarg, &v, 1, 1000))
+				return usage_error("invalid series limit '%s' (1 to 1000)", optarg);
+			if (opt == OPT_QUEUES)
+				env->queues = v;
+			else
+				env->locations = v;
+			break;
+		}
 		case 'v': env->probe_opts.verbose = true; break;
 		case 'V':
 			printf("skbtop %s\n", SKBTOP_VERSION);

@@ -20,11 +20,10 @@ if [ "$(flush_mode)" = fentry ]; then
 		kfunc:skb_defer_free_flush { @in[cpu] = 1; @c[cpu] = 0; }
 		tracepoint:skb:consume_skb /@in[cpu]/ { @c[cpu] = @c[cpu] + 1; }
 		kretfunc:skb_defer_free_flush /@in[cpu]/ {
-			if (@c[cpu] > 0) { @flushes = @flushes + 1; @skbs = @skbs + @c[cpu]; }
+			if (@c[cpu] > 0) { @flushes = count(); @skbs = sum(@c[cpu]); }
 			@in[cpu] = 0;
 		}
-		END { printf("%d %d\n", @flushes, @skbs); clear(@in); clear(@c);
-		      clear(@flushes); clear(@skbs); }' > "$TMP/bt.raw" 2>&1 &
+		END { clear(@in); clear(@c); }' > "$TMP/bt.raw" 2>&1 &
 	BT_PID=$!
 	on_exit "kill $BT_PID 2>/dev/null"
 	i=0
@@ -43,7 +42,8 @@ check_eq "defer_kick generator exits 0" 0 $?
 echo 0 > "$INST/tracing_on"
 if [ -n "${BT_PID:-}" ]; then
 	kill -INT "$BT_PID"; wait "$BT_PID"
-	grep -E '^[0-9]+ [0-9]+$' "$TMP/bt.raw" > "$TMP/bt.out"
+	f=$(sed -n 's/^@flushes: //p' "$TMP/bt.raw"); k=$(sed -n 's/^@skbs: //p' "$TMP/bt.raw")
+	echo "${f:-0} ${k:-0}" > "$TMP/bt.out"
 fi
 skbtop_stop
 cat "$INST/trace" > "$TMP/trace"

@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Inside a guest with fentry: napi_consume_skb() classes and NAPI cache
+# refills/flushes, checked against bpftrace counting the same functions over
+# the same window while the cross-CPU defer workload, UDP drops and a
+# cpumap redirect run.
+. "$(dirname "$0")/../live/lib.sh"
+need_root
+ALLOC=kmem_cache_alloc_bulk_noprof
+grep -qE " [tT] $ALLOC\$" /proc/kallsyms || ALLOC=kmem_cache_alloc_bulk
+
+skbtop_start -P consume,cache_refill,cache_flush,defer_queue,bulk
+bpftrace -e "
+	kfunc:napi_consume_skb { @calls = count(); @cur[cpu] = (uint64)args->skb;
+		@b0x[cpu] = args->budget == 0 ? 1 : 0; }
+	kfunc:skb_attempt_defer_free /@cur[cpu] == (uint64)args->skb && @b0x[cpu] == 0/ {
+		@deferred = count(); }
+	kretfunc:napi_consume_skb { if (@b0x[cpu]) { @b0 = count(); } @cur[cpu] = 0; }
+	kretfunc:$ALLOC /str(args->s->name) == \"skbuff_head_cache\"/ {
+		@refills = count(); @heads = sum(retval); }
+	kfunc:kmem_cache_free_bulk /args->size == 32 && str(args->s->name) == \"skbuff_head_cache\"/ {
+		@flushes = count(); }
+	END { clear(@cur); clear(@b0x); }" > "$TMP/bt.raw" 2>&1 &
+BT=$!
+on_exit "kill $BT 2>/dev/null"
+i=0
+while ! grep -q Attaching "$TMP/bt.raw" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+"$GEN/defer_kick" --count 20000 > "$TMP/gen.json"
+check_eq "defer_kick exits 0" 0 $?
+"$GEN/udp_rcvbuf" --count 5000 > /dev/null
+# the cpumap kthread refills the cache through napi_skb_cache_get_bulk()
+"$GEN/cpumap_xdp" --count 5000 > /dev/null
+kill -INT $BT
+wait $BT
+skbtop_stop
+# bpftrace prints each map at exit: "@name: value"; absent maps counted 0
+bt() { v=$(sed -n "s/^@$1: //p" "$TMP/bt.raw"); echo "${v:-0}"; }
+grep -q Attaching "$TMP/bt.raw" || { not_ok "bpftrace failed: $(tail -3 "$TMP/bt.raw")"; finish; }
+set -- "$(bt calls)" "$(bt b0)" "$(bt deferred)" "$(bt refills)" "$(bt heads)" "$(bt flushes)"
+calls=$(skb_sum '.totals.consume_calls')
+b0=$(skb_sum '.totals.consume_budget0')
+deferred=$(skb_sum '.totals.consume_deferred')
+recycled=$(skb_sum '.totals.consume_recycled')
+# skbtop's window holds bpftrace's; the guest has no other traffic
+check_eq "napi_consume_skb calls == bpftrace" "$1" "$calls"
+check_eq "budget-0 calls == bpftrace" "$2" "$b0"
+check_eq "deferred calls == bpftrace" "$3" "$deferred"
+check_true "budget-0 + deferred + recycled <= calls ($b0 + $deferred + $recycled <= $calls)" \
+	[ $((b0 + deferred + recycled)) -le "$calls" ]
+check_true "the workload made napi_consume_skb calls ($calls)" [ "$calls" -ge 1000 ]
+check_eq "NAPI cache refills == bpftrace kretfunc:$ALLOC on skbuff_head_cache" "$4" \
+	"$(skb_sum '.totals.cache_refills')"
+check_true "the cpumap run refilled the cache" [ "$4" -ge 1 ]
+check_eq "heads refilled == bpftrace sum of returns" "$5" "$(skb_sum '.totals.cache_refill_heads')"
+check_eq "cache flushes == bpftrace kmem_cache_free_bulk(32) on skbuff_head_cache" "$6" \
+	"$(skb_sum '.totals.cache_flushes')"
+finish

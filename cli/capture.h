@@ -190,5 +190,8 @@ json_t *diff__json(const struct diff_result *r, const char *bname, const char *a
 
 /* report.c: one capture summarised; fmt "text", "json" or "markdown". */
 int report__print(FILE *f, const struct capture *cap, const char *path, const char *fmt);
+/* Operands and a trailing --format of report/diff: operand count, or -1 (message printed). */
+struct env;
+int report__args(struct env *env, const char **pos, int max);
 
 #endif /* SKBTOP_CAPTURE_H */

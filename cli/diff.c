@@ -649,19 +649,24 @@ int cmd_diff(struct env *env)
 {
 	struct capture a, b;
 	struct diff_result r;
-	const char *fmt = env->format ? env->format : "text";
+	const char *pos[2];
+	const char *fmt;
 	char err[512];
+	int n = report__args(env, pos, 2);
 
-	if (env->argc != 2) {
+	if (n < 0)
+		return EXIT_USAGE;
+	fmt = env->format ? env->format : "text";
+	if (n != 2) {
 		fprintf(stderr, "skbtop: diff needs two capture files: BEFORE AFTER\n"
 				"Try 'skbtop --help'.\n");
 		return EXIT_USAGE;
 	}
-	if (capture__read(env->argv[0], &a, NULL, err, sizeof(err))) {
+	if (capture__read(pos[0], &a, NULL, err, sizeof(err))) {
 		fprintf(stderr, "skbtop: %s\n", err);
 		return EXIT_FAIL;
 	}
-	if (capture__read(env->argv[1], &b, NULL, err, sizeof(err))) {
+	if (capture__read(pos[1], &b, NULL, err, sizeof(err))) {
 		fprintf(stderr, "skbtop: %s\n", err);
 		capture__free(&a);
 		return EXIT_FAIL;
@@ -673,15 +678,15 @@ int cmd_diff(struct env *env)
 		return EXIT_FAIL;
 	}
 	if (!strcmp(fmt, "json")) {
-		json_t *o = diff__json(&r, env->argv[0], env->argv[1]);
+		json_t *o = diff__json(&r, pos[0], pos[1]);
 
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
 	} else if (!strcmp(fmt, "markdown")) {
-		diff__markdown(stdout, &r, env->argv[0], env->argv[1]);
+		diff__markdown(stdout, &r, pos[0], pos[1]);
 	} else {
-		diff__text(stdout, &r, env->argv[0], env->argv[1]);
+		diff__text(stdout, &r, pos[0], pos[1]);
 	}
 	diff__free(&r);
 	capture__free(&a);

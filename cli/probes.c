@@ -541,8 +541,8 @@ static void choose_variants(struct skbtop *st)
 			if (!strstr(s->reason, why)) {
 				size_t used = strlen(s->reason);
 
-				snprintf(s->reason + used, sizeof(s->reason) - used, "%s%s",
-					 first_reason ? "" : "; ", why);
+				snprintf(s->reason + used, sizeof(s->reason) - used, "%s%s: %s",
+					 first_reason ? "" : "; ", var->label, why);
 				first_reason = false;
 			}
 		}

@@ -319,21 +319,63 @@ int report__print(FILE *f, const struct capture *cap, const char *path, const ch
 	return 0;
 }
 
+int report__args(struct env *env, const char **pos, int max)
+{
+	int n = 0;
+
+	/* main.c stops option parsing at the first operand (its optstring
+	 * starts with '+' so record's CMD keeps its options): take --format
+	 * after the file names here */
+	for (int i = 0; i < env->argc; i++) {
+		const char *a = env->argv[i], *v = NULL;
+
+		if (!strcmp(a, "--format")) {
+			if (++i >= env->argc) {
+				fprintf(stderr, "skbtop: option '--format' needs an argument\n");
+				return -1;
+			}
+			v = env->argv[i];
+		} else if (!strncmp(a, "--format=", 9)) {
+			v = a + 9;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "skbtop: unknown option '%s'\nTry 'skbtop --help'.\n", a);
+			return -1;
+		} else {
+			if (n == max) {
+				fprintf(stderr, "skbtop: too many arguments\nTry 'skbtop --help'.\n");
+				return -1;
+			}
+			pos[n++] = a;
+			continue;
+		}
+		if (strcmp(v, "text") && strcmp(v, "json") && strcmp(v, "markdown")) {
+			fprintf(stderr, "skbtop: invalid --format '%s' (text, json or markdown)\n", v);
+			return -1;
+		}
+		env->format = v;
+	}
+	return n;
+}
+
 int cmd_report(struct env *env)
 {
 	struct capture cap;
+	const char *pos[1];
 	char err[512];
-	int ret;
+	int ret, n;
 
-	if (env->argc != 1) {
+	n = report__args(env, pos, 1);
+	if (n < 0)
+		return EXIT_USAGE;
+	if (n != 1) {
 		fprintf(stderr, "skbtop: report needs one capture file\nTry 'skbtop --help'.\n");
 		return EXIT_USAGE;
 	}
-	if (capture__read(env->argv[0], &cap, NULL, err, sizeof(err))) {
+	if (capture__read(pos[0], &cap, NULL, err, sizeof(err))) {
 		fprintf(stderr, "skbtop: %s\n", err);
 		return EXIT_FAIL;
 	}
-	ret = report__print(stdout, &cap, env->argv[0], env->format);
+	ret = report__print(stdout, &cap, pos[0], env->format);
 	capture__free(&cap);
 	if (ret || fflush(stdout))
 		return EXIT_FAIL;

@@ -1067,6 +1067,7 @@ static int read_progs(struct skbtop *st, struct snapshot *s)
 						 info.run_cnt);
 			if (err)
 				return err;
+			s->progs[s->nprogs - 1].misses = info.recursion_misses;
 		}
 	}
 	return 0;

@@ -145,8 +145,9 @@ int snapshot__copy(struct snapshot *dst, const struct snapshot *src)
 	for (i = 0; i < src->nqueues && !err; i++)
 		err = snapshot__add_queue(dst, &src->queues[i].key, &src->queues[i].c);
 	for (i = 0; i < src->nprogs && !err; i++)
-		err = snapshot__add_prog(dst, src->progs[i].name, src->progs[i].run_ns,
-					 src->progs[i].run_cnt);
+		if (!(err = snapshot__add_prog(dst, src->progs[i].name, src->progs[i].run_ns,
+					       src->progs[i].run_cnt)))
+			dst->progs[dst->nprogs - 1].misses = src->progs[i].misses;
 	if (err)
 		snapshot__free(dst);
 	return err;
@@ -258,6 +259,9 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 		err = snapshot__add_prog(out, cur->progs[i].name,
 					 cur->progs[i].run_ns - (p ? p->run_ns : 0),
 					 cur->progs[i].run_cnt - (p ? p->run_cnt : 0));
+		if (!err)
+			out->progs[out->nprogs - 1].misses = cur->progs[i].misses -
+							     (p ? p->misses : 0);
 	}
 	free(pidx);
 	if (err)
@@ -348,9 +352,10 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 		if (p) {
 			p->run_ns += d->progs[i].run_ns;
 			p->run_cnt += d->progs[i].run_cnt;
-		} else {
-			err = snapshot__add_prog(acc, d->progs[i].name, d->progs[i].run_ns,
-						 d->progs[i].run_cnt);
+			p->misses += d->progs[i].misses;
+		} else if (!(err = snapshot__add_prog(acc, d->progs[i].name, d->progs[i].run_ns,
+						      d->progs[i].run_cnt))) {
+			acc->progs[acc->nprogs - 1].misses = d->progs[i].misses;
 		}
 	}
 	return err;

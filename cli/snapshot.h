@@ -28,6 +28,7 @@ struct prog_row {
 	char name[32];
 	__u64 run_ns;
 	__u64 run_cnt;
+	__u64 misses;	/* runs the kernel skipped (recursion): events lost */
 };
 
 struct snapshot {

@@ -136,6 +136,10 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 			100.0 * (1.0 - (double)total.cache_refills / total.cache_gets),
 			(unsigned long long)total.cache_gets,
 			(unsigned long long)total.cache_refills);
+	for (size_t i = 0; i < d->nprogs; i++)
+		if (d->progs[i].misses)
+			fprintf(f, "WARNING: %s skipped %llu events (BPF recursion): counts are low\n",
+				d->progs[i].name, (unsigned long long)d->progs[i].misses);
 	if (total.map_full)
 		fprintf(f, "WARNING: %llu map updates refused (map full): counts are low\n",
 			(unsigned long long)total.map_full);
@@ -307,6 +311,7 @@ json_t *view_json(const struct snapshot *d, const struct view_ctx *ctx)
 		json_object_set_new(row, "name", json_string(d->progs[i].name));
 		json_object_set_new(row, "run_ns", json_integer((json_int_t)d->progs[i].run_ns));
 		json_object_set_new(row, "run_cnt", json_integer((json_int_t)d->progs[i].run_cnt));
+		json_object_set_new(row, "misses", json_integer((json_int_t)d->progs[i].misses));
 		json_array_append_new(progs, row);
 	}
 	json_object_set_new(o, "progs", progs);

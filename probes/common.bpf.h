@@ -9,6 +9,8 @@
 #include <bpf/bpf_core_read.h>
 #include "skbtop.h"
 
+#define E2BIG 7	/* include/uapi/asm-generic/errno-base.h */
+
 char LICENSE[] SEC("license") = "GPL";
 
 /* Every object owns its per-CPU counters; userspace sums the objects. */
@@ -60,7 +62,9 @@ static __always_inline void *percpu_hash_get(void *map, const void *key, const v
 
 	if (val)
 		return val;
-	if (bpf_map_update_elem(map, key, zero, BPF_NOEXIST) && (c = this_cpu_counters()))
+	/* -EEXIST: another CPU inserted it first; only -E2BIG loses a count */
+	if (bpf_map_update_elem(map, key, zero, BPF_NOEXIST) == -E2BIG &&
+	    (c = this_cpu_counters()))
 		__sync_fetch_and_add(&c->map_full, 1);
 	return bpf_map_lookup_elem(map, key);
 }

@@ -57,7 +57,11 @@ static void usage(FILE *f)
 "  -k, --count-csd    count csd:csd_queue_cpu events with func\n"
 "                     trigger_rx_softirq during the drain (tracefs instance)\n"
 "  -t, --timeout S    give up after S seconds (default 30)\n"
-"  -h, --help         this text\n");
+"  -h, --help         this text\n"
+"tx_cpu_net_rx_softirqs is the NET_RX softirq count on the tx CPU during the\n"
+"drain (/proc/softirqs). Each one flushes that CPU's defer list; when other\n"
+"network work keeps the tx CPU in NET_RX, the list rarely reaches\n"
+"skb_defer_max/2 and there are few or no kicks: pick a quiet --tx-cpu.\n");
 }
 
 static void close_fds(void *arg)
@@ -174,6 +178,36 @@ static void trace_count(struct csd_counts *cc)
 	fclose(f);
 }
 
+/* NET_RX softirqs run so far on cpu, from /proc/softirqs; -1 if unknown. */
+static long long net_rx_softirqs(unsigned long cpu)
+{
+	char line[4096], *p, *end;
+	long long v = -1;
+	unsigned long i;
+	FILE *f;
+
+	f = fopen("/proc/softirqs", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "NET_RX:");
+		if (!p)
+			continue;
+		p += 7;
+		for (i = 0; i <= cpu; i++) {
+			v = strtoll(p, &end, 10);
+			if (end == p) {
+				v = -1;
+				break;
+			}
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_TXCPU = 256, OPT_RXCPU };
@@ -198,6 +232,7 @@ int main(int argc, char **argv)
 	bool count_csd = false, named;
 	char nsname[64], *buf;
 	double t_drain0, t_drain1;
+	long long netrx0, netrx1;
 	long long defer_max;
 	int rcvbuf, opt, c, inq;
 
@@ -310,6 +345,7 @@ int main(int argc, char **argv)
 	pin_cpu(rx_cpu);
 	if (count_csd)
 		trace_on(true);
+	netrx0 = net_rx_softirqs(tx_cpu);
 	t_drain0 = now_s();
 	for (;;) {
 		ssize_t n = recv(rx_fd, buf, size ? size : 1, MSG_DONTWAIT);
@@ -325,6 +361,7 @@ int main(int argc, char **argv)
 		die_errno("recv");
 	}
 	t_drain1 = now_s();
+	netrx1 = net_rx_softirqs(tx_cpu);
 	if (count_csd) {
 		/* let the last kick land in the buffer, then stop */
 		usleep(10000);
@@ -334,10 +371,12 @@ int main(int argc, char **argv)
 
 	printf("{\"netns\":\"%s\",\"size\":%lu,\"rcvbuf\":%d,\"tx_cpu\":%lu,"
 	       "\"rx_cpu\":%lu,\"skb_defer_max\":%lld,\"sent\":%lu,\"received\":%lu,"
-	       "\"rcvbuf_errors\":%llu,\"drain_ms\":%.1f",
+	       "\"rcvbuf_errors\":%llu,\"drain_ms\":%.1f,"
+	       "\"tx_cpu_net_rx_softirqs\":%lld",
 	       nsname, size, rcvbuf, tx_cpu, rx_cpu, defer_max, sent, received,
 	       (unsigned long long)(rcvbuf_err1 - rcvbuf_err0),
-	       (t_drain1 - t_drain0) * 1e3);
+	       (t_drain1 - t_drain0) * 1e3,
+	       netrx0 >= 0 && netrx1 >= 0 ? netrx1 - netrx0 : -1);
 	if (count_csd)
 		printf(",\"csd_trigger_rx_softirq\":%lu,"
 		       "\"csd_trigger_rx_softirq_to_tx_cpu\":%lu,"
@@ -348,5 +387,18 @@ int main(int argc, char **argv)
 	printf("}\n");
 	fflush(stdout);
 	cleanup_run();
+	/*
+	 * skb_defer_free_flush() (6.18) resets defer_count only when the list
+	 * is non-empty and before taking the list, so a racing producer can
+	 * leave the count >= skb_defer_max with an empty list: from then on
+	 * every free on that CPU goes "nodefer", nothing ever flushes, and the
+	 * CPU never gets kicked again (until reboot).
+	 */
+	if (count_csd && !cc.trigger_rx && defer_max > 0 &&
+	    received >= (unsigned long)defer_max && netrx1 == netrx0)
+		warnx_("warning: no kicks and no NET_RX on CPU %lu during the drain: "
+		       "its defer list looks stuck (defer_count >= skb_defer_max "
+		       "with an empty list); try --tx-cpu %lu --rx-cpu %lu",
+		       tx_cpu, rx_cpu, tx_cpu);
 	return 0;
 }

@@ -945,14 +945,13 @@ typedef int (*row_fn)(struct skbtop *st, struct snapshot *s, const void *key, co
 static int read_percpu_hash(struct skbtop *st, struct bpf_map *map, struct snapshot *s, row_fn fn)
 {
 	size_t ksz = bpf_map__key_size(map), vsz = round8(bpf_map__value_size(map)) * st->ncpus;
-	__u32 max = bpf_map__max_entries(map), batch = 256, count;
+	__u32 batch = 256, count;
 	int fd = bpf_map__fd(map), err = 0;
 	char *keys = malloc(ksz * batch), *vals = malloc(vsz * batch);
 	void *in = NULL, *out = malloc(ksz);
 	bool done = false;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-	(void)max;
 	if (!keys || !vals || !out) {
 		err = -ENOMEM;
 		goto out;

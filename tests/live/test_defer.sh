@@ -52,6 +52,11 @@ done
 echo 1 > "$INST/tracing_on"
 "$GEN/defer_kick" --count $N --tx-cpu $TX --rx-cpu $RX > "$TMP/gen.json"
 check_eq "defer_kick generator exits 0" 0 $?
+# Quiesce: skbs left on a defer list are flushed at that CPU's next
+# net_rx_action; loopback traffic from each CPU runs it now, inside both
+# windows, so no flush lands between the two tools' stops.
+for cpu in 0 1; do "$GEN/udp_rcvbuf" --count 8 --cpu $cpu > /dev/null; done
+sleep 0.5
 echo 0 > "$INST/tracing_on"
 if [ -n "${BT_PID:-}" ]; then
 	kill -INT "$BT_PID"; wait "$BT_PID"

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * refresh: user-space cost of one skbtop refresh over synthetic maps, with
+ * no BPF and no root. Builds the snapshot the collector builds from a
+ * batch lookup of a per-CPU drop map (keys x CPUs values, as
+ * bpf_map_lookup_batch returns them), then times what one interval does:
+ *
+ *   read   batch buffers -> snapshot rows (skbtop__read's part after the
+ *          syscalls; filling the buffers, the kernel's copy, is not counted)
+ *   delta  snapshot__delta(prev, cur)
+ *   json   view_json() + json_dumps()   (skbtop --text -j)
+ *   text   view_text() to /dev/null     (skbtop --text)
+ *
+ * Several refreshes run back to back, rotating prev/cur as the live loop
+ * does; reports the median CPU time of each phase and the peak RSS.
+ *
+ *   refresh [-c CPUS] [-k DROP_KEYS] [-q QUEUE_KEYS] [-f FILL] [-n REFRESHES]
+ *
+ * FILL is the fraction of (key, CPU) cells with a non-zero count: 1 is the
+ * worst case (every key seen on every CPU), where the drop rows are
+ * CPUS x DROP_KEYS.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "snapshot.h"
+#include "view.h"
+
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static const char *dummy_reason(const struct view_ctx *ctx, __u32 r, char *buf, size_t len)
+{
+	snprintf(buf, len, "REASON_%u", r);
+	return buf;
+}
+
+static const char *dummy_location(const struct view_ctx *ctx, __u64 a, char *buf, size_t len)
+{
+	snprintf(buf, len, "func_%llx+0x%llx", (unsigned long long)(a >> 12),
+		 (unsigned long long)(a & 0xfff));
+	return buf;
+}
+
+struct shape {
+	__u32 ncpus, nkeys, nqueues;
+	double fill;
+};
+
+/* Deterministic per-cell pseudo-random numbers. */
+static __u64 mix(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static double fill_ms;	/* time spent standing in for the kernel's copy: not counted */
+
+#define BATCH 256	/* keys per bpf_map_lookup_batch call, as in cli/probes.c */
+
+static __u64 cell(const struct shape *sh, __u32 k, __u32 cpu)
+{
+	__u64 r = mix((__u64)k << 32 | cpu);
+
+	return (r & 0xffff) < sh->fill * 65536 ? 1 + (r >> 48) : 0;
+}
+
+/*
+ * One collector read: cpu counters, kicks, then the per-CPU hash maps a
+ * batch of BATCH keys at a time, into buffers of the size cli/probes.c
+ * uses (filling the buffer stands in for the syscall's copy), turned into
+ * rows as drop_row() and queue_row() do.
+ */
+static int build(struct snapshot *s, const struct shape *sh, const struct drop_key *keys,
+		 const struct queue_key *qkeys, __u64 *vbuf, struct queue_counters *qbuf,
+		 __u64 gen)
+{
+	int err = snapshot__init(s, sh->ncpus);
+
+	if (err)
+		return err;
+	s->mono_ns = gen * 1000000000ULL;
+	s->real_ns = s->mono_ns;
+	for (__u32 c = 0; c < sh->ncpus; c++)
+		for (size_t w = 0; w < sizeof(struct cpu_counters) / 8; w++)
+			((__u64 *)&s->cpus[c])[w] = gen * (c + w);
+	/* kick matrix cells are as sparse as the drop cells */
+	for (size_t i = 0; i < (size_t)sh->ncpus * sh->ncpus; i++)
+		if ((mix(i ^ 0x5bd1e995) & 0xffff) < sh->fill * 65536)
+			s->kicks[i].queued = s->kicks[i].kicks = s->kicks[i].ipis = gen * (1 + (i & 7));
+	for (__u32 k0 = 0; k0 < sh->nkeys; k0 += BATCH) {
+		__u32 n = sh->nkeys - k0 < BATCH ? sh->nkeys - k0 : BATCH;
+
+		double t = cpu_ms();
+
+		for (__u32 i = 0; i < n; i++)
+			for (__u32 c = 0; c < sh->ncpus; c++)
+				vbuf[(size_t)i * sh->ncpus + c] = cell(sh, k0 + i, c) * gen;
+		fill_ms += cpu_ms() - t;
+		for (__u32 i = 0; i < n; i++)
+			for (__u32 c = 0; c < sh->ncpus; c++) {
+				__u64 v = vbuf[(size_t)i * sh->ncpus + c];
+
+				if (v && (err = snapshot__add_drop(s, &keys[k0 + i], c, v)))
+					return err;
+			}
+	}
+	for (__u32 q0 = 0; q0 < sh->nqueues; q0 += BATCH) {
+		__u32 n = sh->nqueues - q0 < BATCH ? sh->nqueues - q0 : BATCH;
+		double t = cpu_ms();
+
+		for (__u32 i = 0; i < n; i++)
+			for (__u32 c = 0; c < sh->ncpus; c++) {
+				memset(&qbuf[(size_t)i * sh->ncpus + c], 0, sizeof(*qbuf));
+				qbuf[(size_t)i * sh->ncpus + c].consumes = (q0 + i + c) * gen;
+			}
+		fill_ms += cpu_ms() - t;
+		for (__u32 i = 0; i < n; i++) {
+			struct queue_counters sum = {};
+
+			for (__u32 c = 0; c < sh->ncpus; c++)
+				for (size_t w = 0; w < sizeof(sum) / 8; w++)
+					((__u64 *)&sum)[w] += ((const __u64 *)&qbuf[(size_t)i * sh->ncpus + c])[w];
+			if ((err = snapshot__add_queue(s, &qkeys[q0 + i], &sum)))
+				return err;
+		}
+	}
+	for (int p = 0; p < 16; p++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "prog_%d", p);
+		if ((err = snapshot__add_prog(s, name, gen * 1000, gen * 10)))
+			return err;
+	}
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct shape sh = { .ncpus = 256, .nkeys = 4096, .nqueues = 1024, .fill = 1.0 };
+	struct snapshot prev = {}, cur = {}, delta = {};
+	struct view_ctx ctx = {
+		.reason_name = dummy_reason, .location_name = dummy_location, .top = 10,
+	};
+	int n = 5, c;
+	double t_read[64], t_delta[64], t_json[64], t_text[64], t_total[64];
+	size_t json_bytes = 0, rows = 0;
+	struct drop_key *keys;
+	struct queue_key *qkeys;
+	struct queue_counters *qbuf;
+	struct rusage ru;
+	__u64 *vbuf;
+	FILE *devnull;
+
+	while ((c = getopt(argc, argv, "c:k:q:f:n:")) != -1) {
+		switch (c) {
+		case 'c': sh.ncpus = atoi(optarg); break;
+		case 'k': sh.nkeys = atoi(optarg); break;
+		case 'q': sh.nqueues = atoi(optarg); break;
+		case 'f': sh.fill = atof(optarg); break;
+		case 'n': n = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: refresh [-c CPUS] [-k KEYS] [-q QUEUES] [-f FILL] [-n N]\n");
+			return 64;
+		}
+	}
+	if (n < 1 || n > 64 || !sh.ncpus || sh.fill < 0 || sh.fill > 1)
+		return fprintf(stderr, "refresh: bad arguments\n"), 64;
+
+	/* the shape of the maps: what bpf_map_lookup_batch hands over */
+	keys = calloc(sh.nkeys, sizeof(*keys));
+	vbuf = calloc((size_t)BATCH * sh.ncpus, sizeof(*vbuf));
+	qkeys = calloc(sh.nqueues ? sh.nqueues : 1, sizeof(*qkeys));
+	qbuf = calloc((size_t)BATCH * sh.ncpus, sizeof(*qbuf));
+	devnull = fopen("/dev/null", "w");
+	if (!keys || !vbuf || !qkeys || !qbuf || !devnull)
+		return fprintf(stderr, "refresh: out of memory\n"), 1;
+	for (__u32 k = 0; k < sh.nkeys; k++) {
+		keys[k].reason = 2 + k % 100;
+		keys[k].ifindex = k % 64;
+		keys[k].queue = k % 8;
+		keys[k].dir = k % 3;
+		snprintf(keys[k].ifname, sizeof(keys[k].ifname), "eth%u", k % 64);
+		keys[k].location = 0xffffffff81000000ULL + (mix(k) & 0xffffff);
+	}
+	for (__u32 q = 0; q < sh.nqueues; q++) {
+		qkeys[q].ifindex = 1000 + q / 16;
+		qkeys[q].queue = q % 16;
+		qkeys[q].dir = 1 + q % 2;
+		snprintf(qkeys[q].ifname, sizeof(qkeys[q].ifname), "tap%u", q / 16);
+	}
+
+	if (build(&prev, &sh, keys, qkeys, vbuf, qbuf, 1))
+		return fprintf(stderr, "refresh: out of memory\n"), 1;
+	for (int i = 0; i < n; i++) {
+		double t0 = cpu_ms(), t1, t2, t3, t4;
+		json_t *o;
+		char *str;
+
+		fill_ms = 0;
+		if (build(&cur, &sh, keys, qkeys, vbuf, qbuf, i + 2))
+			return fprintf(stderr, "refresh: out of memory\n"), 1;
+		t1 = cpu_ms();
+		t0 += fill_ms;
+		if (snapshot__delta(&prev, &cur, &delta))
+			return fprintf(stderr, "refresh: out of memory\n"), 1;
+		t2 = cpu_ms();
+		o = view_json(&delta, &ctx);
+		str = json_dumps(o, JSON_COMPACT);
+		json_bytes = str ? strlen(str) : 0;
+		free(str);
+		json_decref(o);
+		t3 = cpu_ms();
+		view_text(devnull, &delta, &ctx);
+		fflush(devnull);
+		t4 = cpu_ms();
+		rows = delta.ndrops;
+		snapshot__free(&delta);
+		snapshot__free(&prev);
+		prev = cur;
+		memset(&cur, 0, sizeof(cur));
+		t_read[i] = t1 - t0;
+		t_delta[i] = t2 - t1;
+		t_json[i] = t3 - t2;
+		t_text[i] = t4 - t3;
+		t_total[i] = t3 - t0;	/* one -j refresh: read + delta + json */
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	printf("{\"ncpus\":%u,\"drop_keys\":%u,\"queue_keys\":%u,\"fill\":%.3f,\"drop_rows\":%zu,"
+	       "\"refreshes\":%d,\"read_ms\":%.2f,\"delta_ms\":%.2f,\"json_ms\":%.2f,"
+	       "\"text_ms\":%.2f,\"refresh_json_ms\":%.2f,\"refresh_text_ms\":%.2f,"
+	       "\"json_bytes\":%zu,\"maxrss_kb\":%ld}\n",
+	       sh.ncpus, sh.nkeys, sh.nqueues, sh.fill, rows, n, median(t_read, n),
+	       median(t_delta, n), median(t_json, n), median(t_text, n), median(t_total, n),
+	       median(t_read, n) + median(t_delta, n) + median(t_text, n), json_bytes,
+	       ru.ru_maxrss);
+	snapshot__free(&prev);
+	return 0;
+}

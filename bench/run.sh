@@ -1,0 +1,268 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# skbtop overhead benchmarks (`make bench`; never part of `make test`).
+#
+#   1 rate   packet-rate overhead: UDP into a never-read socket and a flood
+#            into a never-read multi-queue tap, every packet dropped; arms:
+#            nothing attached, skbtop, the floor (a per-CPU counter on
+#            tp_btf/kfree_skb), bpftrace's one-liner. Interleaved: every
+#            repetition runs every arm once, in a rotated order, so drift
+#            and other load hit all arms alike. Medians and ratios.
+#   2 probes ns per event of each attached program (kernel BPF run-time
+#            statistics, kernel.bpf_stats_enabled on for the run, restored)
+#   3 user   one refresh over synthetic maps (256 CPUs x 4096 drop keys) and
+#            the time to load and attach everything
+#   4 vm     section 1 in the VM rig (Linux 7.2 under TCG, fentry probes),
+#            ratios only; only with BENCH_VM=1 (slow)
+#
+# Environment:
+#   SKBTOP=PATH          skbtop binary (default ./skbtop)
+#   BENCH_SECTIONS=LIST  sections to run (default "rate probes user", plus vm
+#                        with BENCH_VM=1)
+#   BENCH_REPS=N         repetitions of section 1 (default 5)
+#   BENCH_SECS=S         measured seconds per flood (default 2)
+#   BENCH_ARMS=LIST      arms of section 1 (default "base floor skbtop bpftrace";
+#                        also: empty (an empty program), skbtop_drops (skbtop
+#                        -P drops), proto_NAME (the skbtop binary in
+#                        $BENCH_PROTO_NAME: for measuring a change side by side))
+#   BENCH_PROBE_ARMS=LIST arms of section 2 (default "empty floor skbtop bpftrace")
+#   BENCH_WORKLOADS=LIST default "udp tap"
+#   BENCH_CPU=N          CPU the flood runs on (default 0)
+#   BENCH_OUT=DIR        raw results (default /tmp/skbtop-bench.<pid>)
+#   BENCH_VM_KERNEL=PKG  vm-run --kernel-pkg (default unstable)
+#
+# Needs root, bpftool, bpftrace, jq, python3. Exit 0 when it ran (targets
+# are reported, not enforced), 1 on a setup failure.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+TOP=$PWD
+SKBTOP=${SKBTOP:-./skbtop}
+REPS=${BENCH_REPS:-5}
+SECS=${BENCH_SECS:-2}
+ARMS=${BENCH_ARMS:-base floor skbtop bpftrace}
+WORKLOADS=${BENCH_WORKLOADS:-udp tap}
+CPU=${BENCH_CPU:-0}
+OUT=${BENCH_OUT:-/tmp/skbtop-bench.$$}
+SECTIONS=${BENCH_SECTIONS:-rate probes user}
+[ "${BENCH_VM:-0}" = 1 ] && case " $SECTIONS " in *" vm "*) ;; *) SECTIONS="$SECTIONS vm" ;; esac
+BPFTRACE_PROG='tracepoint:skb:kfree_skb { @[args->reason, cpu] = count(); }'
+B=$TOP/bench/bin
+
+die() { echo "bench: $*" >&2; exit 1; }
+log() { echo "bench: $*" >&2; }
+
+[ "$(id -u)" = 0 ] || die "needs root"
+for t in bpftool jq python3; do command -v $t >/dev/null || die "needs $t"; done
+[ -x "$SKBTOP" ] || die "no skbtop binary at $SKBTOP (make first, or set SKBTOP)"
+make -s -C bench >/dev/null || die "failed to build bench/ helpers"
+mkdir -p "$OUT" || die "cannot create $OUT"
+RAW=$OUT/samples.jsonl
+: > "$RAW"
+
+ARM_PID=
+STATS_SAVED=
+cleanup() {
+	stop_arm
+	[ -n "$STATS_SAVED" ] && sysctl -q -w kernel.bpf_stats_enabled="$STATS_SAVED"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# Programs attached by other processes to the tracepoints the arms use:
+# another engineer's skbtop would add its cost to every arm.
+foreign_attached() {
+	bpftool perf -j 2>/dev/null | jq --argjson p "${ARM_PID:-0}" \
+		'[.[] | select(.pid != $p and ((.tracepoint // "") |
+		  test("^(kfree_skb|consume_skb|csd_|ipi_)")))] | length' 2>/dev/null || echo 0
+}
+
+# Wait until process $1 has a program on kfree_skb (tracepoint or raw
+# tracepoint: `bpftool perf` lists both with the owning pid).
+wait_attached() {
+	local pid=$1 i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		bpftool perf -j 2>/dev/null | jq -e --argjson p "$pid" \
+			'any(.[]; .pid == $p and .tracepoint == "kfree_skb")' >/dev/null 2>&1 &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+wait_line() {	# file pattern
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_arm NAME TAG: attach the arm's observer; ARM_PID is its process.
+start_arm() {
+	local arm=$1 tag=$2
+	ARM_PID=
+	case $arm in
+	base) return 0 ;;
+	floor | empty)
+		local which=count
+		[ "$arm" = empty ] && which=empty
+		"$B/floor" "$which" > "$OUT/$tag.log" 2>&1 &
+		ARM_PID=$!
+		wait_line "$OUT/$tag.log" '^ready' || { log "floor did not attach"; stop_arm; return 1; }
+		;;
+	skbtop | skbtop_drops | proto_*)
+		local bin=$SKBTOP extra=() var
+		[ "$arm" = skbtop_drops ] && extra=(-P drops)
+		if [ "${arm#proto_}" != "$arm" ]; then
+			var=BENCH_PROTO_${arm#proto_}
+			bin=${!var:-}
+			[ -x "$bin" ] || die "arm $arm needs $var=<skbtop binary>"
+		fi
+		"$bin" --text -j "${extra[@]}" 1 > "$OUT/$tag.jsonl" 2> "$OUT/$tag.err" &
+		ARM_PID=$!
+		wait_attached $ARM_PID || { log "$arm did not attach: $(tail -1 "$OUT/$tag.err")"; stop_arm; return 1; }
+		;;
+	bpftrace)
+		bpftrace -e "$BPFTRACE_PROG" > "$OUT/$tag.log" 2>&1 &
+		ARM_PID=$!
+		wait_attached $ARM_PID || { log "bpftrace did not attach: $(tail -1 "$OUT/$tag.log")"; stop_arm; return 1; }
+		;;
+	*) die "unknown arm $arm" ;;
+	esac
+	sleep 0.2
+}
+
+stop_arm() {
+	[ -n "$ARM_PID" ] || return 0
+	kill -INT "$ARM_PID" 2>/dev/null
+	wait "$ARM_PID" 2>/dev/null
+	ARM_PID=
+}
+
+# flood_sample SECTION ARM REP WORKLOAD: one measured flood, one JSON line in $RAW
+flood_sample() {
+	local section=$1 arm=$2 rep=$3 w=$4 foreign load res
+	foreign=$(foreign_attached)
+	load=$(load1)
+	res=$("$B/flood" "$w" -d "$SECS" -c "$CPU") || { log "flood $w failed"; return 1; }
+	jq -c --arg s "$section" --arg a "$arm" --argjson r "$rep" --argjson f "$foreign" \
+		--argjson l "$load" '. + {section: $s, arm: $a, rep: $r, foreign: $f, load1: $l}' \
+		<<< "$res" >> "$RAW"
+}
+
+section_rate() {
+	local arms=($ARMS) n=${#arms[@]} rep i arm w
+	log "1 rate: $REPS reps x arms (${arms[*]}) x workloads ($WORKLOADS), ${SECS}s each"
+	for ((rep = 0; rep < REPS; rep++)); do
+		for ((i = 0; i < n; i++)); do
+			arm=${arms[$(((i + rep) % n))]}	# rotate the order every rep
+			start_arm "$arm" "rate-$arm-$rep" || continue
+			for w in $WORKLOADS; do
+				flood_sample rate "$arm" "$rep" "$w"
+			done
+			stop_arm
+		done
+		log "  rep $((rep + 1))/$REPS done (load $(load1))"
+	done
+}
+
+# Run-time stats of every program of process $1 that `bpftool perf` lists.
+prog_stats() {
+	local ids
+	ids=$(bpftool perf -j 2>/dev/null | jq -c --argjson p "$1" '[.[] | select(.pid == $p) | .prog_id] | unique')
+	bpftool prog show -j 2>/dev/null | jq -c --argjson ids "$ids" \
+		'[.[] | select(.id as $i | $ids | index($i)) |
+		  {id, name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
+}
+
+section_probes() {
+	local arm w before after
+	log "2 probes: ns per event, kernel.bpf_stats_enabled=1 for the run"
+	STATS_SAVED=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -q -w kernel.bpf_stats_enabled=1
+	for arm in ${BENCH_PROBE_ARMS:-empty floor skbtop bpftrace}; do
+		for w in $WORKLOADS; do
+			start_arm "$arm" "probes-$arm-$w" || continue
+			before=$(prog_stats $ARM_PID)
+			flood_sample probes "$arm" 0 "$w"
+			after=$(prog_stats $ARM_PID)
+			jq -c -n --arg a "$arm" --arg w "$w" --argjson b "$before" --argjson e "$after" \
+				'{section: "progstats", arm: $a, mode: $w, progs: [$e[] as $x |
+				  ($b[] | select(.id == $x.id)) as $y |
+				  {name: $x.name, run_ns: ($x.run_time_ns - $y.run_time_ns),
+				   run_cnt: ($x.run_cnt - $y.run_cnt)}]}' >> "$RAW"
+			stop_arm
+		done
+	done
+	sysctl -q -w kernel.bpf_stats_enabled="$STATS_SAVED"
+	STATS_SAVED=
+}
+
+section_user() {
+	local i t0 t1
+	log "3 user: synthetic refreshes and start-up"
+	# the target shape, worst case (every key on every CPU) and sparse
+	"$B/refresh" -c 256 -k 4096 -q 1024 -f 1 -n 1 | jq -c '. + {section: "refresh", case: "dense"}' >> "$RAW"
+	"$B/refresh" -c 256 -k 4096 -q 1024 -f 0.02 -n 3 | jq -c '. + {section: "refresh", case: "sparse"}' >> "$RAW"
+	"$B/refresh" -c 256 -k 4096 -q 1024 -f 0.001 -n 5 | jq -c '. + {section: "refresh", case: "one_cpu"}' >> "$RAW"
+	for ((i = 0; i < 5; i++)); do
+		t0=$(date +%s.%N)
+		"$SKBTOP" --text 0.01 1 > /dev/null 2>&1
+		t1=$(date +%s.%N)
+		jq -c -n --argjson t "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a - 0.01 }')" \
+			'{section: "startup", secs: $t}' >> "$RAW"
+	done
+	# skbtop's own CPU per 1 s refresh on this host's real maps, from the
+	# rate section's skbtop runs
+	cat "$OUT"/rate-skbtop-*.jsonl 2>/dev/null | jq -c 'select(.interval_ns > 0) |
+		{section: "selfcpu", user_cpu_ns, interval_ns, drop_rows: (.drops | length)}' >> "$RAW"
+}
+
+section_vm() {
+	local kpkg=${BENCH_VM_KERNEL:-unstable} sk=$SKBTOP
+	log "4 vm: section 1 in the VM rig (--kernel-pkg $kpkg), ratios only"
+	# the guest sees this checkout, not the host's /tmp
+	case $(realpath "$sk") in
+	"$TOP"/*) ;;
+	*) cp "$sk" "$B/skbtop-vm" && sk=bench/bin/skbtop-vm ;;
+	esac
+	"$TOP/tests/vm/vm-run" --kernel-pkg "$kpkg" --timeout 1500 -- env \
+		SKBTOP="$sk" BENCH_OUT=/tmp/bench-guest BENCH_SECTIONS=rate BENCH_GUEST=1 \
+		BENCH_REPS="${BENCH_VM_REPS:-3}" BENCH_SECS="${BENCH_VM_SECS:-3}" \
+		BENCH_ARMS="${BENCH_VM_ARMS:-base floor skbtop bpftrace}" BENCH_WORKLOADS="$WORKLOADS" BENCH_CPU="$CPU" \
+		bench/run.sh --samples > "$OUT/vm.jsonl" 2> "$OUT/vm.err" ||
+		{ log "VM run failed: $(tail -3 "$OUT/vm.err")"; return 0; }
+	jq -c '. + {section: "vm_" + .section}' "$OUT/vm.jsonl" >> "$RAW"
+}
+
+{
+	echo "{\"section\":\"machine\",\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),"
+	echo "\"cpu_model\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\","
+	echo "\"load_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"date\":\"$(date -u +%FT%TZ)\","
+	echo "\"skbtop\":\"$SKBTOP\",\"commit\":\"$(git rev-parse --short HEAD 2>/dev/null)\","
+	echo "\"bpftrace\":\"$(bpftrace --version 2>/dev/null)\",\"reps\":$REPS,\"secs\":$SECS,"
+	echo "\"foreign_start\":$(foreign_attached),\"arms\":\"$ARMS\",\"flood_cpu\":$CPU}"
+} | jq -c . >> "$RAW"
+log "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); raw results in $RAW"
+
+for s in $SECTIONS; do
+	case $s in
+	rate) section_rate ;;
+	probes) section_probes ;;
+	user) section_user ;;
+	vm) section_vm ;;
+	*) die "unknown section $s" ;;
+	esac
+done
+echo "{\"section\":\"machine_end\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >> "$RAW"
+
+if [ "${1:-}" = --samples ]; then	# the VM guest hands its samples back
+	cat "$RAW"
+	exit 0
+fi
+python3 "$TOP/bench/summary.py" "$RAW"

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Print bench/run.sh results: medians, ratios and the issue 7 targets.
+
+usage: summary.py SAMPLES.jsonl...
+"""
+import json
+import statistics as st
+import sys
+
+TARGET_RATIO = 0.97       # skbtop keeps >= 97% of the unobserved rate
+TARGET_FLOOR_PTS = 1.5    # within 1.5 points of the floor
+TARGET_BPFTRACE = 0.2     # at most a fifth of bpftrace's overhead
+TARGET_NS = 50            # per probe, per event
+TARGET_REFRESH_MS = 10
+TARGET_RSS_MB = 32
+TARGET_STARTUP_S = 1.0
+
+
+def med(v):
+    return st.median(v) if v else float("nan")
+
+
+def ok(b):
+    return "met" if b else "MISSED"
+
+
+def rate_table(samples, section, title, absolute=True):
+    rows = [s for s in samples if s.get("section") == section]
+    if not rows:
+        return {}
+    arms = []
+    for s in rows:
+        if s["arm"] not in arms:
+            arms.append(s["arm"])
+    if "base" in arms:
+        arms.remove("base")
+        arms.insert(0, "base")
+    out = {}
+    print(title)
+    hdr = "%-9s %-13s" % ("workload", "arm")
+    if absolute:
+        hdr += " %9s %9s" % ("kpps/cpu", "kpps")
+    hdr += " %7s %7s %9s %6s %4s" % ("ratio", "wall", "overhead", "spread", "n")
+    print(hdr)
+    for w in sorted({s["mode"] for s in rows}, key=lambda m: (m != "udp", m)):
+        base = {s["rep"]: s for s in rows if s["mode"] == w and s["arm"] == "base"}
+        for arm in arms:
+            xs = [s for s in rows if s["mode"] == w and s["arm"] == arm]
+            if not xs:
+                continue
+            # ratio within the same repetition, then the median over reps
+            r = [s["pps_cpu"] / base[s["rep"]]["pps_cpu"] for s in xs if s["rep"] in base]
+            rw = [s["pps"] / base[s["rep"]]["pps"] for s in xs if s["rep"] in base]
+            ratio, wall = med(r), med(rw)
+            spread = (max(r) - min(r)) * 100 if len(r) > 1 else 0
+            out[(w, arm)] = ratio
+            line = "%-9s %-13s" % (w, arm)
+            if absolute:
+                line += " %9.0f %9.0f" % (med([s["pps_cpu"] for s in xs]) / 1e3,
+                                          med([s["pps"] for s in xs]) / 1e3)
+            line += " %7.3f %7.3f %8.1f%% %5.1fp %4d" % (
+                ratio, wall, (1 - ratio) * 100, spread, len(xs))
+            print(line)
+    foreign = sum(1 for s in rows if s.get("foreign"))
+    if foreign:
+        print("  note: %d of %d samples ran while another process had programs on "
+              "kfree_skb/consume_skb/csd/ipi tracepoints" % (foreign, len(rows)))
+    print("  ratio: packets per CPU-second vs nothing attached, median over reps of the"
+          " same-rep ratio;\n  wall: the same for packets per wall-clock second;"
+          " spread: max - min of the ratio, points")
+    print()
+    return out
+
+
+def targets(ratios, label):
+    lines = []
+    for w in sorted({w for w, _ in ratios}):
+        sk, fl, bt = ratios.get((w, "skbtop")), ratios.get((w, "floor")), ratios.get((w, "bpftrace"))
+        if sk is None:
+            continue
+        o_sk = 1 - sk
+        lines.append("  %s %-4s skbtop keeps %.1f%% (>= 97%%): %s" % (label, w, sk * 100, ok(sk >= TARGET_RATIO)))
+        if fl is not None:
+            lines.append("  %s %-4s skbtop - floor = %.1f points (<= 1.5): %s" % (
+                label, w, (fl - sk) * 100, ok((fl - sk) * 100 <= TARGET_FLOOR_PTS)))
+        if bt is not None and bt < 1:
+            f = o_sk / (1 - bt)
+            lines.append("  %s %-4s skbtop overhead / bpftrace overhead = %.2f (<= 0.20): %s" % (
+                label, w, f, ok(f <= TARGET_BPFTRACE)))
+    return lines
+
+
+def main():
+    samples = [json.loads(l) for f in sys.argv[1:] for l in open(f) if l.strip()]
+    m = next((s for s in samples if s.get("section") == "machine"), {})
+    me = next((s for s in samples if s.get("section") == "machine_end"), {})
+    print("skbtop bench: %s, %s CPUs (%s), commit %s, %s" % (
+        m.get("kernel"), m.get("cpus"), m.get("cpu_model"), m.get("commit"), m.get("date")))
+    print("load average at start %s, at end %s; %s reps x %s s floods on CPU %s; %s\n" % (
+        m.get("load_start"), me.get("load_end"), m.get("reps"), m.get("secs"),
+        m.get("flood_cpu"), m.get("bpftrace")))
+    tl = []
+    r = rate_table(samples, "rate", "1. Packet rate, this host (every packet dropped)")
+    tl += targets(r, "host")
+
+    ps = [s for s in samples if s.get("section") == "progstats"]
+    pk = {(s["arm"], s["mode"]): s for s in samples if s.get("section") == "probes"}
+    if ps:
+        print("2. Per-probe cost (kernel BPF run-time stats; stats on for this section only)")
+        print("%-9s %-13s %-18s %9s %6s %6s %6s %6s" % ("workload", "arm", "program", "events",
+                                                        "ev/pkt", "ns/ev", "net", "ns/pkt"))
+        worst = 0
+        empty = {}
+        for s in ps:
+            for p in s["progs"]:
+                if s["arm"] == "empty" and p["run_cnt"]:
+                    empty[s["mode"]] = p["run_ns"] / p["run_cnt"]
+        for s in ps:
+            pkt = pk.get((s["arm"], s["mode"]), {}).get("processed", 0)
+            for p in sorted(s["progs"], key=lambda p: -p["run_cnt"]):
+                if not p["run_cnt"]:
+                    continue
+                ns = p["run_ns"] / p["run_cnt"]
+                if s["arm"] == "skbtop" and p["run_cnt"] > 1000:
+                    worst = max(worst, ns)
+                net = ns - empty.get(s["mode"], 0)
+                print("%-9s %-13s %-18s %9d %6.2f %6.1f %6.1f %6.1f" % (
+                    s["mode"], s["arm"], p["name"][:18], p["run_cnt"],
+                    p["run_cnt"] / pkt if pkt else 0, ns, net, p["run_ns"] / pkt if pkt else 0))
+        print("  events: program runs on all CPUs during the flood (other traffic included);"
+              " ev/pkt per flood packet;\n  net: ns/ev minus the empty program's"
+              " (the stats' own timing and the attachment)")
+        print()
+        tl.append("  host  each skbtop probe <= 50 ns/event (worst %.0f ns): %s" % (worst, ok(worst <= TARGET_NS)))
+
+    rf = [s for s in samples if s.get("section") == "refresh"]
+    if rf:
+        print("3. Userspace: one refresh over synthetic maps (CPU ms, median)")
+        print("%-8s %5s %5s %8s %7s %7s %8s %7s %9s %9s %8s" % (
+            "case", "cpus", "keys", "rows", "read", "delta", "json", "text",
+            "-j total", "text tot", "maxRSS"))
+        for s in rf:
+            print("%-8s %5d %5d %8d %7.1f %7.1f %8.1f %7.1f %9.1f %9.1f %6.0fMB" % (
+                s["case"], s["ncpus"], s["drop_keys"], s["drop_rows"], s["read_ms"],
+                s["delta_ms"], s["json_ms"], s["text_ms"], s["refresh_json_ms"],
+                s["refresh_text_ms"], s["maxrss_kb"] / 1024))
+        print("  rows: drop rows (key x CPU cells with a count); every case also has "
+              "1024 queue keys,\n  256 CPU rows and the 256x256 kick matrix; "
+              "maxRSS is the whole process (prev + cur + delta + JSON)")
+        for s in rf:
+            tl.append("  user  refresh %-7s (%d rows): text %.1f ms, -j %.1f ms (< 10): %s; RSS %.0f MB (< 32): %s" % (
+                s["case"], s["drop_rows"], s["refresh_text_ms"], s["refresh_json_ms"],
+                ok(s["refresh_text_ms"] < TARGET_REFRESH_MS and s["refresh_json_ms"] < TARGET_REFRESH_MS),
+                s["maxrss_kb"] / 1024, ok(s["maxrss_kb"] / 1024 < TARGET_RSS_MB)))
+    su = [s["secs"] for s in samples if s.get("section") == "startup"]
+    if su:
+        print("  start-up (load + attach + one 10 ms interval - 10 ms): median %.3f s (min %.3f, max %.3f, n %d)" % (
+            med(su), min(su), max(su), len(su)))
+        tl.append("  user  load + attach %.2f s (< 1 s): %s" % (med(su), ok(med(su) < TARGET_STARTUP_S)))
+    sc = [s for s in samples if s.get("section") == "selfcpu"]
+    if sc:
+        v = [s["user_cpu_ns"] / 1e6 for s in sc]
+        print("  skbtop's own CPU per 1 s refresh on this host (real maps, %d samples): median %.2f ms, max %.2f ms" % (
+            len(v), med(v), max(v)))
+    print()
+
+    r = rate_table(samples, "vm_rate", "4. Packet rate in the VM (fentry probes; TCG: ratios only)", absolute=False)
+    tl += targets(r, "vm  ")
+    vm = next((s for s in samples if s.get("section") == "vm_machine"), None)
+    if vm:
+        print("  guest kernel %s, %s vCPUs, load at start %s\n" % (vm.get("kernel"), vm.get("cpus"), vm.get("load_start")))
+
+    print("Targets (issue 7)")
+    print("\n".join(tl))
+
+
+if __name__ == "__main__":
+    main()

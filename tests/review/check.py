@@ -65,6 +65,7 @@ def main():
         check(f"stock: queue {i} drops", r.get("drops", 0), 0)
     check("stock: builds over tun queues == tap rx_packets",
           sum(r.get("builds", 0) for r in qs.values()), gen["rx_packets"])
+    check("stock: builds, all CPUs == tap rx_packets", cpu.get("builds", 0), gen["rx_packets"])
     check("stock: bulk calls, all CPUs (nothing else calls it)", cpu.get("bulk_calls", 0), 0)
 
     cap, gen, cpu, qs = load(d, "patched")
@@ -85,6 +86,7 @@ def main():
         check(f"patched: queue {i} drops", r.get("drops", 0), 0)
     check("patched: heads got over tun queues == tap rx_packets",
           sum(r.get("bulk_got", 0) for r in qs.values()), gen["rx_packets"])
+    check("patched: builds, all CPUs == tap rx_packets", cpu.get("builds", 0), gen["rx_packets"])
     check("patched: shortfall (asked - got), all CPUs",
           cpu.get("bulk_asked", 0) - cpu.get("bulk_got", 0), 0)
     check("patched: bulk calls outside BH, all CPUs", cpu.get("bulk_nonbh_calls", 0), 0)

@@ -142,7 +142,7 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 	*done = 0;
 	optind = 0;	/* glibc: 0 fully resets getopt state between argv arrays */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+i:d:n:jCP:o:vVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:i:d:n:jCP:o:vVh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			if (parse_seconds(optarg, &env->interval, 0.01, 3600))

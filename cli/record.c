@@ -96,6 +96,10 @@ static void wait_tick(__u64 deadline, pid_t pid, bool *exited, int *wstatus)
 		__u64 now = now_ns(CLOCK_MONOTONIC), until;
 		struct timespec ts;
 
+		if (pid > 0 && waitpid(pid, wstatus, WNOHANG) == pid) {
+			*exited = true;
+			return;
+		}
 		if (now >= deadline)
 			return;
 		until = deadline - now > 20000000ULL && pid > 0 ? now + 20000000ULL : deadline;
@@ -176,7 +180,10 @@ int cmd_record(struct env *env)
 		__u64 until = deadline;
 		bool last;
 
-		if (env->duration > 0 && until > start_mono + (__u64)(env->duration * 1e9))
+		/* the duration ends the last interval early; once it is over
+		 * (CMD still exiting after SIGTERM) the ticks go on as usual */
+		if (env->duration > 0 && !term_sent &&
+		    until > start_mono + (__u64)(env->duration * 1e9))
 			until = start_mono + (__u64)(env->duration * 1e9);
 		wait_tick(until, pid, &exited, &wstatus);
 		err = skbtop__read(st, &cur);

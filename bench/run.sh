@@ -237,7 +237,7 @@ section_vm() {
 		BENCH_ARMS="${BENCH_VM_ARMS:-base floor skbtop bpftrace}" BENCH_WORKLOADS="$WORKLOADS" BENCH_CPU="$CPU" \
 		bench/run.sh --samples > "$OUT/vm.jsonl" 2> "$OUT/vm.err" ||
 		{ log "VM run failed: $(tail -3 "$OUT/vm.err")"; return 0; }
-	jq -c '. + {section: "vm_" + .section}' "$OUT/vm.jsonl" >> "$RAW"
+	jq -c '. + {section: ("vm_" + .section)}' "$OUT/vm.jsonl" >> "$RAW"
 }
 
 {

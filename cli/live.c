@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "commands.h"
+#include "options.h"
 #include "view.h"
 #include "ksyms.h"
 #include "reasons.h"
@@ -149,23 +150,25 @@ int cmd_live(struct env *env)
 	int ret;
 
 	if (env->argc > 2)
-		return fprintf(stderr, "skbtop: too many arguments\n"), EXIT_USAGE;
+		return usage_error("too many arguments ('%s' ...)", env->argv[2]);
 	if (env->argc >= 1) {
 		char *end;
 		double v = strtod(env->argv[0], &end);
 
 		if (end == env->argv[0] || *end || !(v >= 0.01 && v <= 3600))
-			return fprintf(stderr, "skbtop: invalid interval '%s'\n", env->argv[0]),
-			       EXIT_USAGE;
+			return usage_error("invalid interval '%s' (0.01 to 3600 seconds, or a "
+					   "command: probes, record, report, diff, export)",
+					   env->argv[0]);
 		env->interval = v;
 	}
 	if (env->argc == 2) {
 		char *end;
-		long v = strtol(env->argv[1], &end, 10);
+		long v;
 
-		if (end == env->argv[1] || *end || v < 1)
-			return fprintf(stderr, "skbtop: invalid count '%s'\n", env->argv[1]),
-			       EXIT_USAGE;
+		errno = 0;
+		v = strtol(env->argv[1], &end, 10);
+		if (errno || end == env->argv[1] || *end || v < 1)
+			return usage_error("invalid count '%s' (a positive integer)", env->argv[1]);
 		env->count = v;
 	}
 	install_stop_handlers();

@@ -62,6 +62,12 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv, &env, &done);
 	if (ret || done)
 		return ret;
+	if (env.probe_opts.only) {
+		char err[512];
+
+		if (skbtop__check_probe_list(env.probe_opts.only, err, sizeof(err)))
+			return usage_error("%s", err);
+	}
 	if (cmd)
 		return cmd->fn(&env);
 	return cmd_live(&env);

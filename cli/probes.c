@@ -559,6 +559,32 @@ static int bump_memlock(void)
 	return setrlimit(RLIMIT_MEMLOCK, &r) ? -errno : 0;
 }
 
+int skbtop__check_probe_list(const char *list, char *err, size_t errlen)
+{
+	const char *p = list;
+
+	for (;;) {
+		size_t n = strcspn(p, ","), i, off;
+
+		for (i = 0; i < NR_PROBES; i++)
+			if (strlen(probe_specs[i].name) == n && !strncmp(p, probe_specs[i].name, n))
+				break;
+		if (i == NR_PROBES) {
+			off = snprintf(err, errlen, n ? "unknown probe '%.*s' in --probes (valid:"
+						      : "empty name in --probes '%.*s' (valid:",
+				       n ? (int)n : (int)strlen(list), n ? p : list);
+			for (i = 0; i < NR_PROBES && off < errlen; i++)
+				off += snprintf(err + off, errlen - off, " %s", probe_specs[i].name);
+			if (off < errlen)
+				snprintf(err + off, errlen - off, ")");
+			return -EINVAL;
+		}
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
+
 int skbtop__check_privileges(char *err, size_t errlen)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };

@@ -70,6 +70,12 @@ struct reasons;
 struct ksyms *skbtop__ksyms(const struct skbtop *st);
 struct reasons *skbtop__reasons(const struct skbtop *st);
 
+/*
+ * Check a --probes list against the probe table: 0, or -EINVAL with
+ * "unknown probe 'x' ... (valid: ...)" in err. Needs no privileges.
+ */
+int skbtop__check_probe_list(const char *list, char *err, size_t errlen);
+
 /* Check privileges up front: 0, or -EPERM with a message in err. */
 int skbtop__check_privileges(char *err, size_t errlen);
 

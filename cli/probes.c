@@ -604,7 +604,7 @@ int skbtop__check_privileges(char *err, size_t errlen)
 		return 0;
 	if ((eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON)))
 		return 0;
-	snprintf(err, errlen, "skbtop needs root, or CAP_BPF and CAP_PERFMON "
+	snprintf(err, errlen, "needs root, or CAP_BPF, CAP_PERFMON and CAP_SYSLOG "
 		 "(run it with sudo)");
 	return -EPERM;
 }
@@ -636,24 +636,36 @@ static struct skbtop *skbtop_new(const struct skbtop_opts *opts, char *err, size
 	}
 	if (!ksyms__addr(st->ksyms, "kfree_skb_reason") && !ksyms__addr(st->ksyms, "sk_skb_reason_drop") &&
 	    !ksyms__addr(st->ksyms, "consume_skb")) {
-		snprintf(err, errlen, "/proc/kallsyms shows no addresses "
-			 "(kernel.kptr_restrict? run as root)");
+		/* kallsyms_show_value(): CAP_SYSLOG, and kptr_restrict < 2 */
+		snprintf(err, errlen, "/proc/kallsyms shows no addresses: reading them needs "
+			 "CAP_SYSLOG (root has it) and kernel.kptr_restrict below 2");
 		goto fail;
 	}
 	st->vmlinux_btf = opts->btf_path ? btf__parse(opts->btf_path, NULL)
 					 : btf__load_vmlinux_btf();
 	if (!st->vmlinux_btf) {
-		snprintf(err, errlen, "failed to load kernel BTF %s: %s; "
-			 "supply one with --btf FILE (kernel needs CONFIG_DEBUG_INFO_BTF)",
-			 opts->btf_path ? opts->btf_path : "/sys/kernel/btf/vmlinux",
-			 strerror(errno));
+		char msg[128];
+
+		/* errno may be a libbpf code (LIBBPF_ERRNO__FORMAT for garbage) */
+		libbpf_strerror(errno, msg, sizeof(msg));
+		if (opts->btf_path)
+			snprintf(err, errlen, "failed to load BTF from --btf %s: %s (want raw BTF "
+				 "like /sys/kernel/btf/vmlinux, or an ELF file with .BTF)",
+				 opts->btf_path, msg);
+		else
+			snprintf(err, errlen, "failed to load kernel BTF /sys/kernel/btf/vmlinux: "
+				 "%s; the kernel needs CONFIG_DEBUG_INFO_BTF, or supply BTF "
+				 "with --btf FILE", msg);
 		goto fail;
 	}
 	st->reasons = reasons__load(opts->btf_path, opts->btf_path ? "" : NULL);
 	if (!st->reasons) {
-		snprintf(err, errlen, "failed to read drop reasons from BTF: %s%s", strerror(errno),
-			 errno == ENOMSG ? " (no enum skb_drop_reason: kernel older than 5.17; "
-					   "skbtop needs 5.17 or later)" : "");
+		if (errno == ENOMSG)
+			snprintf(err, errlen, "kernel too old: its BTF has no enum skb_drop_reason "
+				 "(added in Linux 5.17); skbtop needs Linux 5.17 or later");
+		else
+			snprintf(err, errlen, "failed to read drop reasons from BTF: %s",
+				 strerror(errno));
 		goto fail;
 	}
 	st->have_kprobe_pmu = !stat("/sys/bus/event_source/devices/kprobe", &sb);

@@ -52,8 +52,9 @@ static __always_inline __u32 log2_slot(__u64 v)
 	return slot < SKBTOP_HIST_SLOTS ? slot : SKBTOP_HIST_SLOTS - 1;
 }
 
-#define INC(x) __sync_fetch_and_add(&(x), 1)
-#define ADD(x, v) __sync_fetch_and_add(&(x), (v))
+/* Every counter lives in a per-CPU map: plain adds, no locked instructions. */
+#define INC(x) ((x) += 1)
+#define ADD(x, v) ((x) += (v))
 
 static __always_inline void *percpu_hash_get(void *map, const void *key, const void *zero)
 {
@@ -82,6 +83,65 @@ static __always_inline bool dev_is_tun(struct net_device *dev)
 	if (!kind || bpf_probe_read_kernel_str(buf, sizeof(buf), kind) != 4)
 		return false;
 	return buf[0] == 't' && buf[1] == 'u' && buf[2] == 'n';
+}
+
+/*
+ * rtnl_link_ops of the tun driver and of one other driver, learned on first
+ * sight: after that, tun-ness is one pointer compare, not a string read.
+ */
+__u64 tun_ops_seen;
+__u64 other_ops_seen;
+
+static __always_inline bool ops_is_tun(const struct rtnl_link_ops *ops)
+{
+	char buf[4] = {};
+
+	if (!ops)
+		return false;
+	if ((__u64)ops == tun_ops_seen)
+		return true;
+	if ((__u64)ops == other_ops_seen)
+		return false;
+	if (bpf_probe_read_kernel_str(buf, sizeof(buf), BPF_CORE_READ(ops, kind)) == 4 &&
+	    buf[0] == 't' && buf[1] == 'u' && buf[2] == 'n') {
+		tun_ops_seen = (__u64)ops;
+		return true;
+	}
+	other_ops_seen = (__u64)ops;
+	return false;
+}
+
+/*
+ * skb_dev_queue() for BTF-typed contexts (tp_btf, fentry): plain loads
+ * through the trusted skb pointer instead of bpf_probe_read_kernel() calls.
+ */
+static __always_inline bool skb_dev_queue_btf(struct sk_buff *skb, __u32 *ifindex, char *ifname,
+					      __u16 *queue, __u8 *dir, bool want_name)
+{
+	struct net_device *dev = skb->dev;
+	__u16 qm;
+
+	*dir = QUEUE_NONE;
+	*queue = 0;
+	*ifindex = 0;
+	if (!dev)
+		return false;
+	*ifindex = dev->ifindex;
+	if (want_name)
+		bpf_probe_read_kernel(ifname, SKBTOP_IFNAMSIZ, dev->name);
+	if (!ops_is_tun(dev->rtnl_link_ops))
+		return false;
+	if (!want_name)
+		bpf_probe_read_kernel(ifname, SKBTOP_IFNAMSIZ, dev->name);
+	qm = skb->queue_mapping;
+	if (skb->skb_iif == *ifindex) {
+		*dir = QUEUE_RX;
+		*queue = qm ? qm - 1 : 0;
+	} else {
+		*dir = QUEUE_TX;
+		*queue = qm;
+	}
+	return true;
 }
 
 /*

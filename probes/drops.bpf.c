@@ -23,7 +23,8 @@ struct {
 static const __u64 zero_u64;
 static const struct queue_counters zero_queue;
 
-static __always_inline int handle_kfree_skb(struct sk_buff *skb, void *location, __u32 reason)
+static __always_inline int handle_kfree_skb(struct sk_buff *skb, void *location, __u32 reason,
+					    bool btf)
 {
 	struct cpu_counters *c = this_cpu_counters();
 	struct drop_key key = {};
@@ -33,7 +34,8 @@ static __always_inline int handle_kfree_skb(struct sk_buff *skb, void *location,
 		INC(c->drops);
 	key.reason = reason;
 	key.location = (__u64)location;
-	if (skb_dev_queue(skb, &key.ifindex, key.ifname, &key.queue, &key.dir)) {
+	if (btf ? skb_dev_queue_btf(skb, &key.ifindex, key.ifname, &key.queue, &key.dir, true)
+		: skb_dev_queue(skb, &key.ifindex, key.ifname, &key.queue, &key.dir)) {
 		struct queue_key qk = {
 			.ifindex = key.ifindex, .queue = key.queue, .dir = key.dir,
 		};
@@ -53,22 +55,23 @@ static __always_inline int handle_kfree_skb(struct sk_buff *skb, void *location,
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(kfree_skb_btf, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	return handle_kfree_skb(skb, location, reason);
+	return handle_kfree_skb(skb, location, reason, true);
 }
 
 SEC("raw_tp/kfree_skb")
 int BPF_PROG(kfree_skb_raw, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	return handle_kfree_skb(skb, location, reason);
+	return handle_kfree_skb(skb, location, reason, false);
 }
 
-static __always_inline int handle_consume_skb(struct sk_buff *skb)
+static __always_inline int handle_consume_skb(struct sk_buff *skb, bool btf)
 {
 	struct queue_key qk = {};
 	struct queue_counters *q;
 	struct cpu_counters *c;
 
-	if (!skb_dev_queue(skb, &qk.ifindex, qk.ifname, &qk.queue, &qk.dir))
+	if (!(btf ? skb_dev_queue_btf(skb, &qk.ifindex, qk.ifname, &qk.queue, &qk.dir, false)
+		  : skb_dev_queue(skb, &qk.ifindex, qk.ifname, &qk.queue, &qk.dir)))
 		return 0;
 	c = this_cpu_counters();
 	if (c)
@@ -82,11 +85,11 @@ static __always_inline int handle_consume_skb(struct sk_buff *skb)
 SEC("tp_btf/consume_skb")
 int BPF_PROG(tun_consume_btf, struct sk_buff *skb)
 {
-	return handle_consume_skb(skb);
+	return handle_consume_skb(skb, true);
 }
 
 SEC("raw_tp/consume_skb")
 int BPF_PROG(tun_consume_raw, struct sk_buff *skb)
 {
-	return handle_consume_skb(skb);
+	return handle_consume_skb(skb, false);
 }

@@ -864,7 +864,11 @@ struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t er
 		st->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	}
 	st->valbuf_len = st->ncpus * sizeof(struct cpu_counters);
-	st->valbuf = malloc(st->valbuf_len);
+	/*
+	 * Zeroed: valgrind does not know per-CPU lookups fill ncpus values, nor
+	 * batch lookups at all, and would flag every counter read as undefined.
+	 */
+	st->valbuf = calloc(1, st->valbuf_len);
 	if (!st->valbuf) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -985,8 +989,9 @@ static int read_percpu_hash(struct skbtop *st, struct bpf_map *map, struct snaps
 	size_t ksz = bpf_map__key_size(map), vsz = round8(bpf_map__value_size(map)) * st->ncpus;
 	__u32 batch = 256, count;
 	int fd = bpf_map__fd(map), err = 0;
-	char *keys = malloc(ksz * batch), *vals = malloc(vsz * batch);
-	void *in = NULL, *out = malloc(ksz);
+	/* zeroed for valgrind, as valbuf (it has no model of BPF_MAP_LOOKUP_BATCH) */
+	char *keys = calloc(batch, ksz), *vals = calloc(batch, vsz);
+	void *in = NULL, *out = calloc(1, ksz);
 	bool done = false;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
@@ -1009,7 +1014,7 @@ static int read_percpu_hash(struct skbtop *st, struct bpf_map *map, struct snaps
 		if (err)
 			break;
 		if (!in)
-			in = malloc(ksz);
+			in = calloc(1, ksz);
 		if (!in) {
 			err = -ENOMEM;
 			break;

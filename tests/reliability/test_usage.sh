@@ -1,0 +1,84 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Every CLI misuse exits 64 with one "skbtop: ..." line (plus, for most, the
+# "Try 'skbtop --help'." hint) on stderr, nothing on stdout, and no BPF
+# loaded. Runs as any user: usage is checked before privileges.
+. "$(dirname "$0")/../live/lib.sh"
+set -f	# arguments below are split on blanks, never globbed
+
+# each line: ARGS | first line of stderr (exact)
+while IFS='|' read -r args msg; do
+	[ -n "$args" ] || continue
+	args=$(echo "$args" | sed 's/ *$//') msg=$(echo "$msg" | sed 's/^ *//')
+	# shellcheck disable=SC2086
+	timeout 10 "$SKBTOP" $args > "$TMP/out" 2> "$TMP/err" < /dev/null
+	rc=$?
+	got=$(head -1 "$TMP/err")
+	if [ $rc = 64 ] && [ "$got" = "$msg" ] && [ ! -s "$TMP/out" ]; then
+		ok "skbtop $args: 64"
+	else
+		not_ok "skbtop $args: exit $rc, stderr '$got' (want 64, '$msg')"
+	fi
+done <<'EOF2'
+--bogus                 | skbtop: unknown option '--bogus'
+-x                      | skbtop: unknown option '-x'
+--json=1                | skbtop: unknown option '--json=1'
+-i                      | skbtop: option '-i' needs an argument
+-d                      | skbtop: option '-d' needs an argument
+-n                      | skbtop: option '-n' needs an argument
+-P                      | skbtop: option '-P' needs an argument
+--btf                   | skbtop: option '--btf' needs an argument
+--format                | skbtop: option '--format' needs an argument
+record -o               | skbtop: option '-o' needs an argument
+export --listen         | skbtop: option '--listen' needs an argument
+-i abc                  | skbtop: invalid interval 'abc' (0.01 to 3600 seconds)
+-i nan                  | skbtop: invalid interval 'nan' (0.01 to 3600 seconds)
+-i inf                  | skbtop: invalid interval 'inf' (0.01 to 3600 seconds)
+-i -1                   | skbtop: invalid interval '-1' (0.01 to 3600 seconds)
+-i 0                    | skbtop: invalid interval '0' (0.01 to 3600 seconds)
+-i 0.001                | skbtop: invalid interval '0.001' (0.01 to 3600 seconds)
+-i 1e9                  | skbtop: invalid interval '1e9' (0.01 to 3600 seconds)
+-i 1x                   | skbtop: invalid interval '1x' (0.01 to 3600 seconds)
+-d nan                  | skbtop: invalid duration 'nan'
+-d 0                    | skbtop: invalid duration '0'
+-d -5                   | skbtop: invalid duration '-5'
+-d 1e9                  | skbtop: invalid duration '1e9'
+-n 0                    | skbtop: invalid iteration count '0'
+-n -1                   | skbtop: invalid iteration count '-1'
+-n abc                  | skbtop: invalid iteration count 'abc'
+--text nan              | skbtop: invalid interval 'nan' (0.01 to 3600 seconds, or a command: probes, record, report, diff, export)
+--text inf              | skbtop: invalid interval 'inf' (0.01 to 3600 seconds, or a command: probes, record, report, diff, export)
+--text 0                | skbtop: invalid interval '0' (0.01 to 3600 seconds, or a command: probes, record, report, diff, export)
+--text 1e9              | skbtop: invalid interval '1e9' (0.01 to 3600 seconds, or a command: probes, record, report, diff, export)
+--text -- -1            | skbtop: invalid interval '-1' (0.01 to 3600 seconds, or a command: probes, record, report, diff, export)
+bogus                   | skbtop: invalid interval 'bogus' (0.01 to 3600 seconds, or a command: probes, record, report, diff, export)
+--text 1 0              | skbtop: invalid count '0' (a positive integer)
+--text 1 -- -1          | skbtop: invalid count '-1' (a positive integer)
+--text 1 abc            | skbtop: invalid count 'abc' (a positive integer)
+--text 1 1e3            | skbtop: invalid count '1e3' (a positive integer)
+--text 1 99999999999999999999 | skbtop: invalid count '99999999999999999999' (a positive integer)
+--text 1 1 1            | skbtop: too many arguments ('1' ...)
+re                      | skbtop: ambiguous command 're'
+probes extra            | skbtop: probes takes no arguments
+--max-mode bogus        | skbtop: invalid --max-mode 'bogus' (kprobe or tracepoint)
+--format xml            | skbtop: invalid --format 'xml' (text, json or markdown)
+-P bogus                | skbtop: unknown probe 'bogus' in --probes (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_refill cache_flush bulk build tun_sendmsg consume)
+-P drops,bogus          | skbtop: unknown probe 'bogus' in --probes (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_refill cache_flush bulk build tun_sendmsg consume)
+-P drops,               | skbtop: empty name in --probes 'drops,' (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_refill cache_flush bulk build tun_sendmsg consume)
+probes -P consume,,bulk | skbtop: empty name in --probes 'consume,,bulk' (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_refill cache_flush bulk build tun_sendmsg consume)
+record                  | skbtop: record needs -o FILE
+record -o x.json -i 0 -- true | skbtop: invalid interval '0' (0.01 to 3600 seconds)
+report                  | skbtop: report needs one capture file
+report a b              | skbtop: too many arguments
+diff                    | skbtop: diff needs two capture files: BEFORE AFTER
+diff a                  | skbtop: diff needs two capture files: BEFORE AFTER
+export                  | skbtop: export needs --listen ADDR:PORT or --textfile PATH
+export --listen foo     | skbtop: invalid --listen 'foo' (PORT, ADDR:PORT or [ADDR6]:PORT)
+export --listen 1.2.3.4:99999 | skbtop: invalid --listen '1.2.3.4:99999' (PORT, ADDR:PORT or [ADDR6]:PORT)
+export --queues=0 --listen 9999 | skbtop: invalid series limit '0' (1 to 1000)
+export --locations=1001 --listen 9999 | skbtop: invalid series limit '1001' (1 to 1000)
+EOF2
+# the empty string as a command
+"$SKBTOP" "" > /dev/null 2> "$TMP/err"
+check_eq "skbtop '': 64" 64 $?
+finish

@@ -53,7 +53,7 @@ export --listen         | skbtop: option '--listen' needs an argument
 --text -- -1            | skbtop: invalid interval '-1' (0.01 to 3600 seconds, or a command: probes, record, report, diff, export)
 bogus                   | skbtop: invalid interval 'bogus' (0.01 to 3600 seconds, or a command: probes, record, report, diff, export)
 --text 1 0              | skbtop: invalid count '0' (a positive integer)
---text 1 -- -1          | skbtop: invalid count '-1' (a positive integer)
+--text -- 1 -1          | skbtop: invalid count '-1' (a positive integer)
 --text 1 abc            | skbtop: invalid count 'abc' (a positive integer)
 --text 1 1e3            | skbtop: invalid count '1e3' (a positive integer)
 --text 1 99999999999999999999 | skbtop: invalid count '99999999999999999999' (a positive integer)

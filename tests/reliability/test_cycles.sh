@@ -33,7 +33,7 @@ run_cycle() {
 	duration)
 		"$SKBTOP" --text -i 0.05 -d 0.15 > "$OUT" 2> "$ERR" & ;;
 	record)
-		"$SKBTOP" record -i 0.05 -o "$TMP/rec.$n.json" -- true > "$OUT" 2> "$ERR" & ;;
+		"$SKBTOP" record -i 0.05 -o "$TMP/rec.$n.json" -- sleep 0.3 > "$OUT" 2> "$ERR" & ;;
 	export)
 		"$SKBTOP" export --textfile "$TMP/metrics.$n.prom" -i 0.05 > "$OUT" 2> "$ERR" & ;;
 	esac
@@ -90,7 +90,7 @@ cycles hup 15 0 "SIGHUP"
 cycles count 15 0 "end of count (--text 0.05 2)"
 cycles duration 10 0 "-d 0.15"
 if "$SKBTOP" record -h > /dev/null 2>&1; then
-	cycles record 8 0 "record -- true (CMD exit)"
+	cycles record 8 0 "record -- sleep 0.3 (CMD exit)"
 else
 	ok "# SKIP record: no record subcommand"
 fi

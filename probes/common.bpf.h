@@ -70,21 +70,6 @@ static __always_inline void *percpu_hash_get(void *map, const void *key, const v
 	return bpf_map_lookup_elem(map, key);
 }
 
-/* Is this device a tun/tap device? dev->rtnl_link_ops->kind == "tun". */
-static __always_inline bool dev_is_tun(struct net_device *dev)
-{
-	const struct rtnl_link_ops *ops = BPF_CORE_READ(dev, rtnl_link_ops);
-	const char *kind;
-	char buf[4] = {};
-
-	if (!ops)
-		return false;
-	kind = BPF_CORE_READ(ops, kind);
-	if (!kind || bpf_probe_read_kernel_str(buf, sizeof(buf), kind) != 4)
-		return false;
-	return buf[0] == 't' && buf[1] == 'u' && buf[2] == 'n';
-}
-
 /*
  * rtnl_link_ops of the tun driver and of one other driver, learned on first
  * sight: after that, tun-ness is one pointer compare, not a string read.
@@ -109,6 +94,12 @@ static __always_inline bool ops_is_tun(const struct rtnl_link_ops *ops)
 	}
 	other_ops_seen = (__u64)ops;
 	return false;
+}
+
+/* Is this device a tun/tap device? dev->rtnl_link_ops->kind == "tun". */
+static __always_inline bool dev_is_tun(struct net_device *dev)
+{
+	return ops_is_tun(BPF_CORE_READ(dev, rtnl_link_ops));
 }
 
 /*

@@ -492,7 +492,7 @@ json_t *capture_writer__document(const struct capture_writer *w, const struct ca
 			for (size_t i = 0; i < t->ndrops; i++) {
 				json_t *row;
 
-				if (i && keys[i] == keys[i - 1])
+				if ((i && keys[i] == keys[i - 1]) || (pass && !keys[i]))
 					continue;
 				row = json_object();
 				n++;
@@ -1492,6 +1492,8 @@ const char *capture__location_name(const struct capture *cap, __u64 addr, char *
 
 	if (n)
 		snprintf(buf, len, "%s", n->name);
+	else if (!addr)
+		snprintf(buf, len, "-");	/* recorded without -L */
 	else
 		snprintf(buf, len, "0x%" PRIx64, (uint64_t)addr);
 	return buf;

@@ -28,6 +28,10 @@ const char usage[] =
 "      --pretty           indent JSON\n"
 "      --text             plain text table even on a terminal\n"
 "  -C, --per-cpu          one row per CPU in the text table\n"
+"  -L, --drop-detail      count drops per (reason, device, queue, location), as\n"
+"                         dropwatch does: a hash update per drop instead of an\n"
+"                         array add (see OVERHEAD in skbtop(8)); default: per\n"
+"                         reason and CPU (tun/tap queues are always counted)\n"
 "      --no-color         no colours (also NO_COLOR in the environment)\n"
 "  -P, --probes LIST      only these probes (comma list; see `skbtop probes`)\n"
 "      --max-mode MODE    never use better modes than MODE (kprobe|tracepoint)\n"
@@ -37,7 +41,8 @@ const char usage[] =
 "      --listen [ADDR:]PORT  export: serve /metrics (ADDR defaults to 127.0.0.1)\n"
 "      --textfile PATH    export: rewrite PATH (.prom) atomically every interval\n"
 "      --queues[=N]       export: per tun/tap queue series, at most N queues (50)\n"
-"      --locations[=N]    export: per drop location series, at most N (50)\n"
+"      --locations[=N]    export: per drop location series, at most N (50);\n"
+"                         implies -L\n"
 "  -v, --verbose          libbpf messages\n"
 "  -V, --version          print the version\n"
 "  -h, --help             this help\n"
@@ -118,6 +123,7 @@ static const struct option long_opts[] = {
 	{ "pretty", no_argument, NULL, OPT_PRETTY },
 	{ "text", no_argument, NULL, OPT_TEXT },
 	{ "per-cpu", no_argument, NULL, 'C' },
+	{ "drop-detail", no_argument, NULL, 'L' },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "probes", required_argument, NULL, 'P' },
 	{ "max-mode", required_argument, NULL, OPT_MAX_MODE },
@@ -142,7 +148,7 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 	*done = 0;
 	optind = 0;	/* glibc: 0 fully resets getopt state between argv arrays */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:i:d:n:jCP:o:vVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:i:d:n:jCLP:o:vVh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			if (parse_seconds(optarg, &env->interval, 0.01, 3600))
@@ -160,6 +166,7 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 		case OPT_PRETTY: env->pretty = true; break;
 		case OPT_TEXT: env->text = true; break;
 		case 'C': env->per_cpu = true; break;
+		case 'L': env->probe_opts.drop_detail = true; break;
 		case OPT_NO_COLOR: env->no_color = true; break;
 		case 'P': env->probe_opts.only = optarg; break;
 		case OPT_MAX_MODE:
@@ -189,6 +196,9 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 				env->queues = v;
 			else
 				env->locations = v;
+			/* per-location series need per-location counts */
+			if (opt == OPT_LOCATIONS)
+				env->probe_opts.drop_detail = true;
 			break;
 		}
 		case 'v': env->probe_opts.verbose = true; break;

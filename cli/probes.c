@@ -80,7 +80,7 @@ struct probe_spec {
  * verifier only allows struct pointers and scalars), so they use raw_tp.
  */
 static const struct probe_spec probe_specs[] = {
-	{ "drops", "drops", "skb:kfree_skb", "drops by reason, CPU, device+queue, location",
+	{ "drops", "drops", "skb:kfree_skb", "drops by reason and CPU (-L: + device, queue, location)",
 	  OBJ_DROPS, {
 		{ MODE_TP_BTF, "tp_btf", { "kfree_skb_btf" }, { TB("skb:kfree_skb") } },
 		{ MODE_RAW_TP, "raw_tp", { "kfree_skb_raw" }, { TR("skb:kfree_skb") } },
@@ -546,6 +546,10 @@ static void choose_variants(struct skbtop *st)
 				first_reason = false;
 			}
 		}
+		/* -L changes what the drop probe keys its counts by: say so */
+		if (st->chosen[i] && st->opts.drop_detail && !strcmp(ps->name, "drops"))
+			s->note = "-L: counts per (reason, device, queue, location), "
+				  "a hash update per drop";
 	}
 }
 
@@ -802,6 +806,7 @@ static int set_rodata(struct skbtop *st)
 		st->defer->rodata->flush_text_hi = hi;
 	}
 	st->defer->rodata->nr_cpus = st->ncpus;
+	st->drops->rodata->drop_detail = st->opts.drop_detail;
 	return bpf_map__set_max_entries(st->defer->maps.kick_matrix, st->ncpus);
 }
 
@@ -1044,6 +1049,7 @@ out:
 	return err;
 }
 
+/* Drop rows of one key, and the per-CPU drop totals (the probe keeps no other). */
 static int drop_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
 {
 	for (__u32 c = 0; c < st->ncpus; c++) {
@@ -1055,8 +1061,31 @@ static int drop_row(struct skbtop *st, struct snapshot *s, const void *key, cons
 		err = snapshot__add_drop(s, key, c, v);
 		if (err)
 			return err;
+		s->cpus[c].drops += v;
 	}
 	return 0;
+}
+
+/* One slot of the per-reason drop array: rows with no device or location. */
+static int reason_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
+{
+	struct drop_key dk = { .reason = drop_slot_reason(*(const __u32 *)key) };
+
+	return drop_row(st, s, &dk, vals);
+}
+
+/* Add c to the row of key, or append one (rows of a queue come from several maps). */
+static int merge_queue(struct snapshot *s, const struct queue_key *key,
+		       const struct queue_counters *c)
+{
+	for (size_t i = 0; i < s->nqueues; i++) {
+		if (memcmp(&s->queues[i].key, key, sizeof(*key)))
+			continue;
+		for (size_t w = 0; w < sizeof(*c) / 8; w++)
+			((__u64 *)&s->queues[i].c)[w] += ((const __u64 *)c)[w];
+		return 0;
+	}
+	return snapshot__add_queue(s, key, c);
 }
 
 static int queue_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
@@ -1070,16 +1099,35 @@ static int queue_row(struct skbtop *st, struct snapshot *s, const void *key, con
 		for (size_t w = 0; w < sizeof(sum) / 8; w++)
 			((__u64 *)&sum)[w] += v[w];
 	}
-	/* merge rows of the same queue from several objects */
-	for (size_t i = 0; i < s->nqueues; i++) {
-		if (memcmp(&s->queues[i].key, key, sizeof(struct queue_key)))
-			continue;
-		for (size_t w = 0; w < sizeof(sum) / 8; w++)
-			((__u64 *)&s->queues[i].c)[w] += ((__u64 *)&sum)[w];
-		return 0;
-	}
-	return snapshot__add_queue(s, key, &sum);
+	return merge_queue(s, key, &sum);
 }
+
+/* One cell of the per-CPU direct-mapped tun queue array: each CPU's owner. */
+static int queue_slot_row(struct skbtop *st, struct snapshot *s, const void *key,
+			  const void *vals)
+{
+	size_t stride = round8(sizeof(struct queue_slot));
+
+	(void)key;
+	for (__u32 c = 0; c < st->ncpus; c++) {
+		const struct queue_slot *cell =
+			(const struct queue_slot *)((const char *)vals + c * stride);
+		struct queue_counters qc = { .drops = cell->drops, .consumes = cell->consumes };
+		struct queue_key qk;
+		int err;
+
+		if (!cell->key.ifindex)
+			continue;
+		qk = cell->key;
+		qk.pad = 0;
+		qk.ifname[SKBTOP_IFNAMSIZ - 1] = '\0';
+		err = merge_queue(s, &qk, &qc);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 
 static __u64 now_ns(clockid_t clk)
 {
@@ -1127,7 +1175,9 @@ int skbtop__read(struct skbtop *st, struct snapshot *s)
 	s->real_ns = now_ns(CLOCK_REALTIME);
 	if (st->loaded[OBJ_DROPS]) {
 		err = read_cpu_counters(st, st->drops->maps.cpu_counters, s);
+		err = err ?: read_percpu_hash(st, st->drops->maps.drop_reasons, s, reason_row);
 		err = err ?: read_percpu_hash(st, st->drops->maps.drop_counts, s, drop_row);
+		err = err ?: read_percpu_hash(st, st->drops->maps.queue_slots, s, queue_slot_row);
 		err = err ?: read_percpu_hash(st, st->drops->maps.queue_counters, s, queue_row);
 	}
 	if (!err && st->loaded[OBJ_DEFER]) {

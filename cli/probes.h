@@ -42,6 +42,7 @@ struct skbtop_opts {
 	const char *max_mode;		/* "kprobe", "tracepoint": skip better modes (testing) */
 	bool verbose;			/* libbpf messages */
 	bool prog_stats;		/* enable kernel BPF run-time stats while running */
+	bool drop_detail;		/* -L: drops per (reason, device, queue, location) */
 };
 
 struct skbtop;

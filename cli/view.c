@@ -268,9 +268,13 @@ json_t *view_json(const struct snapshot *d, const struct view_ctx *ctx)
 			json_object_set_new(row, "queue", json_integer(r->key.queue));
 			json_object_set_new(row, "dir", json_string(dir_name(r->key.dir)));
 		}
-		json_object_set_new(row, "location",
-				    json_string(ctx->location_name(ctx, r->key.location, loc, sizeof(loc))));
-		json_object_set_new(row, "location_addr", json_integer((json_int_t)r->key.location));
+		if (r->key.location) {	/* -L */
+			json_object_set_new(row, "location",
+					    json_string(ctx->location_name(ctx, r->key.location, loc,
+									   sizeof(loc))));
+			json_object_set_new(row, "location_addr",
+					    json_integer((json_int_t)r->key.location));
+		}
 		json_array_append_new(drops, row);
 	}
 	json_object_set_new(o, "drops", drops);

@@ -8,7 +8,9 @@
 
 #define SKBTOP_HIST_SLOTS	16	/* log2 buckets: [0], [1], [2,3], [4,7] ... */
 #define SKBTOP_IFNAMSIZ		16
-#define SKBTOP_MAX_DROP_KEYS	8192	/* (reason, device, queue, location) tuples */
+#define SKBTOP_MAX_DROP_KEYS	8192	/* -L: (reason, device, queue, location) tuples */
+#define SKBTOP_DROP_REASON_SLOTS 512	/* per-CPU array of drop counts, one slot per reason */
+#define SKBTOP_QUEUE_SLOTS	256	/* per-CPU direct-mapped tun queue drop/consume cells */
 #define SKBTOP_MAX_QUEUE_KEYS	1024	/* (device, queue, direction) tuples */
 #define SKBTOP_TASK_COMM_LEN	16
 
@@ -97,5 +99,54 @@ struct drop_key {
 	char ifname[SKBTOP_IFNAMSIZ];
 	__u64 location;		/* kernel text address of the kfree_skb() caller */
 };
+
+/*
+ * Drop reasons index a per-CPU array (one add per drop, no hash): core
+ * reasons 0..383 directly, subsystem reasons (subsystem << 16 | code,
+ * subsystems 1..4, codes < 32) in 384..511. Any other value has no slot
+ * (SKBTOP_DROP_REASON_SLOTS) and is counted in the drop hash instead.
+ */
+#define SKBTOP_CORE_REASON_SLOTS 384
+#define SKBTOP_SUBSYS_REASON_CODES 32
+
+static inline __u32 drop_reason_slot(__u32 reason)
+{
+	__u32 subsys = reason >> 16, code = reason & 0xffff;
+
+	if (!subsys)
+		return code < SKBTOP_CORE_REASON_SLOTS ? code : SKBTOP_DROP_REASON_SLOTS;
+	if (subsys <= 4 && code < SKBTOP_SUBSYS_REASON_CODES)
+		return SKBTOP_CORE_REASON_SLOTS + (subsys - 1) * SKBTOP_SUBSYS_REASON_CODES + code;
+	return SKBTOP_DROP_REASON_SLOTS;
+}
+
+/* Inverse of drop_reason_slot() for slot < SKBTOP_DROP_REASON_SLOTS. */
+static inline __u32 drop_slot_reason(__u32 slot)
+{
+	if (slot < SKBTOP_CORE_REASON_SLOTS)
+		return slot;
+	slot -= SKBTOP_CORE_REASON_SLOTS;
+	return (slot / SKBTOP_SUBSYS_REASON_CODES + 1) << 16 | slot % SKBTOP_SUBSYS_REASON_CODES;
+}
+
+/*
+ * Drops and consume_skb() on tun/tap queues go to a per-CPU direct-mapped
+ * array: the first queue that hashes to a cell owns it for the life of the
+ * program (so counts never move between keys); a queue whose cell is owned
+ * by another goes to the queue hash. dev identifies the owner (the
+ * net_device address, with ifindex, queue and dir); key.ifindex != 0 marks
+ * the cell taken and is written last.
+ */
+struct queue_slot {
+	struct queue_key key;
+	__u64 dev;
+	__u64 drops;
+	__u64 consumes;
+};
+
+static inline __u32 queue_slot_index(__u32 ifindex, __u16 queue, __u8 dir)
+{
+	return (ifindex * 37 + queue * 2u + dir) & (SKBTOP_QUEUE_SLOTS - 1);
+}
 
 #endif /* SKBTOP_H */

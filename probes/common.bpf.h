@@ -167,4 +167,30 @@ static __always_inline bool skb_dev_queue(struct sk_buff *skb, __u32 *ifindex, c
 	return true;
 }
 
+/*
+ * The tun/tap device an skb is on, with its queue and direction (as
+ * skb_dev_queue()); NULL for any other device. No name read: the hot path
+ * of the drop and consume probes. btf: direct loads through a BTF-typed
+ * pointer (tp_btf, fentry); otherwise CO-RE probe reads (raw_tp).
+ */
+static __always_inline struct net_device *skb_tun_queue(struct sk_buff *skb, __u32 *ifindex,
+							__u16 *queue, __u8 *dir, bool btf)
+{
+	struct net_device *dev = btf ? skb->dev : BPF_CORE_READ(skb, dev);
+	__u16 qm;
+
+	if (!dev || !ops_is_tun(btf ? dev->rtnl_link_ops : BPF_CORE_READ(dev, rtnl_link_ops)))
+		return NULL;
+	*ifindex = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
+	qm = btf ? skb->queue_mapping : BPF_CORE_READ(skb, queue_mapping);
+	if ((btf ? skb->skb_iif : BPF_CORE_READ(skb, skb_iif)) == *ifindex) {
+		*dir = QUEUE_RX;
+		*queue = qm ? qm - 1 : 0;
+	} else {
+		*dir = QUEUE_TX;
+		*queue = qm;
+	}
+	return dev;
+}
+
 #endif /* SKBTOP_COMMON_BPF_H */

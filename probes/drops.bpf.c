@@ -1,11 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kfree_skb() drops by reason, CPU, device+queue and location, and
- * consume_skb() of skbs on tun/tap devices, per queue.
- * Attach chain for both: tp_btf -> raw_tp.
+ * kfree_skb() drops by reason and CPU, and consume_skb() of skbs on tun/tap
+ * devices, per queue. Attach chain for both: tp_btf -> raw_tp.
+ *
+ * Hot path, per drop: one add in a per-CPU array slot chosen by the reason;
+ * for skbs on a tun/tap device, one add in a per-CPU direct-mapped queue
+ * cell. No hash, no string read. With -L (drop_detail) each drop instead
+ * updates a per-CPU hash keyed by (reason, device, queue, location): the
+ * dropwatch view, at the price of a hash update per drop.
  */
 #include "common.bpf.h"
 
+const volatile bool drop_detail;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SKBTOP_DROP_REASON_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} drop_reasons SEC(".maps");
+
+/* -L rows, and reasons that have no slot in drop_reasons */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, SKBTOP_MAX_DROP_KEYS);
@@ -13,6 +28,14 @@ struct {
 	__type(value, __u64);
 } drop_counts SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SKBTOP_QUEUE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct queue_slot);
+} queue_slots SEC(".maps");
+
+/* queues whose cell in queue_slots another queue owns */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, SKBTOP_MAX_QUEUE_KEYS);
@@ -23,32 +46,81 @@ struct {
 static const __u64 zero_u64;
 static const struct queue_counters zero_queue;
 
-static __always_inline int handle_kfree_skb(struct sk_buff *skb, void *location, __u32 reason,
-					    bool btf)
+/* One drop (is_drop) or consume on a tun/tap queue. */
+static __always_inline void count_tun_queue(struct net_device *dev, __u32 ifindex, __u16 queue,
+					    __u8 dir, bool is_drop)
 {
-	struct cpu_counters *c = this_cpu_counters();
+	__u32 idx = queue_slot_index(ifindex, queue, dir);
+	struct queue_slot *cell = bpf_map_lookup_elem(&queue_slots, &idx);
+	struct queue_counters *q;
+	struct queue_key qk = {};
+
+	if (!cell)
+		return;
+	if (!cell->key.ifindex) {
+		/* claim: one program run at a time per CPU, so no race here */
+		bpf_probe_read_kernel(cell->key.ifname, SKBTOP_IFNAMSIZ, dev->name);
+		cell->key.queue = queue;
+		cell->key.dir = dir;
+		cell->dev = (__u64)dev;
+		asm volatile("" ::: "memory");	/* owner complete before it is marked */
+		cell->key.ifindex = ifindex;
+	}
+	if (cell->dev == (__u64)dev && cell->key.ifindex == ifindex &&
+	    cell->key.queue == queue && cell->key.dir == dir) {
+		if (is_drop)
+			INC(cell->drops);
+		else
+			INC(cell->consumes);
+		return;
+	}
+	qk.ifindex = ifindex;
+	qk.queue = queue;
+	qk.dir = dir;
+	bpf_probe_read_kernel(qk.ifname, SKBTOP_IFNAMSIZ, dev->name);
+	q = percpu_hash_get(&queue_counters, &qk, &zero_queue);
+	if (!q)
+		return;
+	if (is_drop)
+		INC(q->drops);
+	else
+		INC(q->consumes);
+}
+
+static __always_inline void count_drop_detail(struct sk_buff *skb, void *location, __u32 reason,
+					      bool btf)
+{
 	struct drop_key key = {};
 	__u64 *count;
 
-	if (c)
-		INC(c->drops);
 	key.reason = reason;
 	key.location = (__u64)location;
-	if (btf ? skb_dev_queue_btf(skb, &key.ifindex, key.ifname, &key.queue, &key.dir, true)
-		: skb_dev_queue(skb, &key.ifindex, key.ifname, &key.queue, &key.dir)) {
-		struct queue_key qk = {
-			.ifindex = key.ifindex, .queue = key.queue, .dir = key.dir,
-		};
-		struct queue_counters *q;
-
-		__builtin_memcpy(qk.ifname, key.ifname, sizeof(qk.ifname));
-		q = percpu_hash_get(&queue_counters, &qk, &zero_queue);
-		if (q)
-			INC(q->drops);
-	}
+	if (btf)
+		skb_dev_queue_btf(skb, &key.ifindex, key.ifname, &key.queue, &key.dir, true);
+	else
+		skb_dev_queue(skb, &key.ifindex, key.ifname, &key.queue, &key.dir);
 	count = percpu_hash_get(&drop_counts, &key, &zero_u64);
 	if (count)
 		INC(*count);
+}
+
+static __always_inline int handle_kfree_skb(struct sk_buff *skb, void *location, __u32 reason,
+					    bool btf)
+{
+	__u32 slot = drop_reason_slot(reason), ifindex;
+	struct net_device *dev;
+	__u64 *count;
+	__u16 queue;
+	__u8 dir;
+
+	/* per-CPU totals (cpu_counters.drops) are the sum of these, in userspace */
+	if (drop_detail || slot >= SKBTOP_DROP_REASON_SLOTS)
+		count_drop_detail(skb, location, reason, btf);
+	else if ((count = bpf_map_lookup_elem(&drop_reasons, &slot)))
+		INC(*count);
+	dev = skb_tun_queue(skb, &ifindex, &queue, &dir, btf);
+	if (dev)
+		count_tun_queue(dev, ifindex, queue, dir, true);
 	return 0;
 }
 
@@ -66,19 +138,19 @@ int BPF_PROG(kfree_skb_raw, struct sk_buff *skb, void *location, enum skb_drop_r
 
 static __always_inline int handle_consume_skb(struct sk_buff *skb, bool btf)
 {
-	struct queue_key qk = {};
-	struct queue_counters *q;
+	struct net_device *dev;
 	struct cpu_counters *c;
+	__u32 ifindex;
+	__u16 queue;
+	__u8 dir;
 
-	if (!(btf ? skb_dev_queue_btf(skb, &qk.ifindex, qk.ifname, &qk.queue, &qk.dir, false)
-		  : skb_dev_queue(skb, &qk.ifindex, qk.ifname, &qk.queue, &qk.dir)))
+	dev = skb_tun_queue(skb, &ifindex, &queue, &dir, btf);
+	if (!dev)
 		return 0;
 	c = this_cpu_counters();
 	if (c)
 		INC(c->tun_consumes);
-	q = percpu_hash_get(&queue_counters, &qk, &zero_queue);
-	if (q)
-		INC(q->consumes);
+	count_tun_queue(dev, ifindex, queue, dir, false);
 	return 0;
 }
 

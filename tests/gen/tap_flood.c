@@ -28,7 +28,7 @@
 
 #include "common.h"
 
-#define MAX_QUEUES 64
+#define MAX_QUEUES 256	/* MAX_TAP_QUEUES */
 #define PROBE_PORT_BASE 20000
 #define PROBE_PORT_MAX 4000	/* ports probed at most */
 #define SRC_PORT 40000

@@ -1,31 +1,50 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # SOCKET_RCVBUFF drops: skbtop's count over the run equals the namespace's
-# Udp RcvbufErrors delta and equals datagrams sent minus datagrams received.
+# Udp RcvbufErrors delta and equals datagrams sent minus datagrams received,
+# in the default mode (per-reason array) and with -L (per-location hash).
 . "$(dirname "$0")/lib.sh"
 need_root
 N=20000
 
-skbtop_start
-"$GEN/udp_rcvbuf" --count $N > "$TMP/gen.json"
-check_eq "udp_rcvbuf generator exits 0" 0 $?
-skbtop_stop
-check_eq "skbtop exits 0 on SIGINT" 0 "$SKB_RC"
+for mode in default detail; do
+	[ $mode = detail ] && set -- -L || set --
+	skbtop_start "$@"
+	"$GEN/udp_rcvbuf" --count $N > "$TMP/gen.json"
+	check_eq "$mode: udp_rcvbuf generator exits 0" 0 $?
+	skbtop_stop
+	check_eq "$mode: skbtop exits 0 on SIGINT" 0 "$SKB_RC"
 
-sent=$(jq .sent "$TMP/gen.json")
-received=$(jq .received "$TMP/gen.json")
-snmp=$(jq .rcvbuf_errors "$TMP/gen.json")
-seen=$(skb_sum '.drops[] | select(.reason == "SOCKET_RCVBUFF") | .count')
-check_eq "generator sent N" $N "$sent"
-check_eq "SOCKET_RCVBUFF == Udp RcvbufErrors delta" "$snmp" "$seen"
-check_eq "SOCKET_RCVBUFF == sent - received" $((sent - received)) "$seen"
-# every drop row carries cpu and location; the device is the namespace's lo
-rows=$(jq -s '[.[] | .drops[] | select(.reason == "SOCKET_RCVBUFF")] | length' "$SKB_OUT")
-bad=$(jq -s '[.[] | .drops[] | select(.reason == "SOCKET_RCVBUFF")
-	| select((.cpu | type) != "number" or (.location | test("^udp")) == false)] | length' "$SKB_OUT")
-check_eq "rows carry cpu and a udp location ($rows rows)" 0 "$bad"
-# totals agree with the rows
-tot=$(skb_sum '.totals.drops')
-allrows=$(skb_sum '.drops[] | .count')
-check_eq "totals.drops == sum of drop rows" "$allrows" "$tot"
+	sent=$(jq .sent "$TMP/gen.json")
+	received=$(jq .received "$TMP/gen.json")
+	snmp=$(jq .rcvbuf_errors "$TMP/gen.json")
+	seen=$(skb_sum '.drops[] | select(.reason == "SOCKET_RCVBUFF") | .count')
+	check_eq "$mode: generator sent N" $N "$sent"
+	check_eq "$mode: SOCKET_RCVBUFF == Udp RcvbufErrors delta" "$snmp" "$seen"
+	check_eq "$mode: SOCKET_RCVBUFF == sent - received" $((sent - received)) "$seen"
+	rows=$(jq -s '[.[] | .drops[] | select(.reason == "SOCKET_RCVBUFF")] | length' "$SKB_OUT")
+	if [ $mode = detail ]; then
+		# every row carries cpu and a udp location (the device is the namespace's lo)
+		bad=$(jq -s '[.[] | .drops[] | select(.reason == "SOCKET_RCVBUFF")
+			| select((.cpu | type) != "number" or ((.location // "") | test("^udp")) == false)]
+			| length' "$SKB_OUT")
+		check_eq "$mode: rows carry cpu and a udp location ($rows rows)" 0 "$bad"
+	else
+		# one row per (reason, CPU) and interval, no device or location
+		bad=$(jq -s '[.[] | .drops[] | select((.cpu | type) != "number" or has("location")
+			or has("ifname"))] | length' "$SKB_OUT")
+		check_eq "$mode: rows are per reason and CPU only ($rows rows)" 0 "$bad"
+		dup=$(jq '[.drops[] | [.reason_id, .cpu]] | (length - (unique | length))' "$SKB_OUT" |
+			awk '{ s += $1 } END { print s + 0 }')
+		check_eq "$mode: at most one row per (reason, CPU) an interval" 0 "$dup"
+	fi
+	# totals agree with the rows, per CPU too
+	tot=$(skb_sum '.totals.drops')
+	allrows=$(skb_sum '.drops[] | .count')
+	check_eq "$mode: totals.drops == sum of drop rows" "$allrows" "$tot"
+	percpu=$(jq -s '[.[] | . as $s | .cpus[] | .cpu as $c
+		| select(.drops != ([$s.drops[] | select(.cpu == $c) | .count] | add // 0))] | length' \
+		"$SKB_OUT")
+	check_eq "$mode: each CPU's drops == its drop rows" 0 "$percpu"
+done
 finish

@@ -13,6 +13,7 @@
 #include <bpf/btf.h>
 #include "reasons.h"
 #include "ksyms.h"
+#include "skbtop.h"
 
 /* A BTF whose numbering differs from any real kernel's. */
 static char *write_crafted_btf(void)
@@ -113,6 +114,52 @@ static void test_running_kernel_btf(void **state)
 	reasons__free(r);
 }
 
+/*
+ * The per-reason drop array: slots are unique and map back to their reason;
+ * every reason of the running kernel's enum skb_drop_reason has a slot (the
+ * probe would otherwise count it in the hash fallback); values outside the
+ * layout have none.
+ */
+static void test_reason_slots(void **state)
+{
+	static bool used[SKBTOP_DROP_REASON_SLOTS];
+	struct reasons *r = reasons__load(NULL, NULL);
+	__u32 subsys_reason = (2u << DROP_REASON_SUBSYS_SHIFT) | 5;
+	long max;
+
+	(void)state;
+	for (__u32 v = 0; v < SKBTOP_CORE_REASON_SLOTS; v++) {
+		__u32 slot = drop_reason_slot(v);
+
+		assert_true(slot < SKBTOP_DROP_REASON_SLOTS);
+		assert_false(used[slot]);
+		used[slot] = true;
+		assert_int_equal(drop_slot_reason(slot), v);
+	}
+	for (__u32 sub = 1; sub <= 4; sub++)
+		for (__u32 code = 0; code < SKBTOP_SUBSYS_REASON_CODES; code++) {
+			__u32 v = sub << DROP_REASON_SUBSYS_SHIFT | code;
+			__u32 slot = drop_reason_slot(v);
+
+			assert_true(slot < SKBTOP_DROP_REASON_SLOTS);
+			assert_false(used[slot]);
+			used[slot] = true;
+			assert_int_equal(drop_slot_reason(slot), v);
+		}
+	for (__u32 slot = 0; slot < SKBTOP_DROP_REASON_SLOTS; slot++)
+		assert_true(used[slot]);
+	assert_int_equal(drop_reason_slot(SKBTOP_CORE_REASON_SLOTS), SKBTOP_DROP_REASON_SLOTS);
+	assert_int_equal(drop_reason_slot(5u << DROP_REASON_SUBSYS_SHIFT), SKBTOP_DROP_REASON_SLOTS);
+	assert_int_equal(drop_reason_slot((1u << DROP_REASON_SUBSYS_SHIFT) |
+					  SKBTOP_SUBSYS_REASON_CODES), SKBTOP_DROP_REASON_SLOTS);
+	assert_int_equal(drop_slot_reason(drop_reason_slot(subsys_reason)), subsys_reason);
+	assert_non_null(r);
+	max = reasons__value(r, "MAX");
+	assert_true(max > 0);
+	assert_true(max <= SKBTOP_CORE_REASON_SLOTS);
+	reasons__free(r);
+}
+
 static char *write_kallsyms(void)
 {
 	static char path[] = "/tmp/skbtop-test-ksyms-XXXXXX";
@@ -163,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_crafted_btf),
 		cmocka_unit_test(test_btf_without_reasons),
 		cmocka_unit_test(test_running_kernel_btf),
+		cmocka_unit_test(test_reason_slots),
 		cmocka_unit_test(test_ksyms),
 	};
 

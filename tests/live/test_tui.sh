@@ -5,7 +5,8 @@
 # the same window (z before the workload, p after it); panel switches, sort
 # and filter change what is shown; resize to 60x15 and back leaves no
 # garbage; q and SIGTERM exit 0, restore the terminal and leave no BPF
-# links or programs behind; -n N exits by itself.
+# links or programs behind; -n N exits by itself. The main run uses -L
+# (drop locations) for the drill-down.
 # SAVE_SCREENS=DIR copies the panel captures there (docs/screens/).
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -80,7 +81,7 @@ progs_before=$(nbpf prog)
 ip netns add $NS && ip -n $NS link set lo up || { not_ok "create netns"; exit 1; }
 
 # ---- drops: exact count over a z..p window ----
-start_tui main -i 0.5 -n 100000
+start_tui main -L -i 0.5 -n 100000
 check_true "screen comes up" wait_for "1 CPUs" 100
 sleep 1.2	# a few ticks: the header's overhead figures need one
 keys 3

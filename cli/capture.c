@@ -343,6 +343,8 @@ json_t *capture__sample_json(const struct snapshot *d)
 		json_object_set_new(row, "name", json_string(d->progs[i].name));
 		json_object_set_new(row, "run_ns", jint(d->progs[i].run_ns));
 		json_object_set_new(row, "run_cnt", jint(d->progs[i].run_cnt));
+		if (d->progs[i].misses)	/* 1.1: runs the kernel skipped (recursion) */
+			json_object_set_new(row, "misses", jint(d->progs[i].misses));
 		json_array_append_new(progs, row);
 	}
 	json_object_set_new(o, "progs", progs);
@@ -397,6 +399,7 @@ int capture_writer__add(struct capture_writer *w, const struct snapshot *d)
 	for (size_t i = 0; i < c.nprogs; i++) {
 		sanitize_words(&c.progs[i].run_ns, 1);
 		sanitize_words(&c.progs[i].run_cnt, 1);
+		sanitize_words(&c.progs[i].misses, 1);
 	}
 	sanitize_words(&c.user_cpu_ns, 1);
 	o = capture__sample_json(&c);
@@ -977,7 +980,7 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 	for (size_t i = 0; i < json_array_size(progs); i++) {
 		const json_t *row = json_array_get(progs, i);
 		const char *name;
-		__u64 run_ns, run_cnt;
+		__u64 run_ns, run_cnt, misses = 0;
 		size_t j;
 
 		snprintf(w, sizeof(w), "%s.progs[%zu]", where, i);
@@ -987,6 +990,7 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 			      &name, w);
 		err = err ?: get_uint(p, row, "run_ns", false, INT64_MAX, &run_ns, w);
 		err = err ?: get_uint(p, row, "run_cnt", false, INT64_MAX, &run_cnt, w);
+		err = err ?: get_uint(p, row, "misses", false, INT64_MAX, &misses, w);
 		if (err)
 			return err;
 		if (!acc)
@@ -997,10 +1001,13 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		if (j < acc->nprogs) {
 			acc->progs[j].run_ns += run_ns;
 			acc->progs[j].run_cnt += run_cnt;
+			acc->progs[j].misses += misses;
 		} else if (acc->nprogs >= MAX_PROGS) {
 			return fail(p, "%s: more than %d distinct programs", w, MAX_PROGS);
 		} else if ((err = snapshot__add_prog(acc, name, run_ns, run_cnt))) {
 			return err;
+		} else {
+			acc->progs[acc->nprogs - 1].misses = misses;
 		}
 	}
 	return 0;

@@ -264,6 +264,16 @@ static int env_warnings(struct diff_result *r, const struct capture *a, const st
 		if (!found)
 			err = err ?: warn(r, "probe %s is new after", b->probes[j].name);
 	}
+	for (int side = 0; side < 2; side++) {
+		const struct capture *c = side ? b : a;
+
+		for (size_t i = 0; i < c->totals.nprogs; i++)
+			if (c->totals.progs[i].misses)
+				err = err ?: warn(r, "%s: program %s skipped %llu events (BPF "
+						  "recursion): its counts are low", side ? "after" :
+						  "before", c->totals.progs[i].name,
+						  (unsigned long long)c->totals.progs[i].misses);
+	}
 	if (a->interval_ns != b->interval_ns)
 		err = err ?: warn(r, "interval differs: %.3f s -> %.3f s", a->interval_ns / 1e9,
 				  b->interval_ns / 1e9);

@@ -399,7 +399,6 @@ int cmd_export(struct env *env)
 	}
 	metrics__init(&m, &mo);
 	install_stop_handlers();
-	env->probe_opts.prog_stats = true;
 	st = open_probes(env);
 	if (!st)
 		goto cleanup;

@@ -177,7 +177,6 @@ int cmd_live(struct env *env)
 		env->count = v;
 	}
 	install_stop_handlers();
-	env->probe_opts.prog_stats = true;
 	st = open_probes(env);
 	if (!st)
 		return EXIT_FAIL;

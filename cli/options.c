@@ -34,6 +34,9 @@ const char usage[] =
 "                         reason and CPU (tun/tap queues are always counted)\n"
 "      --no-color         no colours (also NO_COLOR in the environment)\n"
 "  -P, --probes LIST      only these probes (comma list; see `skbtop probes`)\n"
+"      --prog-stats       measure each BPF program's run time (BPF_ENABLE_STATS:\n"
+"                         two clock reads per run of every BPF program on the\n"
+"                         system while skbtop runs); off by default\n"
 "      --max-mode MODE    never use better modes than MODE (kprobe|tracepoint)\n"
 "      --btf FILE         kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
 "  -o, --output FILE      capture file (record)\n"
@@ -113,7 +116,7 @@ static int parse_long(const char *s, long *out, long min, long max)
 }
 
 enum { OPT_PRETTY = 256, OPT_TEXT, OPT_NO_COLOR, OPT_BTF, OPT_FORMAT, OPT_MAX_MODE,
-       OPT_LISTEN, OPT_TEXTFILE, OPT_QUEUES, OPT_LOCATIONS };
+       OPT_LISTEN, OPT_TEXTFILE, OPT_QUEUES, OPT_LOCATIONS, OPT_PROG_STATS };
 
 static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, 'i' },
@@ -126,6 +129,7 @@ static const struct option long_opts[] = {
 	{ "drop-detail", no_argument, NULL, 'L' },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "probes", required_argument, NULL, 'P' },
+	{ "prog-stats", no_argument, NULL, OPT_PROG_STATS },
 	{ "max-mode", required_argument, NULL, OPT_MAX_MODE },
 	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "output", required_argument, NULL, 'o' },
@@ -169,6 +173,7 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 		case 'L': env->probe_opts.drop_detail = true; break;
 		case OPT_NO_COLOR: env->no_color = true; break;
 		case 'P': env->probe_opts.only = optarg; break;
+		case OPT_PROG_STATS: env->probe_opts.prog_stats = true; break;
 		case OPT_MAX_MODE:
 			if (strcmp(optarg, "kprobe") && strcmp(optarg, "tracepoint"))
 				return usage_error("invalid --max-mode '%s' (kprobe or tracepoint)",

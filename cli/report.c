@@ -116,6 +116,16 @@ static json_t *report_json(const struct capture *cap, const char *path)
 	snprintf(ver, sizeof(ver), "%u.%u", cap->major, cap->minor);
 	json_object_set_new(o, "file", json_string(path));
 	json_object_set_new(o, "capture_version", json_string(ver));
+	{
+		json_t *miss = json_object();
+
+		for (size_t i = 0; i < cap->totals.nprogs; i++)
+			if (cap->totals.progs[i].misses)
+				json_object_set_new(miss, cap->totals.progs[i].name,
+						    json_integer((json_int_t)cap->totals.progs[i].misses));
+		/* programs whose runs the kernel skipped: their counts are low */
+		json_object_set_new(o, "recursion_misses", miss);
+	}
 	json_object_set_new(o, "skbtop_version", sjson(cap->skbtop_version));
 	json_object_set_new(o, "start_time_ns", json_integer((json_int_t)cap->start_ns));
 	json_object_set_new(o, "end_time_ns", json_integer((json_int_t)cap->end_ns));
@@ -195,6 +205,11 @@ static void print_markdown(FILE *f, const struct capture *cap, const char *path)
 		S(cap->skbtop_version));
 	fprintf(f, "| start | %s |\n| duration | %.3f s, %zu intervals of %.3f s |\n", t0, sec,
 		cap->nsamples, cap->interval_ns / 1e9);
+	for (size_t i = 0; i < cap->totals.nprogs; i++)
+		if (cap->totals.progs[i].misses)
+			fprintf(f, "| **warning** | %s skipped %llu events (BPF recursion): "
+				"counts are low |\n", cap->totals.progs[i].name,
+				(unsigned long long)cap->totals.progs[i].misses);
 	if (cap->argc) {
 		command_line(cmd, sizeof(cmd), cap);
 		status_text(st, sizeof(st), cap);

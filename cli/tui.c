@@ -671,6 +671,10 @@ static void draw_header(struct tui *t)
 		snprintf(per, sizeof(per), "-");
 	if (!t->ovh_mono_ns)
 		snprintf(ovh, sizeof(ovh), "overhead: after the first refresh");
+	else if (!run_cnt)	/* no BPF run-time stats: --prog-stats */
+		snprintf(ovh, sizeof(ovh), COLS >= 110 ? "overhead: BPF not measured "
+			 "(--prog-stats); skbtop %.2f%% of a CPU" : "BPF -- self %.2f%%",
+			 100.0 * t->ovh_user_ns / t->ovh_mono_ns);
 	else if (COLS >= 110)
 		snprintf(ovh, sizeof(ovh), "overhead: BPF %s ns/event, %.3f%% of a CPU; "
 			 "skbtop %.2f%% of a CPU", per, 100.0 * run_ns / t->ovh_mono_ns,

@@ -241,6 +241,9 @@ json_t *view_json(const struct snapshot *d, const struct view_ctx *ctx)
 	t = counters_json(&total);
 	json_object_set_new(t, "bulk_hist", hist_json(total.bulk_hist));
 	json_object_set_new(t, "defer_flush_hist", hist_json(total.defer_flush_hist));
+	if (probe_live(ctx, "cache_get") && probe_live(ctx, "cache_refill") && total.cache_gets)
+		json_object_set_new(t, "cache_hit_rate",
+				    json_real(1.0 - (double)total.cache_refills / total.cache_gets));
 	json_object_set_new(o, "totals", t);
 	for (__u32 c = 0; c < d->ncpus; c++) {
 		json_t *row = counters_json(&d->cpus[c]);

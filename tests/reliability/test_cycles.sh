@@ -145,16 +145,23 @@ else
 fi
 [ "$SCALE" != 1 ] || check_eq "start/stop cycles in all" 100 $TOTAL
 
-# ---- BPF stats: enabled through an fd, the sysctl is never touched ----
-OUT=$TMP/stats.out
-"$SKBTOP" --text -j -i 0.05 > "$OUT" 2> /dev/null &
-pid=$!
-wait_file "$OUT" 400
-wait_ids $pid
-fds=$(ls -l /proc/$pid/fd 2> /dev/null | grep -c 'anon_inode:bpf-stats')
-during=$(cat $STATS)
-kill -INT $pid; wait $pid
-check_eq "run holds one BPF_ENABLE_STATS fd" 1 "$fds"
+# ---- BPF stats: off by default; --prog-stats enables them through an fd,
+# the sysctl is never touched ----
+stats_fds() {	# stats_fds ARGS...: "FDS SYSCTL" of a running skbtop
+	OUT=$TMP/stats.out
+	rm -f "$OUT"
+	"$SKBTOP" --text -j -i 0.05 "$@" > "$OUT" 2> /dev/null &
+	pid=$!
+	wait_file "$OUT" 400
+	wait_ids $pid
+	echo "$(ls -l /proc/$pid/fd 2> /dev/null | grep -c 'anon_inode:bpf-stats') $(cat $STATS)"
+	kill -INT $pid; wait $pid
+}
+set -- $(stats_fds)
+check_eq "default run holds no BPF_ENABLE_STATS fd" 0 "$1"
+set -- $(stats_fds --prog-stats)
+check_eq "--prog-stats run holds one BPF_ENABLE_STATS fd" 1 "$1"
+during=$2
 check_eq "bpf_stats_enabled unchanged while running" "$stats_before" "$during"
 check_eq "bpf_stats_enabled restored after all cycles" "$stats_before" "$(cat $STATS)"
 # with the sysctl on beforehand, it stays on

@@ -21,6 +21,7 @@
  * CPUS x DROP_KEYS.
  */
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,7 @@ static const char *dummy_location(const struct view_ctx *ctx, __u64 a, char *buf
 struct shape {
 	__u32 ncpus, nkeys, nqueues;
 	double fill;
+	bool summed;	/* one row per key, not per (key, CPU) */
 };
 
 /* Deterministic per-cell pseudo-random numbers. */
@@ -110,12 +112,10 @@ static int build(struct snapshot *s, const struct shape *sh, const struct drop_k
 				vbuf[(size_t)i * sh->ncpus + c] = cell(sh, k0 + i, c) * gen;
 		fill_ms += cpu_ms() - t;
 		for (__u32 i = 0; i < n; i++)
-			for (__u32 c = 0; c < sh->ncpus; c++) {
-				__u64 v = vbuf[(size_t)i * sh->ncpus + c];
-
-				if (v && (err = snapshot__add_drop(s, &keys[k0 + i], c, v)))
-					return err;
-			}
+			if ((err = snapshot__add_percpu_drops(s, &keys[k0 + i],
+							      &vbuf[(size_t)i * sh->ncpus],
+							      !sh->summed)))
+				return err;
 	}
 	for (__u32 q0 = 0; q0 < sh->nqueues; q0 += BATCH) {
 		__u32 n = sh->nqueues - q0 < BATCH ? sh->nqueues - q0 : BATCH;
@@ -167,6 +167,7 @@ int main(int argc, char **argv)
 	struct view_ctx ctx = {
 		.reason_name = dummy_reason, .location_name = dummy_location, .top = 10,
 	};
+	bool reasons_only = false, text_only = false;
 	int n = 5, c;
 	double t_read[64], t_delta[64], t_json[64], t_text[64], t_total[64];
 	size_t json_bytes = 0, rows = 0;
@@ -177,15 +178,22 @@ int main(int argc, char **argv)
 	__u64 *vbuf;
 	FILE *devnull;
 
-	while ((c = getopt(argc, argv, "c:k:q:f:n:")) != -1) {
+	while ((c = getopt(argc, argv, "c:k:q:f:n:sRt")) != -1) {
 		switch (c) {
 		case 'c': sh.ncpus = atoi(optarg); break;
 		case 'k': sh.nkeys = atoi(optarg); break;
 		case 'q': sh.nqueues = atoi(optarg); break;
 		case 'f': sh.fill = atof(optarg); break;
 		case 'n': n = atoi(optarg); break;
+		case 's': sh.summed = true; break;
+		case 't': text_only = true; break;
+		case 'R': reasons_only = true; break;
 		default:
-			fprintf(stderr, "usage: refresh [-c CPUS] [-k KEYS] [-q QUEUES] [-f FILL] [-n N]\n");
+			fprintf(stderr, "usage: refresh [-c CPUS] [-k KEYS] [-q QUEUES] [-f FILL] [-n N]"
+				" [-s] [-R]\n"
+				"  -s  drop rows summed over CPUs (the text table and -j without -C)\n"
+				"  -R  keys are reasons only (the default probe; without -L)\n"
+				"  -t  text table only (no -j): peak RSS of a text refresh\n");
 			return 64;
 		}
 	}
@@ -200,7 +208,9 @@ int main(int argc, char **argv)
 	devnull = fopen("/dev/null", "w");
 	if (!keys || !vbuf || !qkeys || !qbuf || !devnull)
 		return fprintf(stderr, "refresh: out of memory\n"), 1;
-	for (__u32 k = 0; k < sh.nkeys; k++) {
+	for (__u32 k = 0; k < sh.nkeys && reasons_only; k++)
+		keys[k].reason = k;
+	for (__u32 k = 0; k < sh.nkeys && !reasons_only; k++) {
 		keys[k].reason = 2 + k % 100;
 		keys[k].ifindex = k % 64;
 		keys[k].queue = k % 8;
@@ -230,11 +240,13 @@ int main(int argc, char **argv)
 		if (snapshot__delta(&prev, &cur, &delta))
 			return fprintf(stderr, "refresh: out of memory\n"), 1;
 		t2 = cpu_ms();
-		o = view_json(&delta, &ctx);
-		str = json_dumps(o, JSON_COMPACT);
-		json_bytes = str ? strlen(str) : 0;
-		free(str);
-		json_decref(o);
+		if (!text_only) {
+			o = view_json(&delta, &ctx);
+			str = json_dumps(o, JSON_COMPACT);
+			json_bytes = str ? strlen(str) : 0;
+			free(str);
+			json_decref(o);
+		}
 		t3 = cpu_ms();
 		view_text(devnull, &delta, &ctx);
 		fflush(devnull);
@@ -251,10 +263,11 @@ int main(int argc, char **argv)
 		t_total[i] = t3 - t0;	/* one -j refresh: read + delta + json */
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	printf("{\"ncpus\":%u,\"drop_keys\":%u,\"queue_keys\":%u,\"fill\":%.3f,\"drop_rows\":%zu,"
+	printf("{\"text_only\":%s,\"summed\":%s,\"reasons_only\":%s,\"ncpus\":%u,\"drop_keys\":%u,\"queue_keys\":%u,\"fill\":%.3f,\"drop_rows\":%zu,"
 	       "\"refreshes\":%d,\"read_ms\":%.2f,\"delta_ms\":%.2f,\"json_ms\":%.2f,"
 	       "\"text_ms\":%.2f,\"refresh_json_ms\":%.2f,\"refresh_text_ms\":%.2f,"
 	       "\"json_bytes\":%zu,\"maxrss_kb\":%ld}\n",
+	       text_only ? "true" : "false", sh.summed ? "true" : "false", reasons_only ? "true" : "false",
 	       sh.ncpus, sh.nkeys, sh.nqueues, sh.fill, rows, n, median(t_read, n),
 	       median(t_delta, n), median(t_json, n), median(t_text, n), median(t_total, n),
 	       median(t_read, n) + median(t_delta, n) + median(t_text, n), json_bytes,

@@ -207,9 +207,22 @@ section_user() {
 	local i t0 t1
 	log "3 user: synthetic refreshes and start-up"
 	# the target shape, worst case (every key on every CPU) and sparse
-	"$B/refresh" -c 256 -k 4096 -q 1024 -f 1 -n 1 | jq -c '. + {section: "refresh", case: "dense"}' >> "$RAW"
-	"$B/refresh" -c 256 -k 4096 -q 1024 -f 0.02 -n 3 | jq -c '. + {section: "refresh", case: "sparse"}' >> "$RAW"
-	"$B/refresh" -c 256 -k 4096 -q 1024 -f 0.001 -n 5 | jq -c '. + {section: "refresh", case: "one_cpu"}' >> "$RAW"
+	# Each case twice: -t (text table: time and peak RSS) and with -j.
+	#   default  the 512 reason slots on every CPU, rows summed over CPUs (--text)
+	#   L        4096 (reason, device, queue, location) keys on every CPU, summed (-L)
+	#   C        reason slots, one row per (reason, CPU) (-C, the screen, record)
+	#   L_C      4096 keys x 256 CPUs, one row per cell (-L -C; 1M rows)
+	refresh_case() {	# refresh_case NAME REPS ARGS...
+		local name=$1 reps=$2; shift 2
+		"$B/refresh" -c 256 -q 1024 -f 1 -n "$reps" -t "$@" |
+			jq -c ". + {section: \"refresh\", case: \"$name\"}" >> "$RAW"
+		"$B/refresh" -c 256 -q 1024 -f 1 -n "$reps" "$@" |
+			jq -c ". + {section: \"refresh\", case: \"$name\"}" >> "$RAW"
+	}
+	refresh_case default 5 -k 512 -R -s
+	refresh_case L 5 -k 4096 -s
+	refresh_case C 3 -k 512 -R
+	refresh_case L_C 1 -k 4096
 	for ((i = 0; i < 5; i++)); do
 		t0=$(date +%s.%N)
 		"$SKBTOP" --text 0.01 1 > /dev/null 2>&1

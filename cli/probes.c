@@ -1052,18 +1052,7 @@ out:
 /* Drop rows of one key, and the per-CPU drop totals (the probe keeps no other). */
 static int drop_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
 {
-	for (__u32 c = 0; c < st->ncpus; c++) {
-		__u64 v = ((const __u64 *)vals)[c];
-		int err;
-
-		if (!v)
-			continue;
-		err = snapshot__add_drop(s, key, c, v);
-		if (err)
-			return err;
-		s->cpus[c].drops += v;
-	}
-	return 0;
+	return snapshot__add_percpu_drops(s, key, vals, st->opts.drop_rows_per_cpu);
 }
 
 /* One slot of the per-reason drop array: rows with no device or location. */

@@ -43,6 +43,7 @@ struct skbtop_opts {
 	bool verbose;			/* libbpf messages */
 	bool prog_stats;		/* enable kernel BPF run-time stats while running */
 	bool drop_detail;		/* -L: drops per (reason, device, queue, location) */
+	bool drop_rows_per_cpu;		/* one drop row per (key, CPU), not summed over CPUs */
 };
 
 struct skbtop;

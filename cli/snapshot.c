@@ -97,6 +97,24 @@ int snapshot__add_drop(struct snapshot *s, const struct drop_key *key, __u32 cpu
 	return 0;
 }
 
+int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, const __u64 *vals,
+			       bool per_cpu)
+{
+	__u64 sum = 0;
+
+	for (__u32 c = 0; c < s->ncpus; c++) {
+		if (!vals[c])
+			continue;
+		s->cpus[c].drops += vals[c];
+		sum += vals[c];
+		if (per_cpu && snapshot__add_drop(s, key, c, vals[c]))
+			return -ENOMEM;
+	}
+	if (!per_cpu && sum)
+		return snapshot__add_drop(s, key, SNAPSHOT_ALL_CPUS, sum);
+	return 0;
+}
+
 int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
 			const struct queue_counters *c)
 {
@@ -232,22 +250,39 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 				  (const __u64 *)&cur->kicks[s * n + t],
 				  s < pn && t < pn ? (const __u64 *)&prev->kicks[s * pn + t] : NULL,
 				  NWORDS(struct kick_cell));
-	if (prev && prev->ndrops) {
-		pidx = drop_index(prev);
-		if (!pidx)
-			err = -ENOMEM;
-	}
+	/*
+	 * Two reads of the same maps list rows in the same order unless keys
+	 * came or went: try the row at the same position first, and sort an
+	 * index of prev only when that fails.
+	 */
 	for (i = 0; i < cur->ndrops && !err; i++) {
-		const struct drop_row *p = pidx ? find_drop_idx(pidx, prev->ndrops, &cur->drops[i])
-						: NULL;
-		__u64 d = cur->drops[i].count - (p ? p->count : 0);
+		const struct drop_row *p = NULL, *c = &cur->drops[i];
+		__u64 d;
+
+		if (prev && i < prev->ndrops && prev->drops[i].cpu == c->cpu &&
+		    !memcmp(&prev->drops[i].key, &c->key, sizeof(c->key))) {
+			p = &prev->drops[i];
+		} else if (prev && prev->ndrops) {
+			if (!pidx && !(pidx = drop_index(prev))) {
+				err = -ENOMEM;
+				break;
+			}
+			p = find_drop_idx(pidx, prev->ndrops, c);
+		}
+		d = cur->drops[i].count - (p ? p->count : 0);
 
 		if (d)
 			err = snapshot__add_drop(out, &cur->drops[i].key, cur->drops[i].cpu, d);
 	}
 	for (i = 0; i < cur->nqueues && !err; i++) {
-		const struct queue_row *p = prev ? find_queue(prev, &cur->queues[i].key) : NULL;
+		const struct queue_row *p = NULL;
 		struct queue_counters d;
+
+		if (prev && i < prev->nqueues &&
+		    !memcmp(&prev->queues[i].key, &cur->queues[i].key, sizeof(cur->queues[i].key)))
+			p = &prev->queues[i];	/* same position: the usual case */
+		else if (prev)
+			p = find_queue(prev, &cur->queues[i].key);
 
 		sub_words((__u64 *)&d, (const __u64 *)&cur->queues[i].c,
 			  p ? (const __u64 *)&p->c : NULL, NWORDS(struct queue_counters));

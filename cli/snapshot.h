@@ -8,13 +8,16 @@
 #ifndef SKBTOP_SNAPSHOT_H
 #define SKBTOP_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "skbtop.h"
 
+#define SNAPSHOT_ALL_CPUS 0xffffffffu	/* drop_row.cpu of a row summed over CPUs */
+
 struct drop_row {
 	struct drop_key key;
-	__u32 cpu;
+	__u32 cpu;		/* or SNAPSHOT_ALL_CPUS */
 	__u64 count;
 };
 
@@ -54,6 +57,14 @@ int snapshot__copy(struct snapshot *dst, const struct snapshot *src);
 
 /* Append rows (amortized growth). Return 0 or -ENOMEM. */
 int snapshot__add_drop(struct snapshot *s, const struct drop_key *key, __u32 cpu, __u64 count);
+/*
+ * The rows of one drop key from its per-CPU values vals[s->ncpus]: one row
+ * per CPU with a count (per_cpu), or one row summed over CPUs (cpu =
+ * SNAPSHOT_ALL_CPUS). Either way each CPU's value is added to
+ * cpus[c].drops. Returns 0 or -ENOMEM.
+ */
+int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, const __u64 *vals,
+			       bool per_cpu);
 int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
 			const struct queue_counters *c);
 int snapshot__add_prog(struct snapshot *s, const char *name, __u64 run_ns, __u64 run_cnt);

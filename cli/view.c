@@ -98,11 +98,53 @@ static void text_cpu_row(FILE *f, const char *label, const struct cpu_counters *
 	fputc('\n', f);
 }
 
-static int cmp_drop_desc(const void *a, const void *b)
+/*
+ * Indices of the (at most) want items with the largest non-zero weight,
+ * largest first, into out[]; returns how many. O(n x want): the text table
+ * prints a few rows of maybe a million and copies none.
+ */
+static size_t top_items(size_t n, size_t want, __u64 (*weight)(const void *items, size_t i),
+			const void *items, size_t *out, __u64 *w)
 {
-	const struct drop_row *x = a, *y = b;
+	size_t k = 0;
 
-	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+	for (size_t i = 0; i < n && want; i++) {
+		__u64 v = weight(items, i);
+		size_t j;
+
+		if (!v || (k == want && v <= w[k - 1]))
+			continue;
+		j = k < want ? k++ : k - 1;
+		for (; j > 0 && v > w[j - 1]; j--) {
+			out[j] = out[j - 1];
+			w[j] = w[j - 1];
+		}
+		out[j] = i;
+		w[j] = v;
+	}
+	return k;
+}
+
+static __u64 drop_weight(const void *items, size_t i)
+{
+	return ((const struct drop_row *)items)[i].count;
+}
+
+static __u64 queue_weight(const void *items, size_t i)
+{
+	const struct queue_counters *c = &((const struct queue_row *)items)[i].c;
+	__u64 sum = 0;
+
+	for (size_t w = 0; w < sizeof(*c) / 8; w++)
+		sum += ((const __u64 *)c)[w];
+	return sum;
+}
+
+static __u64 kick_weight(const void *items, size_t i)
+{
+	const struct kick_cell *k = &((const struct kick_cell *)items)[i];
+
+	return k->queued + k->kicks + k->ipis;
 }
 
 void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
@@ -111,7 +153,8 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 	char tbuf[32], name[96], loc[128];
 	time_t t = d->real_ns / 1000000000ULL;
 	struct tm tm;
-	bool any_kick = false;
+	size_t want, n, *idx = NULL;
+	__u64 *w = NULL;
 
 	localtime_r(&t, &tm);
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
@@ -144,38 +187,37 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 		fprintf(f, "WARNING: %llu map updates refused (map full): counts are low\n",
 			(unsigned long long)total.map_full);
 
-	if (d->ndrops) {
-		struct drop_row *rows = malloc(d->ndrops * sizeof(*rows));
-		size_t n = d->ndrops;
+	want = ctx->top > 0 ? (size_t)ctx->top : 0;
+	idx = calloc(want ? want : 1, sizeof(*idx));
+	w = calloc(want ? want : 1, sizeof(*w));
+	if (!idx || !w)
+		goto out;
+	n = top_items(d->ndrops, want, drop_weight, d->drops, idx, w);
+	if (n) {
+		fprintf(f, "%-22s %8s %3s %-12s %5s %s\n", "DROP REASON", "COUNT", "CPU",
+			"DEVICE", "QUEUE", "LOCATION");
+		for (size_t i = 0; i < n; i++) {
+			const struct drop_row *r = &d->drops[idx[i]];
+			char q[12] = "", cpu[12] = "all";
 
-		if (rows) {
-			memcpy(rows, d->drops, n * sizeof(*rows));
-			qsort(rows, n, sizeof(*rows), cmp_drop_desc);
-			fprintf(f, "%-22s %8s %3s %-12s %5s %s\n", "DROP REASON", "COUNT", "CPU",
-				"DEVICE", "QUEUE", "LOCATION");
-			for (size_t i = 0; i < n && (int)i < ctx->top; i++) {
-				char q[12] = "";
-
-				if (rows[i].key.dir)
-					snprintf(q, sizeof(q), "%s%u", dir_name(rows[i].key.dir),
-						 rows[i].key.queue);
-				fprintf(f, "%-22.22s %8llu %3u %-12.12s %5s %s\n",
-					ctx->reason_name(ctx, rows[i].key.reason, name, sizeof(name)),
-					(unsigned long long)rows[i].count, rows[i].cpu,
-					rows[i].key.ifindex ? rows[i].key.ifname : "-", q,
-					ctx->location_name(ctx, rows[i].key.location, loc,
-							   sizeof(loc)));
-			}
-			if (n > (size_t)ctx->top)
-				fprintf(f, "  (%zu more rows; -j for all)\n", n - ctx->top);
-			free(rows);
+			if (r->key.dir)
+				snprintf(q, sizeof(q), "%s%u", dir_name(r->key.dir), r->key.queue);
+			if (r->cpu != SNAPSHOT_ALL_CPUS)
+				snprintf(cpu, sizeof(cpu), "%u", r->cpu);
+			fprintf(f, "%-22.22s %8llu %3s %-12.12s %5s %s\n",
+				ctx->reason_name(ctx, r->key.reason, name, sizeof(name)),
+				(unsigned long long)r->count, cpu, r->key.ifindex ? r->key.ifname : "-",
+				q, ctx->location_name(ctx, r->key.location, loc, sizeof(loc)));
 		}
+		if (d->ndrops > n)
+			fprintf(f, "  (%zu more drop rows; -j for all)\n", d->ndrops - n);
 	}
-	if (d->nqueues) {
+	n = top_items(d->nqueues, want, queue_weight, d->queues, idx, w);
+	if (n) {
 		fprintf(f, "%-12s %5s %7s %6s %6s %6s %6s %7s %7s\n", "TUN DEVICE", "QUEUE",
 			"builds", "bulk", "asked", "got", "short", "consume", "drops");
-		for (size_t i = 0; i < d->nqueues; i++) {
-			const struct queue_row *q = &d->queues[i];
+		for (size_t i = 0; i < n; i++) {
+			const struct queue_row *q = &d->queues[idx[i]];
 			char qs[12];
 
 			snprintf(qs, sizeof(qs), "%s%u", dir_name(q->key.dir), q->key.queue);
@@ -188,21 +230,30 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 				(unsigned long long)q->c.consumes,
 				(unsigned long long)q->c.drops);
 		}
+		if (d->nqueues > n)
+			fprintf(f, "  (%zu more queue rows; -j for all)\n", d->nqueues - n);
 	}
-	for (__u32 s = 0; s < d->ncpus; s++)
-		for (__u32 tg = 0; tg < d->ncpus; tg++) {
-			const struct kick_cell *k = &d->kicks[s * d->ncpus + tg];
+	n = top_items((size_t)d->ncpus * d->ncpus, want, kick_weight, d->kicks, idx, w);
+	if (n) {
+		size_t cells = 0;
 
-			if (!k->kicks && !k->ipis && !k->queued)
-				continue;
-			if (!any_kick)
-				fprintf(f, "%-14s %8s %8s %8s\n", "DEFER CPU->CPU", "queued", "kicks",
-					"ipis");
-			any_kick = true;
-			snprintf(name, sizeof(name), "%u->%u", s, tg);
+		fprintf(f, "%-14s %8s %8s %8s\n", "DEFER CPU->CPU", "queued", "kicks", "ipis");
+		for (size_t i = 0; i < n; i++) {
+			const struct kick_cell *k = &d->kicks[idx[i]];
+
+			snprintf(name, sizeof(name), "%zu->%zu", idx[i] / d->ncpus,
+				 idx[i] % d->ncpus);
 			fprintf(f, "%-14s %8llu %8llu %8llu\n", name, (unsigned long long)k->queued,
 				(unsigned long long)k->kicks, (unsigned long long)k->ipis);
 		}
+		for (size_t i = 0; i < (size_t)d->ncpus * d->ncpus; i++)
+			cells += kick_weight(d->kicks, i) != 0;
+		if (cells > n)
+			fprintf(f, "  (%zu more CPU pairs; -j for all)\n", cells - n);
+	}
+out:
+	free(idx);
+	free(w);
 	fputc('\n', f);
 }
 
@@ -262,7 +313,8 @@ json_t *view_json(const struct snapshot *d, const struct view_ctx *ctx)
 				    json_string(ctx->reason_name(ctx, r->key.reason, name, sizeof(name))));
 		json_object_set_new(row, "reason_id", json_integer(r->key.reason));
 		json_object_set_new(row, "count", json_integer((json_int_t)r->count));
-		json_object_set_new(row, "cpu", json_integer(r->cpu));
+		if (r->cpu != SNAPSHOT_ALL_CPUS)	/* rows are per CPU with -C */
+			json_object_set_new(row, "cpu", json_integer(r->cpu));
 		if (r->key.ifindex) {
 			json_object_set_new(row, "ifname", json_string(r->key.ifname));
 			json_object_set_new(row, "ifindex", json_integer(r->key.ifindex));

@@ -47,6 +47,54 @@ static void test_delta_basic(void **state)
 	snapshot__free(&d);
 }
 
+/*
+ * Rows matched by position when both reads list them in the same order,
+ * by key when they do not: shifted rows, a row gone, summed (all-CPU) rows
+ * next to per-CPU rows of the same key.
+ */
+static void test_delta_order(void **state)
+{
+	struct snapshot a, b, d = {};
+	struct drop_key k[4] = { dkey(2, 0), dkey(3, 0), dkey(4, 0x10), dkey(5, 0) };
+	__u64 vals_a[2] = { 7, 0 }, vals_b[2] = { 9, 1 };
+
+	(void)state;
+	assert_int_equal(snapshot__init(&a, 2), 0);
+	assert_int_equal(snapshot__init(&b, 2), 0);
+	/* a: k0 k1 k2(cpu1) k3(all); b: k0 k2(cpu1) k3(all) k1 k1(cpu1) */
+	assert_int_equal(snapshot__add_drop(&a, &k[0], 0, 100), 0);
+	assert_int_equal(snapshot__add_drop(&a, &k[1], 0, 200), 0);
+	assert_int_equal(snapshot__add_drop(&a, &k[2], 1, 300), 0);
+	assert_int_equal(snapshot__add_percpu_drops(&a, &k[3], vals_a, false), 0);
+	assert_int_equal(snapshot__add_drop(&b, &k[0], 0, 110), 0);	/* same position */
+	assert_int_equal(snapshot__add_drop(&b, &k[2], 1, 330), 0);	/* moved up */
+	assert_int_equal(snapshot__add_percpu_drops(&b, &k[3], vals_b, false), 0);
+	assert_int_equal(snapshot__add_drop(&b, &k[1], 0, 240), 0);	/* moved down */
+	assert_int_equal(snapshot__add_drop(&b, &k[1], 1, 5), 0);	/* new (key, cpu) */
+	assert_int_equal(a.cpus[0].drops, 7);	/* add_percpu_drops feeds CPU totals */
+	assert_int_equal(b.cpus[1].drops, 1);
+	assert_int_equal(a.drops[3].cpu, SNAPSHOT_ALL_CPUS);
+	assert_int_equal(a.drops[3].count, 7);
+	assert_int_equal(snapshot__delta(&a, &b, &d), 0);
+	assert_int_equal(d.ndrops, 5);
+	assert_int_equal(d.drops[0].count, 10);
+	assert_int_equal(d.drops[1].count, 30);
+	assert_int_equal(d.drops[2].count, 3);
+	assert_int_equal(d.drops[2].cpu, SNAPSHOT_ALL_CPUS);
+	assert_int_equal(d.drops[3].count, 40);
+	assert_int_equal(d.drops[4].count, 5);
+	snapshot__free(&a);
+	snapshot__free(&b);
+	snapshot__free(&d);
+	/* per-CPU mode: one row per CPU with a count */
+	assert_int_equal(snapshot__init(&a, 2), 0);
+	assert_int_equal(snapshot__add_percpu_drops(&a, &k[0], vals_b, true), 0);
+	assert_int_equal(a.ndrops, 2);
+	assert_int_equal(a.drops[1].cpu, 1);
+	assert_int_equal(a.drops[1].count, 1);
+	snapshot__free(&a);
+}
+
 static void test_delta_wrap(void **state)
 {
 	struct snapshot a, b, d = {};
@@ -178,6 +226,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_delta_basic),
+		cmocka_unit_test(test_delta_order),
 		cmocka_unit_test(test_delta_wrap),
 		cmocka_unit_test(test_delta_hotadd),
 		cmocka_unit_test(test_first_delta),

@@ -118,12 +118,13 @@ static __always_inline bool skb_dev_queue_btf(struct sk_buff *skb, __u32 *ifinde
 	if (!dev)
 		return false;
 	*ifindex = dev->ifindex;
+	/* _str: the bytes after the NUL are zero, as in keys filled elsewhere */
 	if (want_name)
-		bpf_probe_read_kernel(ifname, SKBTOP_IFNAMSIZ, dev->name);
+		bpf_probe_read_kernel_str(ifname, SKBTOP_IFNAMSIZ, dev->name);
 	if (!ops_is_tun(dev->rtnl_link_ops))
 		return false;
 	if (!want_name)
-		bpf_probe_read_kernel(ifname, SKBTOP_IFNAMSIZ, dev->name);
+		bpf_probe_read_kernel_str(ifname, SKBTOP_IFNAMSIZ, dev->name);
 	qm = skb->queue_mapping;
 	if (skb->skb_iif == *ifindex) {
 		*dir = QUEUE_RX;

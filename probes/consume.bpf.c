@@ -45,11 +45,15 @@ int BPF_PROG(consume_entry, struct sk_buff *skb, int budget)
 	struct consume_state *st = this_consume_state();
 	struct queue_key qk = {};
 	struct queue_counters *q;
+	struct net_device *dev;
 
 	if (!c || !st)
 		return 0;
 	INC(c->consume_calls);
-	if (skb_dev_queue(skb, &qk.ifindex, qk.ifname, &qk.queue, &qk.dir)) {
+	/* direct loads through the BTF-typed skb; the name only for tun/tap */
+	dev = skb_tun_queue(skb, &qk.ifindex, &qk.queue, &qk.dir, true);
+	if (dev) {
+		bpf_probe_read_kernel_str(qk.ifname, SKBTOP_IFNAMSIZ, dev->name);
 		q = percpu_hash_get(&queue_counters, &qk, &zero_queue);
 		if (q)
 			INC(q->napi_consumes);
@@ -61,8 +65,8 @@ int BPF_PROG(consume_entry, struct sk_buff *skb, int budget)
 	}
 	st->skb = (__u64)skb;
 	st->deferred = 0;
-	st->would_recycle = BPF_CORE_READ(skb, users.refs.counter) == 1 &&
-			    BPF_CORE_READ_BITFIELD_PROBED(skb, fclone) == SKB_FCLONE_UNAVAILABLE;
+	st->would_recycle = skb->users.refs.counter == 1 &&
+			    BPF_CORE_READ_BITFIELD(skb, fclone) == SKB_FCLONE_UNAVAILABLE;
 	return 0;
 }
 

@@ -59,7 +59,7 @@ static __always_inline void count_tun_queue(struct net_device *dev, __u32 ifinde
 		return;
 	if (!cell->key.ifindex) {
 		/* claim: one program run at a time per CPU, so no race here */
-		bpf_probe_read_kernel(cell->key.ifname, SKBTOP_IFNAMSIZ, dev->name);
+		bpf_probe_read_kernel_str(cell->key.ifname, SKBTOP_IFNAMSIZ, dev->name);
 		cell->key.queue = queue;
 		cell->key.dir = dir;
 		cell->dev = (__u64)dev;
@@ -77,7 +77,7 @@ static __always_inline void count_tun_queue(struct net_device *dev, __u32 ifinde
 	qk.ifindex = ifindex;
 	qk.queue = queue;
 	qk.dir = dir;
-	bpf_probe_read_kernel(qk.ifname, SKBTOP_IFNAMSIZ, dev->name);
+	bpf_probe_read_kernel_str(qk.ifname, SKBTOP_IFNAMSIZ, dev->name);
 	q = percpu_hash_get(&queue_counters, &qk, &zero_queue);
 	if (!q)
 		return;

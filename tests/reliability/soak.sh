@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Soak (not part of make test): skbtop --text -j runs for DURATION seconds
-# (default 600) while udp_rcvbuf, tap_flood and defer_kick run in a loop.
-# RSS (VmRSS) and open fds are sampled every SAMPLE seconds (default 60,
+# Soak (not part of make test): two skbtop instances, `--text -j` (the
+# per-reason array, rows summed over CPUs) and `--text -j -L -C` (the
+# per-location hash, rows per CPU), run for DURATION seconds (default 600)
+# while udp_rcvbuf, tap_flood and defer_kick run in a loop.
+# For each, RSS (VmRSS) and open fds are sampled every SAMPLE seconds (default 60,
 # DURATION/6 for runs under 10 minutes) and must stay flat after warm-up:
 # fds exactly, RSS within max(10%, 1 MiB) of the first sample. At the end
 # the counts are still exact over the whole run: SOCKET_RCVBUFF == the sum
@@ -20,10 +22,15 @@ if [ -z "${SAMPLE:-}" ]; then
 	[ "$SAMPLE" -ge 1 ] || SAMPLE=1
 fi
 OUT=$TMP/soak.jsonl
+OUT2=$TMP/soak-L.jsonl
 "$SKBTOP" --text -j -i 5 > "$OUT" 2> "$OUT.err" &
 SKB=$!
 on_exit "kill $SKB 2>/dev/null"
+"$SKBTOP" --text -j -L -C -i 5 > "$OUT2" 2> "$OUT2.err" &
+SKB2=$!
+on_exit "kill $SKB2 2>/dev/null"
 wait_file "$OUT" 400 || { not_ok "skbtop did not start: $(cat "$OUT.err")"; exit 1; }
+wait_file "$OUT2" 400 || { not_ok "skbtop -L -C did not start: $(cat "$OUT2.err")"; exit 1; }
 
 # the workloads, in a loop until $TMP/stop exists
 (
@@ -39,10 +46,12 @@ LOOP=$!
 on_exit "touch $TMP/stop; kill $LOOP 2>/dev/null"
 
 sample() {
-	rss=$(awk '/^VmRSS:/ { print $2 }' /proc/$SKB/status)
-	fds=$(ls /proc/$SKB/fd | wc -l)
-	echo "$1 $rss $fds" >> "$TMP/samples"
-	echo "# t=$1 s: VmRSS $rss kB, $fds fds"
+	for p in $SKB $SKB2; do
+		rss=$(awk '/^VmRSS:/ { print $2 }' /proc/$p/status)
+		fds=$(ls /proc/$p/fd | wc -l)
+		echo "$1 $rss $fds" >> "$TMP/samples.$p"
+		echo "# t=$1 s: pid $p VmRSS $rss kB, $fds fds"
+	done
 }
 t=0
 while [ $t -lt "$DURATION" ]; do
@@ -55,30 +64,35 @@ done
 touch "$TMP/stop"
 wait $LOOP
 sleep 6	# one more interval after the last workload
-kill -INT $SKB
-wait $SKB
-check_eq "skbtop exits 0 after the soak" 0 $?
-check_eq "skbtop: nothing on stderr" 0 "$(wc -c < "$OUT.err")"
+kill -INT $SKB $SKB2
+wait $SKB; rc1=$?
+wait $SKB2; rc2=$?
 check_eq "workloads all succeeded" 0 "$(cat "$TMP/gen.err" 2> /dev/null | wc -l)"
-
-# flat: the first sample is the warm-up value
-set -- $(head -1 "$TMP/samples")
-rss0=$2 fds0=$3
-set -- $(tail -1 "$TMP/samples")
-rss1=$2 fds1=$3
-slack=$((rss0 / 10)); [ $slack -ge 1024 ] || slack=1024
-check_true "VmRSS flat: $rss0 kB after warm-up, $rss1 kB at the end (slack $slack kB)" \
-	[ "$rss1" -le $((rss0 + slack)) ]
-check_eq "open fds flat ($fds0 after warm-up)" "$fds0" "$fds1"
-check_eq "every interval present" "$(wc -l < "$OUT")" \
-	"$(jq -s 'map(select(.totals != null)) | length' "$OUT")"
-
 runs=$(ls "$TMP"/udp.*.json | wc -l)
 want_rcvbuf=$(cat "$TMP"/udp.*.json "$TMP"/defer.*.json | jq -s 'map(.rcvbuf_errors) | add')
 want_ring=$(cat "$TMP"/tap.*.json | jq -s 'map(.dropped) | add')
-got_rcvbuf=$(jq -s '[.[] | .drops[] | select(.reason == "SOCKET_RCVBUFF") | .count] | add // 0' "$OUT")
-got_ring=$(jq -s '[.[] | .drops[] | select(.reason == "FULL_RING") | .count] | add // 0' "$OUT")
-check_eq "SOCKET_RCVBUFF over $runs loops == sum of rcvbuf_errors" "$want_rcvbuf" "$got_rcvbuf"
-check_eq "FULL_RING over $runs loops == sum of tap_flood drops" "$want_ring" "$got_ring"
-check_eq "no map_full over the run" 0 "$(jq -s '[.[] | .totals.map_full] | add' "$OUT")"
+
+# check NAME PID RC OUTPUT
+check() {
+	check_eq "$1: exits 0 after the soak" 0 "$3"
+	check_eq "$1: nothing on stderr" 0 "$(wc -c < "$4.err")"
+	# flat: the first sample is the warm-up value
+	set -- "$1" "$2" "$3" "$4" $(head -1 "$TMP/samples.$2")
+	rss0=$6 fds0=$7
+	set -- "$1" "$2" "$3" "$4" $(tail -1 "$TMP/samples.$2")
+	rss1=$6 fds1=$7
+	slack=$((rss0 / 10)); [ $slack -ge 1024 ] || slack=1024
+	check_true "$1: VmRSS flat: $rss0 kB after warm-up, $rss1 kB at the end (slack $slack kB)" \
+		[ "$rss1" -le $((rss0 + slack)) ]
+	check_eq "$1: open fds flat ($fds0 after warm-up)" "$fds0" "$fds1"
+	check_eq "$1: every interval present" "$(wc -l < "$4")" \
+		"$(jq -s 'map(select(.totals != null)) | length' "$4")"
+	got_rcvbuf=$(jq -s '[.[] | .drops[] | select(.reason == "SOCKET_RCVBUFF") | .count] | add // 0' "$4")
+	got_ring=$(jq -s '[.[] | .drops[] | select(.reason == "FULL_RING") | .count] | add // 0' "$4")
+	check_eq "$1: SOCKET_RCVBUFF over $runs loops == sum of rcvbuf_errors" "$want_rcvbuf" "$got_rcvbuf"
+	check_eq "$1: FULL_RING over $runs loops == sum of tap_flood drops" "$want_ring" "$got_ring"
+	check_eq "$1: no map_full over the run" 0 "$(jq -s '[.[] | .totals.map_full] | add' "$4")"
+}
+check default $SKB $rc1 "$OUT"
+check "-L -C" $SKB2 $rc2 "$OUT2"
 finish

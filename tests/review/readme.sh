@@ -39,7 +39,12 @@ about 1 minute per run under TCG):
   vhost_tx drives vhost-net TX (handle_tx_copy) on a $Q-queue tap, so
   vhost batches up to 64 frames per \`tun_sendmsg(TUN_MSG_PTR)\`; its JSON
   line (frames, the tap's rx_packets/rx_dropped delta, UDP datagrams
-  delivered) is in \`<variant>-gen.json\`.
+  delivered) is in \`<variant>-gen.json\`. A capture in which the kernel
+  skipped a BPF program run (a recursion miss, which skbtop records) is
+  recorded again, up to three times; attempts:
+  stock: $(sed -n 's/^attempt_\([0-9]*\)=recursion misses /#\1: /p' "$OUT/stock-module.txt" | paste -sd, | sed 's/,/, /g'),
+  patched: $(sed -n 's/^attempt_\([0-9]*\)=recursion misses /#\1: /p' "$OUT/patched-module.txt" | paste -sd, | sed 's/,/, /g')
+  (misses per attempt).
 - Then, on the host: \`./skbtop diff $REL_OUT/stock.json $REL_OUT/patched.json
   --format text\` ([diff.txt](diff.txt), 72 columns) and \`--format markdown\`
   ([diff.md](diff.md)), and \`tests/review/check.py\` ([checks.txt](checks.txt)).
@@ -77,6 +82,7 @@ row() { # label, jq expression over a capture, generator flag
 qs='[.totals.queues[] | select(.dir == "rx")]'
 sum() { echo "[.totals.cpus[].$1 // 0] | add // 0"; }
 row "intervals recorded" '.samples | length' ""
+row "BPF runs skipped (recursion misses)" '[.samples[].progs[]? | .misses // 0] | add // 0' ""
 row "frames per queue (generator)" '[.queues[].completed] | map(tostring) | join(" / ")' "-gen"
 row "tap rx_packets / rx_dropped" '"\(.rx_packets) / \(.rx_dropped)"' "-gen"
 row "UDP datagrams delivered" '.delivered' "-gen"

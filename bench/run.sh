@@ -22,11 +22,13 @@
 #                        with BENCH_VM=1)
 #   BENCH_REPS=N         repetitions of section 1 (default 5)
 #   BENCH_SECS=S         measured seconds per flood (default 2)
-#   BENCH_ARMS=LIST      arms of section 1 (default "base floor skbtop bpftrace";
-#                        also: empty (an empty program), skbtop_drops (skbtop
-#                        -P drops), proto_NAME (the skbtop binary in
+#   BENCH_ARMS=LIST      arms of section 1 (default "base floor skbtop skbtop_L
+#                        bpftrace"; also: empty (an empty program), skbtop_drops
+#                        (skbtop -P drops), skbtop_stats (skbtop --prog-stats),
+#                        proto_NAME (the skbtop binary in
 #                        $BENCH_PROTO_NAME: for measuring a change side by side))
-#   BENCH_PROBE_ARMS=LIST arms of section 2 (default "empty floor skbtop bpftrace")
+#   BENCH_PROBE_ARMS=LIST arms of section 2 (default "empty floor skbtop skbtop_L
+#                        bpftrace")
 #   BENCH_WORKLOADS=LIST default "udp tap"
 #   BENCH_CPU=N          CPU the flood runs on (default 0)
 #   BENCH_OUT=DIR        raw results (default /tmp/skbtop-bench.<pid>)
@@ -40,7 +42,7 @@ TOP=$PWD
 SKBTOP=${SKBTOP:-./skbtop}
 REPS=${BENCH_REPS:-5}
 SECS=${BENCH_SECS:-2}
-ARMS=${BENCH_ARMS:-base floor skbtop bpftrace}
+ARMS=${BENCH_ARMS:-base floor skbtop skbtop_L bpftrace}
 WORKLOADS=${BENCH_WORKLOADS:-udp tap}
 CPU=${BENCH_CPU:-0}
 OUT=${BENCH_OUT:-/tmp/skbtop-bench.$$}
@@ -115,9 +117,13 @@ start_arm() {
 		ARM_PID=$!
 		wait_line "$OUT/$tag.log" '^ready' || { log "floor did not attach"; stop_arm; return 1; }
 		;;
-	skbtop | skbtop_drops | proto_*)
+	skbtop | skbtop_* | proto_*)
 		local bin=$SKBTOP extra=() var
-		[ "$arm" = skbtop_drops ] && extra=(-P drops)
+		case $arm in
+		skbtop_drops) extra=(-P drops) ;;
+		skbtop_L) extra=(-L) ;;
+		skbtop_stats) extra=(--prog-stats) ;;
+		esac
 		if [ "${arm#proto_}" != "$arm" ]; then
 			var=BENCH_PROTO_${arm#proto_}
 			bin=${!var:-}
@@ -185,7 +191,7 @@ section_probes() {
 	log "2 probes: ns per event, kernel.bpf_stats_enabled=1 for the run"
 	STATS_SAVED=$(sysctl -n kernel.bpf_stats_enabled)
 	sysctl -q -w kernel.bpf_stats_enabled=1
-	for arm in ${BENCH_PROBE_ARMS:-empty floor skbtop bpftrace}; do
+	for arm in ${BENCH_PROBE_ARMS:-empty floor skbtop skbtop_L bpftrace}; do
 		for w in $WORKLOADS; do
 			start_arm "$arm" "probes-$arm-$w" || continue
 			before=$(prog_stats $ARM_PID)

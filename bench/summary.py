@@ -110,7 +110,7 @@ def main():
         print("2. Per-probe cost (kernel BPF run-time stats; stats on for this section only)")
         print("%-9s %-13s %-18s %9s %6s %6s %6s %6s" % ("workload", "arm", "program", "events",
                                                         "ev/pkt", "ns/ev", "net", "ns/pkt"))
-        worst = 0
+        worst = worst_raw = 0
         empty = {}
         for s in ps:
             for p in s["progs"]:
@@ -122,9 +122,10 @@ def main():
                 if not p["run_cnt"]:
                     continue
                 ns = p["run_ns"] / p["run_cnt"]
-                if s["arm"] == "skbtop" and p["run_cnt"] > 1000:
-                    worst = max(worst, ns)
                 net = ns - empty.get(s["mode"], 0)
+                if s["arm"] == "skbtop" and p["run_cnt"] > 1000:
+                    worst = max(worst, net)
+                    worst_raw = max(worst_raw, ns)
                 print("%-9s %-13s %-18s %9d %6.2f %6.1f %6.1f %6.1f" % (
                     s["mode"], s["arm"], p["name"][:18], p["run_cnt"],
                     p["run_cnt"] / pkt if pkt else 0, ns, net, p["run_ns"] / pkt if pkt else 0))
@@ -132,7 +133,10 @@ def main():
               " ev/pkt per flood packet;\n  net: ns/ev minus the empty program's"
               " (the stats' own timing and the attachment)")
         print()
-        tl.append("  host  each skbtop probe <= 50 ns/event (worst %.0f ns): %s" % (worst, ok(worst <= TARGET_NS)))
+        # judged net of the empty program: the stats' own clock reads (~50-60 ns
+        # here) are not the probe's cost and are not paid without --prog-stats
+        tl.append("  host  each skbtop probe <= 50 ns/event (worst %.0f ns net, %.0f ns raw; programs with > 1000 events): %s" % (
+            worst, worst_raw, ok(worst <= TARGET_NS)))
 
     rf = [s for s in samples if s.get("section") == "refresh"]
     if rf:

@@ -19,14 +19,27 @@
 struct command {
 	const char *name;
 	int (*fn)(struct env *env);
+	const char *const *options;	/* long names it takes (help, version: all) */
 };
 
+#define PROBE_OPTS "probes", "max-mode", "btf", "verbose"
+static const char *const live_opts[] = {
+	"interval", "duration", "max-iterations", "json", "pretty", "text", "per-cpu",
+	"drop-detail", "no-color", "prog-stats", PROBE_OPTS, NULL };
+static const char *const probes_opts[] = { "json", "pretty", PROBE_OPTS, NULL };
+static const char *const record_opts[] = {
+	"interval", "duration", "output", "drop-detail", PROBE_OPTS, NULL };
+static const char *const format_opts[] = { "format", NULL };
+static const char *const export_opts[] = {
+	"interval", "duration", "listen", "textfile", "queues", "locations", "drop-detail",
+	"prog-stats", PROBE_OPTS, NULL };
+
 static const struct command commands[] = {
-	{ "probes", cmd_probes },
-	{ "record", cmd_record },
-	{ "report", cmd_report },
-	{ "diff", cmd_diff },
-	{ "export", cmd_export },
+	{ "probes", cmd_probes, probes_opts },
+	{ "record", cmd_record, record_opts },
+	{ "report", cmd_report, format_opts },
+	{ "diff", cmd_diff, format_opts },
+	{ "export", cmd_export, export_opts },
 };
 
 int main(int argc, char **argv)
@@ -61,6 +74,10 @@ int main(int argc, char **argv)
 	}
 	ret = parse_args(argc, argv, &env, &done);
 	if (ret || done)
+		return ret;
+	ret = cmd ? check_options(&env, cmd->name, cmd->options)
+		  : check_options(&env, "the live screen", live_opts);
+	if (ret)
 		return ret;
 	if (env.probe_opts.only) {
 		char err[512];

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,23 @@ static const struct option long_opts[] = {
 	{}
 };
 
+int check_options(const struct env *env, const char *cmd, const char *const *allowed)
+{
+	for (int i = 0; i < env->ngiven; i++) {
+		bool ok = false;
+
+		for (const char *const *a = allowed; *a && !ok; a++)
+			ok = !strcmp(*a, env->given[i]);
+		if (!ok) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "option '--%s' does not apply to %%s", env->given[i]);
+			return usage_error(msg, cmd);
+		}
+	}
+	return EXIT_OK;
+}
+
 /* Parse options and positionals; returns 0, or an exit status to leave with. */
 int parse_args(int argc, char **argv, struct env *env, int *done)
 {
@@ -153,6 +171,9 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 	optind = 0;	/* glibc: 0 fully resets getopt state between argv arrays */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:i:d:n:jCLP:o:vVh", long_opts, NULL)) != -1) {
+		for (const struct option *o = long_opts; o->name; o++)
+			if (o->val == opt && env->ngiven < (int)(sizeof(env->given) / sizeof(env->given[0])))
+				env->given[env->ngiven++] = o->name;
 		switch (opt) {
 		case 'i':
 			if (parse_seconds(optarg, &env->interval, 0.01, 3600))

@@ -13,4 +13,10 @@ int usage_error(const char *fmt, const char *arg);
  */
 int parse_args(int argc, char **argv, struct env *env, int *done);
 
+/*
+ * Every option given must be in allowed (long names, NULL-terminated), or
+ * this returns EXIT_USAGE with "option '--x' does not apply to CMD".
+ */
+int check_options(const struct env *env, const char *cmd, const char *const *allowed);
+
 #endif

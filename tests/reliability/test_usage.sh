@@ -77,6 +77,14 @@ export --listen foo     | skbtop: invalid --listen 'foo' (PORT, ADDR:PORT or [AD
 export --listen 1.2.3.4:99999 | skbtop: invalid --listen '1.2.3.4:99999' (PORT, ADDR:PORT or [ADDR6]:PORT)
 export --queues=0 --listen 9999 | skbtop: invalid series limit '0' (1 to 1000)
 export --locations=1001 --listen 9999 | skbtop: invalid series limit '1001' (1 to 1000)
+--listen 9999           | skbtop: option '--listen' does not apply to the live screen
+-o x.json --text        | skbtop: option '--output' does not apply to the live screen
+probes -L               | skbtop: option '--drop-detail' does not apply to probes
+probes -i 1             | skbtop: option '--interval' does not apply to probes
+record -C -o x.json     | skbtop: option '--per-cpu' does not apply to record
+record -j -o x.json     | skbtop: option '--json' does not apply to record
+export -C --listen 9999 | skbtop: option '--per-cpu' does not apply to export
+export --text --listen 9999 | skbtop: option '--text' does not apply to export
 EOF2
 # the empty string as a command
 "$SKBTOP" "" > /dev/null 2> "$TMP/err"

@@ -10,8 +10,10 @@
  * handles (0x88b5, IEEE local experimental), so GRO passes them on unmerged,
  * each one is delivered and freed by kfree_skb(SKB_DROP_REASON_UNHANDLED_PROTO)
  * to the slab, not back to the NAPI cache, and the device counts it in
- * rx_nohandler. Expect, over the run: napi_skb_cache_get() calls == N,
- * UNHANDLED_PROTO drops == N == rx_nohandler delta == rx_packets delta.
+ * rx_dropped (rx_nohandler where delivery is exact-only). Expect, over the
+ * run: napi_skb_cache_get() calls == N + 1 (netif_napi_add() takes and
+ * frees one frags skb in napi_get_frags_check(), 5.19+), UNHANDLED_PROTO
+ * drops == N == rx_dropped + rx_nohandler delta == rx_packets delta.
  *
  * The tap lives in a fresh network namespace (skbgen-wr-<pid>); device
  * counters are read from a private sysfs mount of that namespace.

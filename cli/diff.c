@@ -138,18 +138,18 @@ static void verdict(struct diff_row *r)
 	double mag = isnan(c) ? INFINITY : fabs(c);
 
 	if (r->before_na || r->after_na || !r->w.valid) {
-		strcpy(r->verdict, "?");
+		snprintf(r->verdict, sizeof(r->verdict), "?");
 		return;
 	}
 	/* a ratio's change is in points, and small point moves matter */
 	if (!strcmp(r->unit, "%"))
 		mag = fabs(r->after - r->before) * 10;
 	if (r->w.p < DIFF_STRONG_ALPHA && mag >= DIFF_STRONG_CHANGE)
-		strcpy(r->verdict, up ? "++" : "--");
+		snprintf(r->verdict, sizeof(r->verdict), "%s", up ? "++" : "--");
 	else if (r->w.p < DIFF_ALPHA && mag >= DIFF_MIN_CHANGE)
-		strcpy(r->verdict, up ? "+" : "-");
+		snprintf(r->verdict, sizeof(r->verdict), "%s", up ? "+" : "-");
 	else
-		strcpy(r->verdict, "~");
+		snprintf(r->verdict, sizeof(r->verdict), "~");
 }
 
 static int add_row(struct diff_result *r, const struct capture *a, const struct capture *b,

@@ -97,7 +97,8 @@ struct drop_key {
 	__u8 dir;		/* enum queue_dir */
 	__u8 pad;
 	char ifname[SKBTOP_IFNAMSIZ];
-	__u64 location;		/* kernel text address of the kfree_skb() caller */
+	__u32 pad2;		/* explicit, zero: keys are compared with memcmp */
+	__u64 location;		/* kernel text address of the kfree_skb() caller (-L) */
 };
 
 /*

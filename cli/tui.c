@@ -426,10 +426,14 @@ static void drops_draw(struct tui *t, int y, int h)
 		return;
 	}
 	t->ctx.reason_name(&t->ctx, t->drill_reason, name, sizeof(name));
-	put(y - 1, 0, A_BOLD, "%s: by location and by CPU (Esc: back)", name);
 	if (tui_build_drop_locations(&t->table, &d, t->drill_reason) ||
 	    tui_build_drop_cpus(&t->table2, &d, t->drill_reason))
 		return;
+	/* without -L every drop of a reason has location 0, shown as "-" */
+	if (t->table.n == 1 && t->table.rows[0].id == 0)
+		put(y - 1, 0, A_BOLD, "%s: by CPU; by location with -L (Esc: back)", name);
+	else
+		put(y - 1, 0, A_BOLD, "%s: by location and by CPU (Esc: back)", name);
 	tui_table__sort(&t->table, 1);
 	tui_table__sort(&t->table2, 0);
 	h1 = h / 2;

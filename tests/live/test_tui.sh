@@ -253,9 +253,31 @@ check_true "--no-color: no colour escapes" sh -c "! grep -Eq '\[(3|4)[0-8](;|m)'
 check_eq "-n 6 exits 0 by itself" 0 "$(wait_rc count 60)"
 check_eq "-n leaves the alternate screen" 0 "$(tm display -p -t $S '#{alternate_on}')"
 
-# ---- SIGTERM ----
+# ---- without -L: the drill-down says locations need -L; CPU rows exact ----
 start_tui term -i 0.5
 wait_for "1 CPUs" 100
+keys 3
+wait_for "Drops by reason" 50
+keys z
+wait_for "zeroed: counts from now" 50
+ip netns exec $NS python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(5): s.sendto(b"x", ("127.0.0.1", 9))'
+keys f; type_line "reason:NO_SOCKET"
+wait_for "NO_SOCKET" 50
+sleep 1.2	# a refresh after the datagrams
+keys p
+wait_for "[PAUSED]" 20
+keys g Enter
+check_true "without -L the drill says locations need -L" \
+	wait_for "NO_SOCKET: by CPU; by location with -L" 30
+save drops-nolocation
+check_eq "without -L: drill CPU rows add up to the 5 datagrams" 5 \
+	"$(sed -n '/^CPU/,$p' "$TMP/screen.drops-nolocation.txt" | awk 'NR > 1 && $1 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }')"
+keys Escape
+
+# ---- SIGTERM ----
 links_running=$(nbpf link)
 pane=$(tm display -p -t $S '#{pane_pid}')
 pid=$(pgrep -P "$pane" | head -1)

@@ -194,8 +194,14 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 		goto out;
 	n = top_items(d->ndrops, want, drop_weight, d->drops, idx, w);
 	if (n) {
-		fprintf(f, "%-22s %8s %3s %-12s %5s %s\n", "DROP REASON", "COUNT", "CPU",
-			"DEVICE", "QUEUE", "LOCATION");
+		bool detail = false;	/* -L rows: device, queue and location columns */
+
+		for (size_t i = 0; i < n; i++)
+			detail |= d->drops[idx[i]].key.location || d->drops[idx[i]].key.ifindex;
+		fprintf(f, "%-22s %8s %3s", "DROP REASON", "COUNT", "CPU");
+		if (detail)
+			fprintf(f, " %-12s %5s %s", "DEVICE", "QUEUE", "LOCATION");
+		fputc('\n', f);
 		for (size_t i = 0; i < n; i++) {
 			const struct drop_row *r = &d->drops[idx[i]];
 			char q[12] = "", cpu[12] = "all";
@@ -204,10 +210,13 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 				snprintf(q, sizeof(q), "%s%u", dir_name(r->key.dir), r->key.queue);
 			if (r->cpu != SNAPSHOT_ALL_CPUS)
 				snprintf(cpu, sizeof(cpu), "%u", r->cpu);
-			fprintf(f, "%-22.22s %8llu %3s %-12.12s %5s %s\n",
+			fprintf(f, "%-22.22s %8llu %3s",
 				ctx->reason_name(ctx, r->key.reason, name, sizeof(name)),
-				(unsigned long long)r->count, cpu, r->key.ifindex ? r->key.ifname : "-",
-				q, ctx->location_name(ctx, r->key.location, loc, sizeof(loc)));
+				(unsigned long long)r->count, cpu);
+			if (detail)
+				fprintf(f, " %-12.12s %5s %s", r->key.ifindex ? r->key.ifname : "-",
+					q, ctx->location_name(ctx, r->key.location, loc, sizeof(loc)));
+			fputc('\n', f);
 		}
 		if (d->ndrops > n)
 			fprintf(f, "  (%zu more drop rows; -j for all)\n", d->ndrops - n);

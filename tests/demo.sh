@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 [ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing
 make -s -C tests/gen
 out=$(mktemp /tmp/skbtop-demo.XXXXXX)
-trap 'kill $pid 2>/dev/null; rm -f "$out"' EXIT INT TERM
+pid=
+trap '[ -z "$pid" ] || kill $pid 2>/dev/null || true; rm -f "$out"' EXIT INT TERM
 
 echo "== skbtop probes on $(uname -r)"
 ./skbtop probes

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <malloc.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
 #include "ksyms.h"
@@ -878,6 +879,12 @@ struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t er
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/*
+	 * Setup (kallsyms, BTF, object loads) grows and frees buffers of
+	 * megabytes; hand the freed pages back rather than keep them resident
+	 * for the whole run.
+	 */
+	malloc_trim(0);
 	return st;
 fail:
 	skbtop__close(st);

@@ -43,6 +43,21 @@ if [ -x "$GEN/udp_rcvbuf" ]; then
 	check_eq "report text exits 0" 0 $?
 	"$SKBTOP" report "$F" --format markdown > "$TMP/report.md"
 	check_eq "report markdown exits 0" 0 $?
+	# without -L the capture has no locations; with -L every row names one
+	check_eq "default capture: no location names" 0 "$(jq '.names.locations | length' "$F")"
+	FL=$TMP/udp-L.json
+	"$SKBTOP" record -L -i 0.5 -o "$FL" -- "$GEN/udp_rcvbuf" --count 20000 > "$TMP/genL.json" \
+		2> "$TMP/recL.err"
+	check_eq "record -L -- udp_rcvbuf returns its status" 0 $?
+	check_true "-L capture is valid" valid "$FL"
+	check_eq "-L: report SOCKET_RCVBUFF == generator rcvbuf_errors" \
+		"$(jq .rcvbuf_errors "$TMP/genL.json")" \
+		"$(jq '[.totals.drops[] | select(.reason == "SOCKET_RCVBUFF") | .count] | add // 0' "$FL.report")"
+	check_eq "-L: every SOCKET_RCVBUFF row has a udp location" 0 \
+		"$(jq '[.totals.drops[] | select(.reason == "SOCKET_RCVBUFF")
+			| select((.location // "") | test("^udp") | not)] | length' "$FL.report")"
+	check_eq "-L: the drops probe says so in the capture" 1 \
+		"$(jq '[.probes[] | select(.probe == "drops") | select((.note // "") | test("^-L"))] | length' "$FL")"
 else
 	not_ok "tests/gen/bin/udp_rcvbuf missing (make gen)"
 fi

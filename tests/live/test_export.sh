@@ -196,11 +196,18 @@ while [ ! -s "$TF" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 reads=0 bad=0 versions=""
 end=$(($(date +%s) + 4))
 while [ "$(date +%s)" -lt $end ] && [ $reads -lt 3000 ]; do
-	cp "$TF" "$TMP/r" 2>/dev/null || { bad=$((bad + 1)); reads=$((reads + 1)); continue; }
+	# read as a scraper does: open once, read to the end (cp would refuse a
+	# source renamed over between its stat and its open, which is no read)
+	cat "$TF" > "$TMP/r" 2> "$TMP/cp.err" ||
+		{ echo "# bad read: $(cat "$TMP/cp.err")"; bad=$((bad + 1)); reads=$((reads + 1)); continue; }
 	reads=$((reads + 1))
 	if ! complete_prom "$TMP/r"; then
 		bad=$((bad + 1))
 		cp "$TMP/r" "$TMP/bad.prom"
+		# say what was wrong: the lines the checker refuses, the size, the end
+		echo "# bad read $reads: $(wc -c < "$TMP/r") bytes, last line: $(tail -n1 "$TMP/r" | cut -c1-100)"
+		grep -vE '^# (HELP|TYPE) |^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? [-+0-9.eE]+(Inf|NaN)?$' "$TMP/r" |
+			head -3 | sed 's/^/# refused: /'
 	fi
 	[ $((reads % 5)) = 0 ] && versions="$versions $(tail -n1 "$TMP/r" | awk '{print $2}')"
 done

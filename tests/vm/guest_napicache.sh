@@ -32,32 +32,37 @@ if ! grep -qE " [tT] napi_skb_cache_get\$" /proc/kallsyms; then
 	finish
 fi
 
-# one text interval of 20 s holds the whole workload (started first, it is
-# attached before the JSON instance has printed; its gets must equal N)
-"$SKBTOP" --text -P cache_get,cache_refill 20 1 > "$TMP/text.out" 2>&1 &
-TEXT=$!
-on_exit "kill $TEXT 2>/dev/null"
+# Windows, outermost first: the JSON instance; bpftrace, which runs the
+# workload script itself (-c: attached before it starts, maps printed when
+# it ends, no signal to race with a slow attach under TCG); one text
+# interval of 25 s, started and attached before tap_write and ending after
+# it. Each holds every get of the workload.
 SKB_INTERVAL=0.5 skbtop_start -P cache_get,cache_refill,drops
+cat > "$TMP/work.sh" <<EOF
+#!/bin/sh
+"$SKBTOP" --text -P cache_get,cache_refill 25 1 > "$TMP/text.out" 2>&1 &
+T=\$!
+i=0
+while ! grep -qs '^link_id:' /proc/\$T/fdinfo/* && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
+sleep 0.3
+"$GEN/tap_write" --count $N > "$TMP/gen.json"
+echo \$? > "$TMP/gen.rc"
+wait \$T
+echo \$? > "$TMP/text.rc"
+EOF
+chmod +x "$TMP/work.sh"
 CHECK_PROBE=
 grep -qE " [tT] napi_get_frags_check\$" /proc/kallsyms &&
 	CHECK_PROBE='kfunc:napi_get_frags_check /comm == "tap_write"/ { @checks = count(); }'
-bpftrace -e "$CHECK_PROBE
+timeout 300 bpftrace -c "/bin/sh $TMP/work.sh" -e "$CHECK_PROBE
 	kfunc:napi_skb_cache_get { @gets = count(); }
 	kfunc:napi_skb_cache_get /comm == \"tap_write\"/ { @gets_tw = count(); }
 	kretfunc:$ALLOC /str(args->s->name) == \"skbuff_head_cache\"/ {
-		@refills = count(); @heads = sum(retval); }" > "$TMP/bt.raw" 2>&1 &
-BT=$!
-on_exit "kill $BT 2>/dev/null"
-i=0
-while ! grep -q Attaching "$TMP/bt.raw" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-sleep 0.5
-"$GEN/tap_write" --count $N > "$TMP/gen.json"
-check_eq "tap_write exits 0" 0 $?
-sleep 0.5
-kill -INT $BT; wait $BT
+		@refills = count(); @heads = sum(retval); }" > "$TMP/bt.raw" 2>&1
+check_eq "bpftrace -c runs the workload and exits 0" 0 $?
 skbtop_stop
-wait $TEXT
-check_eq "text run exits 0" 0 $?
+check_eq "tap_write exits 0" 0 "$(cat "$TMP/gen.rc" 2> /dev/null)"
+check_eq "text run exits 0" 0 "$(cat "$TMP/text.rc" 2> /dev/null)"
 
 bt() { v=$(sed -n "s/^@$1: //p" "$TMP/bt.raw"); echo "${v:-0}"; }
 grep -q Attaching "$TMP/bt.raw" || { not_ok "bpftrace failed: $(tail -3 "$TMP/bt.raw")"; finish; }

@@ -96,83 +96,13 @@ static __always_inline bool ops_is_tun(const struct rtnl_link_ops *ops)
 	return false;
 }
 
-/* Is this device a tun/tap device? dev->rtnl_link_ops->kind == "tun". */
-static __always_inline bool dev_is_tun(struct net_device *dev)
-{
-	return ops_is_tun(BPF_CORE_READ(dev, rtnl_link_ops));
-}
-
 /*
- * skb_dev_queue() for BTF-typed contexts (tp_btf, fentry): plain loads
- * through the trusted skb pointer instead of bpf_probe_read_kernel() calls.
- */
-static __always_inline bool skb_dev_queue_btf(struct sk_buff *skb, __u32 *ifindex, char *ifname,
-					      __u16 *queue, __u8 *dir, bool want_name)
-{
-	struct net_device *dev = skb->dev;
-	__u16 qm;
-
-	*dir = QUEUE_NONE;
-	*queue = 0;
-	*ifindex = 0;
-	if (!dev)
-		return false;
-	*ifindex = dev->ifindex;
-	/* _str: the bytes after the NUL are zero, as in keys filled elsewhere */
-	if (want_name)
-		bpf_probe_read_kernel_str(ifname, SKBTOP_IFNAMSIZ, dev->name);
-	if (!ops_is_tun(dev->rtnl_link_ops))
-		return false;
-	if (!want_name)
-		bpf_probe_read_kernel_str(ifname, SKBTOP_IFNAMSIZ, dev->name);
-	qm = skb->queue_mapping;
-	if (skb->skb_iif == *ifindex) {
-		*dir = QUEUE_RX;
-		*queue = qm ? qm - 1 : 0;
-	} else {
-		*dir = QUEUE_TX;
-		*queue = qm;
-	}
-	return true;
-}
-
-/*
- * Fill the device part of a key from skb->dev. Returns true for a tun/tap
- * device, in which case queue and dir are set: skbs received from a tun
- * file carry queue_mapping = queue + 1 and skb_iif == the device; skbs sent
- * to the device carry the 0-based TX queue.
- */
-static __always_inline bool skb_dev_queue(struct sk_buff *skb, __u32 *ifindex, char *ifname,
-					  __u16 *queue, __u8 *dir)
-{
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	__u16 qm;
-
-	*dir = QUEUE_NONE;
-	*queue = 0;
-	*ifindex = 0;
-	if (!dev)
-		return false;
-	*ifindex = BPF_CORE_READ(dev, ifindex);
-	bpf_probe_read_kernel_str(ifname, SKBTOP_IFNAMSIZ, dev->name);
-	if (!dev_is_tun(dev))
-		return false;
-	qm = BPF_CORE_READ(skb, queue_mapping);
-	if (BPF_CORE_READ(skb, skb_iif) == *ifindex) {
-		*dir = QUEUE_RX;
-		*queue = qm ? qm - 1 : 0;
-	} else {
-		*dir = QUEUE_TX;
-		*queue = qm;
-	}
-	return true;
-}
-
-/*
- * The tun/tap device an skb is on, with its queue and direction (as
- * skb_dev_queue()); NULL for any other device. No name read: the hot path
- * of the drop and consume probes. btf: direct loads through a BTF-typed
- * pointer (tp_btf, fentry); otherwise CO-RE probe reads (raw_tp).
+ * The tun/tap device an skb is on, with its queue and direction; NULL for
+ * any other device. skbs received from a tun file carry queue_mapping =
+ * queue + 1 and skb_iif == the device; skbs sent to the device carry the
+ * 0-based TX queue. No name read: the hot path of the drop and consume
+ * probes. btf: direct loads through a BTF-typed pointer (tp_btf, fentry);
+ * otherwise CO-RE probe reads (raw_tp).
  */
 static __always_inline struct net_device *skb_tun_queue(struct sk_buff *skb, __u32 *ifindex,
 							__u16 *queue, __u8 *dir, bool btf)

@@ -90,15 +90,18 @@ static __always_inline void count_tun_queue(struct net_device *dev, __u32 ifinde
 static __always_inline void count_drop_detail(struct sk_buff *skb, void *location, __u32 reason,
 					      bool btf)
 {
+	struct net_device *dev = btf ? skb->dev : BPF_CORE_READ(skb, dev);
 	struct drop_key key = {};
 	__u64 *count;
 
 	key.reason = reason;
 	key.location = (__u64)location;
-	if (btf)
-		skb_dev_queue_btf(skb, &key.ifindex, key.ifname, &key.queue, &key.dir, true);
-	else
-		skb_dev_queue(skb, &key.ifindex, key.ifname, &key.queue, &key.dir);
+	if (dev) {
+		/* any device: index and name; a tun/tap one: its queue and dir too */
+		key.ifindex = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
+		bpf_probe_read_kernel_str(key.ifname, SKBTOP_IFNAMSIZ, dev->name);
+		skb_tun_queue(skb, &key.ifindex, &key.queue, &key.dir, btf);
+	}
 	count = percpu_hash_get(&drop_counts, &key, &zero_u64);
 	if (count)
 		INC(*count);

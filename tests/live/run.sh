@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Run every live test on this kernel; print one summary line.
+#   tests/live/run.sh [DIR LABEL]   the test_*.sh of DIR instead, summed as LABEL
 set -u
-dir=$(cd "$(dirname "$0")" && pwd)
+dir=${1:-$(cd "$(dirname "$0")" && pwd)}
+label=${2:-live}
 pass=0 fail=0
 for t in "$dir"/test_*.sh; do
 	echo "# $(basename "$t")"
@@ -15,5 +17,5 @@ for t in "$dir"/test_*.sh; do
 	fi
 	pass=$((pass + p)); fail=$((fail + f))
 done
-echo "live: $pass passed, $fail failed"
+echo "$label: $pass passed, $fail failed"
 [ $fail -eq 0 ]

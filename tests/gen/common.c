@@ -185,6 +185,13 @@ unsigned long parse_ulong(const char *opt, const char *s, unsigned long min,
 	return v;
 }
 
+const char *parse_ifname(const char *s)
+{
+	if (strlen(s) >= IFNAMSIZ || strchr(s, '/'))
+		die("bad interface name %s", s);
+	return s;
+}
+
 /* ---- network namespaces ---- */
 
 static char netns_path[PATH_MAX];

@@ -37,6 +37,9 @@ bool gen_stopping(void);
 unsigned long parse_ulong(const char *opt, const char *s, unsigned long min,
 			  unsigned long max);
 
+/* An interface name the kernel accepts (< IFNAMSIZ, no '/'), or die. */
+const char *parse_ifname(const char *s);
+
 /* Network namespaces */
 /*
  * Create a new network namespace for the calling process and, when possible,

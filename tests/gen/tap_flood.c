@@ -191,9 +191,7 @@ int main(int argc, char **argv)
 			nq = parse_ulong("--queues", optarg, 1, MAX_QUEUES);
 			break;
 		case 'i':
-			ifname = optarg;
-			if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/'))
-				die("bad interface name %s", ifname);
+			ifname = parse_ifname(optarg);
 			break;
 		case 'l':
 			txqlen_set = parse_ulong("--txqlen", optarg, 1, 1 << 20);

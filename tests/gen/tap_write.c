@@ -108,9 +108,7 @@ int main(int argc, char **argv)
 			count = parse_ulong("--count", optarg, 1, 100000000);
 			break;
 		case 'i':
-			ifname = optarg;
-			if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/'))
-				die("bad interface name %s", ifname);
+			ifname = parse_ifname(optarg);
 			break;
 		case 't':
 			timeout = parse_ulong("--timeout", optarg, 1, 86400);

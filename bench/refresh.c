@@ -8,7 +8,7 @@
  *   read   batch buffers -> snapshot rows (skbtop__read's part after the
  *          syscalls; filling the buffers, the kernel's copy, is not counted)
  *   delta  snapshot__delta(prev, cur)
- *   json   view_json() + json_dumps()   (skbtop --text -j)
+ *   json   view_json_write() to /dev/null (skbtop --text -j)
  *   text   view_text() to /dev/null     (skbtop --text)
  *
  * Several refreshes run back to back, rotating prev/cur as the live loop
@@ -28,7 +28,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-#include <jansson.h>
 #include "snapshot.h"
 #include "view.h"
 
@@ -66,6 +65,15 @@ static __u64 mix(__u64 x)
 	x *= 0xff51afd7ed558ccdULL;
 	x ^= x >> 33;
 	return x;
+}
+
+/* A /dev/null that counts what it is given. */
+static size_t sink_bytes;
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t len)
+{
+	sink_bytes += len;
+	return len;
 }
 
 static double fill_ms;	/* time spent standing in for the kernel's copy: not counted */
@@ -205,7 +213,7 @@ int main(int argc, char **argv)
 	vbuf = calloc((size_t)BATCH * sh.ncpus, sizeof(*vbuf));
 	qkeys = calloc(sh.nqueues ? sh.nqueues : 1, sizeof(*qkeys));
 	qbuf = calloc((size_t)BATCH * sh.ncpus, sizeof(*qbuf));
-	devnull = fopen("/dev/null", "w");
+	devnull = fopencookie(NULL, "w", (cookie_io_functions_t){ .write = sink_write });
 	if (!keys || !vbuf || !qkeys || !qbuf || !devnull)
 		return fprintf(stderr, "refresh: out of memory\n"), 1;
 	for (__u32 k = 0; k < sh.nkeys && reasons_only; k++)
@@ -229,8 +237,6 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "refresh: out of memory\n"), 1;
 	for (int i = 0; i < n; i++) {
 		double t0 = cpu_ms(), t1, t2, t3, t4;
-		json_t *o;
-		char *str;
 
 		fill_ms = 0;
 		if (build(&cur, &sh, keys, qkeys, vbuf, qbuf, i + 2))
@@ -241,11 +247,13 @@ int main(int argc, char **argv)
 			return fprintf(stderr, "refresh: out of memory\n"), 1;
 		t2 = cpu_ms();
 		if (!text_only) {
-			o = view_json(&delta, &ctx);
-			str = json_dumps(o, JSON_COMPACT);
-			json_bytes = str ? strlen(str) : 0;
-			free(str);
-			json_decref(o);
+			struct jsonw w;
+			size_t at = sink_bytes;
+
+			jw_init(&w, devnull, 0);
+			view_json_write(&w, &delta, &ctx);
+			fflush(devnull);
+			json_bytes = sink_bytes - at;
 		}
 		t3 = cpu_ms();
 		view_text(devnull, &delta, &ctx);

@@ -76,11 +76,11 @@ int cmd_probes(struct env *env)
 		return EXIT_FAIL;
 	}
 	if (env->json) {
-		json_t *a = view_probes_json(skbtop__probe(st, 0), skbtop__nprobes(st));
+		struct jsonw w;
 
-		json_dumpf(a, stdout, env->pretty ? JSON_INDENT(2) : JSON_COMPACT);
+		jw_init(&w, stdout, env->pretty ? 2 : 0);
+		view_probes_write(&w, skbtop__probe(st, 0), skbtop__nprobes(st));
 		putchar('\n');
-		json_decref(a);
 	} else {
 		view_probes_text(stdout, skbtop__probe(st, 0), skbtop__nprobes(st));
 	}
@@ -127,11 +127,11 @@ static int run_text(struct env *env, struct skbtop *st)
 			break;
 		}
 		if (env->json) {
-			json_t *o = view_json(&delta, &ctx);
+			struct jsonw w;
 
-			json_dumpf(o, stdout, env->pretty ? JSON_INDENT(2) : JSON_COMPACT);
+			jw_init(&w, stdout, env->pretty ? 2 : 0);
+			view_json_write(&w, &delta, &ctx);
 			putchar('\n');
-			json_decref(o);
 		} else {
 			view_text(stdout, &delta, &ctx);
 		}

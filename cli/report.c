@@ -99,68 +99,73 @@ static void print_text(FILE *f, const struct capture *cap, const char *path)
 	}
 }
 
-static json_t *sjson(const char *s)
+static void report_json(struct jsonw *w, const struct capture *cap, const char *path)
 {
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *report_json(const struct capture *cap, const char *path)
-{
-	json_t *o = json_object(), *env = json_object(), *sys = json_object(), *rates;
-	json_t *byr = json_array();
 	struct view_ctx ctx;
 	struct cpu_counters sum;
 	double sec = capture__seconds(cap);
 	char ver[32];
 
 	snprintf(ver, sizeof(ver), "%u.%u", cap->major, cap->minor);
-	json_object_set_new(o, "file", json_string(path));
-	json_object_set_new(o, "capture_version", json_string(ver));
-	{
-		json_t *miss = json_object();
-
-		for (size_t i = 0; i < cap->totals.nprogs; i++)
-			if (cap->totals.progs[i].misses)
-				json_object_set_new(miss, cap->totals.progs[i].name,
-						    json_integer((json_int_t)cap->totals.progs[i].misses));
-		/* programs whose runs the kernel skipped: their counts are low */
-		json_object_set_new(o, "recursion_misses", miss);
-	}
-	json_object_set_new(o, "skbtop_version", sjson(cap->skbtop_version));
-	json_object_set_new(o, "start_time_ns", json_integer((json_int_t)cap->start_ns));
-	json_object_set_new(o, "end_time_ns", json_integer((json_int_t)cap->end_ns));
-	json_object_set_new(o, "seconds", json_real(sec));
-	json_object_set_new(o, "intervals", json_integer((json_int_t)cap->nsamples));
+	jw_object(w);
+	jw_kv_string(w, "file", path);
+	jw_kv_string(w, "capture_version", ver);
+	/* programs whose runs the kernel skipped: their counts are low */
+	jw_key(w, "recursion_misses");
+	jw_object(w);
+	for (size_t i = 0; i < cap->totals.nprogs; i++)
+		if (cap->totals.progs[i].misses)
+			jw_kv_u64(w, cap->totals.progs[i].name, cap->totals.progs[i].misses);
+	jw_end(w);
+	jw_kv_string(w, "skbtop_version", cap->skbtop_version);
+	jw_kv_u64(w, "start_time_ns", cap->start_ns);
+	jw_kv_u64(w, "end_time_ns", cap->end_ns);
+	jw_key(w, "seconds");
+	jw_real(w, sec);
+	jw_kv_u64(w, "intervals", cap->nsamples);
+	jw_key(w, "command");
 	if (cap->argc) {
-		json_t *cmd = json_object(), *argv = json_array();
-
+		jw_object(w);
+		jw_key(w, "argv");
+		jw_array(w);
 		for (int i = 0; i < cap->argc; i++)
-			json_array_append_new(argv, json_string(cap->argv[i]));
-		json_object_set_new(cmd, "argv", argv);
-		json_object_set_new(cmd, "exit_status", json_integer(cap->exit_status));
-		json_object_set_new(cmd, "signal", json_integer(cap->term_signal));
-		json_object_set_new(o, "command", cmd);
+			jw_string(w, cap->argv[i]);
+		jw_end(w);
+		jw_key(w, "exit_status");
+		jw_s64(w, cap->exit_status);
+		jw_key(w, "signal");
+		jw_s64(w, cap->term_signal);
+		jw_end(w);
 	} else {
-		json_object_set_new(o, "command", json_null());
+		jw_null(w);
 	}
-	json_object_set_new(env, "kernel_release", sjson(cap->env.kernel_release));
-	json_object_set_new(env, "kernel_cmdline", sjson(cap->env.kernel_cmdline));
-	json_object_set_new(env, "cpu_model", sjson(cap->env.cpu_model));
-	json_object_set_new(env, "ncpus", json_integer(cap->env.ncpus));
+	jw_key(w, "environment");
+	jw_object(w);
+	jw_kv_string(w, "kernel_release", cap->env.kernel_release);
+	jw_kv_string(w, "kernel_cmdline", cap->env.kernel_cmdline);
+	jw_kv_string(w, "cpu_model", cap->env.cpu_model);
+	jw_kv_u64(w, "ncpus", cap->env.ncpus);
+	jw_key(w, "sysctls");
+	jw_object(w);
 	for (int i = 0; i < CAPTURE_NSYSCTLS; i++)
-		json_object_set_new(sys, capture_sysctl_names[i], sjson(cap->env.sysctls[i]));
-	json_object_set_new(env, "sysctls", sys);
-	json_object_set_new(o, "environment", env);
-	json_object_set_new(o, "probes", view_probes_json(cap->probes, cap->nprobes));
+		jw_kv_string(w, capture_sysctl_names[i], cap->env.sysctls[i]);
+	jw_end(w);
+	jw_end(w);
+	jw_key(w, "probes");
+	view_probes_write(w, cap->probes, cap->nprobes);
 	capture__view_ctx(cap, &ctx);
-	json_object_set_new(o, "totals", view_json(&cap->totals, &ctx));
+	jw_key(w, "totals");
+	view_json_write(w, &cap->totals, &ctx);
 	snapshot__sum_cpus(&cap->totals, &sum);
-	rates = json_object();
-	for (size_t i = 0; i < cpu_counter_nfields; i++)
-		json_object_set_new(rates, cpu_counter_fields[i].name,
-				    json_real(sec > 0 ? counter_at(&sum, cpu_counter_fields[i].offset) /
-						       sec : 0));
-	json_object_set_new(o, "rates_per_second", rates);
+	jw_key(w, "rates_per_second");
+	jw_object(w);
+	for (size_t i = 0; i < cpu_counter_nfields; i++) {
+		jw_key(w, cpu_counter_fields[i].name);
+		jw_real(w, sec > 0 ? counter_at(&sum, cpu_counter_fields[i].offset) / sec : 0);
+	}
+	jw_end(w);
+	jw_key(w, "drops_by_reason");
+	jw_array(w);
 	if (cap->totals.ndrops) {
 		__u32 reasons[256];
 		__u64 counts[256];
@@ -168,18 +173,18 @@ static json_t *report_json(const struct capture *cap, const char *path)
 		char name[128];
 
 		for (size_t i = 0; i < n; i++) {
-			json_t *row = json_object();
-
-			json_object_set_new(row, "reason", json_string(
-				capture__reason_name(cap, reasons[i], name, sizeof(name))));
-			json_object_set_new(row, "reason_id", json_integer(reasons[i]));
-			json_object_set_new(row, "count", json_integer((json_int_t)counts[i]));
-			json_object_set_new(row, "per_second", json_real(sec > 0 ? counts[i] / sec : 0));
-			json_array_append_new(byr, row);
+			jw_object(w);
+			jw_kv_string(w, "reason",
+				     capture__reason_name(cap, reasons[i], name, sizeof(name)));
+			jw_kv_u64(w, "reason_id", reasons[i]);
+			jw_kv_u64(w, "count", counts[i]);
+			jw_key(w, "per_second");
+			jw_real(w, sec > 0 ? counts[i] / sec : 0);
+			jw_end(w);
 		}
 	}
-	json_object_set_new(o, "drops_by_reason", byr);
-	return o;
+	jw_end(w);
+	jw_end(w);
 }
 
 static void md_text(FILE *f, const char *s)
@@ -318,14 +323,11 @@ int report__print(FILE *f, const struct capture *cap, const char *path, const ch
 	if (!fmt || !strcmp(fmt, "text")) {
 		print_text(f, cap, path);
 	} else if (!strcmp(fmt, "json")) {
-		json_t *o = report_json(cap, path);
+		struct jsonw w;
 
-		if (!o || json_dumpf(o, f, JSON_INDENT(2))) {
-			json_decref(o);
-			return -1;
-		}
+		jw_init(&w, f, 2);
+		report_json(&w, cap, path);
 		fputc('\n', f);
-		json_decref(o);
 	} else if (!strcmp(fmt, "markdown")) {
 		print_markdown(f, cap, path);
 	} else {

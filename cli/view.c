@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "view.h"
@@ -268,146 +269,149 @@ out:
 
 /* ---- JSON ---- */
 
-static json_t *counters_json(const struct cpu_counters *c)
+static void counters_write(struct jsonw *w, const struct cpu_counters *c)
 {
-	json_t *o = json_object();
-
 	for (size_t i = 0; i < cpu_counter_nfields; i++)
-		json_object_set_new(o, cpu_counter_fields[i].name,
-				    json_integer((json_int_t)counter_at(c, cpu_counter_fields[i].offset)));
-	return o;
+		jw_kv_u64(w, cpu_counter_fields[i].name, counter_at(c, cpu_counter_fields[i].offset));
 }
 
-static json_t *hist_json(const __u64 *h)
+static void hist_write(struct jsonw *w, const char *key, const __u64 *h)
 {
-	json_t *a = json_array();
-
+	jw_key(w, key);
+	jw_array(w);
 	for (int i = 0; i < SKBTOP_HIST_SLOTS; i++)
-		json_array_append_new(a, json_integer((json_int_t)h[i]));
-	return a;
+		jw_u64(w, h[i]);
+	jw_end(w);
 }
 
-json_t *view_json(const struct snapshot *d, const struct view_ctx *ctx)
+void view_json_write(struct jsonw *w, const struct snapshot *d, const struct view_ctx *ctx)
 {
-	json_t *o = json_object(), *cpus = json_array(), *drops = json_array();
-	json_t *queues = json_array(), *kicks = json_array(), *progs = json_array(), *t;
 	struct cpu_counters total;
 	char name[96], loc[128];
 
 	snapshot__sum_cpus(d, &total);
-	json_object_set_new(o, "time_ns", json_integer((json_int_t)d->real_ns));
-	json_object_set_new(o, "interval_ns", json_integer((json_int_t)d->mono_ns));
-	json_object_set_new(o, "ncpus", json_integer(d->ncpus));
-	t = counters_json(&total);
-	json_object_set_new(t, "bulk_hist", hist_json(total.bulk_hist));
-	json_object_set_new(t, "defer_flush_hist", hist_json(total.defer_flush_hist));
-	if (probe_live(ctx, "cache_get") && probe_live(ctx, "cache_refill") && total.cache_gets)
-		json_object_set_new(t, "cache_hit_rate",
-				    json_real(1.0 - (double)total.cache_refills / total.cache_gets));
-	json_object_set_new(o, "totals", t);
-	for (__u32 c = 0; c < d->ncpus; c++) {
-		json_t *row = counters_json(&d->cpus[c]);
-
-		json_object_set_new(row, "cpu", json_integer(c));
-		json_object_set_new(row, "bulk_hist", hist_json(d->cpus[c].bulk_hist));
-		json_object_set_new(row, "defer_flush_hist", hist_json(d->cpus[c].defer_flush_hist));
-		json_array_append_new(cpus, row);
+	jw_object(w);
+	jw_kv_u64(w, "time_ns", d->real_ns);
+	jw_kv_u64(w, "interval_ns", d->mono_ns);
+	jw_kv_u64(w, "ncpus", d->ncpus);
+	jw_key(w, "totals");
+	jw_object(w);
+	counters_write(w, &total);
+	hist_write(w, "bulk_hist", total.bulk_hist);
+	hist_write(w, "defer_flush_hist", total.defer_flush_hist);
+	if (probe_live(ctx, "cache_get") && probe_live(ctx, "cache_refill") && total.cache_gets) {
+		jw_key(w, "cache_hit_rate");
+		jw_real(w, 1.0 - (double)total.cache_refills / total.cache_gets);
 	}
-	json_object_set_new(o, "cpus", cpus);
+	jw_end(w);
+	jw_key(w, "cpus");
+	jw_array(w);
+	for (__u32 c = 0; c < d->ncpus; c++) {
+		jw_object(w);
+		counters_write(w, &d->cpus[c]);
+		jw_kv_u64(w, "cpu", c);
+		hist_write(w, "bulk_hist", d->cpus[c].bulk_hist);
+		hist_write(w, "defer_flush_hist", d->cpus[c].defer_flush_hist);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_key(w, "drops");
+	jw_array(w);
 	for (size_t i = 0; i < d->ndrops; i++) {
 		const struct drop_row *r = &d->drops[i];
-		json_t *row = json_object();
 
-		json_object_set_new(row, "reason",
-				    json_string(ctx->reason_name(ctx, r->key.reason, name, sizeof(name))));
-		json_object_set_new(row, "reason_id", json_integer(r->key.reason));
-		json_object_set_new(row, "count", json_integer((json_int_t)r->count));
+		jw_object(w);
+		jw_kv_string(w, "reason", ctx->reason_name(ctx, r->key.reason, name, sizeof(name)));
+		jw_kv_u64(w, "reason_id", r->key.reason);
+		jw_kv_u64(w, "count", r->count);
 		if (r->cpu != SNAPSHOT_ALL_CPUS)	/* rows are per CPU with -C */
-			json_object_set_new(row, "cpu", json_integer(r->cpu));
+			jw_kv_u64(w, "cpu", r->cpu);
 		if (r->key.ifindex) {
-			json_object_set_new(row, "ifname", json_string(r->key.ifname));
-			json_object_set_new(row, "ifindex", json_integer(r->key.ifindex));
+			jw_kv_string(w, "ifname", r->key.ifname);
+			jw_kv_u64(w, "ifindex", r->key.ifindex);
 		}
 		if (r->key.dir) {
-			json_object_set_new(row, "queue", json_integer(r->key.queue));
-			json_object_set_new(row, "dir", json_string(dir_name(r->key.dir)));
+			jw_kv_u64(w, "queue", r->key.queue);
+			jw_kv_string(w, "dir", dir_name(r->key.dir));
 		}
 		if (r->key.location) {	/* -L */
-			json_object_set_new(row, "location",
-					    json_string(ctx->location_name(ctx, r->key.location, loc,
-									   sizeof(loc))));
-			json_object_set_new(row, "location_addr",
-					    json_integer((json_int_t)r->key.location));
+			jw_kv_string(w, "location",
+				     ctx->location_name(ctx, r->key.location, loc, sizeof(loc)));
+			/* hex, as the kernel prints addresses; above 2^63 as a number
+			 * it would overflow most parsers' signed 64 bits */
+			snprintf(loc, sizeof(loc), "0x%llx", (unsigned long long)r->key.location);
+			jw_kv_string(w, "location_addr", loc);
 		}
-		json_array_append_new(drops, row);
+		jw_end(w);
 	}
-	json_object_set_new(o, "drops", drops);
+	jw_end(w);
+	jw_key(w, "queues");
+	jw_array(w);
 	for (size_t i = 0; i < d->nqueues; i++) {
 		const struct queue_row *q = &d->queues[i];
-		json_t *row = json_object();
 
-		json_object_set_new(row, "ifname", json_string(q->key.ifname));
-		json_object_set_new(row, "ifindex", json_integer(q->key.ifindex));
-		json_object_set_new(row, "queue", json_integer(q->key.queue));
-		json_object_set_new(row, "dir", json_string(dir_name(q->key.dir)));
+		jw_object(w);
+		jw_kv_string(w, "ifname", q->key.ifname);
+		jw_kv_u64(w, "ifindex", q->key.ifindex);
+		jw_kv_u64(w, "queue", q->key.queue);
+		jw_kv_string(w, "dir", dir_name(q->key.dir));
 		for (size_t f = 0; f < queue_counter_nfields; f++)
-			json_object_set_new(row, queue_counter_fields[f].name,
-					    json_integer((json_int_t)counter_at(&q->c,
-						queue_counter_fields[f].offset)));
-		json_array_append_new(queues, row);
+			jw_kv_u64(w, queue_counter_fields[f].name,
+				  counter_at(&q->c, queue_counter_fields[f].offset));
+		jw_end(w);
 	}
-	json_object_set_new(o, "queues", queues);
+	jw_end(w);
+	jw_key(w, "kicks");
+	jw_array(w);
 	for (__u32 s = 0; s < d->ncpus; s++)
 		for (__u32 tg = 0; tg < d->ncpus; tg++) {
 			const struct kick_cell *k = &d->kicks[s * d->ncpus + tg];
-			json_t *row;
 
 			if (!k->kicks && !k->ipis && !k->queued)
 				continue;
-			row = json_object();
-			json_object_set_new(row, "from_cpu", json_integer(s));
-			json_object_set_new(row, "to_cpu", json_integer(tg));
-			json_object_set_new(row, "queued", json_integer((json_int_t)k->queued));
-			json_object_set_new(row, "kicks", json_integer((json_int_t)k->kicks));
-			json_object_set_new(row, "ipis", json_integer((json_int_t)k->ipis));
-			json_array_append_new(kicks, row);
+			jw_object(w);
+			jw_kv_u64(w, "from_cpu", s);
+			jw_kv_u64(w, "to_cpu", tg);
+			jw_kv_u64(w, "queued", k->queued);
+			jw_kv_u64(w, "kicks", k->kicks);
+			jw_kv_u64(w, "ipis", k->ipis);
+			jw_end(w);
 		}
-	json_object_set_new(o, "kicks", kicks);
+	jw_end(w);
+	jw_key(w, "progs");
+	jw_array(w);
 	for (size_t i = 0; i < d->nprogs; i++) {
-		json_t *row = json_object();
-
-		json_object_set_new(row, "name", json_string(d->progs[i].name));
-		json_object_set_new(row, "run_ns", json_integer((json_int_t)d->progs[i].run_ns));
-		json_object_set_new(row, "run_cnt", json_integer((json_int_t)d->progs[i].run_cnt));
-		json_object_set_new(row, "misses", json_integer((json_int_t)d->progs[i].misses));
-		json_array_append_new(progs, row);
+		jw_object(w);
+		jw_kv_string(w, "name", d->progs[i].name);
+		jw_kv_u64(w, "run_ns", d->progs[i].run_ns);
+		jw_kv_u64(w, "run_cnt", d->progs[i].run_cnt);
+		jw_kv_u64(w, "misses", d->progs[i].misses);
+		jw_end(w);
 	}
-	json_object_set_new(o, "progs", progs);
-	json_object_set_new(o, "user_cpu_ns", json_integer((json_int_t)d->user_cpu_ns));
-	return o;
+	jw_end(w);
+	jw_kv_u64(w, "user_cpu_ns", d->user_cpu_ns);
+	jw_end(w);
 }
 
-json_t *view_probes_json(const struct probe_status *p, size_t n)
+void view_probes_write(struct jsonw *w, const struct probe_status *p, size_t n)
 {
-	json_t *a = json_array();
-
+	jw_array(w);
 	for (size_t i = 0; i < n; i++) {
-		json_t *row = json_object();
-
-		json_object_set_new(row, "probe", json_string(p[i].name));
-		json_object_set_new(row, "group", json_string(p[i].group));
-		json_object_set_new(row, "target", json_string(p[i].target));
-		json_object_set_new(row, "mode", json_string(probe_mode_name(p[i].mode)));
+		jw_object(w);
+		jw_kv_string(w, "probe", p[i].name);
+		jw_kv_string(w, "group", p[i].group);
+		jw_kv_string(w, "target", p[i].target);
+		jw_kv_string(w, "mode", probe_mode_name(p[i].mode));
 		if (p[i].variant)
-			json_object_set_new(row, "variant", json_string(p[i].variant));
+			jw_kv_string(w, "variant", p[i].variant);
 		if (p[i].reason[0])
-			json_object_set_new(row, "reason", json_string(p[i].reason));
+			jw_kv_string(w, "reason", p[i].reason);
 		if (p[i].note)
-			json_object_set_new(row, "note", json_string(p[i].note));
-		json_object_set_new(row, "metrics", json_string(p[i].metrics));
-		json_array_append_new(a, row);
+			jw_kv_string(w, "note", p[i].note);
+		jw_kv_string(w, "metrics", p[i].metrics);
+		jw_end(w);
 	}
-	return a;
+	jw_end(w);
 }
 
 void view_probes_text(FILE *f, const struct probe_status *p, size_t n)

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include <jansson.h>
+#include "jsonw.h"
 #include "snapshot.h"
 #include "probes.h"
 
@@ -30,10 +30,10 @@ void view_ctx_live(struct view_ctx *ctx, struct skbtop *st);
 bool view_group_live(const struct view_ctx *ctx, const char *group);
 
 void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx);
-/* One JSON object for the delta; rates use d->mono_ns. New reference. */
-json_t *view_json(const struct snapshot *d, const struct view_ctx *ctx);
-/* The probe table as JSON array / text. */
-json_t *view_probes_json(const struct probe_status *p, size_t n);
+/* The delta as one JSON object (the -j record of an interval). */
+void view_json_write(struct jsonw *w, const struct snapshot *d, const struct view_ctx *ctx);
+/* The probe table as a JSON array / text. */
+void view_probes_write(struct jsonw *w, const struct probe_status *p, size_t n);
 void view_probes_text(FILE *f, const struct probe_status *p, size_t n);
 
 #endif

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+#include "jsonw.h"
+
+void jw_init(struct jsonw *w, FILE *f, int indent)
+{
+	w->f = f;
+	w->len = 0;
+	w->indent = indent;
+	w->depth = 0;
+	w->after_key = false;
+}
+
+static void flush(struct jsonw *w)
+{
+	fwrite(w->buf, 1, w->len, w->f);
+	w->len = 0;
+}
+
+static void put(struct jsonw *w, const void *p, size_t n)
+{
+	if (w->len + n > sizeof(w->buf)) {
+		flush(w);
+		if (n > sizeof(w->buf)) {
+			fwrite(p, 1, n, w->f);
+			return;
+		}
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+static inline void putch(struct jsonw *w, char c)
+{
+	if (w->len == sizeof(w->buf))
+		flush(w);
+	w->buf[w->len++] = c;
+}
+
+static void puts_(struct jsonw *w, const char *s)
+{
+	put(w, s, strlen(s));
+}
+
+/* After a value: at depth 0 the document is complete. */
+static void after_value(struct jsonw *w)
+{
+	if (!w->depth)
+		flush(w);
+}
+
+static void newline(struct jsonw *w, int depth)
+{
+	putch(w, '\n');
+	for (int i = 0; i < depth * w->indent; i++)
+		putch(w, ' ');
+}
+
+/* Before any value: the separator from the previous element, if any. */
+static inline void before_value(struct jsonw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (!w->depth)
+		return;
+	if (w->has_items[w->depth - 1])
+		putch(w, ',');
+	w->has_items[w->depth - 1] = true;
+	if (w->indent)
+		newline(w, w->depth);
+}
+
+static void open(struct jsonw *w, char c, char closer)
+{
+	before_value(w);
+	assert(w->depth < JW_MAX_DEPTH);
+	putch(w, c);
+	w->closer[w->depth] = closer;
+	w->has_items[w->depth++] = false;
+}
+
+void jw_object(struct jsonw *w)
+{
+	open(w, '{', '}');
+}
+
+void jw_array(struct jsonw *w)
+{
+	open(w, '[', ']');
+}
+
+void jw_end(struct jsonw *w)
+{
+	assert(w->depth > 0 && !w->after_key);
+	w->depth--;
+	if (w->indent && w->has_items[w->depth])
+		newline(w, w->depth);
+	putch(w, w->closer[w->depth]);
+	after_value(w);
+}
+
+void jw_key(struct jsonw *w, const char *key)
+{
+	assert(w->depth > 0 && w->closer[w->depth - 1] == '}' && !w->after_key);
+	jw_string(w, key);
+	if (w->indent)
+		puts_(w, ": ");
+	else
+		putch(w, ':');
+	w->after_key = true;
+}
+
+static inline void put_u64(struct jsonw *w, __u64 v)
+{
+	static const char pairs[201] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char digits[20], *p = digits + sizeof(digits);
+	size_t n;
+
+	for (; v >= 100; v /= 100)
+		memcpy(p -= 2, &pairs[v % 100 * 2], 2);
+	if (v >= 10)
+		memcpy(p -= 2, &pairs[v * 2], 2);
+	else
+		*--p = '0' + v;
+	n = digits + sizeof(digits) - p;
+	if (w->len + n > sizeof(w->buf))
+		flush(w);
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+void jw_u64(struct jsonw *w, __u64 v)
+{
+	before_value(w);
+	put_u64(w, v);
+	after_value(w);
+}
+
+void jw_s64(struct jsonw *w, long long v)
+{
+	before_value(w);
+	if (v < 0)
+		putch(w, '-');
+	put_u64(w, v < 0 ? -(__u64)v : (__u64)v);
+	after_value(w);
+}
+
+/* As jansson: "%.17g", then ".0" if it reads as an integer, exponent without '+' or leading 0s. */
+void jw_real(struct jsonw *w, double v)
+{
+	char buf[40], *e, *digits, *end;
+
+	if (!isfinite(v)) {	/* not JSON */
+		jw_null(w);
+		return;
+	}
+	before_value(w);
+	snprintf(buf, sizeof(buf) - 2, "%.17g", v);
+	if (!strchr(buf, '.') && !strchr(buf, 'e'))
+		strcat(buf, ".0");
+	e = strchr(buf, 'e');
+	if (e) {
+		digits = e + 1;
+		end = digits + 1;	/* past the sign */
+		if (*digits == '-')
+			digits++;
+		while (*end == '0')
+			end++;
+		memmove(digits, end, strlen(end) + 1);
+	}
+	puts_(w, buf);
+	after_value(w);
+}
+
+void jw_null(struct jsonw *w)
+{
+	before_value(w);
+	puts_(w, "null");
+	after_value(w);
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 (RFC 3629: no overlongs, surrogates, > U+10FFFF). */
+static int utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	int n;
+	unsigned int cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* The escape of one byte that is not written as itself, into d; its length. */
+static int escape(char *d, unsigned char c)
+{
+	static const char short_esc[] = { ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+					  ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't' };
+
+	if (c < sizeof(short_esc) && short_esc[c]) {
+		d[0] = '\\';
+		d[1] = short_esc[c];
+		return 2;
+	}
+	/* control or invalid UTF-8 byte */
+	snprintf(d, 7, "\\u%04X", c);
+	return 6;
+}
+
+/* A string too long to reserve for at once (over 10 KB): byte by byte. */
+static void jw_string_long(struct jsonw *w, const unsigned char *s)
+{
+	char esc[8];
+
+	putch(w, '"');
+	while (*s) {
+		int n = *s >= 0x80 ? utf8_len(s) : 1;
+
+		if (n > 1 || (*s >= 0x20 && *s != '"' && *s != '\\'))
+			put(w, s, n);
+		else
+			put(w, esc, escape(esc, *s));
+		s += n ? n : 1;
+	}
+	putch(w, '"');
+	after_value(w);
+}
+
+void jw_string(struct jsonw *w, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t len;
+	char *d;
+
+	if (!str) {
+		jw_null(w);
+		return;
+	}
+	before_value(w);
+	/* room for the worst case (every byte \u00XX) up front: no check per byte */
+	len = strlen(str);
+	if (len > (sizeof(w->buf) - 2) / 6) {
+		jw_string_long(w, s);
+		return;
+	}
+	if (w->len + len * 6 + 2 > sizeof(w->buf))
+		flush(w);
+	d = w->buf + w->len;
+	*d++ = '"';
+	while (*s) {
+		int n;
+
+		if (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\') {
+			*d++ = *s++;
+			continue;
+		}
+		n = *s >= 0x80 ? utf8_len(s) : 1;
+		if (n > 1) {
+			memcpy(d, s, n);
+			d += n;
+			s += n;
+			continue;
+		}
+		d += escape(d, *s++);
+	}
+	*d++ = '"';
+	w->len = d - w->buf;
+	after_value(w);
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A streaming JSON writer for the outputs written every interval (`-j`) and
+ * for report: no document tree, numbers formatted here, straight into a
+ * stdio stream. Counters are unsigned 64-bit and print as such (jansson's
+ * integers are signed and print a counter or kernel address above 2^63 as a
+ * negative number).
+ *
+ * The output is what jansson's json_dumpf() prints for the same document
+ * with JSON_COMPACT (indent 0) or JSON_INDENT(n): keys in the order written,
+ * "%.17g" reals, and the same string escapes. A byte that is not part of
+ * valid UTF-8 (an interface name can hold any byte) is written as \u00XX.
+ *
+ * Usage: jw_init(), then open/close containers, jw_key() before each member
+ * of an object, one value per member or array element. Nesting is limited
+ * to JW_MAX_DEPTH; deeper containers are a programming error (asserted).
+ * The text reaches the stream when the outermost value is complete.
+ */
+#ifndef SKBTOP_JSONW_H
+#define SKBTOP_JSONW_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#define JW_MAX_DEPTH 16
+#define JW_BUF_SIZE 65536
+
+struct jsonw {
+	FILE *f;
+	size_t len;			/* bytes in buf not yet handed to f */
+	char buf[JW_BUF_SIZE];	/* stdio's per-call cost, paid once per 64 KB */
+	int indent;			/* spaces per level; 0 = compact */
+	int depth;
+	char closer[JW_MAX_DEPTH];	/* '}' or ']' of the open container at each depth */
+	bool has_items[JW_MAX_DEPTH];	/* ... and whether it has a member yet */
+	bool after_key;			/* the next value is a member's, its key written */
+};
+
+void jw_init(struct jsonw *w, FILE *f, int indent);
+void jw_object(struct jsonw *w);
+void jw_array(struct jsonw *w);
+void jw_end(struct jsonw *w);		/* closes the innermost object or array */
+void jw_key(struct jsonw *w, const char *key);
+void jw_u64(struct jsonw *w, __u64 v);
+void jw_s64(struct jsonw *w, long long v);
+void jw_real(struct jsonw *w, double v);
+void jw_string(struct jsonw *w, const char *s);	/* NULL writes null */
+void jw_null(struct jsonw *w);
+
+/* key + value in one call, for the common member shapes */
+static inline void jw_kv_u64(struct jsonw *w, const char *k, __u64 v)
+{
+	jw_key(w, k);
+	jw_u64(w, v);
+}
+
+static inline void jw_kv_string(struct jsonw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	jw_string(w, v);
+}
+
+#endif

@@ -11,8 +11,9 @@
  *   json   view_json_write() to /dev/null (skbtop --text -j)
  *   text   view_text() to /dev/null     (skbtop --text)
  *
- * Several refreshes run back to back, rotating prev/cur as the live loop
- * does; reports the median CPU time of each phase and the peak RSS.
+ * Several refreshes run back to back, rotating prev/cur and reusing their
+ * storage as the live loop does; reports the median CPU time of each phase
+ * and the peak RSS.
  *
  *   refresh [-c CPUS] [-k DROP_KEYS] [-q QUEUE_KEYS] [-f FILL] [-n REFRESHES]
  *
@@ -97,7 +98,7 @@ static int build(struct snapshot *s, const struct shape *sh, const struct drop_k
 		 const struct queue_key *qkeys, __u64 *vbuf, struct queue_counters *qbuf,
 		 __u64 gen)
 {
-	int err = snapshot__init(s, sh->ncpus);
+	int err = snapshot__reset(s, sh->ncpus);
 
 	if (err)
 		return err;
@@ -260,10 +261,7 @@ int main(int argc, char **argv)
 		fflush(devnull);
 		t4 = cpu_ms();
 		rows = delta.ndrops;
-		snapshot__free(&delta);
-		snapshot__free(&prev);
-		prev = cur;
-		memset(&cur, 0, sizeof(cur));
+		snapshot__swap(&prev, &cur);	/* as the live loop: storage reused */
 		t_read[i] = t1 - t0;
 		t_delta[i] = t2 - t1;
 		t_json[i] = t3 - t2;
@@ -281,5 +279,7 @@ int main(int argc, char **argv)
 	       median(t_read, n) + median(t_delta, n) + median(t_text, n), json_bytes,
 	       ru.ru_maxrss);
 	snapshot__free(&prev);
+	snapshot__free(&cur);
+	snapshot__free(&delta);
 	return 0;
 }

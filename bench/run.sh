@@ -13,8 +13,8 @@
 #            statistics, kernel.bpf_stats_enabled on for the run, restored)
 #   3 user   one refresh over synthetic maps (256 CPUs x 4096 drop keys) and
 #            the time to load and attach everything
-#   4 vm     section 1 in the VM rig (Linux 7.2 under TCG, fentry probes),
-#            ratios only; only with BENCH_VM=1 (slow)
+#   4 vm     sections 1 and 2 in the VM rig (Linux 7.2 under TCG, fentry
+#            probes), ratios and per-probe ns only; only with BENCH_VM=1 (slow)
 #
 # Environment:
 #   SKBTOP=PATH          skbtop binary (default ./skbtop)
@@ -177,26 +177,31 @@ section_rate() {
 	done
 }
 
-# Run-time stats of every program of process $1 that `bpftool perf` lists.
+# The highest BPF program id loaded now: programs an arm loads get higher ids.
+prog_mark() {
+	bpftool prog show -j 2>/dev/null | jq '[.[].id] | max // 0'
+}
+
+# Run-time stats of every program loaded after mark $1 (the arm's: tracepoint,
+# raw_tp and fentry alike; `bpftool perf` would miss fentry programs).
 prog_stats() {
-	local ids
-	ids=$(bpftool perf -j 2>/dev/null | jq -c --argjson p "$1" '[.[] | select(.pid == $p) | .prog_id] | unique')
-	bpftool prog show -j 2>/dev/null | jq -c --argjson ids "$ids" \
-		'[.[] | select(.id as $i | $ids | index($i)) |
+	bpftool prog show -j 2>/dev/null | jq -c --argjson m "$1" \
+		'[.[] | select(.id > $m) |
 		  {id, name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
 }
 
 section_probes() {
-	local arm w before after
+	local arm w before after mark
 	log "2 probes: ns per event, kernel.bpf_stats_enabled=1 for the run"
 	STATS_SAVED=$(sysctl -n kernel.bpf_stats_enabled)
 	sysctl -q -w kernel.bpf_stats_enabled=1
 	for arm in ${BENCH_PROBE_ARMS:-empty floor skbtop skbtop_L bpftrace}; do
 		for w in $WORKLOADS; do
+			mark=$(prog_mark)
 			start_arm "$arm" "probes-$arm-$w" || continue
-			before=$(prog_stats $ARM_PID)
+			before=$(prog_stats "$mark")
 			flood_sample probes "$arm" 0 "$w"
-			after=$(prog_stats $ARM_PID)
+			after=$(prog_stats "$mark")
 			jq -c -n --arg a "$arm" --arg w "$w" --argjson b "$before" --argjson e "$after" \
 				'{section: "progstats", arm: $a, mode: $w, progs: [$e[] as $x |
 				  ($b[] | select(.id == $x.id)) as $y |
@@ -251,7 +256,8 @@ section_vm() {
 	*) cp "$sk" "$B/skbtop-vm" && sk=bench/bin/skbtop-vm ;;
 	esac
 	"$TOP/tests/vm/vm-run" --kernel-pkg "$kpkg" --timeout 1500 -- env \
-		SKBTOP="$sk" BENCH_OUT=/tmp/bench-guest BENCH_SECTIONS=rate BENCH_GUEST=1 \
+		SKBTOP="$sk" BENCH_OUT=/tmp/bench-guest BENCH_SECTIONS="rate probes" BENCH_GUEST=1 \
+		BENCH_PROBE_ARMS="${BENCH_VM_PROBE_ARMS:-empty skbtop bpftrace}" \
 		BENCH_REPS="${BENCH_VM_REPS:-3}" BENCH_SECS="${BENCH_VM_SECS:-3}" \
 		BENCH_ARMS="${BENCH_VM_ARMS:-base floor skbtop bpftrace}" BENCH_WORKLOADS="$WORKLOADS" BENCH_CPU="$CPU" \
 		bench/run.sh --samples > "$OUT/vm.jsonl" 2> "$OUT/vm.err" ||

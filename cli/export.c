@@ -443,10 +443,7 @@ int cmd_export(struct env *env)
 		err = skbtop__read(st, &cur);
 		err = err ?: snapshot__delta(&prev, &cur, &delta);
 		err = err ?: snapshot__accumulate(&total, &delta);
-		snapshot__free(&delta);
-		snapshot__free(&prev);
-		prev = cur;
-		memset(&cur, 0, sizeof(cur));
+		snapshot__swap(&prev, &cur);	/* the next read reuses the old storage */
 	}
 	if (err) {
 		fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));
@@ -464,6 +461,7 @@ cleanup:
 	free(pg.buf);
 	snapshot__free(&prev);
 	snapshot__free(&cur);
+	snapshot__free(&delta);
 	snapshot__free(&total);
 	metrics__free(&m);
 	if (st)

@@ -136,16 +136,15 @@ static int run_text(struct env *env, struct skbtop *st)
 			view_text(stdout, &delta, &ctx);
 		}
 		fflush(stdout);
-		snapshot__free(&delta);
-		snapshot__free(&prev);
-		prev = cur;
-		memset(&cur, 0, sizeof(cur));
+		snapshot__swap(&prev, &cur);	/* the next read reuses the old storage */
 		n++;
 		if ((env->count && n >= env->count) ||
 		    (env->duration > 0 && elapsed >= env->duration - 1e-9))
 			break;
 	}
 	snapshot__free(&prev);
+	snapshot__free(&cur);
+	snapshot__free(&delta);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 

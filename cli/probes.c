@@ -1164,7 +1164,7 @@ int skbtop__read(struct skbtop *st, struct snapshot *s)
 	struct rusage ru;
 	int err;
 
-	err = snapshot__init(s, st->ncpus);
+	err = snapshot__reset(s, st->ncpus);
 	if (err)
 		return err;
 	s->mono_ns = now_ns(CLOCK_MONOTONIC);

@@ -63,7 +63,7 @@ const struct probe_status *skbtop__probe(const struct skbtop *st, size_t i);
 void skbtop__mode_counts(const struct skbtop *st, int *exact, int *derived, int *unavailable);
 __u32 skbtop__ncpus(const struct skbtop *st);
 
-/* Read every map once into s (initialised by this call). Returns 0 or -errno. */
+/* Read every map once into s (reset by this call: zeroed, or reused). Returns 0 or -errno. */
 int skbtop__read(struct skbtop *st, struct snapshot *s);
 
 /* Human-readable probe table (for `skbtop probes`). */

@@ -190,15 +190,11 @@ int cmd_record(struct env *env)
 		err = skbtop__read(st, &cur);
 		err = err ?: snapshot__delta(&prev, &cur, &delta);
 		err = err ?: capture_writer__add(&w, &delta);
-		snapshot__free(&delta);
 		if (err) {
 			fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));
-			snapshot__free(&cur);
 			break;
 		}
-		snapshot__free(&prev);
-		prev = cur;
-		memset(&cur, 0, sizeof(cur));
+		snapshot__swap(&prev, &cur);	/* the next read reuses the old storage */
 		if (env->duration > 0 && prev.mono_ns - start_mono >= (__u64)(env->duration * 1e9) &&
 		    pid > 0 && !exited && !term_sent) {
 			/* -d with CMD: the duration ends CMD too */
@@ -245,6 +241,8 @@ cleanup:
 	json_decref(doc);
 	capture_writer__free(&w);
 	snapshot__free(&prev);
+	snapshot__free(&cur);
+	snapshot__free(&delta);
 	capture__free(&meta);
 	skbtop__close(st);
 	return ret;

@@ -75,17 +75,45 @@ void snapshot__free(struct snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void *grow(void *arr, size_t n, size_t elem)
+int snapshot__reset(struct snapshot *s, __u32 ncpus)
 {
-	/* capacity is the next power of two >= n + 1 */
-	if (n & (n - 1) || (n && n < 16))
+	if (!s->cpus || s->ncpus != ncpus) {
+		struct snapshot fresh;
+
+		if (snapshot__init(&fresh, ncpus)) {
+			snapshot__free(s);
+			return -ENOMEM;
+		}
+		free(s->cpus);
+		free(s->kicks);
+		s->cpus = fresh.cpus;
+		s->kicks = fresh.kicks;
+		s->ncpus = ncpus;
+	} else {
+		memset(s->cpus, 0, (ncpus ? ncpus : 1) * sizeof(*s->cpus));
+		memset(s->kicks, 0, (ncpus ? (size_t)ncpus * ncpus : 1) * sizeof(*s->kicks));
+	}
+	s->mono_ns = s->real_ns = s->user_cpu_ns = 0;
+	s->ndrops = s->nqueues = s->nprogs = 0;
+	return 0;
+}
+
+/* Room for one more row in *arr (doubling); NULL when out of memory. */
+static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
+{
+	void *bigger;
+
+	if (n < *cap)
 		return arr;
-	return realloc(arr, (n ? n * 2 : 16) * elem);
+	bigger = realloc(arr, (*cap ? *cap * 2 : 16) * elem);
+	if (bigger)
+		*cap = *cap ? *cap * 2 : 16;
+	return bigger;
 }
 
 int snapshot__add_drop(struct snapshot *s, const struct drop_key *key, __u32 cpu, __u64 count)
 {
-	struct drop_row *rows = grow(s->drops, s->ndrops, sizeof(*rows));
+	struct drop_row *rows = grow(s->drops, s->ndrops, &s->drops_cap, sizeof(*rows));
 
 	if (!rows)
 		return -ENOMEM;
@@ -118,7 +146,7 @@ int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, c
 int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
 			const struct queue_counters *c)
 {
-	struct queue_row *rows = grow(s->queues, s->nqueues, sizeof(*rows));
+	struct queue_row *rows = grow(s->queues, s->nqueues, &s->queues_cap, sizeof(*rows));
 
 	if (!rows)
 		return -ENOMEM;
@@ -131,7 +159,7 @@ int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
 
 int snapshot__add_prog(struct snapshot *s, const char *name, __u64 run_ns, __u64 run_cnt)
 {
-	struct prog_row *rows = grow(s->progs, s->nprogs, sizeof(*rows));
+	struct prog_row *rows = grow(s->progs, s->nprogs, &s->progs_cap, sizeof(*rows));
 
 	if (!rows)
 		return -ENOMEM;
@@ -234,7 +262,7 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 	size_t i;
 	int err;
 
-	err = snapshot__init(out, n);
+	err = snapshot__reset(out, n);
 	if (err)
 		return err;
 	out->mono_ns = cur->mono_ns - (prev ? prev->mono_ns : cur->mono_ns);

@@ -41,17 +41,31 @@ struct snapshot {
 	struct cpu_counters *cpus;	/* [ncpus] */
 	struct kick_cell *kicks;	/* [ncpus * ncpus], index sender * ncpus + target */
 	struct queue_row *queues;
-	size_t nqueues;
+	size_t nqueues, queues_cap;	/* rows used, rows allocated */
 	struct drop_row *drops;		/* one row per (key, cpu) with a non-zero count */
-	size_t ndrops;
+	size_t ndrops, drops_cap;
 	struct prog_row *progs;
-	size_t nprogs;
+	size_t nprogs, progs_cap;
 	__u64 user_cpu_ns;		/* skbtop's own user+system CPU time */
 };
 
 /* Allocate the per-CPU arrays, zeroed. Returns 0 or -ENOMEM. */
 int snapshot__init(struct snapshot *s, __u32 ncpus);
+/*
+ * Empty s for the next interval and keep its storage, so a loop that
+ * rotates its snapshots allocates (and page-faults) nothing once warm. s
+ * must be zeroed or hold a snapshot. Returns 0 or -ENOMEM (s then freed).
+ */
+int snapshot__reset(struct snapshot *s, __u32 ncpus);
 void snapshot__free(struct snapshot *s);
+
+static inline void snapshot__swap(struct snapshot *a, struct snapshot *b)
+{
+	struct snapshot t = *a;
+
+	*a = *b;
+	*b = t;
+}
 /* Deep copy; dst must be empty (zeroed). Returns 0 or -ENOMEM. */
 int snapshot__copy(struct snapshot *dst, const struct snapshot *src);
 
@@ -73,7 +87,8 @@ int snapshot__add_prog(struct snapshot *s, const char *name, __u64 run_ns, __u64
  * out = cur - prev, counter by counter, matching rows by key. Counters are
  * free-running u64s and are subtracted modulo 2^64, so a wrapped counter
  * gives the right delta. CPUs or rows absent from prev (hot-added CPUs, new
- * keys) count from zero. out must be empty (zeroed). Returns 0 or -ENOMEM.
+ * keys) count from zero. out is reset first (zeroed, or an earlier delta
+ * whose storage is reused). Returns 0 or -ENOMEM (out then freed).
  */
 int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 		    struct snapshot *out);

@@ -56,6 +56,7 @@ struct tui {
 	struct snapshot prev;		/* last read */
 	struct snapshot delta;		/* prev - read before it */
 	struct snapshot total;		/* prev - base */
+	struct snapshot next[3];	/* storage the next read, delta and total reuse */
 	struct tui_filter filter;
 	struct tui_table table, table2;
 	int panel;
@@ -148,6 +149,8 @@ static void data_free(struct tui *t)
 	snapshot__free(&t->prev);
 	snapshot__free(&t->delta);
 	snapshot__free(&t->total);
+	for (int i = 0; i < 3; i++)
+		snapshot__free(&t->next[i]);
 	memset(&t->base, 0, sizeof(t->base));
 	memset(&t->prev, 0, sizeof(t->prev));
 	memset(&t->delta, 0, sizeof(t->delta));
@@ -177,26 +180,20 @@ static int data_zero(struct tui *t)
 
 static int data_refresh(struct tui *t)
 {
-	struct snapshot cur = {}, d = {}, tot = {};
+	struct snapshot *cur = &t->next[0], *d = &t->next[1], *tot = &t->next[2];
 	int err;
 
-	err = skbtop__read(t->st, &cur);
+	/* into the spare storage; shown only when all three succeeded */
+	err = skbtop__read(t->st, cur);
 	if (!err)
-		err = snapshot__delta(&t->prev, &cur, &d);
+		err = snapshot__delta(&t->prev, cur, d);
 	if (!err)
-		err = snapshot__delta(&t->base, &cur, &tot);
-	if (err) {
-		snapshot__free(&cur);
-		snapshot__free(&d);
-		snapshot__free(&tot);
+		err = snapshot__delta(&t->base, cur, tot);
+	if (err)
 		return err;
-	}
-	snapshot__free(&t->prev);
-	snapshot__free(&t->delta);
-	snapshot__free(&t->total);
-	t->prev = cur;
-	t->delta = d;
-	t->total = tot;
+	snapshot__swap(&t->prev, cur);
+	snapshot__swap(&t->delta, d);
+	snapshot__swap(&t->total, tot);
 	return 0;
 }
 

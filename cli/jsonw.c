@@ -104,10 +104,34 @@ void jw_end(struct jsonw *w)
 	after_value(w);
 }
 
-void jw_key(struct jsonw *w, const char *key)
+/* Bytes written as themselves inside a JSON string (printable ASCII but " and \\). */
+#define R8(x) x, x, x, x, x, x, x, x
+static const unsigned char plain[256] = {
+	R8(0), R8(0), R8(0), R8(0),				/* 0x00-0x1f: control */
+	1, 1, 0, R8(1), 1, 1, 1, 1, 1,				/* 0x20-0x2f: '"' */
+	R8(1), R8(1),						/* 0x30-0x3f */
+	R8(1), R8(1), R8(1), 1, 1, 1, 1, 0, 1, 1, 1,		/* 0x40-0x5f: '\\' */
+	R8(1), R8(1), R8(1), R8(1),				/* 0x60-0x7f */
+};
+
+void jw_key_n(struct jsonw *w, const char *key, size_t n)
 {
+	size_t i;
+
 	assert(w->depth > 0 && w->closer[w->depth - 1] == '}' && !w->after_key);
-	jw_string(w, key);
+	for (i = 0; i < n && plain[(unsigned char)key[i]]; i++)
+		;
+	if (i < n || n > 1024) {	/* needs escapes: the general path */
+		jw_string(w, key);
+	} else {
+		before_value(w);
+		if (w->len + n + 2 > sizeof(w->buf))
+			flush(w);
+		w->buf[w->len++] = '"';
+		memcpy(w->buf + w->len, key, n);
+		w->len += n;
+		w->buf[w->len++] = '"';
+	}
 	if (w->indent)
 		puts_(w, ": ");
 	else
@@ -274,7 +298,7 @@ void jw_string(struct jsonw *w, const char *str)
 	while (*s) {
 		int n;
 
-		if (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\') {
+		if (plain[*s]) {
 			*d++ = *s++;
 			continue;
 		}

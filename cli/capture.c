@@ -351,18 +351,44 @@ json_t *capture__sample_json(const struct snapshot *d)
 	return o;
 }
 
-int capture_writer__init(struct capture_writer *w, __u32 ncpus)
+/* An unlinked read-write file beside near (or in $TMPDIR); NULL with errno set. */
+static FILE *open_spool(const char *near)
+{
+	char *path;
+	FILE *f;
+	int fd;
+
+	if (!near)
+		return tmpfile();
+	if (asprintf(&path, "%s.spool.XXXXXX", near) < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w+");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+int capture_writer__init(struct capture_writer *w, __u32 ncpus, const char *spool_near)
 {
 	memset(w, 0, sizeof(*w));
-	w->samples = json_array();
-	if (!w->samples)
-		return -ENOMEM;
+	w->spool = open_spool(spool_near);
+	if (!w->spool)
+		return -errno;
 	return snapshot__init(&w->totals, ncpus);
 }
 
 void capture_writer__free(struct capture_writer *w)
 {
-	json_decref(w->samples);
+	if (w->spool)
+		fclose(w->spool);
 	snapshot__free(&w->totals);
 	memset(w, 0, sizeof(*w));
 }
@@ -403,11 +429,16 @@ int capture_writer__add(struct capture_writer *w, const struct snapshot *d)
 	}
 	sanitize_words(&c.user_cpu_ns, 1);
 	o = capture__sample_json(&c);
-	if (!o || json_array_append_new(w->samples, o)) {
+	if (!o) {
 		snapshot__free(&c);
 		return -ENOMEM;
 	}
-	err = snapshot__accumulate(&w->totals, &c);
+	if (w->nsamples)
+		fputc(',', w->spool);
+	err = json_dumpf(o, w->spool, JSON_COMPACT | JSON_ENSURE_ASCII) || ferror(w->spool)
+		? -EIO : 0;
+	json_decref(o);
+	err = err ?: snapshot__accumulate(&w->totals, &c);
 	snapshot__free(&c);
 	if (!err)
 		w->nsamples++;
@@ -426,8 +457,9 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-json_t *capture_writer__document(const struct capture_writer *w, const struct capture *meta,
-				 const struct view_ctx *names)
+/* Everything but the samples. */
+static json_t *writer_header(const struct capture_writer *w, const struct capture *meta,
+			     const struct view_ctx *names)
 {
 	json_t *doc = json_object(), *env = json_object(), *sys = json_object();
 	json_t *probes = json_array(), *nm = json_object(), *rs = json_array(), *ls = json_array();
@@ -521,7 +553,6 @@ json_t *capture_writer__document(const struct capture_writer *w, const struct ca
 	json_object_set_new(nm, "locations", ls);
 	json_object_set_new(doc, "names", nm);
 	json_object_set_new(doc, "totals", capture__sample_json(t));
-	json_object_set_new(doc, "samples", json_incref(w->samples));
 	if (!keys) {
 		json_decref(doc);
 		return NULL;
@@ -529,63 +560,52 @@ json_t *capture_writer__document(const struct capture_writer *w, const struct ca
 	return doc;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/*
+ * Write to path atomically: emit() fills PATH.tmp.PID in the same
+ * directory, then fsync, rename, fsync the directory. A failure leaves no
+ * file and no temporary behind. Returns 0 or -errno, message in err.
+ */
+static int write_atomic(const char *path, int (*emit)(FILE *f, void *arg), void *arg,
+			char *err, size_t errlen)
 {
-	while (len) {
-		ssize_t n = write(fd, buf, len);
+	char *tmp = NULL, *dcopy = NULL;
+	FILE *f = NULL;
+	int fd, dfd, ret;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
-int capture__write_file(const char *path, json_t *doc, char *err, size_t errlen)
-{
-	char *tmp = NULL, *dcopy = NULL, *text = NULL;
-	int fd = -1, dfd, ret = 0;
-	size_t len;
-
-	text = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
-	if (!text) {
-		snprintf(err, errlen, "failed to serialise the capture: out of memory");
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
+		snprintf(err, errlen, "failed to write %s: out of memory", path);
 		return -ENOMEM;
 	}
-	len = strlen(text);
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
-		tmp = NULL;
-		ret = -ENOMEM;
-		snprintf(err, errlen, "failed to write %s: out of memory", path);
-		goto cleanup;
-	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		ret = -errno;
 		snprintf(err, errlen, "failed to create %s: %s", tmp, strerror(errno));
-		goto cleanup;
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		free(tmp);
+		return ret;
 	}
-	ret = write_all(fd, text, len);
-	ret = ret ?: write_all(fd, "\n", 1);
+	ret = emit(f, arg);
+	if (!ret && (fflush(f) || ferror(f)))
+		ret = -(errno ? errno : EIO);
 	if (!ret && fsync(fd))
 		ret = -errno;
-	if (close(fd) && !ret)
+	if (fclose(f) && !ret)
 		ret = -errno;
-	fd = -1;
 	if (ret) {
 		snprintf(err, errlen, "failed to write %s: %s", tmp, strerror(-ret));
 		unlink(tmp);
-		goto cleanup;
+		free(tmp);
+		return ret;
 	}
 	if (rename(tmp, path)) {
 		ret = -errno;
 		snprintf(err, errlen, "failed to rename %s to %s: %s", tmp, path, strerror(errno));
 		unlink(tmp);
-		goto cleanup;
+		free(tmp);
+		return ret;
 	}
 	/* make the rename itself durable */
 	dcopy = strdup(path);
@@ -596,13 +616,74 @@ int capture__write_file(const char *path, json_t *doc, char *err, size_t errlen)
 			close(dfd);
 		}
 	}
-cleanup:
-	if (fd >= 0)
-		close(fd);
 	free(dcopy);
 	free(tmp);
+	return 0;
+}
+
+static int emit_doc(FILE *f, void *doc)
+{
+	if (json_dumpf(doc, f, JSON_COMPACT | JSON_ENSURE_ASCII))
+		return -ENOMEM;
+	fputc('\n', f);
+	return 0;
+}
+
+int capture__write_file(const char *path, json_t *doc, char *err, size_t errlen)
+{
+	return write_atomic(path, emit_doc, doc, err, errlen);
+}
+
+int capture_writer__write(struct capture_writer *w, const struct capture *meta,
+			  const struct view_ctx *names, FILE *out)
+{
+	json_t *doc = writer_header(w, meta, names);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char buf[65536];
+	size_t len, n;
+	int ret = 0;
+
+	json_decref(doc);
+	if (!text)
+		return -ENOMEM;
+	/* the header object, opened again for its last member: the samples */
+	len = strlen(text);
+	fwrite(text, 1, len - 1, out);
 	free(text);
+	fputs(",\"samples\":[", out);
+	if (fflush(w->spool) || fseek(w->spool, 0, SEEK_SET))
+		return -errno;
+	while ((n = fread(buf, 1, sizeof(buf), w->spool)) > 0)
+		fwrite(buf, 1, n, out);
+	if (ferror(w->spool))
+		ret = -EIO;
+	fseek(w->spool, 0, SEEK_END);	/* more samples may follow */
+	fputs("]}\n", out);
+	if (!ret && ferror(out))
+		ret = -EIO;
 	return ret;
+}
+
+struct writer_emit {
+	struct capture_writer *w;
+	const struct capture *meta;
+	const struct view_ctx *names;
+};
+
+static int emit_writer(FILE *f, void *arg)
+{
+	struct writer_emit *e = arg;
+
+	return capture_writer__write(e->w, e->meta, e->names, f);
+}
+
+int capture_writer__write_file(struct capture_writer *w, const struct capture *meta,
+			       const struct view_ctx *names, const char *path, char *err,
+			       size_t errlen)
+{
+	struct writer_emit e = { w, meta, names };
+
+	return write_atomic(path, emit_writer, &e, err, errlen);
 }
 
 /* ---- reader ---- */

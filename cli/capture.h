@@ -101,22 +101,32 @@ int capture__set_probes(struct capture *cap, const struct probe_status *p, size_
 int capture__set_command(struct capture *cap, char **argv, int argc);
 
 /*
- * Writer: add deltas as they are read (each is serialised at once, so
- * memory grows with the rows in the deltas, not with ncpus^2), then build
- * the document. Names for every reason and location in the totals come
- * from the names context (the live kernel when recording).
+ * Writer: add deltas as they are read; each is serialised at once into a
+ * spool file (unlinked, so nothing is left behind), so memory stays flat
+ * however long the recording runs: only the running totals stay in memory.
+ * Then write the document: its header, names and totals, and the spooled
+ * samples copied in. Names for every reason and location in the totals
+ * come from the names context (the live kernel when recording).
  */
 struct capture_writer {
-	json_t *samples;
+	FILE *spool;		/* the samples so far, as comma-separated JSON objects */
 	struct snapshot totals;
 	size_t nsamples;
 };
 
-int capture_writer__init(struct capture_writer *w, __u32 ncpus);
+/*
+ * spool_near: the spool is created beside this path (the output file, on
+ * the filesystem that will hold the capture), else in $TMPDIR. 0 or -errno.
+ */
+int capture_writer__init(struct capture_writer *w, __u32 ncpus, const char *spool_near);
 int capture_writer__add(struct capture_writer *w, const struct snapshot *d);
-/* The whole document; meta supplies everything but samples, totals and names. */
-json_t *capture_writer__document(const struct capture_writer *w, const struct capture *meta,
-				 const struct view_ctx *names);
+/* The whole document to out; meta supplies everything but samples, totals and names. */
+int capture_writer__write(struct capture_writer *w, const struct capture *meta,
+			  const struct view_ctx *names, FILE *out);
+/* The same, to path atomically (as capture__write_file). */
+int capture_writer__write_file(struct capture_writer *w, const struct capture *meta,
+			       const struct view_ctx *names, const char *path, char *err,
+			       size_t errlen);
 void capture_writer__free(struct capture_writer *w);
 
 /* One delta as a sample object (sparse: zero counters and rows left out). */

@@ -135,7 +135,6 @@ int cmd_record(struct env *env)
 	bool exited = false, term_sent = false;
 	int wstatus = 0, ret = EXIT_FAIL, err;
 	char msg[512];
-	json_t *doc = NULL;
 	pid_t pid = 0;
 
 	if (!env->output) {
@@ -152,10 +151,16 @@ int cmd_record(struct env *env)
 	err = capture_env__collect(&meta.env, skbtop__ncpus(st));
 	err = err ?: capture__set_probes(&meta, skbtop__probe(st, 0), skbtop__nprobes(st));
 	err = err ?: capture__set_command(&meta, env->argv, env->argc);
-	err = err ?: capture_writer__init(&w, skbtop__ncpus(st));
 	meta.skbtop_version = strdup(SKBTOP_VERSION);
 	if (err || !meta.skbtop_version) {
 		fprintf(stderr, "skbtop: failed to start recording: out of memory\n");
+		goto cleanup;
+	}
+	/* the samples wait beside the output, on the filesystem that will hold it */
+	err = capture_writer__init(&w, skbtop__ncpus(st), env->output);
+	if (err) {
+		fprintf(stderr, "skbtop: cannot create a spool file beside %s: %s\n", env->output,
+			strerror(-err));
 		goto cleanup;
 	}
 	step = (__u64)(env->interval * 1e9);
@@ -189,9 +194,13 @@ int cmd_record(struct env *env)
 		wait_tick(until, pid, &exited, &wstatus);
 		err = skbtop__read(st, &cur);
 		err = err ?: snapshot__delta(&prev, &cur, &delta);
-		err = err ?: capture_writer__add(&w, &delta);
 		if (err) {
 			fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));
+			break;
+		}
+		err = capture_writer__add(&w, &delta);
+		if (err) {
+			fprintf(stderr, "skbtop: failed to spool an interval: %s\n", strerror(-err));
 			break;
 		}
 		snapshot__swap(&prev, &cur);	/* the next read reuses the old storage */
@@ -221,24 +230,18 @@ int cmd_record(struct env *env)
 		set_status(&meta, wstatus);
 	meta.end_ns = prev.real_ns;
 	view_ctx_live(&names, st);
-	doc = capture_writer__document(&w, &meta, &names);
-	if (!doc) {
-		fprintf(stderr, "skbtop: failed to build the capture: out of memory\n");
-		goto cleanup;
-	}
-	if (capture__write_file(env->output, doc, msg, sizeof(msg))) {
+	if (capture_writer__write_file(&w, &meta, &names, env->output, msg, sizeof(msg))) {
 		fprintf(stderr, "skbtop: %s\n", msg);
 		goto cleanup;
 	}
 	fprintf(stderr, "skbtop: wrote %s: %zu intervals, %.3f s%s\n", env->output, w.nsamples,
-		w.totals.mono_ns / 1e9, err ? " (stopped early: read failed)" : "");
+		w.totals.mono_ns / 1e9, err ? " (stopped early: see above)" : "");
 	ret = pid > 0 ? meta.exit_status : err ? EXIT_FAIL : EXIT_OK;
 cleanup:
 	if (pid > 0 && !exited) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
-	json_decref(doc);
 	capture_writer__free(&w);
 	snapshot__free(&prev);
 	snapshot__free(&cur);

@@ -82,7 +82,7 @@ static int build_doc(json_t **out, struct snapshot *expect)
 	struct view_ctx names = { .reason_name = fake_reason, .location_name = fake_location };
 	char *argv[] = { "./bench", "--flag", "two words", NULL };
 
-	assert_int_equal(capture_writer__init(&w, 4), 0);
+	assert_int_equal(capture_writer__init(&w, 4, NULL), 0);
 	for (int i = 0; i < 3; i++) {
 		struct snapshot d;
 
@@ -104,8 +104,20 @@ static int build_doc(json_t **out, struct snapshot *expect)
 	meta.start_ns = 1699999999000000000ULL;
 	meta.end_ns = 1700000002000000000ULL;
 	meta.interval_ns = 1000000000ULL;
-	*out = capture_writer__document(&w, &meta, &names);
-	assert_non_null(*out);
+	{	/* the document as record writes it: header, then the spooled samples */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		json_error_t je;
+
+		assert_int_equal(capture_writer__write(&w, &meta, &names, f), 0);
+		fclose(f);
+		*out = json_loads(text, 0, &je);
+		if (!*out)
+			fail_msg("the writer's document does not parse: %s", je.text);
+		assert_int_equal(json_array_size(json_object_get(*out, "samples")), 3);
+		free(text);
+	}
 	if (expect)
 		assert_int_equal(snapshot__copy(expect, &w.totals), 0);
 	capture_writer__free(&w);
@@ -268,6 +280,69 @@ static void test_atomic_write(void **state)
 	assert_int_not_equal(capture__write_file(path, doc, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "failed to create"));
 	json_decref(doc);
+}
+
+static int files_in(const char *dir)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * record's writer: samples spooled beside the output leave no file behind
+ * while recording or after; the written file holds every sample, also when
+ * more are added after a write; an unwritable directory fails at init.
+ */
+static void test_writer_spool(void **state)
+{
+	char dir[] = "/tmp/skbtop-test-spool-XXXXXX", path[128], err[256];
+	struct view_ctx names = { .reason_name = fake_reason, .location_name = fake_location };
+	struct capture meta = { .skbtop_version = "9.9.9", .interval_ns = 1000000000ULL };
+	struct capture_writer w;
+	struct capture cap;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out.json", dir);
+	assert_int_equal(capture_writer__init(&w, 4, path), 0);
+	for (int i = 0; i < 3; i++) {
+		struct snapshot d;
+
+		make_delta(&d, i);
+		assert_int_equal(capture_writer__add(&w, &d), 0);
+		snapshot__free(&d);
+	}
+	assert_int_equal(files_in(dir), 0);	/* the spool is unlinked */
+	assert_int_equal(capture_writer__write_file(&w, &meta, &names, path, err, sizeof(err)), 0);
+	assert_int_equal(files_in(dir), 1);
+	assert_int_equal(capture__read(path, &cap, NULL, err, sizeof(err)), 0);
+	assert_int_equal(cap.nsamples, 3);
+	assert_int_equal(cap.totals.cpus[0].drops, 10 + 11 + 12);
+	capture__free(&cap);
+	{
+		struct snapshot d;
+
+		make_delta(&d, 3);
+		assert_int_equal(capture_writer__add(&w, &d), 0);
+		snapshot__free(&d);
+	}
+	assert_int_equal(capture_writer__write_file(&w, &meta, &names, path, err, sizeof(err)), 0);
+	assert_int_equal(capture__read(path, &cap, NULL, err, sizeof(err)), 0);
+	assert_int_equal(cap.nsamples, 4);
+	assert_int_equal(cap.totals.cpus[0].drops, 10 + 11 + 12 + 13);
+	capture__free(&cap);
+	capture_writer__free(&w);
+	unlink(path);
+	rmdir(dir);
+	assert_int_equal(capture_writer__init(&w, 4, "/nonexistent-dir/out.json"), -ENOENT);
+	capture_writer__free(&w);
 }
 
 static void expect_bad(const char *text, size_t len, const char *needle)
@@ -506,6 +581,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_writer_spool),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_hostile_text),

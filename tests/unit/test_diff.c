@@ -73,9 +73,8 @@ static void make_capture(struct capture *cap, const struct plant *pl, int nint)
 	struct queue_key q1 = { .ifindex = 7, .queue = 1, .dir = QUEUE_TX, .ifname = "tap0" };
 	struct capture_writer w;
 	char err[256], *text;
-	json_t *doc;
 
-	assert_int_equal(capture_writer__init(&w, 2), 0);
+	assert_int_equal(capture_writer__init(&w, 2, NULL), 0);
 	for (int i = 0; i < nint; i++) {
 		struct snapshot d;
 		struct drop_key kr = { .reason = pl->rcvbuf_id, .location = 0x1000 };
@@ -126,11 +125,15 @@ static void make_capture(struct capture *cap, const struct plant *pl, int nint)
 	meta.env.ncpus = 2;
 	meta.env.sysctls[0] = (char *)pl->defer_max;
 	meta.interval_ns = 1000000000ULL;
-	doc = capture_writer__document(&w, &meta, &names);
-	text = json_dumps(doc, JSON_COMPACT);
-	assert_int_equal(capture__parse(text, strlen(text), cap, NULL, err, sizeof(err)), 0);
-	free(text);
-	json_decref(doc);
+	{
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		assert_int_equal(capture_writer__write(&w, &meta, &names, f), 0);
+		fclose(f);
+		assert_int_equal(capture__parse(text, len, cap, NULL, err, sizeof(err)), 0);
+		free(text);
+	}
 	capture_writer__free(&w);
 }
 

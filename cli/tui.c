@@ -414,8 +414,15 @@ static void drops_draw(struct tui *t, int y, int h)
 		return;
 	}
 	if (!t->drill) {
-		put(y - 1, 0, A_DIM, "Drops by reason: count since %s, rate over the last interval",
-		    since(t));
+		if (t->filter.dev[0] && !t->env->probe_opts.drop_detail)
+			/* the rows have no device to match: say why the panel is empty */
+			put(y - 1, 0, cattr(t, CP_WARN, A_BOLD),
+			    "Drops carry no device without -L: dev: matches none here "
+			    "(tun/tap drops per queue: Queues panel)");
+		else
+			put(y - 1, 0, A_DIM,
+			    "Drops by reason: count since %s, rate over the last interval",
+			    since(t));
 		if (tui_build_drops(&t->table, &d))
 			return;
 		tui_table__sort(&t->table, t->ps[P_DROPS].sort);

@@ -276,6 +276,13 @@ save drops-nolocation
 check_eq "without -L: drill CPU rows add up to the 5 datagrams" 5 \
 	"$(sed -n '/^CPU/,$p' "$TMP/screen.drops-nolocation.txt" | awk 'NR > 1 && $1 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }')"
 keys Escape
+keys p
+# a device filter has no device to match in drop rows without -L: the panel says so
+keys f; type_line "dev:lo"
+check_true "without -L a dev: filter on the drops panel says drops carry no device" \
+	wait_for "Drops carry no device without -L" 30
+keys f; type_line ""
+check_true "clearing the filter restores the panel title" wait_for "Drops by reason" 30
 
 # ---- SIGTERM ----
 links_running=$(nbpf link)

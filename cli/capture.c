@@ -1580,8 +1580,6 @@ const char *capture__location_name(const struct capture *cap, __u64 addr, char *
 
 	if (n)
 		snprintf(buf, len, "%s", n->name);
-	else if (!addr)
-		snprintf(buf, len, "-");	/* recorded without -L */
 	else
 		snprintf(buf, len, "0x%" PRIx64, (uint64_t)addr);
 	return buf;

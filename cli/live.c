@@ -20,13 +20,8 @@ static const char *live_reason(const struct view_ctx *ctx, __u32 r, char *buf, s
 	return reasons__name(skbtop__reasons(ctx->priv), r, buf, len);
 }
 
-/* Location 0: counted without locations (no -L). */
 static const char *live_location(const struct view_ctx *ctx, __u64 a, char *buf, size_t len)
 {
-	if (!a) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
 	return ksyms__format(skbtop__ksyms(ctx->priv), a, buf, len);
 }
 

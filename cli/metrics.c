@@ -355,7 +355,7 @@ static struct drop_agg *drop_rows(const struct snapshot *s, const struct view_ct
 
 		ctx->reason_name(ctx, r->key.reason, a[i].reason, sizeof(a[i].reason));
 		if (with_location)
-			ctx->location_name(ctx, r->key.location, a[i].location,
+			view_location(ctx, r->key.location, a[i].location,
 					   sizeof(a[i].location));
 		a[i].cpu = r->cpu;
 		a[i].count = r->count;

@@ -277,7 +277,7 @@ static void print_markdown(FILE *f, const struct capture *cap, const char *path)
 			fprintf(f, " | %llu | %u | ", (unsigned long long)r->count, r->cpu);
 			md_text(f, r->key.ifindex ? r->key.ifname : "-");
 			fprintf(f, " | ");
-			md_text(f, capture__location_name(cap, r->key.location, loc, sizeof(loc)));
+			md_text(f, view_location(&ctx, r->key.location, loc, sizeof(loc)));
 			fprintf(f, " |\n");
 		}
 	}

@@ -531,7 +531,7 @@ int tui_build_drops(struct tui_table *t, const struct tui_data *d)
 		for (size_t l = 0; !err && l < locs.n && l < 3 && off < TUI_CELL; l++) {
 			char loc[128];
 
-			d->ctx->location_name(d->ctx, locs.a[l].key, loc, sizeof(loc));
+			view_location(d->ctx, locs.a[l].key, loc, sizeof(loc));
 			off += snprintf(r->cell[DC_TOP] + off, TUI_CELL - off, "%s%s", l ? ", " : "",
 					loc);
 		}
@@ -577,7 +577,7 @@ static int build_drill(struct tui_table *t, const struct tui_data *d, __u32 reas
 			snprintf(r->cell[0], TUI_CELL, "%llu", (unsigned long long)s.a[i].key);
 			r->key[0] = s.a[i].key;
 		} else {
-			d->ctx->location_name(d->ctx, s.a[i].key, r->cell[0], TUI_CELL);
+			view_location(d->ctx, s.a[i].key, r->cell[0], TUI_CELL);
 		}
 		/* the columns line up with the reason table's count/rate/share */
 		fill_drop_row(r, d, &s.a[i], all);

@@ -28,6 +28,15 @@ bool view_group_live(const struct view_ctx *ctx, const char *group)
 	return false;
 }
 
+const char *view_location(const struct view_ctx *ctx, __u64 addr, char *buf, size_t len)
+{
+	if (!addr) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	return ctx->location_name(ctx, addr, buf, len);
+}
+
 static bool probe_live(const struct view_ctx *ctx, const char *name)
 {
 	if (!ctx->probes)
@@ -216,7 +225,7 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 				(unsigned long long)r->count, cpu);
 			if (detail)
 				fprintf(f, " %-12.12s %5s %s", r->key.ifindex ? r->key.ifname : "-",
-					q, ctx->location_name(ctx, r->key.location, loc, sizeof(loc)));
+					q, view_location(ctx, r->key.location, loc, sizeof(loc)));
 			fputc('\n', f);
 		}
 		if (d->ndrops > n)

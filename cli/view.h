@@ -23,6 +23,9 @@ struct view_ctx {
 	int top;		/* text: rows of drops to show */
 };
 
+/* The name of a drop location; "-" for 0 (counted without locations: no -L). */
+const char *view_location(const struct view_ctx *ctx, __u64 addr, char *buf, size_t len);
+
 /* A context over the live kernel's names. */
 void view_ctx_live(struct view_ctx *ctx, struct skbtop *st);
 

@@ -168,6 +168,38 @@ void jw_u64(struct jsonw *w, __u64 v)
 	after_value(w);
 }
 
+void jw_kv_u64s(struct jsonw *w, const char *const *keys, const __u64 *vals, size_t n)
+{
+	assert(w->depth > 0 && w->closer[w->depth - 1] == '}' && !w->after_key);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *k = (const unsigned char *)keys[i];
+		char *d;
+		int j;
+
+		/* room for ,"key": with a key of up to 64 bytes, and 20 digits */
+		if (w->indent || w->len + 64 + 4 + 20 > sizeof(w->buf))
+			goto general;
+		/* written past w->len, so nothing is committed until the key passed */
+		d = w->buf + w->len;
+		if (w->has_items[w->depth - 1])
+			*d++ = ',';
+		*d++ = '"';
+		for (j = 0; j < 64 && plain[k[j]]; j++)	/* copied as checked: no strlen, no call */
+			d[j] = k[j];
+		if (k[j])	/* an escape, or longer than 64 */
+			goto general;
+		d += j;
+		*d++ = '"';
+		*d++ = ':';
+		w->has_items[w->depth - 1] = true;
+		w->len = d - w->buf;
+		put_u64(w, vals[i]);
+		continue;
+general:
+		jw_kv_u64(w, keys[i], vals[i]);
+	}
+}
+
 void jw_s64(struct jsonw *w, long long v)
 {
 	before_value(w);

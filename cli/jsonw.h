@@ -49,6 +49,8 @@ static inline void jw_key(struct jsonw *w, const char *key)
 	jw_key_n(w, key, strlen(key));
 }
 void jw_u64(struct jsonw *w, __u64 v);
+/* n members keys[i]: vals[i] of the open object: the rows of counters, in one pass. */
+void jw_kv_u64s(struct jsonw *w, const char *const *keys, const __u64 *vals, size_t n);
 void jw_s64(struct jsonw *w, long long v);
 void jw_real(struct jsonw *w, double v);
 void jw_string(struct jsonw *w, const char *s);	/* NULL writes null */

@@ -278,10 +278,29 @@ out:
 
 /* ---- JSON ---- */
 
+/* Every field is a __u64 word of its struct: the word count bounds the field count. */
 static void counters_write(struct jsonw *w, const struct cpu_counters *c)
 {
-	for (size_t i = 0; i < cpu_counter_nfields; i++)
-		jw_kv_u64(w, cpu_counter_fields[i].name, counter_at(c, cpu_counter_fields[i].offset));
+	const char *keys[sizeof(*c) / sizeof(__u64)];
+	__u64 vals[sizeof(*c) / sizeof(__u64)];
+
+	for (size_t i = 0; i < cpu_counter_nfields; i++) {
+		keys[i] = cpu_counter_fields[i].name;
+		vals[i] = counter_at(c, cpu_counter_fields[i].offset);
+	}
+	jw_kv_u64s(w, keys, vals, cpu_counter_nfields);
+}
+
+static void queue_counters_write(struct jsonw *w, const struct queue_counters *c)
+{
+	const char *keys[sizeof(*c) / sizeof(__u64)];
+	__u64 vals[sizeof(*c) / sizeof(__u64)];
+
+	for (size_t i = 0; i < queue_counter_nfields; i++) {
+		keys[i] = queue_counter_fields[i].name;
+		vals[i] = counter_at(c, queue_counter_fields[i].offset);
+	}
+	jw_kv_u64s(w, keys, vals, queue_counter_nfields);
 }
 
 static void hist_write(struct jsonw *w, const char *key, const __u64 *h)
@@ -364,9 +383,7 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 		jw_kv_u64(w, "ifindex", q->key.ifindex);
 		jw_kv_u64(w, "queue", q->key.queue);
 		jw_kv_string(w, "dir", dir_name(q->key.dir));
-		for (size_t f = 0; f < queue_counter_nfields; f++)
-			jw_kv_u64(w, queue_counter_fields[f].name,
-				  counter_at(&q->c, queue_counter_fields[f].offset));
+		queue_counters_write(w, &q->c);
 		jw_end(w);
 	}
 	jw_end(w);
@@ -376,14 +393,14 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 		for (__u32 tg = 0; tg < d->ncpus; tg++) {
 			const struct kick_cell *k = &d->kicks[s * d->ncpus + tg];
 
+			static const char *const keys[] = { "from_cpu", "to_cpu", "queued", "kicks",
+							    "ipis" };
+			__u64 vals[5] = { s, tg, k->queued, k->kicks, k->ipis };
+
 			if (!k->kicks && !k->ipis && !k->queued)
 				continue;
 			jw_object(w);
-			jw_kv_u64(w, "from_cpu", s);
-			jw_kv_u64(w, "to_cpu", tg);
-			jw_kv_u64(w, "queued", k->queued);
-			jw_kv_u64(w, "kicks", k->kicks);
-			jw_kv_u64(w, "ipis", k->ipis);
+			jw_kv_u64s(w, keys, vals, 5);
 			jw_end(w);
 		}
 	jw_end(w);

@@ -87,6 +87,23 @@ static void nested(struct jsonw *w, void *arg)
 	jw_end(w);
 	jw_end(w);
 	jw_kv_string(w, "escapes", "q\" b\\ /\b\f\n\r\t \x01\x1f \x7f caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	{	/* the counter-row path: first member, escaped and 64+ byte keys fall back */
+		static const char *const keys[] = {
+			"plain", "quote\"key", "k_64_bytes_01234567890123456789012345678901234567890123456789012",
+			"k_65_bytes_012345678901234567890123456789012345678901234567890123", "last",
+		};
+		const __u64 vals[] = { 1, 2, 3, UINT64_MAX >> 1, 0 };
+
+		jw_key(w, "row");
+		jw_object(w);
+		jw_kv_u64s(w, keys, vals, 5);
+		jw_end(w);
+		jw_key(w, "row_after");
+		jw_object(w);
+		jw_kv_u64(w, "x", 9);
+		jw_kv_u64s(w, keys, vals, 1);
+		jw_end(w);
+	}
 	jw_key(w, "reals");
 	jw_array(w);
 	jw_real(w, 0.5);

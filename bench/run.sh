@@ -11,8 +11,9 @@
 #            and other load hit all arms alike. Medians and ratios.
 #   2 probes ns per event of each attached program (kernel BPF run-time
 #            statistics, kernel.bpf_stats_enabled on for the run, restored)
-#   3 user   one refresh over synthetic maps (256 CPUs x 4096 drop keys) and
-#            the time to load and attach everything
+#   3 user   one refresh over synthetic maps (256 CPUs x 4096 drop keys),
+#            record's peak memory over 60 and 600 synthetic 256-CPU
+#            intervals, and the time to load and attach everything
 #   4 vm     sections 1 and 2 in the VM rig (Linux 7.2 under TCG, fentry
 #            probes), ratios and per-probe ns only; only with BENCH_VM=1 (slow)
 #
@@ -238,6 +239,12 @@ section_user() {
 	refresh_case L 5 -k 4096 -s
 	refresh_case C 3 -k 512 -R
 	refresh_case L_C 3 -k 4096
+	# record's writer over a long run: memory must not grow with its length
+	for i in 60 600; do
+		"$B/record" -n $i -o "$OUT/record.json" |
+			jq -c '. + {section: "record"}' >> "$RAW"
+		rm -f "$OUT/record.json"
+	done
 	for ((i = 0; i < 5; i++)); do
 		t0=$(date +%s.%N)
 		"$SKBTOP" --text 0.01 1 > /dev/null 2>&1

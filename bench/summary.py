@@ -180,6 +180,17 @@ def main():
         print("  default: reason keys, rows summed over CPUs (skbtop --text); L: -L keys summed;"
               "\n  C: reason keys per CPU (-C, the screen, record); L_C: -L -C; text tot = read +"
               " delta + text table;\n  -j tot = read + delta + JSON; RSS: peak of the whole process")
+    rec = [s for s in samples if s.get("section") == "record"]
+    for s in rec:
+        print("  record, %d CPUs x %d reasons: %d intervals (%.0f MB file): peak RSS %.0f MB adding, %.0f MB writing" % (
+            s["ncpus"], s["reasons"], s["intervals"], s["file_bytes"] / 1e6,
+            s["maxrss_kb_added"] / 1024, s["maxrss_kb_written"] / 1024))
+    if len(rec) > 1:
+        lo, hi = min(rec, key=lambda s: s["intervals"]), max(rec, key=lambda s: s["intervals"])
+        grow = (hi["maxrss_kb_written"] - lo["maxrss_kb_written"]) / 1024
+        tl.append("  user  record memory flat with run length (%d -> %d intervals: %+.1f MB, < 32 MB peak): %s" % (
+            lo["intervals"], hi["intervals"], grow,
+            ok(grow < 2 and hi["maxrss_kb_written"] / 1024 < TARGET_RSS_MB)))
     su = [s["secs"] for s in samples if s.get("section") == "startup"]
     if su:
         print("  start-up (load + attach + one 10 ms interval - 10 ms): median %.3f s (min %.3f, max %.3f, n %d)" % (

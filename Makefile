@@ -29,7 +29,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all gen deps demo test test-unit test-fuzz test-live test-vm bench soak review-demo clean help check-format lint
+.PHONY: all gen deps demo test test-unit test-fuzz test-live test-vm bench soak review-demo clean help lint
 
 all: $(BIN)
 

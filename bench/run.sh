@@ -240,9 +240,17 @@ section_user() {
 	refresh_case C 3 -k 512 -R
 	refresh_case L_C 3 -k 4096
 	# record's writer over a long run: memory must not grow with its length
+	# and report's over the file it wrote: the samples are read one at a time
 	for i in 60 600; do
 		"$B/record" -n $i -o "$OUT/record.json" |
 			jq -c '. + {section: "record"}' >> "$RAW"
+		python3 - "$i" "$SKBTOP" report "$OUT/record.json" >> "$RAW" <<'PY' || log "report failed"
+import json, resource, subprocess, sys, time
+t = time.time()
+subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, check=True)
+print(json.dumps({"section": "report", "intervals": int(sys.argv[1]), "secs": round(time.time() - t, 2),
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+PY
 		rm -f "$OUT/record.json"
 	done
 	for ((i = 0; i < 5; i++)); do

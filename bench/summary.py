@@ -185,6 +185,9 @@ def main():
         print("  record, %d CPUs x %d reasons: %d intervals (%.0f MB file): peak RSS %.0f MB adding, %.0f MB writing" % (
             s["ncpus"], s["reasons"], s["intervals"], s["file_bytes"] / 1e6,
             s["maxrss_kb_added"] / 1024, s["maxrss_kb_written"] / 1024))
+    for s in [s for s in samples if s.get("section") == "report"]:
+        print("  report over the %d-interval capture: %.2f s, peak RSS %.0f MB" % (
+            s["intervals"], s["secs"], s["maxrss_kb"] / 1024))
     if len(rec) > 1:
         lo, hi = min(rec, key=lambda s: s["intervals"]), max(rec, key=lambda s: s["intervals"])
         grow = (hi["maxrss_kb_written"] - lo["maxrss_kb_written"]) / 1024

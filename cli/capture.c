@@ -1385,10 +1385,22 @@ static int check_totals(struct parser *p, const struct capture_sample *t,
 	return 0;
 }
 
-static int parse_doc(struct parser *p, const json_t *doc, struct capture *cap)
+/* One element of the samples array, as [start, end) of the file's text. */
+struct span {
+	size_t start, end;
+};
+
+/*
+ * Samples come from doc's "samples" array, or, when spans is not NULL, from
+ * those pieces of buf, parsed one at a time (doc then holds "samples": []).
+ * -EAGAIN: a piece is not valid JSON; the caller parses the whole file.
+ */
+static int parse_doc(struct parser *p, const json_t *doc, struct capture *cap,
+		     const char *buf, const struct span *spans, size_t nspans)
 {
 	const json_t *fmt = json_object_get(doc, "format"), *samples, *names;
 	struct capture_sample tot = {};
+	size_t nsamples;
 	__u64 v;
 	int err;
 
@@ -1420,19 +1432,30 @@ static int parse_doc(struct parser *p, const json_t *doc, struct capture *cap)
 	err = get_array(p, doc, "samples", true, p->lim->max_samples, &samples, "capture");
 	if (err)
 		return err;
+	nsamples = spans ? nspans : json_array_size(samples);
+	if (nsamples > p->lim->max_samples)
+		return fail(p, "capture.samples: %zu entries, more than the limit %zu", nsamples,
+			    p->lim->max_samples);
 	err = snapshot__init(&cap->totals, p->ncpus);
 	if (err)
 		return err;
-	cap->samples = calloc(json_array_size(samples) ? json_array_size(samples) : 1,
-			      sizeof(*cap->samples));
+	cap->samples = calloc(nsamples ? nsamples : 1, sizeof(*cap->samples));
 	if (!cap->samples)
 		return -ENOMEM;
-	for (size_t i = 0; i < json_array_size(samples); i++) {
+	for (size_t i = 0; i < nsamples; i++) {
+		json_t *piece = NULL;
 		char w[40];
 
+		if (spans) {
+			piece = json_loadb(buf + spans[i].start, spans[i].end - spans[i].start,
+					   JSON_REJECT_DUPLICATES, NULL);
+			if (!piece)
+				return -EAGAIN;
+		}
 		snprintf(w, sizeof(w), "samples[%zu]", i);
-		err = parse_sample(p, json_array_get(samples, i), w, &cap->samples[i],
-				   &cap->totals);
+		err = parse_sample(p, spans ? piece : json_array_get(samples, i), w,
+				   &cap->samples[i], &cap->totals);
+		json_decref(piece);
 		cap->nsamples++;
 		if (err)
 			return err;
@@ -1460,12 +1483,151 @@ static int parse_doc(struct parser *p, const json_t *doc, struct capture *cap)
 	return err;
 }
 
+/* Past the JSON value at buf[i] (string, container or scalar); 0 if it runs off the end. */
+static size_t skip_value(const char *buf, size_t len, size_t i)
+{
+	bool in_str = buf[i] == '"', esc = false;
+	int depth = 0;
+
+	if (!in_str && buf[i] != '{' && buf[i] != '[') {	/* a scalar */
+		while (i < len && !strchr(",]} \t\r\n", buf[i]))
+			i++;
+		return i < len ? i : 0;
+	}
+	for (i += in_str; i < len; i++) {
+		char c = buf[i];
+
+		if (in_str) {
+			if (esc) {
+				esc = false;
+			} else if (c == '\\') {
+				esc = true;
+			} else if (c == '"') {
+				in_str = false;
+				if (!depth)	/* the value was this string */
+					return i + 1;
+			}
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if ((c == '}' || c == ']') && !--depth) {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+static size_t skip_ws(const char *buf, size_t len, size_t i)
+{
+	while (i < len && strchr(" \t\r\n", buf[i]) && buf[i])
+		i++;
+	return i;
+}
+
+/*
+ * Find the top-level "samples" array in the text and the span of each of
+ * its elements, so that a long capture is never one jansson tree (a 10-minute
+ * capture of a 256-CPU machine is 74 MB of text and was a 1.1 GB tree).
+ * Returns the number of elements, or -1 when the text is not that simple
+ * shape: the caller then parses the whole document, which also gives the
+ * canonical error for a malformed file.
+ */
+static long find_samples(const char *buf, size_t len, size_t *arr_start, size_t *arr_end,
+			 struct span **out)
+{
+	struct span *spans = NULL;
+	size_t i = skip_ws(buf, len, 0), n = 0, cap = 0;
+	bool found = false;
+
+	*out = NULL;
+	if (i >= len || buf[i] != '{')
+		return -1;
+	i = skip_ws(buf, len, i + 1);
+	while (i < len && buf[i] != '}') {
+		size_t key = i, key_end = buf[i] == '"' ? skip_value(buf, len, i) : 0;
+
+		i = key_end ? skip_ws(buf, len, key_end) : len;
+		if (i >= len || buf[i] != ':')
+			goto fail;
+		i = skip_ws(buf, len, i + 1);
+		if (i >= len)
+			goto fail;
+		if (!found && key_end - key == 9 && !memcmp(buf + key, "\"samples\"", 9) &&
+		    buf[i] == '[') {
+			found = true;
+			*arr_start = i;
+			i = skip_ws(buf, len, i + 1);
+			while (i < len && buf[i] != ']') {
+				size_t end = skip_value(buf, len, i);
+
+				if (!end)
+					goto fail;
+				if (n == cap) {
+					struct span *more = realloc(spans, (cap ? cap * 2 : 64) *
+									   sizeof(*spans));
+
+					if (!more)
+						goto fail;
+					spans = more;
+					cap = cap ? cap * 2 : 64;
+				}
+				spans[n].start = i;
+				spans[n++].end = end;
+				i = skip_ws(buf, len, end);
+				if (i < len && buf[i] == ',')
+					i = skip_ws(buf, len, i + 1);
+				else if (i >= len || buf[i] != ']')
+					goto fail;
+			}
+			if (i >= len)
+				goto fail;
+			*arr_end = ++i;
+		} else {
+			i = skip_value(buf, len, i);
+			if (!i)
+				goto fail;
+		}
+		i = skip_ws(buf, len, i);
+		if (i < len && buf[i] == ',')
+			i = skip_ws(buf, len, i + 1);
+		else if (i >= len || buf[i] != '}')
+			goto fail;
+	}
+	if (i >= len || !found || skip_ws(buf, len, i + 1) != len)
+		goto fail;
+	*out = spans;
+	return (long)n;
+fail:
+	free(spans);
+	return -1;
+}
+
+/* The capture without its samples' text: "samples": [] and everything else. */
+static json_t *load_header(const char *buf, size_t len, size_t a0, size_t a1)
+{
+	char *text = malloc(len - (a1 - a0) + 3);
+	json_t *doc;
+
+	if (!text)
+		return NULL;
+	memcpy(text, buf, a0);
+	memcpy(text + a0, "[]", 2);
+	memcpy(text + a0 + 2, buf + a1, len - a1);
+	doc = json_loadb(text, len - (a1 - a0) + 2, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	return doc;
+}
+
 int capture__parse(const char *buf, size_t len, struct capture *cap,
 		   const struct capture_limits *lim, char *err, size_t errlen)
 {
 	struct parser p = { .lim = lim ? lim : &capture_default_limits, .err = err,
 			    .errlen = errlen };
+	struct span *spans;
+	size_t a0 = 0, a1 = 0;
 	json_error_t jerr;
+	long nspans;
 	json_t *doc;
 	int ret;
 
@@ -1477,6 +1639,22 @@ int capture__parse(const char *buf, size_t len, struct capture *cap,
 	if (!json_depth_ok(buf, len, p.lim->max_depth))
 		return fail(&p, "JSON nested deeper than %d levels: not a skbtop capture",
 			    p.lim->max_depth);
+	/* the usual file: the header as a tree, the samples one at a time */
+	nspans = find_samples(buf, len, &a0, &a1, &spans);
+	doc = nspans >= 0 ? load_header(buf, len, a0, a1) : NULL;
+	if (doc && json_is_object(doc)) {
+		ret = parse_doc(&p, doc, cap, buf, spans, nspans);
+		json_decref(doc);
+		free(spans);
+		if (ret != -EAGAIN)
+			goto done;
+		capture__free(cap);
+		memset(cap, 0, sizeof(*cap));
+		p = (struct parser){ .lim = p.lim, .err = err, .errlen = errlen };
+	} else {
+		json_decref(doc);
+		free(spans);
+	}
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
 		bool at_end = jerr.position >= (int)len - 1 || strstr(jerr.text, "end of file");
@@ -1488,8 +1666,9 @@ int capture__parse(const char *buf, size_t len, struct capture *cap,
 	if (!json_is_object(doc))
 		ret = fail(&p, "not a skbtop capture (the top level is not a JSON object)");
 	else
-		ret = parse_doc(&p, doc, cap);
+		ret = parse_doc(&p, doc, cap, NULL, NULL, 0);
 	json_decref(doc);
+done:
 	if (ret) {
 		if (ret == -ENOMEM)
 			snprintf(err, errlen, "out of memory reading the capture");

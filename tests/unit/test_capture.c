@@ -377,6 +377,73 @@ static void test_truncated(void **state)
 	json_decref(doc);
 }
 
+static void assert_same_capture(const struct capture *a, const struct capture *b)
+{
+	struct cpu_counters x, y;
+
+	assert_int_equal(a->nsamples, b->nsamples);
+	assert_int_equal(a->totals.ndrops, b->totals.ndrops);
+	assert_int_equal(a->totals.nqueues, b->totals.nqueues);
+	snapshot__sum_cpus(&a->totals, &x);
+	snapshot__sum_cpus(&b->totals, &y);
+	assert_memory_equal(&x, &y, sizeof(x));
+	for (size_t i = 0; i < a->nsamples; i++) {
+		assert_int_equal(a->samples[i].time_ns, b->samples[i].time_ns);
+		assert_memory_equal(&a->samples[i].sum, &b->samples[i].sum, sizeof(x));
+		assert_int_equal(a->samples[i].ndrops, b->samples[i].ndrops);
+	}
+}
+
+/*
+ * The reader takes the samples one at a time from the text (never the whole
+ * file as one tree) when it finds the top-level "samples" array: compact,
+ * indented, or with samples first, the capture read is the same; a file
+ * where a sample is not valid JSON gets jansson's error for the whole file.
+ */
+static void test_samples_streamed(void **state)
+{
+	struct capture compact, other;
+	json_t *doc, *moved, *v;
+	const char *k;
+	char *text, err[512];
+
+	(void)state;
+	build_doc(&doc, NULL);
+	text = json_dumps(doc, JSON_COMPACT);
+	assert_int_equal(capture__parse(text, strlen(text), &compact, NULL, err, sizeof(err)), 0);
+	free(text);
+
+	text = json_dumps(doc, JSON_INDENT(3));
+	assert_int_equal(capture__parse(text, strlen(text), &other, NULL, err, sizeof(err)), 0);
+	assert_same_capture(&compact, &other);
+	capture__free(&other);
+	free(text);
+
+	moved = json_object();
+	json_object_set(moved, "samples", json_object_get(doc, "samples"));
+	json_object_foreach(doc, k, v)
+		if (strcmp(k, "samples"))
+			json_object_set(moved, k, v);
+	text = json_dumps(moved, JSON_COMPACT);
+	assert_true(!strncmp(text, "{\"samples\":[", 12));
+	assert_int_equal(capture__parse(text, strlen(text), &other, NULL, err, sizeof(err)), 0);
+	assert_same_capture(&compact, &other);
+	capture__free(&other);
+
+	/* break the second sample's JSON: the whole-file error, with its position */
+	{
+		char *second = strstr(strstr(text, "\"time_ns\"") + 1, "\"time_ns\"");
+
+		assert_non_null(second);
+		memcpy(second, "\"time_ns\":}", 11);
+		expect_bad(text, strlen(text), "not valid JSON (line 1, column");
+	}
+	free(text);
+	json_decref(moved);
+	json_decref(doc);
+	capture__free(&compact);
+}
+
 /* Edit one member of a good document, expect a refusal mentioning needle. */
 static void mutate(const char *ptr_desc, json_t *(*edit)(json_t *doc), const char *needle)
 {
@@ -582,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_writer_spool),
+		cmocka_unit_test(test_samples_streamed),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_hostile_text),

@@ -114,28 +114,45 @@ static const unsigned char plain[256] = {
 	R8(1), R8(1), R8(1), R8(1),				/* 0x60-0x7f */
 };
 
-void jw_key_n(struct jsonw *w, const char *key, size_t n)
+/*
+ * ,"key": of compact output in one pass, for a key of plain bytes up to 64
+ * long: copied as checked (no strlen, no call), written past w->len and
+ * committed only when the key passed. false: nothing written.
+ */
+static bool put_plain_key(struct jsonw *w, const char *key)
 {
-	size_t i;
+	const unsigned char *k = (const unsigned char *)key;
+	char *d;
+	int j;
 
+	if (w->indent || w->len + 64 + 4 > sizeof(w->buf))
+		return false;
+	d = w->buf + w->len;
+	if (w->has_items[w->depth - 1])
+		*d++ = ',';
+	*d++ = '"';
+	for (j = 0; j < 64 && plain[k[j]]; j++)
+		d[j] = k[j];
+	if (k[j])	/* an escape, or longer than 64 */
+		return false;
+	d += j;
+	*d++ = '"';
+	*d++ = ':';
+	w->has_items[w->depth - 1] = true;
+	w->len = d - w->buf;
+	return true;
+}
+
+void jw_key(struct jsonw *w, const char *key)
+{
 	assert(w->depth > 0 && w->closer[w->depth - 1] == '}' && !w->after_key);
-	for (i = 0; i < n && plain[(unsigned char)key[i]]; i++)
-		;
-	if (i < n || n > 1024) {	/* needs escapes: the general path */
+	if (!put_plain_key(w, key)) {	/* indented, escaped or long: the general path */
 		jw_string(w, key);
-	} else {
-		before_value(w);
-		if (w->len + n + 2 > sizeof(w->buf))
-			flush(w);
-		w->buf[w->len++] = '"';
-		memcpy(w->buf + w->len, key, n);
-		w->len += n;
-		w->buf[w->len++] = '"';
+		if (w->indent)
+			puts_(w, ": ");
+		else
+			putch(w, ':');
 	}
-	if (w->indent)
-		puts_(w, ": ");
-	else
-		putch(w, ':');
 	w->after_key = true;
 }
 
@@ -172,31 +189,10 @@ void jw_kv_u64s(struct jsonw *w, const char *const *keys, const __u64 *vals, siz
 {
 	assert(w->depth > 0 && w->closer[w->depth - 1] == '}' && !w->after_key);
 	for (size_t i = 0; i < n; i++) {
-		const unsigned char *k = (const unsigned char *)keys[i];
-		char *d;
-		int j;
-
-		/* room for ,"key": with a key of up to 64 bytes, and 20 digits */
-		if (w->indent || w->len + 64 + 4 + 20 > sizeof(w->buf))
-			goto general;
-		/* written past w->len, so nothing is committed until the key passed */
-		d = w->buf + w->len;
-		if (w->has_items[w->depth - 1])
-			*d++ = ',';
-		*d++ = '"';
-		for (j = 0; j < 64 && plain[k[j]]; j++)	/* copied as checked: no strlen, no call */
-			d[j] = k[j];
-		if (k[j])	/* an escape, or longer than 64 */
-			goto general;
-		d += j;
-		*d++ = '"';
-		*d++ = ':';
-		w->has_items[w->depth - 1] = true;
-		w->len = d - w->buf;
-		put_u64(w, vals[i]);
-		continue;
-general:
-		jw_kv_u64(w, keys[i], vals[i]);
+		if (put_plain_key(w, keys[i]))
+			put_u64(w, vals[i]);	/* a member's value: no separator, depth > 0 */
+		else
+			jw_kv_u64(w, keys[i], vals[i]);
 	}
 }
 
@@ -287,63 +283,50 @@ static int escape(char *d, unsigned char c)
 	return 6;
 }
 
-/* A string too long to reserve for at once (over 10 KB): byte by byte. */
-static void jw_string_long(struct jsonw *w, const unsigned char *s)
-{
-	char esc[8];
-
-	putch(w, '"');
-	while (*s) {
-		int n = *s >= 0x80 ? utf8_len(s) : 1;
-
-		if (n > 1 || (*s >= 0x20 && *s != '"' && *s != '\\'))
-			put(w, s, n);
-		else
-			put(w, esc, escape(esc, *s));
-		s += n ? n : 1;
-	}
-	putch(w, '"');
-	after_value(w);
-}
-
+/*
+ * Escapes as jansson: printable ASCII as itself but " and \\, valid UTF-8
+ * as itself, the rest as an escape (\\u00XX for control and invalid bytes).
+ */
 void jw_string(struct jsonw *w, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t len;
-	char *d;
 
 	if (!str) {
 		jw_null(w);
 		return;
 	}
 	before_value(w);
-	/* room for the worst case (every byte \u00XX) up front: no check per byte */
-	len = strlen(str);
-	if (len > (sizeof(w->buf) - 2) / 6) {
-		jw_string_long(w, s);
-		return;
-	}
-	if (w->len + len * 6 + 2 > sizeof(w->buf))
-		flush(w);
-	d = w->buf + w->len;
-	*d++ = '"';
+	putch(w, '"');
 	while (*s) {
-		int n;
+		/* room for a chunk at its worst (6 bytes out per byte in, a UTF-8
+		 * sequence running 3 past it): no check per byte */
+		size_t done = 0;
+		char *d;
 
-		if (plain[*s]) {
-			*d++ = *s++;
-			continue;
-		}
-		n = *s >= 0x80 ? utf8_len(s) : 1;
-		if (n > 1) {
-			memcpy(d, s, n);
-			d += n;
+		if (w->len + (1024 + 3) * 6 > sizeof(w->buf))
+			flush(w);
+		d = w->buf + w->len;
+		while (*s && done < 1024) {
+			int n;
+
+			if (plain[*s]) {
+				*d++ = *s++;
+				done++;
+				continue;
+			}
+			n = *s >= 0x80 ? utf8_len(s) : 0;
+			if (n) {
+				memcpy(d, s, n);
+				d += n;
+			} else {
+				n = 1;
+				d += escape(d, *s);
+			}
 			s += n;
-			continue;
+			done += n;
 		}
-		d += escape(d, *s++);
+		w->len = d - w->buf;
 	}
-	*d++ = '"';
-	w->len = d - w->buf;
+	putch(w, '"');
 	after_value(w);
 }

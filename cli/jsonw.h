@@ -21,7 +21,6 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 #include <linux/types.h>
 
 #define JW_MAX_DEPTH 16
@@ -42,12 +41,7 @@ void jw_init(struct jsonw *w, FILE *f, int indent);
 void jw_object(struct jsonw *w);
 void jw_array(struct jsonw *w);
 void jw_end(struct jsonw *w);		/* closes the innermost object or array */
-void jw_key_n(struct jsonw *w, const char *key, size_t n);
-/* inline: a literal key's length is known at compile time */
-static inline void jw_key(struct jsonw *w, const char *key)
-{
-	jw_key_n(w, key, strlen(key));
-}
+void jw_key(struct jsonw *w, const char *key);
 void jw_u64(struct jsonw *w, __u64 v);
 /* n members keys[i]: vals[i] of the open object: the rows of counters, in one pass. */
 void jw_kv_u64s(struct jsonw *w, const char *const *keys, const __u64 *vals, size_t n);

@@ -135,6 +135,36 @@ static void scalars(struct jsonw *w, void *arg)
 	jw_end(w);
 }
 
+/* A string longer than the writer's buffer, every kind of byte in every chunk. */
+static void long_string(struct jsonw *w, void *arg)
+{
+	jw_string(w, arg);
+}
+
+static void test_long_string(void **state)
+{
+	static const char piece[] = "ab\"\xff\xc3\xa9\n", want_piece[] = "ab\\\"\\u00FF\xc3\xa9\\n";
+	size_t n = 20000, plen = strlen(piece), wlen = strlen(want_piece);
+	char *in = malloc(n * plen + 1), *want = malloc(n * wlen + 3), *out;
+
+	(void)state;
+	assert_non_null(in);
+	assert_non_null(want);
+	want[0] = '"';
+	for (size_t i = 0; i < n; i++) {
+		memcpy(in + i * plen, piece, plen);
+		memcpy(want + 1 + i * wlen, want_piece, wlen);
+	}
+	in[n * plen] = 0;
+	strcpy(want + 1 + n * wlen, "\"");
+	out = render(long_string, in, 0);
+	assert_int_equal(strlen(out), strlen(want));
+	assert_string_equal(out, want);
+	free(out);
+	free(in);
+	free(want);
+}
+
 /* Beyond jansson: full u64, non-finite reals, bytes that are not UTF-8. */
 static void test_exact_forms(void **state)
 {
@@ -237,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_jansson),
 		cmocka_unit_test(test_exact_forms),
+		cmocka_unit_test(test_long_string),
 		cmocka_unit_test(test_view_json),
 	};
 

@@ -20,6 +20,7 @@
 #include <malloc.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
+#include "dropcells.h"
 #include "ksyms.h"
 #include "reasons.h"
 #include "drops.skel.h"
@@ -114,24 +115,22 @@ static const struct probe_spec probe_specs[] = {
 	} },
 	{ "defer_flush", "defer", "skb_defer_free_flush", "flushes and skbs per flush",
 	  OBJ_DEFER, {
-		{ MODE_FENTRY, "fentry+fexit", { "defer_flush_entry", "defer_flush_exit",
-						 "flush_consume_btf" },
+		{ MODE_FENTRY, "fexit", { "defer_flush_exit", "flush_consume_btf" },
 		  { F("skb_defer_free_flush"), TB("skb:consume_skb"),
-		    { CHECK_TP_ARGS, "skb:consume_skb:2" } } },
-		{ MODE_FENTRY, "fentry+fexit", { "defer_flush_entry", "defer_flush_exit",
-						 "flush_consume_raw" },
+		    { CHECK_TP_ARGS, "skb:consume_skb:2" }, { CHECK_KSYM, "skb_defer_free_flush" } } },
+		{ MODE_FENTRY, "fexit", { "defer_flush_exit", "flush_consume_raw" },
 		  { F("skb_defer_free_flush"), TR("skb:consume_skb"),
-		    { CHECK_TP_ARGS, "skb:consume_skb:2" } } },
+		    { CHECK_TP_ARGS, "skb:consume_skb:2" }, { CHECK_KSYM, "skb_defer_free_flush" } } },
 		{ MODE_DERIVED, "consume_skb location", { "flush_consume_btf" },
 		  { TB("skb:consume_skb"), { CHECK_TP_ARGS, "skb:consume_skb:2" },
 		    { CHECK_KSYM, "skb_defer_free_flush" } },
 		  "skbs freed by flushes only (consume_skb events located in "
-		  "skb_defer_free_flush); flush count and per-flush histogram need fentry" },
+		  "skb_defer_free_flush); flush count and per-flush histogram need the fexit" },
 		{ MODE_DERIVED, "consume_skb location", { "flush_consume_raw" },
 		  { TR("skb:consume_skb"), { CHECK_TP_ARGS, "skb:consume_skb:2" },
 		    { CHECK_KSYM, "skb_defer_free_flush" } },
 		  "skbs freed by flushes only (consume_skb events located in "
-		  "skb_defer_free_flush); flush count and per-flush histogram need fentry" },
+		  "skb_defer_free_flush); flush count and per-flush histogram need the fexit" },
 	} },
 	{ "cache_get", "cache", "napi_skb_cache_get", "NAPI cache gets",
 	  OBJ_ALLOC, {
@@ -172,10 +171,13 @@ static const struct probe_spec probe_specs[] = {
 	} },
 	{ "consume", "consume", "napi_consume_skb", "budget 0, deferred, recycled",
 	  OBJ_CONSUME, {
-		{ MODE_FENTRY, "fentry+fexit", { "consume_entry", "consume_exit", "consume_defer" },
-		  { F("napi_consume_skb"), F("skb_attempt_defer_free") } },
-		{ MODE_FENTRY, "fentry+fexit", { "consume_entry", "consume_exit" },
-		  { F("napi_consume_skb") },
+		{ MODE_FENTRY, "fentry+tp", { "consume_entry", "consume_defer", "consume_freed" },
+		  { F("napi_consume_skb"), F("skb_attempt_defer_free"), TB("skb:consume_skb"),
+		    { CHECK_TP_ARGS, "skb:consume_skb:2" } } },
+		{ MODE_FENTRY, "fentry+tp", { "consume_entry", "consume_defer", "consume_freed_noloc" },
+		  { F("napi_consume_skb"), F("skb_attempt_defer_free"), TB("skb:consume_skb") } },
+		{ MODE_FENTRY, "fentry+tp", { "consume_entry", "consume_freed_noloc" },
+		  { F("napi_consume_skb"), TB("skb:consume_skb") },
 		  "skb_attempt_defer_free not traceable: deferred calls not separated" },
 	} },
 };
@@ -207,6 +209,7 @@ struct skbtop {
 	size_t nfentry;
 	void *valbuf;		/* per-CPU value buffer for map reads */
 	size_t valbuf_len;
+	struct drop_cells cells;	/* -L cells of one read, merged into the drop rows */
 };
 
 static bool verbose_libbpf;
@@ -806,6 +809,10 @@ static int set_rodata(struct skbtop *st)
 		st->defer->rodata->flush_text_lo = lo;
 		st->defer->rodata->flush_text_hi = hi;
 	}
+	if (!ksyms__range(st->ksyms, "napi_consume_skb", &lo, &hi)) {
+		st->consume->rodata->consume_text_lo = lo;
+		st->consume->rodata->consume_text_hi = hi;
+	}
 	st->defer->rodata->nr_cpus = st->ncpus;
 	st->drops->rodata->drop_detail = st->opts.drop_detail;
 	return bpf_map__set_max_entries(st->defer->maps.kick_matrix, st->ncpus);
@@ -875,7 +882,7 @@ struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t er
 	 * batch lookups at all, and would flag every counter read as undefined.
 	 */
 	st->valbuf = calloc(1, st->valbuf_len);
-	if (!st->valbuf) {
+	if (!st->valbuf || drop_cells__init(&st->cells, st->ncpus)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -909,6 +916,7 @@ void skbtop__close(struct skbtop *st)
 	ksyms__free(st->ksyms);
 	reasons__free(st->reasons);
 	free(st->valbuf);
+	drop_cells__free(&st->cells);
 	free(st);
 }
 
@@ -1056,10 +1064,19 @@ out:
 	return err;
 }
 
+/* One index of the -L cell array: each CPU's owner, kept for the merge. */
+static int cell_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
+{
+	(void)s;
+	(void)key;
+	drop_cells__add(&st->cells, vals, round8(sizeof(struct drop_cell)));
+	return 0;
+}
+
 /* Drop rows of one key, and the per-CPU drop totals (the probe keeps no other). */
 static int drop_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
 {
-	return snapshot__add_percpu_drops(s, key, vals, st->opts.drop_rows_per_cpu);
+	return drop_cells__hash_row(&st->cells, s, key, vals, st->opts.drop_rows_per_cpu);
 }
 
 /* One slot of the per-reason drop array: rows with no device or location. */
@@ -1172,7 +1189,11 @@ int skbtop__read(struct skbtop *st, struct snapshot *s)
 	if (st->loaded[OBJ_DROPS]) {
 		err = read_cpu_counters(st, st->drops->maps.cpu_counters, s);
 		err = err ?: read_percpu_hash(st, st->drops->maps.drop_reasons, s, reason_row);
+		st->cells.ncells = 0;
+		err = err ?: read_percpu_hash(st, st->drops->maps.drop_cells, s, cell_row);
+		drop_cells__sort(&st->cells);
 		err = err ?: read_percpu_hash(st, st->drops->maps.drop_counts, s, drop_row);
+		err = err ?: drop_cells__rest(&st->cells, s, st->opts.drop_rows_per_cpu);
 		err = err ?: read_percpu_hash(st, st->drops->maps.queue_slots, s, queue_slot_row);
 		err = err ?: read_percpu_hash(st, st->drops->maps.queue_counters, s, queue_row);
 	}

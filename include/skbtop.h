@@ -9,6 +9,7 @@
 #define SKBTOP_HIST_SLOTS	16	/* log2 buckets: [0], [1], [2,3], [4,7] ... */
 #define SKBTOP_IFNAMSIZ		16
 #define SKBTOP_MAX_DROP_KEYS	8192	/* -L: (reason, device, queue, location) tuples */
+#define SKBTOP_DROP_CELLS	64	/* -L: per-CPU direct-mapped cells for those tuples */
 #define SKBTOP_DROP_REASON_SLOTS 512	/* per-CPU array of drop counts, one slot per reason */
 #define SKBTOP_QUEUE_SLOTS	256	/* per-CPU direct-mapped tun queue drop/consume cells */
 #define SKBTOP_MAX_QUEUE_KEYS	1024	/* (device, queue, direction) tuples */
@@ -148,6 +149,28 @@ struct queue_slot {
 static inline __u32 queue_slot_index(__u32 ifindex, __u16 queue, __u8 dir)
 {
 	return (ifindex * 37 + queue * 2u + dir) & (SKBTOP_QUEUE_SLOTS - 1);
+}
+
+/*
+ * -L drops go first to a per-CPU direct-mapped array of cells, owned as the
+ * queue cells are: a hit is a compare and an add, no hash and no name read.
+ * A tuple whose cell another owns goes to the drop hash. taken != 0 marks
+ * the cell owned and is written last; dev is the net_device address (0 for
+ * none).
+ */
+struct drop_cell {
+	struct drop_key key;
+	__u64 dev;
+	__u64 count;
+	__u32 taken;
+	__u32 pad;
+};
+
+static inline __u32 drop_cell_index(__u32 reason, __u64 location, __u32 ifindex, __u16 queue)
+{
+	__u64 h = location ^ ((__u64)reason << 40) ^ ((__u64)ifindex << 16) ^ queue;
+
+	return (__u32)((h * 0x9e3779b97f4a7c15ULL) >> 58) & (SKBTOP_DROP_CELLS - 1);
 }
 
 #endif /* SKBTOP_H */

@@ -2,17 +2,23 @@
 /*
  * napi_consume_skb(skb, budget): calls with budget 0 (non-NAPI callers),
  * calls deferred to the allocating CPU (6.19+), and heads recycled into the
- * NAPI cache. fentry classifies, fexit settles; skb_attempt_defer_free()
- * seen in between marks the call deferred.
+ * NAPI cache. The fentry notes the skb when this call holds its last
+ * reference; skb_attempt_defer_free() on it marks the call deferred; the
+ * consume_skb event that napi_consume_skb() fires on its free path marks it
+ * freed here, and recycled unless it is a clone.
+ *
+ * No fexit: a trampoline that calls napi_consume_skb() would put itself in
+ * the consume_skb event's location, which the defer_flush probe reads.
  */
 #include "common.bpf.h"
 
 #define SKB_FCLONE_UNAVAILABLE 0
 
+const volatile __u64 consume_text_lo;	/* napi_consume_skb text range */
+const volatile __u64 consume_text_hi;
+
 struct consume_state {
-	__u64 skb;		/* the skb of the napi_consume_skb() in progress */
-	__u32 would_recycle;	/* last reference, not a clone */
-	__u32 deferred;
+	__u64 skb;	/* last reference held by the napi_consume_skb() in progress */
 };
 
 struct {
@@ -49,6 +55,9 @@ int BPF_PROG(consume_entry, struct sk_buff *skb, int budget)
 
 	if (!c || !st)
 		return 0;
+	st->skb = 0;
+	if (!skb)
+		return 0;
 	INC(c->consume_calls);
 	/* direct loads through the BTF-typed skb; the name only for tun/tap */
 	dev = skb_tun_queue(skb, &qk.ifindex, &qk.queue, &qk.dir, true);
@@ -60,13 +69,11 @@ int BPF_PROG(consume_entry, struct sk_buff *skb, int budget)
 	}
 	if (!budget) {
 		INC(c->consume_budget0);
-		st->skb = 0;
 		return 0;
 	}
-	st->skb = (__u64)skb;
-	st->deferred = 0;
-	st->would_recycle = skb->users.refs.counter == 1 &&
-			    BPF_CORE_READ_BITFIELD(skb, fclone) == SKB_FCLONE_UNAVAILABLE;
+	/* a reference held elsewhere: this call only drops ours */
+	if (skb->users.refs.counter == 1)
+		st->skb = (__u64)skb;
 	return 0;
 }
 
@@ -74,24 +81,48 @@ SEC("fentry/skb_attempt_defer_free")
 int BPF_PROG(consume_defer, struct sk_buff *skb)
 {
 	struct consume_state *st = this_consume_state();
+	struct cpu_counters *c;
 
-	if (st && st->skb == (__u64)skb)
-		st->deferred = 1;
+	if (!st || st->skb != (__u64)skb)
+		return 0;
+	st->skb = 0;
+	c = this_cpu_counters();
+	if (c)
+		INC(c->consume_deferred);
 	return 0;
 }
 
-SEC("fexit/napi_consume_skb")
-int BPF_PROG(consume_exit, struct sk_buff *skb, int budget)
+/*
+ * consume_skb() called from inside napi_consume_skb() (a zerocopy skb on the
+ * 6.19+ defer path) frees to the slab: its location is napi_consume_skb.
+ */
+static __always_inline int handle_consume_freed(struct sk_buff *skb, __u64 location)
 {
-	struct cpu_counters *c = this_cpu_counters();
 	struct consume_state *st = this_consume_state();
+	struct cpu_counters *c;
 
-	if (!c || !st || !budget || st->skb != (__u64)skb)
+	if (!st || !skb || st->skb != (__u64)skb)
 		return 0;
-	if (st->deferred)
-		INC(c->consume_deferred);
-	else if (st->would_recycle)
-		INC(c->consume_recycled);
 	st->skb = 0;
+	if (location >= consume_text_lo && location < consume_text_hi)
+		return 0;
+	if (skb->fclone != SKB_FCLONE_UNAVAILABLE)
+		return 0;
+	c = this_cpu_counters();
+	if (c)
+		INC(c->consume_recycled);
 	return 0;
+}
+
+SEC("tp_btf/consume_skb")
+int BPF_PROG(consume_freed, struct sk_buff *skb, void *location)
+{
+	return handle_consume_freed(skb, (__u64)location);
+}
+
+/* before 6.3 the event has no location, and napi_consume_skb() no defer path */
+SEC("tp_btf/consume_skb")
+int BPF_PROG(consume_freed_noloc, struct sk_buff *skb)
+{
+	return handle_consume_freed(skb, 0);
 }

@@ -10,9 +10,15 @@
  *   defer_kick:  csd:csd_queue_cpu with func == trigger_rx_softirq
  *   defer_ipi:   ipi:ipi_send_cpu right after such a csd on the same CPU
  *   defer_recv:  csd:csd_function_entry with func == trigger_rx_softirq
- *   defer_flush: fentry+fexit skb_defer_free_flush, counting the
- *                consume_skb events inside; without fentry, consume_skb
- *                events whose location lies in skb_defer_free_flush
+ *   defer_flush: consume_skb events whose location lies in
+ *                skb_defer_free_flush are the skbs it frees; an fexit on
+ *                skb_defer_free_flush closes each flush (count, histogram).
+ *
+ * Only an fexit, no fentry: the flush runs at the top of every
+ * net_rx_action, nearly always with an empty list, and each trampoline
+ * costs about a drop probe. The location is napi_consume_skb()'s return
+ * address, so it is only right while nothing has an fexit on
+ * napi_consume_skb (skbtop's consume probe is fentry-only for this).
  */
 #include "common.bpf.h"
 
@@ -31,8 +37,8 @@ struct {
 
 struct defer_state {
 	__u32 pending_ipi_target;	/* target + 1 of the last kick not yet matched */
-	__u32 in_flush;
-	__u64 flush_skbs;
+	__u32 pad;
+	__u64 flush_skbs;		/* skbs of the flush in progress, for its fexit */
 };
 
 struct {
@@ -159,18 +165,6 @@ int BPF_PROG(defer_recv_raw, void *func, void *csd)
 }
 
 /* skb_defer_free_flush() takes (void) from 6.18 on, (struct softnet_data *) before. */
-SEC("fentry/skb_defer_free_flush")
-int BPF_PROG(defer_flush_entry)
-{
-	struct defer_state *st = this_defer_state();
-
-	if (st) {
-		st->in_flush = 1;
-		st->flush_skbs = 0;
-	}
-	return 0;
-}
-
 SEC("fexit/skb_defer_free_flush")
 int BPF_PROG(defer_flush_exit)
 {
@@ -178,37 +172,31 @@ int BPF_PROG(defer_flush_exit)
 	struct cpu_counters *c;
 	__u64 n;
 
-	if (!st)
+	if (!st || !(n = st->flush_skbs))
 		return 0;
-	n = st->flush_skbs;
-	st->in_flush = 0;
 	st->flush_skbs = 0;
 	c = this_cpu_counters();
-	if (!c || !n)
+	if (!c)
 		return 0;
 	INC(c->defer_flushes);
-	ADD(c->defer_flush_skbs, n);
 	INC(c->defer_flush_hist[log2_slot(n)]);
 	return 0;
 }
 
+/* Without the fexit, flush_skbs only grows: nothing reads it. */
 static __always_inline int handle_flush_consume(void *location)
 {
-	struct defer_state *st = this_defer_state();
+	struct defer_state *st;
 	struct cpu_counters *c;
 
-	if (!st)
+	if ((__u64)location < flush_text_lo || (__u64)location >= flush_text_hi)
 		return 0;
-	if (st->in_flush) {
+	c = this_cpu_counters();
+	if (c)
+		INC(c->defer_flush_skbs);
+	st = this_defer_state();
+	if (st)
 		st->flush_skbs++;
-		return 0;
-	}
-	/* Without fentry: only the skb total is known, not the flush count. */
-	if ((__u64)location >= flush_text_lo && (__u64)location < flush_text_hi) {
-		c = this_cpu_counters();
-		if (c)
-			INC(c->defer_flush_skbs);
-	}
 	return 0;
 }
 

@@ -6,8 +6,9 @@
  * Hot path, per drop: one add in a per-CPU array slot chosen by the reason;
  * for skbs on a tun/tap device, one add in a per-CPU direct-mapped queue
  * cell. No hash, no string read. With -L (drop_detail) each drop instead
- * updates a per-CPU hash keyed by (reason, device, queue, location): the
- * dropwatch view, at the price of a hash update per drop.
+ * counts its (reason, device, queue, location) tuple, the dropwatch view:
+ * in a per-CPU direct-mapped cell when the tuple owns one, else in a
+ * per-CPU hash (a hash update and a name read per drop).
  */
 #include "common.bpf.h"
 
@@ -20,7 +21,14 @@ struct {
 	__type(value, __u64);
 } drop_reasons SEC(".maps");
 
-/* -L rows, and reasons that have no slot in drop_reasons */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SKBTOP_DROP_CELLS);
+	__type(key, __u32);
+	__type(value, struct drop_cell);
+} drop_cells SEC(".maps");
+
+/* -L rows without a cell, and reasons that have no slot in drop_reasons */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, SKBTOP_MAX_DROP_KEYS);
@@ -92,16 +100,38 @@ static __always_inline void count_drop_detail(struct sk_buff *skb, void *locatio
 {
 	struct net_device *dev = btf ? skb->dev : BPF_CORE_READ(skb, dev);
 	struct drop_key key = {};
+	struct drop_cell *cell;
 	__u64 *count;
+	__u32 idx;
 
 	key.reason = reason;
 	key.location = (__u64)location;
 	if (dev) {
-		/* any device: index and name; a tun/tap one: its queue and dir too */
+		/* any device: its index; a tun/tap one: its queue and dir too */
 		key.ifindex = btf ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
-		bpf_probe_read_kernel_str(key.ifname, SKBTOP_IFNAMSIZ, dev->name);
 		skb_tun_queue(skb, &key.ifindex, &key.queue, &key.dir, btf);
 	}
+	idx = drop_cell_index(reason, key.location, key.ifindex, key.queue);
+	cell = bpf_map_lookup_elem(&drop_cells, &idx);
+	if (!cell)
+		return;
+	if (!cell->taken) {
+		/* claim: one program run at a time per CPU, so no race here */
+		cell->key = key;
+		if (dev)
+			bpf_probe_read_kernel_str(cell->key.ifname, SKBTOP_IFNAMSIZ, dev->name);
+		cell->dev = (__u64)dev;
+		asm volatile("" ::: "memory");	/* owner complete before it is marked */
+		cell->taken = 1;
+	}
+	if (cell->dev == (__u64)dev && cell->key.reason == reason &&
+	    cell->key.location == key.location && cell->key.ifindex == key.ifindex &&
+	    cell->key.queue == key.queue && cell->key.dir == key.dir) {
+		INC(cell->count);
+		return;
+	}
+	if (dev)
+		bpf_probe_read_kernel_str(key.ifname, SKBTOP_IFNAMSIZ, dev->name);
 	count = percpu_hash_get(&drop_counts, &key, &zero_u64);
 	if (count)
 		INC(*count);

@@ -58,6 +58,8 @@ static void usage(FILE *f)
 "  -i, --ifname NAME  tap name (default skbtap0)\n"
 "  -l, --txqlen L     set tx_queue_len (default: leave the kernel's, 1000)\n"
 "  -s, --size B       UDP payload bytes (default 64)\n"
+"  -c, --cpu-split    send the first half of each queue's datagrams from CPU 0\n"
+"                     in queue order, the rest from CPU 1 in reverse order\n"
 "  -t, --timeout S    give up after S seconds (default 30)\n"
 "  -h, --help         this text\n"
 "tx_packets counts frames read from the queues (tun counts TX on read), so\n"
@@ -165,6 +167,7 @@ int main(int argc, char **argv)
 		{ "txqlen", required_argument, NULL, 'l' },
 		{ "size", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "cpu-split", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -178,11 +181,11 @@ int main(int argc, char **argv)
 	struct dev_stats st0, st1, st2;
 	struct sockaddr_in sa;
 	char nsname[64], *buf;
-	bool named;
+	bool named, cpu_split = false;
 
 	prog_name = "tap_flood";
 	nq = 2;
-	while ((c = getopt_long(argc, argv, "n:q:i:l:s:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:q:i:l:s:t:ch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			count = parse_ulong("--count", optarg, 1, 10000000);
@@ -201,6 +204,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			timeout = parse_ulong("--timeout", optarg, 1, 86400);
+			break;
+		case 'c':
+			cpu_split = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -306,7 +312,22 @@ int main(int argc, char **argv)
 		die("could not restore tx_queue_len %d", txqlen);
 
 	dev_stats_read(ifname, &st0);
+	/*
+	 * tun_net_xmit() runs on the sending CPU. Split, the two CPUs first see
+	 * the queues in opposite orders: per-CPU first-come state differs.
+	 */
+	if (cpu_split)
+		pin_cpu(0);
 	for (i = 0; i < nq; i++) {
+		sa.sin_port = htons(port[i]);
+		while (sent[i] < (cpu_split ? count / 2 : count)) {
+			send_one(&sa, buf, size);
+			sent[i]++;
+		}
+	}
+	if (cpu_split)
+		pin_cpu(1);
+	for (i = nq - 1; i >= 0; i--) {
 		sa.sin_port = htons(port[i]);
 		while (sent[i] < count) {
 			send_one(&sa, buf, size);

@@ -65,4 +65,37 @@ done
 check_eq "130 queues: every queue's drops == N - ring (10)" 0 "$bad"
 check_eq "130 queues: sum == tx_dropped" "$(jq .tx_dropped "$TMP/gen.json")" \
 	"$(skb_sum ".queues[] | select(.ifname == \"$IF\") | .drops")"
+
+# -L with 130 queues: 130 (reason, device, queue, location) tuples for 64
+# per-CPU drop cells, so most go to the drop hash. CPU 0 drops 10 per queue
+# walking the queues up, CPU 1 drops 20 walking them down: a tuple can own
+# its cell on one CPU and sit in the hash on the other. Every queue's rows
+# must still sum to its drops, once per interval (-L), and per CPU (-L -C).
+if [ "$(nproc)" -ge 2 ]; then
+for mode in L LC; do
+IF=skbtap$mode$$
+[ $mode = LC ] && set -- -L -C || set -- -L
+skbtop_start "$@"
+"$GEN/tap_flood" --queues 130 --count 40 --txqlen 10 --cpu-split --ifname "$IF" > "$TMP/gen.json"
+check_eq "-$mode 130 queues, 2 CPUs: tap_flood exits 0" 0 $?
+skbtop_stop
+rows() { skb_sum ".drops[] | select(.ifname == \"$IF\" and .reason == \"FULL_RING\" $1) | .count"; }
+bad=0
+for q in $(jq '.queues[].queue' "$TMP/gen.json"); do
+	gen=$(jq ".queues[] | select(.queue == $q) | .dropped" "$TMP/gen.json")
+	seen=$(rows "and .queue == $q and .dir == \"tx\"")
+	[ "$gen" = 30 ] && [ "$seen" = 30 ] || { bad=$((bad + 1)); echo "# queue $q: gen $gen seen $seen"; }
+done
+check_eq "-$mode: every queue's FULL_RING rows == its drops (30)" 0 "$bad"
+check_eq "-$mode: drop rows sum == tx_dropped" "$(jq .tx_dropped "$TMP/gen.json")" "$(rows "")"
+# one row per key (and CPU) in each interval: cell and hash counts merged
+dups=$(jq -s "[.[] | [.drops[] | select(.ifname == \"$IF\") | [.queue, .dir, .reason, .location, .cpu]]
+	| group_by(.) | .[] | select(length > 1)] | length" "$SKB_OUT")
+check_eq "-$mode: no key has two rows in one interval" 0 "$dups"
+if [ $mode = LC ]; then
+	check_eq "-LC: CPU 0 rows == 10 per queue" 1300 "$(rows "and .cpu == 0")"
+	check_eq "-LC: CPU 1 rows == 20 per queue" 2600 "$(rows "and .cpu == 1")"
+fi
+done
+fi
 finish

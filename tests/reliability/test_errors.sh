@@ -94,7 +94,7 @@ if [ "$eperm" -gt 0 ]; then
 	check_eq "lockdown: drops falls back to tp_btf" tp_btf \
 		"$(jq -r '.[] | select(.probe == "drops") | .mode' "$TMP/probes.json")"
 	check_eq "lockdown: fentry-only consume unavailable with EPERM" \
-		"fentry+fexit: fentry on napi_consume_skb refused: Operation not permitted (lockdown or LSM)" \
+		"fentry+tp: fentry on napi_consume_skb refused: Operation not permitted (lockdown or LSM)" \
 		"$(jq -r '.[] | select(.probe == "consume") | .reason' "$TMP/probes.json")"
 	check_eq "lockdown: defer_flush derived from consume_skb location" derived \
 		"$(jq -r '.[] | select(.probe == "defer_flush") | .mode' "$TMP/probes.json")"

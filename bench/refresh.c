@@ -79,7 +79,6 @@ static ssize_t sink_write(void *cookie, const char *buf, size_t len)
 
 static double fill_ms;	/* time spent standing in for the kernel's copy: not counted */
 
-#define BATCH 256	/* keys per bpf_map_lookup_batch call, as in cli/probes.c */
 
 static __u64 cell(const struct shape *sh, __u32 k, __u32 cpu)
 {
@@ -90,14 +89,16 @@ static __u64 cell(const struct shape *sh, __u32 k, __u32 cpu)
 
 /*
  * One collector read: cpu counters, kicks, then the per-CPU hash maps a
- * batch of BATCH keys at a time, into buffers of the size cli/probes.c
- * uses (filling the buffer stands in for the syscall's copy), turned into
+ * batch at a time (snapshot_batch_keys(), as cli/probes.c), into buffers of
+ * the size cli/probes.c uses (filling the buffer stands in for the syscall's copy), turned into
  * rows as drop_row() and queue_row() do.
  */
 static int build(struct snapshot *s, const struct shape *sh, const struct drop_key *keys,
 		 const struct queue_key *qkeys, __u64 *vbuf, struct queue_counters *qbuf,
 		 __u64 gen)
 {
+	__u32 dbatch = snapshot_batch_keys(sh->ncpus * sizeof(__u64));
+	__u32 qbatch = snapshot_batch_keys(sh->ncpus * sizeof(struct queue_counters));
 	int err = snapshot__reset(s, sh->ncpus);
 
 	if (err)
@@ -111,8 +112,8 @@ static int build(struct snapshot *s, const struct shape *sh, const struct drop_k
 	for (size_t i = 0; i < (size_t)sh->ncpus * sh->ncpus; i++)
 		if ((mix(i ^ 0x5bd1e995) & 0xffff) < sh->fill * 65536)
 			s->kicks[i].queued = s->kicks[i].kicks = s->kicks[i].ipis = gen * (1 + (i & 7));
-	for (__u32 k0 = 0; k0 < sh->nkeys; k0 += BATCH) {
-		__u32 n = sh->nkeys - k0 < BATCH ? sh->nkeys - k0 : BATCH;
+	for (__u32 k0 = 0; k0 < sh->nkeys; k0 += dbatch) {
+		__u32 n = sh->nkeys - k0 < dbatch ? sh->nkeys - k0 : dbatch;
 
 		double t = cpu_ms();
 
@@ -126,8 +127,8 @@ static int build(struct snapshot *s, const struct shape *sh, const struct drop_k
 							      !sh->summed)))
 				return err;
 	}
-	for (__u32 q0 = 0; q0 < sh->nqueues; q0 += BATCH) {
-		__u32 n = sh->nqueues - q0 < BATCH ? sh->nqueues - q0 : BATCH;
+	for (__u32 q0 = 0; q0 < sh->nqueues; q0 += qbatch) {
+		__u32 n = sh->nqueues - q0 < qbatch ? sh->nqueues - q0 : qbatch;
 		double t = cpu_ms();
 
 		for (__u32 i = 0; i < n; i++)
@@ -211,9 +212,9 @@ int main(int argc, char **argv)
 
 	/* the shape of the maps: what bpf_map_lookup_batch hands over */
 	keys = calloc(sh.nkeys, sizeof(*keys));
-	vbuf = calloc((size_t)BATCH * sh.ncpus, sizeof(*vbuf));
+	vbuf = calloc((size_t)snapshot_batch_keys(sh.ncpus * sizeof(*vbuf)) * sh.ncpus, sizeof(*vbuf));
 	qkeys = calloc(sh.nqueues ? sh.nqueues : 1, sizeof(*qkeys));
-	qbuf = calloc((size_t)BATCH * sh.ncpus, sizeof(*qbuf));
+	qbuf = calloc((size_t)snapshot_batch_keys(sh.ncpus * sizeof(*qbuf)) * sh.ncpus, sizeof(*qbuf));
 	devnull = fopencookie(NULL, "w", (cookie_io_functions_t){ .write = sink_write });
 	if (!keys || !vbuf || !qkeys || !qbuf || !devnull)
 		return fprintf(stderr, "refresh: out of memory\n"), 1;

@@ -48,6 +48,8 @@ struct skbtop *open_probes(const struct env *env)
 	st = skbtop__open(&env->probe_opts, err, sizeof(err));
 	if (!st)
 		fprintf(stderr, "skbtop: %s\n", err);
+	else if (skbtop__warning(st))
+		fprintf(stderr, "skbtop: warning: defer_flush: %s\n", skbtop__warning(st));
 	return st;
 }
 

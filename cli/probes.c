@@ -210,6 +210,7 @@ struct skbtop {
 	void *valbuf;		/* per-CPU value buffer for map reads */
 	size_t valbuf_len;
 	struct drop_cells cells;	/* -L cells of one read, merged into the drop rows */
+	char flush_note[512];	/* defer_flush's note when another fexit hides it */
 };
 
 static bool verbose_libbpf;
@@ -818,6 +819,51 @@ static int set_rodata(struct skbtop *st)
 	return bpf_map__set_max_entries(st->defer->maps.kick_matrix, st->ncpus);
 }
 
+/*
+ * defer_flush finds a flush's skbs by napi_consume_skb()'s return address
+ * in consume_skb events. An fexit or fmod_ret on napi_consume_skb (skbtop
+ * attaches neither) calls it from a trampoline, whose address replaces the
+ * flush's: flushes then read 0. Name the program that does this, in the
+ * probe's note. Checked at attach; one attached later goes unnoticed.
+ */
+static void check_flush_locations(struct skbtop *st)
+{
+	__u32 id = 0;
+	size_t i;
+	int func;
+
+	for (i = 0; i < NR_PROBES && strcmp(st->status[i].name, "defer_flush"); i++)
+		;
+	if (i == NR_PROBES || !st->chosen[i] || st->opts.btf_path || !st->vmlinux_btf)
+		return;
+	/* module BTF ids follow vmlinux's: the id alone names the function */
+	func = btf__find_by_name_kind(st->vmlinux_btf, "napi_consume_skb", BTF_KIND_FUNC);
+	if (func <= 0)
+		return;
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_TRACING &&
+		    (info.tracing.attach_type == BPF_TRACE_FEXIT ||
+		     info.tracing.attach_type == BPF_MODIFY_RETURN) &&
+		    info.tracing.target_btf_id == (__u32)func) {
+			snprintf(st->flush_note, sizeof(st->flush_note),
+				 "BPF prog %u has an fexit on napi_consume_skb: consume_skb locations "
+				 "point into its trampoline, so flushes and their skbs read 0 while it "
+				 "is attached%s%s", info.prog_id, st->status[i].note ? "; " : "",
+				 st->status[i].note ? st->status[i].note : "");
+			st->status[i].note = st->flush_note;
+			close(fd);
+			return;
+		}
+		close(fd);
+	}
+}
+
 struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t errlen)
 {
 	struct skbtop *st = skbtop_new(opts, err, errlen);
@@ -864,6 +910,7 @@ struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t er
 			goto fail;
 		}
 	}
+	check_flush_locations(st);
 	for (size_t i = 0; i < NR_PROBES; i++)
 		if (st->chosen[i])
 			any++;
@@ -918,6 +965,11 @@ void skbtop__close(struct skbtop *st)
 	free(st->valbuf);
 	drop_cells__free(&st->cells);
 	free(st);
+}
+
+const char *skbtop__warning(const struct skbtop *st)
+{
+	return st->flush_note[0] ? st->flush_note : NULL;
 }
 
 size_t skbtop__nprobes(const struct skbtop *st)
@@ -1007,7 +1059,7 @@ typedef int (*row_fn)(struct skbtop *st, struct snapshot *s, const void *key, co
 static int read_percpu_hash(struct skbtop *st, struct bpf_map *map, struct snapshot *s, row_fn fn)
 {
 	size_t ksz = bpf_map__key_size(map), vsz = round8(bpf_map__value_size(map)) * st->ncpus;
-	__u32 batch = 256, count;
+	__u32 batch = snapshot_batch_keys(vsz), count;
 	int fd = bpf_map__fd(map), err = 0;
 	/* zeroed for valgrind, as valbuf (it has no model of BPF_MAP_LOOKUP_BATCH) */
 	char *keys = calloc(batch, ksz), *vals = calloc(batch, vsz);

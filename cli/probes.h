@@ -59,6 +59,8 @@ struct skbtop *skbtop__detect(const struct skbtop_opts *opts, char *err, size_t 
 void skbtop__close(struct skbtop *st);
 
 size_t skbtop__nprobes(const struct skbtop *st);
+/* What makes an attached probe's counts wrong right now (also its note), or NULL. */
+const char *skbtop__warning(const struct skbtop *st);
 const struct probe_status *skbtop__probe(const struct skbtop *st, size_t i);
 void skbtop__mode_counts(const struct skbtop *st, int *exact, int *derived, int *unavailable);
 __u32 skbtop__ncpus(const struct skbtop *st);

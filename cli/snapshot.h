@@ -49,6 +49,21 @@ struct snapshot {
 	__u64 user_cpu_ns;		/* skbtop's own user+system CPU time */
 };
 
+/*
+ * The collector reads a per-CPU map in batches of up to 256 keys whose
+ * values (value_bytes for all CPUs of one key) fit in 1 MB: at 256 CPUs a
+ * queue map key holds 22 KB, and 256 of them would be a 6 MB buffer.
+ */
+#define SNAPSHOT_BATCH_KEYS 256
+#define SNAPSHOT_BATCH_BYTES (1u << 20)
+
+static inline __u32 snapshot_batch_keys(size_t value_bytes)
+{
+	size_t n = value_bytes ? SNAPSHOT_BATCH_BYTES / value_bytes : SNAPSHOT_BATCH_KEYS;
+
+	return n < 1 ? 1 : n > SNAPSHOT_BATCH_KEYS ? SNAPSHOT_BATCH_KEYS : (__u32)n;
+}
+
 /* Allocate the per-CPU arrays, zeroed. Returns 0 or -ENOMEM. */
 int snapshot__init(struct snapshot *s, __u32 ncpus);
 /*

@@ -829,7 +829,7 @@ static void draw_overlay(struct tui *t)
 				 probe_mode_name(p->mode), p->target);
 			put(y, 0, a, "%s", line);
 			y = put_wrapped(y, h, 54, w, a, why);
-			if (p->note && p->mode == MODE_DERIVED && y < h) {
+			if (p->note && p->mode != MODE_UNAVAILABLE && y < h) {
 				snprintf(line, sizeof(line), "note: %s", p->note);
 				y = put_wrapped(y, h, 54, w, A_DIM, line);
 			}

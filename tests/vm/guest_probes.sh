@@ -46,4 +46,26 @@ for p in defer_kick:csd/csd_queue_cpu defer_ipi:ipi/ipi_send_cpu defer_recv:csd/
 	fi
 done
 check_eq "drops on tp_btf" tp_btf "$(mode drops)"
+
+# defer_flush reads napi_consume_skb's return address: another tool's fexit
+# there hides it, and skbtop must say which program does that
+if [ "$(mode defer_flush)" = fentry ]; then
+	check_eq "defer_flush: no note without a foreign fexit" "" \
+		"$(jq -r '.[] | select(.probe == "defer_flush") | .note // ""' "$TMP/p.json")"
+	bpftrace -e 'kretfunc:napi_consume_skb { @n = count(); }' > "$TMP/bt.raw" 2>&1 &
+	BT=$!
+	on_exit "kill $BT 2>/dev/null"
+	i=0
+	while ! grep -q Attaching "$TMP/bt.raw" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	id=$(bpftool -j link show | jq -r '[.[] | select(.type == "tracing" and
+		.attach_type == "trace_fexit")] | .[0].prog_id // empty')
+	"$SKBTOP" probes -j > "$TMP/p2.json"
+	check_eq "defer_flush note names bpftrace's fexit on napi_consume_skb" \
+		"BPF prog $id has an fexit on napi_consume_skb" \
+		"$(jq -r '.[] | select(.probe == "defer_flush") | .note // ""' "$TMP/p2.json" | cut -d: -f1)"
+	"$SKBTOP" --text -j 0.1 1 > /dev/null 2> "$TMP/warn"
+	check_true "a live run warns on stderr ($(head -c 120 "$TMP/warn"))" \
+		grep -q "^skbtop: warning: defer_flush: BPF prog $id has an fexit on napi_consume_skb" "$TMP/warn"
+	kill -INT $BT; wait $BT
+fi
 finish

@@ -174,9 +174,10 @@ static const struct probe_spec probe_specs[] = {
 		{ MODE_FENTRY, "fentry+tp", { "consume_entry", "consume_defer", "consume_freed" },
 		  { F("napi_consume_skb"), F("skb_attempt_defer_free"), TB("skb:consume_skb"),
 		    { CHECK_TP_ARGS, "skb:consume_skb:2" } } },
-		{ MODE_FENTRY, "fentry+tp", { "consume_entry", "consume_defer", "consume_freed_noloc" },
+		{ MODE_FENTRY, "fentry+tp (no location)",
+		  { "consume_entry", "consume_defer", "consume_freed_noloc" },
 		  { F("napi_consume_skb"), F("skb_attempt_defer_free"), TB("skb:consume_skb") } },
-		{ MODE_FENTRY, "fentry+tp", { "consume_entry", "consume_freed_noloc" },
+		{ MODE_FENTRY, "fentry+tp (no location)", { "consume_entry", "consume_freed_noloc" },
 		  { F("napi_consume_skb"), TB("skb:consume_skb") },
 		  "skb_attempt_defer_free not traceable: deferred calls not separated" },
 	} },
@@ -554,7 +555,7 @@ static void choose_variants(struct skbtop *st)
 		/* -L changes what the drop probe keys its counts by: say so */
 		if (st->chosen[i] && st->opts.drop_detail && !strcmp(ps->name, "drops"))
 			s->note = "-L: counts per (reason, device, queue, location), "
-				  "a hash update per drop";
+				  "in a per-CPU cell or a hash";
 	}
 }
 

@@ -78,62 +78,71 @@ static void expect(const struct snapshot *s, const struct drop_key *k, __u32 cpu
 	assert_int_equal(rows, want ? 1 : 0);
 }
 
-static void setup_keys(void)
+/* The cells and the snapshot a read fills, and the four keys. */
+struct fixture {
+	struct drop_cells dc;
+	struct snapshot s;
+};
+
+static int setup(void **state)
 {
+	static struct fixture f;
+
 	ka = key(6, 0x1000, NULL);
 	kb = key(6, 0x2000, "tap0");
 	kc = key(2, 0x1000, NULL);
 	kd = key(77, 0x3000, "veth1");
 	A = &ka, B = &kb, C = &kc, D = &kd;
+	if (drop_cells__init(&f.dc, NCPUS) || snapshot__init(&f.s, NCPUS))
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	snapshot__free(&f->s);
+	drop_cells__free(&f->dc);
+	return 0;
 }
 
 static void test_per_cpu(void **state)
 {
-	struct drop_cells dc;
-	struct snapshot s;
+	struct fixture *f = *state;
+	struct snapshot *s = &f->s;
 
-	(void)state;
-	setup_keys();
-	assert_int_equal(drop_cells__init(&dc, NCPUS), 0);
-	assert_int_equal(snapshot__init(&s, NCPUS), 0);
-	fill(&dc, &s, true);
-	assert_int_equal(s.ndrops, 7);
-	expect(&s, A, 0, 5);
-	expect(&s, A, 1, 0);
-	expect(&s, A, 2, 4);
-	expect(&s, B, 0, 2);
-	expect(&s, B, 1, 7);
-	expect(&s, B, 2, 9);
-	expect(&s, C, 0, 3);
-	expect(&s, D, 1, 1);
-	assert_int_equal(s.cpus[0].drops, 10);
-	assert_int_equal(s.cpus[1].drops, 8);
-	assert_int_equal(s.cpus[2].drops, 13);
-	snapshot__free(&s);
-	drop_cells__free(&dc);
+	fill(&f->dc, s, true);
+	assert_int_equal(s->ndrops, 7);
+	expect(s, A, 0, 5);
+	expect(s, A, 1, 0);
+	expect(s, A, 2, 4);
+	expect(s, B, 0, 2);
+	expect(s, B, 1, 7);
+	expect(s, B, 2, 9);
+	expect(s, C, 0, 3);
+	expect(s, D, 1, 1);
+	assert_int_equal(s->cpus[0].drops, 10);
+	assert_int_equal(s->cpus[1].drops, 8);
+	assert_int_equal(s->cpus[2].drops, 13);
 }
 
 static void test_summed_and_reuse(void **state)
 {
-	struct drop_cells dc;
-	struct snapshot s;
+	struct fixture *f = *state;
+	struct snapshot *s = &f->s;
 
-	(void)state;
-	setup_keys();
-	assert_int_equal(drop_cells__init(&dc, NCPUS), 0);
-	assert_int_equal(snapshot__init(&s, NCPUS), 0);
-	for (int read = 0; read < 2; read++) {	/* the second read reuses dc */
-		assert_int_equal(snapshot__reset(&s, NCPUS), 0);
-		fill(&dc, &s, false);
-		assert_int_equal(s.ndrops, 4);
-		expect(&s, A, SNAPSHOT_ALL_CPUS, 9);
-		expect(&s, B, SNAPSHOT_ALL_CPUS, 18);
-		expect(&s, C, SNAPSHOT_ALL_CPUS, 3);
-		expect(&s, D, SNAPSHOT_ALL_CPUS, 1);
-		assert_int_equal(s.cpus[0].drops + s.cpus[1].drops + s.cpus[2].drops, 31);
+	for (int read = 0; read < 2; read++) {	/* the second read reuses the cells */
+		assert_int_equal(snapshot__reset(s, NCPUS), 0);
+		fill(&f->dc, s, false);
+		assert_int_equal(s->ndrops, 4);
+		expect(s, A, SNAPSHOT_ALL_CPUS, 9);
+		expect(s, B, SNAPSHOT_ALL_CPUS, 18);
+		expect(s, C, SNAPSHOT_ALL_CPUS, 3);
+		expect(s, D, SNAPSHOT_ALL_CPUS, 1);
+		assert_int_equal(s->cpus[0].drops + s->cpus[1].drops + s->cpus[2].drops, 31);
 	}
-	snapshot__free(&s);
-	drop_cells__free(&dc);
 }
 
 /* More owned cells than the array can hold are ignored, not written past it. */
@@ -155,8 +164,8 @@ static void test_capacity(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_per_cpu),
-		cmocka_unit_test(test_summed_and_reuse),
+		cmocka_unit_test_setup_teardown(test_per_cpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summed_and_reuse, setup, teardown),
 		cmocka_unit_test(test_capacity),
 	};
 

@@ -40,8 +40,13 @@ static double cpu_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* names from a table, as reasons__name() returns a core reason's */
+static char reason_names[SKBTOP_DROP_REASON_SLOTS][24];
+
 static const char *dummy_reason(const struct view_ctx *ctx, __u32 r, char *buf, size_t len)
 {
+	if (r < SKBTOP_DROP_REASON_SLOTS)
+		return reason_names[r];
 	snprintf(buf, len, "REASON_%u", r);
 	return buf;
 }
@@ -211,6 +216,8 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "refresh: bad arguments\n"), 64;
 
 	/* the shape of the maps: what bpf_map_lookup_batch hands over */
+	for (__u32 r = 0; r < SKBTOP_DROP_REASON_SLOTS; r++)
+		snprintf(reason_names[r], sizeof(reason_names[r]), "REASON_%u", r);
 	keys = calloc(sh.nkeys, sizeof(*keys));
 	vbuf = calloc((size_t)snapshot_batch_keys(sh.ncpus * sizeof(*vbuf)) * sh.ncpus, sizeof(*vbuf));
 	qkeys = calloc(sh.nqueues ? sh.nqueues : 1, sizeof(*qkeys));

@@ -165,9 +165,8 @@ const char *reasons__name(const struct reasons *r, __u32 value, char *buf, size_
 	if (!subsys) {
 		name = r ? lookup(r->core, r->ncore, value) : NULL;
 		if (name)
-			snprintf(buf, len, "%s", name);
-		else
-			snprintf(buf, len, "UNKNOWN(%u)", value);
+			return name;	/* no copy: -j -C names 131k rows a refresh at 256 CPUs */
+		snprintf(buf, len, "UNKNOWN(%u)", value);
 		return buf;
 	}
 	sname = r ? lookup(r->subsys, r->nsubsys, subsys) : NULL;

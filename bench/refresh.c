@@ -40,14 +40,20 @@ static double cpu_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* names from a table, as reasons__name() returns a core reason's */
+/* names copied from a table into buf, as reasons__name() copies a core reason's */
 static char reason_names[SKBTOP_DROP_REASON_SLOTS][24];
 
 static const char *dummy_reason(const struct view_ctx *ctx, __u32 r, char *buf, size_t len)
 {
-	if (r < SKBTOP_DROP_REASON_SLOTS)
-		return reason_names[r];
-	snprintf(buf, len, "REASON_%u", r);
+	size_t n;
+
+	if (r >= SKBTOP_DROP_REASON_SLOTS || !len) {
+		snprintf(buf, len, "REASON_%u", r);
+		return buf;
+	}
+	n = strnlen(reason_names[r], len - 1);
+	memcpy(buf, reason_names[r], n);
+	buf[n] = '\0';
 	return buf;
 }
 

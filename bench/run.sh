@@ -280,7 +280,7 @@ section_vm() {
 		cp "${!v}" "$B/proto-${v#BENCH_PROTO_}" && protos+=("$v=bench/bin/proto-${v#BENCH_PROTO_}")
 	done
 	"$TOP/tests/vm/vm-run" --kernel-pkg "$kpkg" --timeout "${BENCH_VM_TIMEOUT:-3600}" -- env \
-		"${protos[@]}" SKBTOP="$sk" BENCH_OUT=/tmp/bench-guest BENCH_SECTIONS="rate probes" BENCH_GUEST=1 \
+		${protos[@]+"${protos[@]}"} SKBTOP="$sk" BENCH_OUT=/tmp/bench-guest BENCH_SECTIONS="rate probes" BENCH_GUEST=1 \
 		BENCH_PROBE_ARMS="${BENCH_VM_PROBE_ARMS:-empty skbtop bpftrace}" \
 		BENCH_REPS="${BENCH_VM_REPS:-3}" BENCH_SECS="${BENCH_VM_SECS:-3}" \
 		BENCH_ARMS="${BENCH_VM_ARMS:-base floor skbtop bpftrace}" BENCH_WORKLOADS="$WORKLOADS" BENCH_CPU="$CPU" \

@@ -5,7 +5,9 @@
  * are claimed in the order that CPU saw its tuples), so one key's counts
  * come from both: the cells are collected first, sorted by key, and merged
  * into the hash row of the same key; those the hash lacks become rows of
- * their own. Each (key, CPU) count lives in exactly one of the two maps.
+ * their own. One (key, CPU) can have counts in both (a cell matches on the
+ * device's address too: two devices of one name and index, in two network
+ * namespaces, share a key); the merge adds them.
  */
 #ifndef SKBTOP_DROPCELLS_H
 #define SKBTOP_DROPCELLS_H

@@ -177,6 +177,9 @@ static const struct probe_spec probe_specs[] = {
 		{ MODE_FENTRY, "fentry+tp (no location)",
 		  { "consume_entry", "consume_defer", "consume_freed_noloc" },
 		  { F("napi_consume_skb"), F("skb_attempt_defer_free"), TB("skb:consume_skb") } },
+		{ MODE_FENTRY, "fentry+tp", { "consume_entry", "consume_freed" },
+		  { F("napi_consume_skb"), TB("skb:consume_skb"), { CHECK_TP_ARGS, "skb:consume_skb:2" } },
+		  "skb_attempt_defer_free not traceable: deferred calls not separated" },
 		{ MODE_FENTRY, "fentry+tp (no location)", { "consume_entry", "consume_freed_noloc" },
 		  { F("napi_consume_skb"), TB("skb:consume_skb") },
 		  "skb_attempt_defer_free not traceable: deferred calls not separated" },
@@ -820,16 +823,43 @@ static int set_rodata(struct skbtop *st)
 	return bpf_map__set_max_entries(st->defer->maps.kick_matrix, st->ncpus);
 }
 
+/* The kernel's id of the vmlinux BTF object, 0 if not found. */
+static __u32 vmlinux_btf_obj_id(void)
+{
+	__u32 id = 0;
+
+	while (!bpf_btf_get_next_id(id, &id)) {
+		struct bpf_btf_info info = {};
+		__u32 len = sizeof(info);
+		char name[16] = {};
+		int fd = bpf_btf_get_fd_by_id(id);
+		bool vmlinux;
+
+		if (fd < 0)
+			continue;
+		info.name = (__u64)(unsigned long)name;
+		info.name_len = sizeof(name);
+		vmlinux = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
+			  !strcmp(name, "vmlinux");
+		close(fd);
+		if (vmlinux)
+			return id;
+	}
+	return 0;
+}
+
 /*
  * defer_flush finds a flush's skbs by napi_consume_skb()'s return address
  * in consume_skb events. An fexit or fmod_ret on napi_consume_skb (skbtop
  * attaches neither) calls it from a trampoline, whose address replaces the
  * flush's: flushes then read 0. Name the program that does this, in the
- * probe's note. Checked at attach; one attached later goes unnoticed.
+ * probe's note. Checked at attach: one attached later goes unnoticed, and
+ * so do a kretprobe or the function_graph tracer, which rewrite the return
+ * address too.
  */
 static void check_flush_locations(struct skbtop *st)
 {
-	__u32 id = 0;
+	__u32 id = 0, vmlinux;
 	size_t i;
 	int func;
 
@@ -837,9 +867,9 @@ static void check_flush_locations(struct skbtop *st)
 		;
 	if (i == NR_PROBES || !st->chosen[i] || st->opts.btf_path || !st->vmlinux_btf)
 		return;
-	/* module BTF ids follow vmlinux's: the id alone names the function */
 	func = btf__find_by_name_kind(st->vmlinux_btf, "napi_consume_skb", BTF_KIND_FUNC);
-	if (func <= 0)
+	vmlinux = vmlinux_btf_obj_id();
+	if (func <= 0 || !vmlinux)
 		return;
 	while (!bpf_link_get_next_id(id, &id)) {
 		struct bpf_link_info info = {};
@@ -851,11 +881,14 @@ static void check_flush_locations(struct skbtop *st)
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_TRACING &&
 		    (info.tracing.attach_type == BPF_TRACE_FEXIT ||
 		     info.tracing.attach_type == BPF_MODIFY_RETURN) &&
+		    info.tracing.target_obj_id == vmlinux &&
 		    info.tracing.target_btf_id == (__u32)func) {
 			snprintf(st->flush_note, sizeof(st->flush_note),
-				 "BPF prog %u has an fexit on napi_consume_skb: consume_skb locations "
+				 "BPF prog %u has an %s on napi_consume_skb: consume_skb locations "
 				 "point into its trampoline, so flushes and their skbs read 0 while it "
-				 "is attached%s%s", info.prog_id, st->status[i].note ? "; " : "",
+				 "is attached%s%s", info.prog_id,
+				 info.tracing.attach_type == BPF_TRACE_FEXIT ? "fexit" : "fmod_ret",
+				 st->status[i].note ? "; " : "",
 				 st->status[i].note ? st->status[i].note : "");
 			st->status[i].note = st->flush_note;
 			close(fd);
@@ -1075,6 +1108,22 @@ static int read_percpu_hash(struct skbtop *st, struct bpf_map *map, struct snaps
 	while (!done) {
 		count = batch;
 		err = bpf_map_lookup_batch(fd, in, out, keys, vals, &count, &opts);
+		if (err && errno == ENOSPC && batch < 4096) {
+			/* a hash bucket holds more keys than the batch: retry it bigger */
+			char *k = realloc(keys, (size_t)batch * 2 * ksz);
+			char *v = k ? realloc(vals, (size_t)batch * 2 * vsz) : NULL;
+
+			keys = k ? k : keys;
+			vals = v ? v : vals;
+			if (!k || !v) {
+				err = -ENOMEM;
+				break;
+			}
+			memset(keys, 0, (size_t)batch * 2 * ksz);	/* valgrind, as above */
+			memset(vals, 0, (size_t)batch * 2 * vsz);
+			batch *= 2;
+			continue;
+		}
 		if (err && errno == ENOENT) {
 			err = 0;
 			done = true;

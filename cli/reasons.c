@@ -164,9 +164,15 @@ const char *reasons__name(const struct reasons *r, __u32 value, char *buf, size_
 
 	if (!subsys) {
 		name = r ? lookup(r->core, r->ncore, value) : NULL;
-		if (name)
-			return name;	/* no copy: -j -C names 131k rows a refresh at 256 CPUs */
-		snprintf(buf, len, "UNKNOWN(%u)", value);
+		if (name && len) {
+			/* not snprintf: -j -C names 131k rows a refresh at 256 CPUs */
+			size_t n = strnlen(name, len - 1);
+
+			memcpy(buf, name, n);
+			buf[n] = '\0';
+		} else {
+			snprintf(buf, len, "UNKNOWN(%u)", value);
+		}
 		return buf;
 	}
 	sname = r ? lookup(r->subsys, r->nsubsys, subsys) : NULL;

@@ -24,10 +24,7 @@ struct reasons;
  */
 struct reasons *reasons__load(const char *vmlinux_btf, const char *module_dir);
 void reasons__free(struct reasons *r);
-/*
- * "SOCKET_RCVBUFF", "OPENVSWITCH:FOO", or "UNKNOWN(n)": a core reason's
- * name from r's table (valid while r lives), any other formatted into buf.
- */
+/* "SOCKET_RCVBUFF", "OPENVSWITCH:FOO", or "UNKNOWN(n)" into buf. */
 const char *reasons__name(const struct reasons *r, __u32 value, char *buf, size_t len);
 /* Value of a core reason by name (without the SKB_DROP_REASON_ prefix); -1 if none. */
 long reasons__value(const struct reasons *r, const char *name);

@@ -106,7 +106,7 @@ static __always_inline int handle_consume_freed(struct sk_buff *skb, __u64 locat
 	st->skb = 0;
 	if (location >= consume_text_lo && location < consume_text_hi)
 		return 0;
-	if (skb->fclone != SKB_FCLONE_UNAVAILABLE)
+	if (BPF_CORE_READ_BITFIELD(skb, fclone) != SKB_FCLONE_UNAVAILABLE)
 		return 0;
 	c = this_cpu_counters();
 	if (c)

@@ -14,11 +14,13 @@
  *                skb_defer_free_flush are the skbs it frees; an fexit on
  *                skb_defer_free_flush closes each flush (count, histogram).
  *
- * Only an fexit, no fentry: the flush runs at the top of every
- * net_rx_action, nearly always with an empty list, and each trampoline
- * costs about a drop probe. The location is napi_consume_skb()'s return
- * address, so it is only right while nothing has an fexit on
- * napi_consume_skb (skbtop's consume probe is fentry-only for this).
+ * Only an fexit, no fentry: the flush runs on every pass of
+ * net_rx_action's poll loop (and of threaded NAPI), nearly always with an
+ * empty list, and each trampoline costs about a drop probe. The location is napi_consume_skb()'s return
+ * address, so it is only right while nothing rewrites that address: an
+ * fexit or fmod_ret on napi_consume_skb (skbtop's consume probe is
+ * fentry-only for this, and userspace looks for another tool's), a
+ * kretprobe or the function_graph tracer on it (not detected).
  */
 #include "common.bpf.h"
 

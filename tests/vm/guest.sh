@@ -24,8 +24,23 @@ err=/dev/vport0p2
 [ -c "$out" ] || out=/dev/console
 [ -c "$err" ] || err=/dev/console
 echo "SKBTOP-VM-START $(cut -d' ' -f1 /proc/uptime)" > /dev/console
+# A hang leaves a trace: 20 s before vm-run's limit (counted from boot),
+# the user processes with their wait channels and the blocked tasks'
+# kernel stacks go to the console, whose tail vm-run prints.
+wd=
+if [ "${TIMEOUT:-0}" -gt 60 ]; then
+	(
+		up=$(cut -d. -f1 /proc/uptime)
+		sleep $((TIMEOUT - 20 - up))
+		say "watchdog: the command still runs; tasks follow"
+		ps -eo pid,ppid,stat,wchan:28,etime,args | grep -v ' \[' > /dev/console 2>&1
+		echo w > /proc/sysrq-trigger
+	) &
+	wd=$!
+fi
 /bin/bash "$R/cmd.sh" > "$out" 2> "$err"
 rc=$?
+[ -z "$wd" ] || kill "$wd" 2>/dev/null
 echo "SKBTOP-VM-EXIT=$rc" > /dev/console
 sync
 echo o > /proc/sysrq-trigger

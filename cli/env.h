@@ -48,5 +48,7 @@ void install_stop_handlers(void);
 
 /* Open the probes or print why not; NULL on failure (message printed). */
 struct skbtop *open_probes(const struct env *env);
+/* After a read: print on stderr what newly makes a probe's counts wrong. */
+void warn_probes(struct skbtop *st);
 
 #endif

@@ -441,6 +441,7 @@ int cmd_export(struct env *env)
 		if (stop_requested)
 			break;
 		err = skbtop__read(st, &cur);
+		warn_probes(st);
 		err = err ?: snapshot__delta(&prev, &cur, &delta);
 		err = err ?: snapshot__accumulate(&total, &delta);
 		snapshot__swap(&prev, &cur);	/* the next read reuses the old storage */

@@ -48,9 +48,17 @@ struct skbtop *open_probes(const struct env *env)
 	st = skbtop__open(&env->probe_opts, err, sizeof(err));
 	if (!st)
 		fprintf(stderr, "skbtop: %s\n", err);
-	else if (skbtop__warning(st))
-		fprintf(stderr, "skbtop: warning: defer_flush: %s\n", skbtop__warning(st));
+	else
+		warn_probes(st);
 	return st;
+}
+
+void warn_probes(struct skbtop *st)
+{
+	const char *w = skbtop__new_warning(st);
+
+	if (w)
+		fprintf(stderr, "skbtop: warning: defer_flush: %s\n", w);
 }
 
 int cmd_probes(struct env *env)
@@ -117,6 +125,7 @@ static int run_text(struct env *env, struct skbtop *st)
 		sleep_interval(wait);
 		elapsed += wait;
 		err = skbtop__read(st, &cur);
+		warn_probes(st);
 		if (!err)
 			err = snapshot__delta(&prev, &cur, &delta);
 		if (err) {

@@ -215,6 +215,8 @@ struct skbtop {
 	size_t valbuf_len;
 	struct drop_cells cells;	/* -L cells of one read, merged into the drop rows */
 	char flush_note[512];	/* defer_flush's note when another fexit hides it */
+	__u64 flush_checked_ns;	/* CLOCK_MONOTONIC of the last look for one */
+	bool warning_new;	/* flush_note set and not yet handed out */
 };
 
 static bool verbose_libbpf;
@@ -823,6 +825,14 @@ static int set_rodata(struct skbtop *st)
 	return bpf_map__set_max_entries(st->defer->maps.kick_matrix, st->ncpus);
 }
 
+static __u64 now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 /* The kernel's id of the vmlinux BTF object, 0 if not found. */
 static __u32 vmlinux_btf_obj_id(void)
 {
@@ -853,9 +863,10 @@ static __u32 vmlinux_btf_obj_id(void)
  * in consume_skb events. An fexit or fmod_ret on napi_consume_skb (skbtop
  * attaches neither) calls it from a trampoline, whose address replaces the
  * flush's: flushes then read 0. Name the program that does this, in the
- * probe's note. Checked at attach: one attached later goes unnoticed, and
- * so do a kretprobe or the function_graph tracer, which rewrite the return
- * address too.
+ * probe's note. Checked at attach and then every 5 s of reads (a program
+ * attached in between hides the flushes until the next look); a kretprobe
+ * or the function_graph tracer, which rewrite the return address too, go
+ * unnoticed. Once set, the note stays: the counts of that run are short.
  */
 static void check_flush_locations(struct skbtop *st)
 {
@@ -863,6 +874,8 @@ static void check_flush_locations(struct skbtop *st)
 	size_t i;
 	int func;
 
+	if (st->flush_note[0])
+		return;
 	for (i = 0; i < NR_PROBES && strcmp(st->status[i].name, "defer_flush"); i++)
 		;
 	if (i == NR_PROBES || !st->chosen[i] || st->opts.btf_path || !st->vmlinux_btf)
@@ -891,6 +904,7 @@ static void check_flush_locations(struct skbtop *st)
 				 st->status[i].note ? "; " : "",
 				 st->status[i].note ? st->status[i].note : "");
 			st->status[i].note = st->flush_note;
+			st->warning_new = true;
 			close(fd);
 			return;
 		}
@@ -945,6 +959,7 @@ struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t er
 		}
 	}
 	check_flush_locations(st);
+	st->flush_checked_ns = now_ns(CLOCK_MONOTONIC);
 	for (size_t i = 0; i < NR_PROBES; i++)
 		if (st->chosen[i])
 			any++;
@@ -1001,9 +1016,12 @@ void skbtop__close(struct skbtop *st)
 	free(st);
 }
 
-const char *skbtop__warning(const struct skbtop *st)
+const char *skbtop__new_warning(struct skbtop *st)
 {
-	return st->flush_note[0] ? st->flush_note : NULL;
+	if (!st->warning_new)
+		return NULL;
+	st->warning_new = false;
+	return st->flush_note;
 }
 
 size_t skbtop__nprobes(const struct skbtop *st)
@@ -1244,13 +1262,6 @@ static int queue_slot_row(struct skbtop *st, struct snapshot *s, const void *key
 }
 
 
-static __u64 now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int read_progs(struct skbtop *st, struct snapshot *s)
 {
@@ -1312,6 +1323,10 @@ int skbtop__read(struct skbtop *st, struct snapshot *s)
 		err = err ?: read_percpu_hash(st, st->consume->maps.queue_counters, s, queue_row);
 	}
 	err = err ?: read_progs(st, s);
+	if (!err && s->mono_ns - st->flush_checked_ns >= 5000000000ULL) {
+		check_flush_locations(st);
+		st->flush_checked_ns = s->mono_ns;
+	}
 	if (!err && !getrusage(RUSAGE_SELF, &ru))
 		s->user_cpu_ns = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
 				 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;

@@ -59,8 +59,11 @@ struct skbtop *skbtop__detect(const struct skbtop_opts *opts, char *err, size_t 
 void skbtop__close(struct skbtop *st);
 
 size_t skbtop__nprobes(const struct skbtop *st);
-/* What makes an attached probe's counts wrong right now (also its note), or NULL. */
-const char *skbtop__warning(const struct skbtop *st);
+/*
+ * What makes an attached probe's counts wrong (also in its note), the first
+ * time it is asked after it was found at open or by a read; else NULL.
+ */
+const char *skbtop__new_warning(struct skbtop *st);
 const struct probe_status *skbtop__probe(const struct skbtop *st, size_t i);
 void skbtop__mode_counts(const struct skbtop *st, int *exact, int *derived, int *unavailable);
 __u32 skbtop__ncpus(const struct skbtop *st);

@@ -193,6 +193,7 @@ int cmd_record(struct env *env)
 			until = start_mono + (__u64)(env->duration * 1e9);
 		wait_tick(until, pid, &exited, &wstatus);
 		err = skbtop__read(st, &cur);
+		warn_probes(st);
 		err = err ?: snapshot__delta(&prev, &cur, &delta);
 		if (err) {
 			fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));

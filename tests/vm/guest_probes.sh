@@ -67,5 +67,23 @@ if [ "$(mode defer_flush)" = fentry ]; then
 	check_true "a live run warns on stderr ($(head -c 120 "$TMP/warn"))" \
 		grep -q "^skbtop: warning: defer_flush: BPF prog $id has an fexit on napi_consume_skb" "$TMP/warn"
 	kill -INT $BT; wait $BT
+	# attached while skbtop runs: the next look (every 5 s of reads) says so
+	SKB_INTERVAL=0.5 skbtop_start
+	before=$(bpftool -j link show | jq -c '[.[].id]')
+	bpftrace -e 'kretfunc:napi_consume_skb { @n = count(); }' > "$TMP/bt2.raw" 2>&1 &
+	BT=$!
+	i=0
+	while ! grep -q Attaching "$TMP/bt2.raw" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	# bpftool 7.1 shows no link target: bpftrace's is the one link that is new
+	id=$(bpftool -j link show | jq -r --argjson b "$before" '[.[] | select(.type == "tracing"
+		and .attach_type == "trace_fexit" and (.id as $i | $b | index($i) | not))]
+		| .[0].prog_id // empty')
+	sleep 7
+	kill -INT $BT; wait $BT
+	skbtop_stop
+	check_true "a program attached mid-run is reported ($(head -c 120 "$SKB_OUT.err"))" \
+		grep -q "^skbtop: warning: defer_flush: BPF prog $id has an fexit on napi_consume_skb" \
+		"$SKB_OUT.err"
+	check_eq "... once" 1 "$(grep -c 'warning: defer_flush' "$SKB_OUT.err")"
 fi
 finish

@@ -5,13 +5,16 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 pass=0 fail=0
+# one log directory per run: two checkouts testing at once must not share logs
+LOGS=$(mktemp -d "${TMPDIR:-/tmp}/skbtop-tiers.XXXXXX") || exit 1
+trap 'rm -rf "$LOGS"' EXIT
 tier() {
 	name=$1; shift
 	echo "=== $name"
-	"$@" > "/tmp/skbtop-tier-$name.log" 2>&1
+	"$@" > "$LOGS/$name.log" 2>&1
 	rc=$?
-	cat "/tmp/skbtop-tier-$name.log"
-	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "/tmp/skbtop-tier-$name.log" | tail -1)
+	cat "$LOGS/$name.log"
+	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$LOGS/$name.log" | tail -1)
 	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
 	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
 	[ -n "$line" ] || { p=0; f=1; echo "not ok - tier $name printed no summary"; }

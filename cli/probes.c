@@ -215,6 +215,8 @@ struct skbtop {
 	size_t valbuf_len;
 	struct drop_cells cells;	/* -L cells of one read, merged into the drop rows */
 	char flush_note[512];	/* defer_flush's note when another fexit hides it */
+	__u32 napi_consume_btf_id;	/* for that look: 0 when it cannot be done */
+	__u32 vmlinux_btf_obj_id;
 	__u64 flush_checked_ns;	/* CLOCK_MONOTONIC of the last look for one */
 	bool warning_new;	/* flush_note set and not yet handed out */
 };
@@ -252,6 +254,18 @@ static const char *pick_name(const struct skbtop *st, const char *spec, char *bu
 	return buf;
 }
 
+/* Whether fd is a kernel BTF object (vmlinux or a module's), and its name. */
+static bool kernel_btf_name(int fd, char *name, __u32 len)
+{
+	struct bpf_btf_info info = {};
+	__u32 info_len = sizeof(info);
+
+	memset(name, 0, len);
+	info.name = (__u64)(unsigned long)name;
+	info.name_len = len;
+	return !bpf_obj_get_info_by_fd(fd, &info, &info_len) && info.kernel_btf;
+}
+
 /* Find a function's BTF: vmlinux, or the module whose kallsyms tag names it. */
 static int find_func_btf(struct skbtop *st, const char *func, int *btf_id, int *btf_obj_fd,
 			 char *why, size_t whylen)
@@ -271,19 +285,14 @@ static int find_func_btf(struct skbtop *st, const char *func, int *btf_id, int *
 	}
 	/* module BTF objects loaded in the kernel */
 	while (!bpf_btf_get_next_id(id, &id)) {
-		struct bpf_btf_info info = {};
-		__u32 len = sizeof(info);
-		char name[64] = {};
+		char name[64];
 		struct btf *mod;
 		int fd;
 
 		fd = bpf_btf_get_fd_by_id(id);
 		if (fd < 0)
 			continue;
-		info.name = (__u64)(unsigned long)name;
-		info.name_len = sizeof(name);
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) || !info.kernel_btf ||
-		    !strcmp(name, "vmlinux")) {
+		if (!kernel_btf_name(fd, name, sizeof(name)) || !strcmp(name, "vmlinux")) {
 			close(fd);
 			continue;
 		}
@@ -834,28 +843,33 @@ static __u64 now_ns(clockid_t clk)
 }
 
 /* The kernel's id of the vmlinux BTF object, 0 if not found. */
-static __u32 vmlinux_btf_obj_id(void)
+static __u32 find_vmlinux_btf_obj(void)
 {
 	__u32 id = 0;
 
 	while (!bpf_btf_get_next_id(id, &id)) {
-		struct bpf_btf_info info = {};
-		__u32 len = sizeof(info);
-		char name[16] = {};
+		char name[16];
 		int fd = bpf_btf_get_fd_by_id(id);
 		bool vmlinux;
 
 		if (fd < 0)
 			continue;
-		info.name = (__u64)(unsigned long)name;
-		info.name_len = sizeof(name);
-		vmlinux = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
-			  !strcmp(name, "vmlinux");
+		vmlinux = kernel_btf_name(fd, name, sizeof(name)) && !strcmp(name, "vmlinux");
 		close(fd);
 		if (vmlinux)
 			return id;
 	}
 	return 0;
+}
+
+/* The index of the named probe in the status table (NR_PROBES if none). */
+static size_t probe_index(const struct skbtop *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_PROBES && strcmp(st->status[i].name, name); i++)
+		;
+	return i;
 }
 
 /*
@@ -870,19 +884,10 @@ static __u32 vmlinux_btf_obj_id(void)
  */
 static void check_flush_locations(struct skbtop *st)
 {
-	__u32 id = 0, vmlinux;
-	size_t i;
-	int func;
+	size_t i = probe_index(st, "defer_flush");
+	__u32 id = 0;
 
-	if (st->flush_note[0])
-		return;
-	for (i = 0; i < NR_PROBES && strcmp(st->status[i].name, "defer_flush"); i++)
-		;
-	if (i == NR_PROBES || !st->chosen[i] || st->opts.btf_path || !st->vmlinux_btf)
-		return;
-	func = btf__find_by_name_kind(st->vmlinux_btf, "napi_consume_skb", BTF_KIND_FUNC);
-	vmlinux = vmlinux_btf_obj_id();
-	if (func <= 0 || !vmlinux)
+	if (st->flush_note[0] || !st->napi_consume_btf_id)
 		return;
 	while (!bpf_link_get_next_id(id, &id)) {
 		struct bpf_link_info info = {};
@@ -894,8 +899,8 @@ static void check_flush_locations(struct skbtop *st)
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_TRACING &&
 		    (info.tracing.attach_type == BPF_TRACE_FEXIT ||
 		     info.tracing.attach_type == BPF_MODIFY_RETURN) &&
-		    info.tracing.target_obj_id == vmlinux &&
-		    info.tracing.target_btf_id == (__u32)func) {
+		    info.tracing.target_obj_id == st->vmlinux_btf_obj_id &&
+		    info.tracing.target_btf_id == st->napi_consume_btf_id) {
 			snprintf(st->flush_note, sizeof(st->flush_note),
 				 "BPF prog %u has an %s on napi_consume_skb: consume_skb locations "
 				 "point into its trampoline, so flushes and their skbs read 0 while it "
@@ -910,6 +915,20 @@ static void check_flush_locations(struct skbtop *st)
 		}
 		close(fd);
 	}
+}
+
+/* The ids check_flush_locations() matches links by, once: only for an attached defer_flush. */
+static void init_flush_check(struct skbtop *st)
+{
+	size_t i = probe_index(st, "defer_flush");
+	int func;
+
+	if (i == NR_PROBES || !st->chosen[i] || st->opts.btf_path || !st->vmlinux_btf)
+		return;
+	func = btf__find_by_name_kind(st->vmlinux_btf, "napi_consume_skb", BTF_KIND_FUNC);
+	st->vmlinux_btf_obj_id = find_vmlinux_btf_obj();
+	if (func > 0 && st->vmlinux_btf_obj_id)
+		st->napi_consume_btf_id = func;
 }
 
 struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t errlen)
@@ -958,6 +977,7 @@ struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t er
 			goto fail;
 		}
 	}
+	init_flush_check(st);
 	check_flush_locations(st);
 	st->flush_checked_ns = now_ns(CLOCK_MONOTONIC);
 	for (size_t i = 0; i < NR_PROBES; i++)
@@ -1128,18 +1148,15 @@ static int read_percpu_hash(struct skbtop *st, struct bpf_map *map, struct snaps
 		err = bpf_map_lookup_batch(fd, in, out, keys, vals, &count, &opts);
 		if (err && errno == ENOSPC && batch < 4096) {
 			/* a hash bucket holds more keys than the batch: retry it bigger */
-			char *k = realloc(keys, (size_t)batch * 2 * ksz);
-			char *v = k ? realloc(vals, (size_t)batch * 2 * vsz) : NULL;
-
-			keys = k ? k : keys;
-			vals = v ? v : vals;
-			if (!k || !v) {
+			free(keys);
+			free(vals);
+			batch *= 2;
+			keys = calloc(batch, ksz);
+			vals = calloc(batch, vsz);
+			if (!keys || !vals) {
 				err = -ENOMEM;
 				break;
 			}
-			memset(keys, 0, (size_t)batch * 2 * ksz);	/* valgrind, as above */
-			memset(vals, 0, (size_t)batch * 2 * vsz);
-			batch *= 2;
 			continue;
 		}
 		if (err && errno == ENOENT) {
@@ -1204,7 +1221,8 @@ static int reason_row(struct skbtop *st, struct snapshot *s, const void *key, co
 {
 	struct drop_key dk = { .reason = drop_slot_reason(*(const __u32 *)key) };
 
-	return drop_row(st, s, &dk, vals);
+	/* no location: never the key of a -L cell, so nothing to merge */
+	return snapshot__add_percpu_drops(s, &dk, vals, st->opts.drop_rows_per_cpu);
 }
 
 /* Add c to the row of key, or append one (rows of a queue come from several maps). */

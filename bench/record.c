@@ -78,7 +78,8 @@ int main(int argc, char **argv)
 			for (__u32 r = 0; r < nreasons; r++) {
 				struct drop_key k = { .reason = 2 + r };
 
-				if (snapshot__add_drop(&d, &k, cpu, 10 + r))
+				if (snapshot__merge_drop(&d, &k, 10 + r) ||
+				    snapshot__add_cpu_drop(&d, k.reason, cpu, 10 + r))
 					return fprintf(stderr, "record: out of memory\n"), 1;
 				d.cpus[cpu].drops += 10 + r;
 			}

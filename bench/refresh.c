@@ -18,8 +18,9 @@
  *   refresh [-c CPUS] [-k DROP_KEYS] [-q QUEUE_KEYS] [-f FILL] [-n REFRESHES]
  *
  * FILL is the fraction of (key, CPU) cells with a non-zero count: 1 is the
- * worst case (every key seen on every CPU), where the drop rows are
- * CPUS x DROP_KEYS.
+ * worst case (every key seen on every CPU). Drop rows are one per key,
+ * summed over CPUs; unless -s, each key's per-CPU values are also added to
+ * its reason's per-CPU counts, as -C, the screen and record ask.
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -67,7 +68,7 @@ static const char *dummy_location(const struct view_ctx *ctx, __u64 a, char *buf
 struct shape {
 	__u32 ncpus, nkeys, nqueues;
 	double fill;
-	bool summed;	/* one row per key, not per (key, CPU) */
+	bool summed;	/* no per-CPU counts by reason (no -C) */
 };
 
 /* Deterministic per-cell pseudo-random numbers. */
@@ -191,7 +192,7 @@ int main(int argc, char **argv)
 	bool reasons_only = false, text_only = false;
 	int n = 5, c;
 	double t_read[64], t_delta[64], t_json[64], t_text[64], t_total[64];
-	size_t json_bytes = 0, rows = 0;
+	size_t json_bytes = 0, rows = 0, cpu_cells = 0;
 	struct drop_key *keys;
 	struct queue_key *qkeys;
 	struct queue_counters *qbuf;
@@ -212,7 +213,7 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: refresh [-c CPUS] [-k KEYS] [-q QUEUES] [-f FILL] [-n N]"
 				" [-s] [-R]\n"
-				"  -s  drop rows summed over CPUs (the text table and -j without -C)\n"
+				"  -s  no per-CPU drops by reason (the text table and -j without -C)\n"
 				"  -R  keys are reasons only (the default probe; without -L)\n"
 				"  -t  text table only (no -j): peak RSS of a text refresh\n");
 			return 64;
@@ -220,6 +221,7 @@ int main(int argc, char **argv)
 	}
 	if (n < 1 || n > 64 || !sh.ncpus || sh.fill < 0 || sh.fill > 1)
 		return fprintf(stderr, "refresh: bad arguments\n"), 64;
+	ctx.per_cpu = !sh.summed;	/* -C: the per-CPU table and -j's drops_by_cpu */
 
 	/* the shape of the maps: what bpf_map_lookup_batch hands over */
 	for (__u32 r = 0; r < SKBTOP_DROP_REASON_SLOTS; r++)
@@ -275,6 +277,9 @@ int main(int argc, char **argv)
 		fflush(devnull);
 		t4 = cpu_ms();
 		rows = delta.ndrops;
+		cpu_cells = 0;
+		for (size_t j = 0; j < delta.ncpu_drop_reasons * delta.ncpus; j++)
+			cpu_cells += delta.cpu_drop_counts[j] != 0;
 		snapshot__swap(&prev, &cur);	/* as the live loop: storage reused */
 		t_read[i] = t1 - t0;
 		t_delta[i] = t2 - t1;
@@ -283,12 +288,12 @@ int main(int argc, char **argv)
 		t_total[i] = t3 - t0;	/* one -j refresh: read + delta + json */
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	printf("{\"text_only\":%s,\"summed\":%s,\"reasons_only\":%s,\"ncpus\":%u,\"drop_keys\":%u,\"queue_keys\":%u,\"fill\":%.3f,\"drop_rows\":%zu,"
+	printf("{\"text_only\":%s,\"summed\":%s,\"reasons_only\":%s,\"ncpus\":%u,\"drop_keys\":%u,\"queue_keys\":%u,\"fill\":%.3f,\"drop_rows\":%zu,\"cpu_drop_cells\":%zu,"
 	       "\"refreshes\":%d,\"read_ms\":%.2f,\"delta_ms\":%.2f,\"json_ms\":%.2f,"
 	       "\"text_ms\":%.2f,\"refresh_json_ms\":%.2f,\"refresh_text_ms\":%.2f,"
 	       "\"json_bytes\":%zu,\"maxrss_kb\":%ld}\n",
 	       text_only ? "true" : "false", sh.summed ? "true" : "false", reasons_only ? "true" : "false",
-	       sh.ncpus, sh.nkeys, sh.nqueues, sh.fill, rows, n, median(t_read, n),
+	       sh.ncpus, sh.nkeys, sh.nqueues, sh.fill, rows, cpu_cells, n, median(t_read, n),
 	       median(t_delta, n), median(t_json, n), median(t_text, n), median(t_total, n),
 	       median(t_read, n) + median(t_delta, n) + median(t_text, n), json_bytes,
 	       ru.ru_maxrss);

@@ -254,6 +254,37 @@ static void hex_addr(char *buf, size_t len, __u64 a)
 	snprintf(buf, len, "0x%" PRIx64, (uint64_t)a);
 }
 
+/* Do d's drop rows carry more than a reason (recorded with -L)? */
+static bool drops_have_detail(const struct snapshot *d)
+{
+	for (size_t i = 0; i < d->ndrops; i++)
+		if (d->drops[i].key.location || d->drops[i].key.ifindex || d->drops[i].key.dir)
+			return true;
+	return false;
+}
+
+static json_t *drop_detail_json(const struct drop_row *r)
+{
+	json_t *row = json_object();
+	char addr[24];
+
+	json_object_set_new(row, "reason", json_integer(r->key.reason));
+	json_object_set_new(row, "count", jint(r->count));
+	hex_addr(addr, sizeof(addr), r->key.location);
+	json_object_set_new(row, "location", json_string(addr));
+	if (r->key.ifindex) {
+		json_object_set_new(row, "ifindex", json_integer(r->key.ifindex));
+		json_object_set_new(row, "ifname",
+				    json_stringn(r->key.ifname,
+						 strnlen(r->key.ifname, SKBTOP_IFNAMSIZ - 1)));
+	}
+	if (dir_str(r->key.dir)) {
+		json_object_set_new(row, "dir", json_string(dir_str(r->key.dir)));
+		json_object_set_new(row, "queue", json_integer(r->key.queue));
+	}
+	return row;
+}
+
 json_t *capture__sample_json(const struct snapshot *d)
 {
 	json_t *o = json_object(), *cpus = json_array(), *kicks = json_array();
@@ -297,29 +328,31 @@ json_t *capture__sample_json(const struct snapshot *d)
 			json_array_append_new(kicks, row);
 		}
 	json_object_set_new(o, "kicks", kicks);
-	for (size_t i = 0; i < d->ndrops; i++) {
-		const struct drop_row *r = &d->drops[i];
-		json_t *row = json_object();
-		char addr[24];
+	/* drops: per (reason, CPU), as 1.1 files have them (location 0x0) */
+	for (size_t i = 0; i < d->ncpu_drop_reasons; i++) {
+		const __u64 *counts = snapshot__cpu_drops(d, i);
 
-		json_object_set_new(row, "reason", json_integer(r->key.reason));
-		json_object_set_new(row, "cpu", json_integer(r->cpu));
-		json_object_set_new(row, "count", jint(r->count));
-		hex_addr(addr, sizeof(addr), r->key.location);
-		json_object_set_new(row, "location", json_string(addr));
-		if (r->key.ifindex) {
-			json_object_set_new(row, "ifindex", json_integer(r->key.ifindex));
-			json_object_set_new(row, "ifname",
-					    json_stringn(r->key.ifname,
-							 strnlen(r->key.ifname, SKBTOP_IFNAMSIZ - 1)));
+		for (__u32 c = 0; c < d->ncpus; c++) {
+			json_t *row;
+
+			if (!counts[c])
+				continue;
+			row = json_object();
+			json_object_set_new(row, "reason", json_integer(d->cpu_drop_reasons[i]));
+			json_object_set_new(row, "cpu", json_integer(c));
+			json_object_set_new(row, "count", jint(counts[c]));
+			json_object_set_new(row, "location", json_string("0x0"));
+			json_array_append_new(drops, row);
 		}
-		if (dir_str(r->key.dir)) {
-			json_object_set_new(row, "dir", json_string(dir_str(r->key.dir)));
-			json_object_set_new(row, "queue", json_integer(r->key.queue));
-		}
-		json_array_append_new(drops, row);
 	}
 	json_object_set_new(o, "drops", drops);
+	if (drops_have_detail(d)) {	/* 1.2: -L rows, summed over CPUs */
+		json_t *details = json_array();
+
+		for (size_t i = 0; i < d->ndrops; i++)
+			json_array_append_new(details, drop_detail_json(&d->drops[i]));
+		json_object_set_new(o, "drop_details", details);
+	}
 	for (size_t i = 0; i < d->nqueues; i++) {
 		const struct queue_row *q = &d->queues[i];
 		json_t *row = json_object();
@@ -408,6 +441,7 @@ static void sanitize_words(__u64 *w, size_t n)
 
 int capture_writer__add(struct capture_writer *w, const struct snapshot *d)
 {
+	__u64 rows_sum = 0, cpu_sum = 0;
 	struct snapshot c = {};
 	json_t *o;
 	int err;
@@ -415,11 +449,21 @@ int capture_writer__add(struct capture_writer *w, const struct snapshot *d)
 	err = snapshot__copy(&c, d);
 	if (err)
 		return err;
+	/* a file keeps drops per (reason, CPU): the collector must have read them */
+	for (size_t i = 0; i < c.ndrops; i++)
+		rows_sum += c.drops[i].count;
+	for (size_t i = 0; i < c.ncpu_drop_reasons * c.ncpus; i++)
+		cpu_sum += c.cpu_drop_counts[i];
+	if (rows_sum != cpu_sum) {
+		snapshot__free(&c);
+		return -EINVAL;
+	}
 	for (__u32 i = 0; i < c.ncpus; i++)
 		sanitize_words((__u64 *)&c.cpus[i], NWORDS(struct cpu_counters));
 	sanitize_words((__u64 *)c.kicks, (size_t)c.ncpus * c.ncpus * NWORDS(struct kick_cell));
 	for (size_t i = 0; i < c.ndrops; i++)
 		sanitize_words(&c.drops[i].count, 1);
+	sanitize_words(c.cpu_drop_counts, c.ncpu_drop_reasons * c.ncpus);
 	for (size_t i = 0; i < c.nqueues; i++)
 		sanitize_words((__u64 *)&c.queues[i].c, NWORDS(struct queue_counters));
 	for (size_t i = 0; i < c.nprogs; i++) {
@@ -898,6 +942,34 @@ static int count_rows(struct parser *p, size_t n, const char *where)
 	return 0;
 }
 
+/* A drop row's key and count (drops[] and drop_details[] rows). */
+static int parse_drop_row(struct parser *p, const json_t *row, struct drop_key *key, __u64 *count,
+			  const char *w)
+{
+	__u64 reason, ifindex, queue;
+	const char *loc;
+	int err;
+
+	memset(key, 0, sizeof(*key));
+	if (!json_is_object(row))
+		return fail(p, "%s: expected an object", w);
+	err = get_uint(p, row, "reason", true, UINT32_MAX, &reason, w);
+	err = err ?: get_uint(p, row, "count", true, INT64_MAX, count, w);
+	err = err ?: get_uint(p, row, "ifindex", false, UINT32_MAX, &ifindex, w);
+	err = err ?: get_uint(p, row, "queue", false, UINT16_MAX, &queue, w);
+	err = err ?: get_str(p, row, "location", false, 18, &loc, w);
+	err = err ?: parse_dir(p, row, &key->dir, w);
+	err = err ?: parse_ifname(p, row, key->ifname, w);
+	if (!err && loc && parse_addr(loc, &key->location))
+		err = fail(p, "%s.location: \"%s\" is not a 0x address", w, loc);
+	if (err)
+		return err;
+	key->reason = (__u32)reason;
+	key->ifindex = (__u32)ifindex;
+	key->queue = (__u16)queue;
+	return 0;
+}
+
 /*
  * One sample (or the totals) into out; when acc is set, its rows are added
  * into acc as well (drops and queues appended, merged at the end).
@@ -905,11 +977,11 @@ static int count_rows(struct parser *p, size_t n, const char *where)
 static int parse_sample(struct parser *p, const json_t *js, const char *where,
 			struct capture_sample *out, struct snapshot *acc)
 {
-	const json_t *cpus, *kicks, *drops, *queues, *progs;
+	const json_t *cpus, *kicks, *drops, *details = NULL, *queues, *progs;
 	size_t max = p->lim->max_rows;
 	struct capture_reason_count *rc = NULL;
+	__u64 v, dsum = 0, detail_sum = 0;
 	char w[96];
-	__u64 v;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -921,12 +993,15 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 	err = err ?: get_array(p, js, "cpus", false, p->ncpus, &cpus, where);
 	err = err ?: get_array(p, js, "kicks", false, max, &kicks, where);
 	err = err ?: get_array(p, js, "drops", false, max, &drops, where);
+	if (!err && json_object_get(js, "drop_details"))
+		err = get_array(p, js, "drop_details", false, max, &details, where);
 	err = err ?: get_array(p, js, "queues", false, max, &queues, where);
 	err = err ?: get_array(p, js, "progs", false, MAX_PROGS, &progs, where);
 	if (err)
 		return err;
 	err = count_rows(p, json_array_size(cpus) + json_array_size(kicks) +
-			    json_array_size(drops) + json_array_size(queues), where);
+			    json_array_size(drops) + json_array_size(details) +
+			    json_array_size(queues), where);
 	if (err)
 		return err;
 	if (acc) {
@@ -977,40 +1052,46 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 				  NWORDS(struct kick_cell));
 	}
 
+	/*
+	 * drops: per (reason, CPU). 1.1 files recorded with -L carry the
+	 * location and device in these rows; 1.2 files keep them, summed over
+	 * CPUs, in drop_details, which must add up to the same count.
+	 */
 	rc = calloc(json_array_size(drops) ? json_array_size(drops) : 1, sizeof(*rc));
 	if (!rc)
 		return -ENOMEM;
-	for (size_t i = 0; i < json_array_size(drops); i++) {
-		const json_t *row = json_array_get(drops, i);
-		struct drop_key key = {};
-		__u64 cpu, count, reason, ifindex, queue;
-		const char *loc;
+	for (size_t i = 0; i < json_array_size(drops) && !err; i++) {
+		struct drop_key key;
+		__u64 cpu, count;
 
 		snprintf(w, sizeof(w), "%s.drops[%zu]", where, i);
-		if (!json_is_object(row)) {
-			err = fail(p, "%s: expected an object", w);
-			break;
-		}
-		err = get_uint(p, row, "reason", true, UINT32_MAX, &reason, w);
-		err = err ?: get_uint(p, row, "cpu", true, p->ncpus - 1, &cpu, w);
-		err = err ?: get_uint(p, row, "count", true, INT64_MAX, &count, w);
-		err = err ?: get_uint(p, row, "ifindex", false, UINT32_MAX, &ifindex, w);
-		err = err ?: get_uint(p, row, "queue", false, UINT16_MAX, &queue, w);
-		err = err ?: get_str(p, row, "location", false, 18, &loc, w);
-		err = err ?: parse_dir(p, row, &key.dir, w);
-		err = err ?: parse_ifname(p, row, key.ifname, w);
-		if (!err && loc && parse_addr(loc, &key.location))
-			err = fail(p, "%s.location: \"%s\" is not a 0x address", w, loc);
+		err = parse_drop_row(p, json_array_get(drops, i), &key, &count, w);
+		err = err ?: get_uint(p, json_array_get(drops, i), "cpu", true, p->ncpus - 1, &cpu,
+				      w);
 		if (err)
 			break;
-		key.reason = (__u32)reason;
-		key.ifindex = (__u32)ifindex;
-		key.queue = (__u16)queue;
 		rc[i].reason = key.reason;
 		rc[i].count = count;
-		if (acc && (err = snapshot__add_drop(acc, &key, (__u32)cpu, count)))
-			break;
+		dsum += count;
+		if (acc)
+			err = snapshot__add_cpu_drop(acc, key.reason, (__u32)cpu, count);
+		if (acc && !err && !details)
+			err = snapshot__add_drop(acc, &key, count);
 	}
+	for (size_t i = 0; i < json_array_size(details) && !err; i++) {
+		struct drop_key key;
+		__u64 count;
+
+		snprintf(w, sizeof(w), "%s.drop_details[%zu]", where, i);
+		err = parse_drop_row(p, json_array_get(details, i), &key, &count, w);
+		if (!err && (detail_sum += count) > (__u64)INT64_MAX)
+			err = fail(p, "%s: the counts add up past 2^63", w);
+		if (acc && !err)
+			err = snapshot__add_drop(acc, &key, count);
+	}
+	if (!err && details && detail_sum != dsum)
+		err = fail(p, "%s.drop_details: %llu drops, but drops has %llu", where,
+			   (unsigned long long)detail_sum, (unsigned long long)dsum);
 	if (err) {
 		free(rc);
 		return err;
@@ -1104,9 +1185,8 @@ static void free_sample(struct capture_sample *s)
 static int cmp_drop_row(const void *a, const void *b)
 {
 	const struct drop_row *x = a, *y = b;
-	int c = memcmp(&x->key, &y->key, sizeof(x->key));
 
-	return c ? c : (x->cpu > y->cpu) - (x->cpu < y->cpu);
+	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
 static void merge_drops(struct snapshot *s)

@@ -399,7 +399,7 @@ int cmd_export(struct env *env)
 	}
 	metrics__init(&m, &mo);
 	install_stop_handlers();
-	env->probe_opts.drop_rows_per_cpu = true;	/* skbtop_drops_total has a cpu label */
+	env->probe_opts.drops_by_cpu = true;	/* skbtop_drops_total has a cpu label */
 	st = open_probes(env);
 	if (!st)
 		goto cleanup;

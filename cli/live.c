@@ -182,8 +182,8 @@ int cmd_live(struct env *env)
 		env->count = v;
 	}
 	install_stop_handlers();
-	/* the text table and -j sum drop rows over CPUs unless -C; the screen drills by CPU */
-	env->probe_opts.drop_rows_per_cpu = env->per_cpu ||
+	/* per-CPU drops by reason: -C, and the screen (its CPU filter and drill) */
+	env->probe_opts.drops_by_cpu = env->per_cpu ||
 		(!env->text && !env->json && isatty(STDOUT_FILENO));
 	st = open_probes(env);
 	if (!st)

@@ -357,8 +357,35 @@ static struct drop_agg *drop_rows(const struct snapshot *s, const struct view_ct
 		if (with_location)
 			view_location(ctx, r->key.location, a[i].location,
 					   sizeof(a[i].location));
-		a[i].cpu = r->cpu;
 		a[i].count = r->count;
+	}
+	return a;
+}
+
+/* The per-CPU drops by reason, one element per (reason, CPU) with a count. */
+static struct drop_agg *cpu_drop_rows(const struct snapshot *s, const struct view_ctx *ctx,
+				      size_t *n)
+{
+	struct drop_agg *a;
+
+	*n = 0;
+	for (size_t i = 0; i < s->ncpu_drop_reasons * s->ncpus; i++)
+		*n += s->cpu_drop_counts[i] != 0;
+	a = calloc(*n ? *n : 1, sizeof(*a));
+	if (!a)
+		return NULL;
+	*n = 0;
+	for (size_t i = 0; i < s->ncpu_drop_reasons; i++) {
+		const __u64 *counts = snapshot__cpu_drops(s, i);
+
+		for (__u32 c = 0; c < s->ncpus; c++) {
+			if (!counts[c])
+				continue;
+			ctx->reason_name(ctx, s->cpu_drop_reasons[i], a[*n].reason,
+					 sizeof(a[*n].reason));
+			a[*n].cpu = c;
+			a[(*n)++].count = counts[c];
+		}
 	}
 	return a;
 }
@@ -366,13 +393,14 @@ static struct drop_agg *drop_rows(const struct snapshot *s, const struct view_ct
 static int render_drops(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
 {
 	static const char name[] = "skbtop_drops_total";
-	struct drop_agg *a = drop_rows(s, ctx, false);
 	char esc[ESC_LEN], labels[ESC_LEN + 32];
+	struct drop_agg *a;
 	size_t n;
 
+	a = cpu_drop_rows(s, ctx, &n);
 	if (!a)
 		return -ENOMEM;
-	n = merge_drops(a, s->ndrops, cmp_drop_cpu);
+	n = merge_drops(a, n, cmp_drop_cpu);
 	family(f, name, "counter",
 	       "Packets freed by kfree_skb(), by drop reason (kernel BTF name) and CPU.");
 	for (size_t i = 0; i < n; i++) {

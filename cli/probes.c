@@ -1213,7 +1213,7 @@ static int cell_row(struct skbtop *st, struct snapshot *s, const void *key, cons
 /* Drop rows of one key, and the per-CPU drop totals (the probe keeps no other). */
 static int drop_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
 {
-	return drop_cells__hash_row(&st->cells, s, key, vals, st->opts.drop_rows_per_cpu);
+	return drop_cells__hash_row(&st->cells, s, key, vals, st->opts.drops_by_cpu);
 }
 
 /* One slot of the per-reason drop array: rows with no device or location. */
@@ -1222,7 +1222,7 @@ static int reason_row(struct skbtop *st, struct snapshot *s, const void *key, co
 	struct drop_key dk = { .reason = drop_slot_reason(*(const __u32 *)key) };
 
 	/* no location: never the key of a -L cell, so nothing to merge */
-	return snapshot__add_percpu_drops(s, &dk, vals, st->opts.drop_rows_per_cpu);
+	return snapshot__add_percpu_drops(s, &dk, vals, st->opts.drops_by_cpu);
 }
 
 /* Add c to the row of key, or append one (rows of a queue come from several maps). */
@@ -1324,7 +1324,7 @@ int skbtop__read(struct skbtop *st, struct snapshot *s)
 		err = err ?: read_percpu_hash(st, st->drops->maps.drop_cells, s, cell_row);
 		drop_cells__sort(&st->cells);
 		err = err ?: read_percpu_hash(st, st->drops->maps.drop_counts, s, drop_row);
-		err = err ?: drop_cells__rest(&st->cells, s, st->opts.drop_rows_per_cpu);
+		err = err ?: drop_cells__rest(&st->cells, s, st->opts.drops_by_cpu);
 		err = err ?: read_percpu_hash(st, st->drops->maps.queue_slots, s, queue_slot_row);
 		err = err ?: read_percpu_hash(st, st->drops->maps.queue_counters, s, queue_row);
 	}

@@ -43,7 +43,7 @@ struct skbtop_opts {
 	bool verbose;			/* libbpf messages */
 	bool prog_stats;		/* enable kernel BPF run-time stats while running */
 	bool drop_detail;		/* -L: drops per (reason, device, queue, location) */
-	bool drop_rows_per_cpu;		/* one drop row per (key, CPU), not summed over CPUs */
+	bool drops_by_cpu;		/* per-CPU drops by reason too (snapshot.cpu_drop_*) */
 };
 
 struct skbtop;

@@ -144,7 +144,7 @@ int cmd_record(struct env *env)
 	if (check_output(env->output))
 		return EXIT_FAIL;
 	install_record_handlers();
-	env->probe_opts.drop_rows_per_cpu = true;	/* captures keep drops per CPU */
+	env->probe_opts.drops_by_cpu = true;	/* captures keep drops per CPU by reason */
 	st = open_probes(env);
 	if (!st)
 		return EXIT_FAIL;

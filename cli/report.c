@@ -267,18 +267,33 @@ static void print_markdown(FILE *f, const struct capture *cap, const char *path)
 			(unsigned long long)k->defer_queued, (unsigned long long)k->consume_calls);
 	}
 	if (cap->totals.ndrops) {
-		fprintf(f, "\n| drop reason | count | CPU | device | location |\n"
-			   "|---|---:|---:|---|---|\n");
+		fprintf(f, "\n| drop reason | count | device | location |\n"
+			   "|---|---:|---|---|\n");
 		for (size_t i = 0; i < cap->totals.ndrops; i++) {
 			const struct drop_row *r = &cap->totals.drops[i];
 
 			fprintf(f, "| ");
 			md_text(f, capture__reason_name(cap, r->key.reason, name, sizeof(name)));
-			fprintf(f, " | %llu | %u | ", (unsigned long long)r->count, r->cpu);
+			fprintf(f, " | %llu | ", (unsigned long long)r->count);
 			md_text(f, r->key.ifindex ? r->key.ifname : "-");
 			fprintf(f, " | ");
 			md_text(f, view_location(&ctx, r->key.location, loc, sizeof(loc)));
 			fprintf(f, " |\n");
+		}
+	}
+	if (cap->totals.ncpu_drop_reasons) {
+		fprintf(f, "\n| drop reason | CPU | count |\n|---|---:|---:|\n");
+		for (size_t i = 0; i < cap->totals.ncpu_drop_reasons; i++) {
+			const __u64 *counts = snapshot__cpu_drops(&cap->totals, i);
+
+			for (__u32 c = 0; c < cap->totals.ncpus; c++) {
+				if (!counts[c])
+					continue;
+				fprintf(f, "| ");
+				md_text(f, capture__reason_name(cap, cap->totals.cpu_drop_reasons[i],
+								name, sizeof(name)));
+				fprintf(f, " | %u | %llu |\n", c, (unsigned long long)counts[c]);
+			}
 		}
 	}
 	if (cap->totals.nqueues) {

@@ -71,6 +71,8 @@ void snapshot__free(struct snapshot *s)
 	free(s->kicks);
 	free(s->queues);
 	free(s->drops);
+	free(s->cpu_drop_reasons);
+	free(s->cpu_drop_counts);
 	free(s->progs);
 	memset(s, 0, sizeof(*s));
 }
@@ -89,12 +91,18 @@ int snapshot__reset(struct snapshot *s, __u32 ncpus)
 		s->cpus = fresh.cpus;
 		s->kicks = fresh.kicks;
 		s->ncpus = ncpus;
+		/* the per-CPU drop rows are ncpus wide: start them afresh */
+		free(s->cpu_drop_reasons);
+		free(s->cpu_drop_counts);
+		s->cpu_drop_reasons = NULL;
+		s->cpu_drop_counts = NULL;
+		s->cpu_drops_cap = 0;
 	} else {
 		memset(s->cpus, 0, (ncpus ? ncpus : 1) * sizeof(*s->cpus));
 		memset(s->kicks, 0, (ncpus ? (size_t)ncpus * ncpus : 1) * sizeof(*s->kicks));
 	}
 	s->mono_ns = s->real_ns = s->user_cpu_ns = 0;
-	s->ndrops = s->nqueues = s->nprogs = 0;
+	s->ndrops = s->ncpu_drop_reasons = s->nqueues = s->nprogs = 0;
 	return 0;
 }
 
@@ -111,7 +119,7 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
 	return bigger;
 }
 
-int snapshot__add_drop(struct snapshot *s, const struct drop_key *key, __u32 cpu, __u64 count)
+int snapshot__add_drop(struct snapshot *s, const struct drop_key *key, __u64 count)
 {
 	struct drop_row *rows = grow(s->drops, s->ndrops, &s->drops_cap, sizeof(*rows));
 
@@ -119,27 +127,116 @@ int snapshot__add_drop(struct snapshot *s, const struct drop_key *key, __u32 cpu
 		return -ENOMEM;
 	s->drops = rows;
 	rows[s->ndrops].key = *key;
-	rows[s->ndrops].cpu = cpu;
 	rows[s->ndrops].count = count;
 	s->ndrops++;
+	return 0;
+}
+
+int snapshot__merge_drop(struct snapshot *s, const struct drop_key *key, __u64 count)
+{
+	for (size_t i = s->ndrops; i-- > 0;)
+		if (!memcmp(&s->drops[i].key, key, sizeof(*key))) {
+			s->drops[i].count += count;
+			return 0;
+		}
+	return snapshot__add_drop(s, key, count);
+}
+
+/* The per-CPU row of reason, or -1. The row at hint is tried first. */
+static long find_cpu_drop_row(const struct snapshot *s, __u32 reason, size_t hint)
+{
+	if (hint < s->ncpu_drop_reasons && s->cpu_drop_reasons[hint] == reason)
+		return (long)hint;
+	for (size_t i = 0; i < s->ncpu_drop_reasons; i++)
+		if (s->cpu_drop_reasons[i] == reason)
+			return (long)i;
+	return -1;
+}
+
+/* A new zeroed per-CPU row for reason; -1 when out of memory. */
+static long append_cpu_drop_row(struct snapshot *s, __u32 reason)
+{
+	size_t n = s->ncpu_drop_reasons, cap = s->cpu_drops_cap;
+
+	if (n == cap) {
+		__u32 *reasons;
+		__u64 *counts;
+
+		cap = cap ? cap * 2 : 16;
+		reasons = realloc(s->cpu_drop_reasons, cap * sizeof(*reasons));
+		if (!reasons)
+			return -1;
+		s->cpu_drop_reasons = reasons;
+		counts = realloc(s->cpu_drop_counts, cap * s->ncpus * sizeof(*counts));
+		if (!counts)
+			return -1;
+		s->cpu_drop_counts = counts;
+		s->cpu_drops_cap = cap;
+	}
+	s->cpu_drop_reasons[n] = reason;
+	memset(snapshot__cpu_drops(s, n), 0, s->ncpus * sizeof(__u64));
+	s->ncpu_drop_reasons++;
+	return (long)n;
+}
+
+/*
+ * The per-CPU row of reason, appended if absent. Reads and deltas meet the
+ * reasons in the same order, and -L keys of one reason come in runs: the
+ * caller's hint (the row used last) is usually right.
+ */
+static long cpu_drop_row(struct snapshot *s, __u32 reason, size_t hint)
+{
+	long i = find_cpu_drop_row(s, reason, hint);
+
+	return i >= 0 ? i : append_cpu_drop_row(s, reason);
+}
+
+int snapshot__add_cpu_drop(struct snapshot *s, __u32 reason, __u32 cpu, __u64 count)
+{
+	long i = cpu_drop_row(s, reason, s->ncpu_drop_reasons - 1);
+
+	if (i < 0)
+		return -ENOMEM;
+	if (cpu < s->ncpus)
+		snapshot__cpu_drops(s, i)[cpu] += count;
 	return 0;
 }
 
 int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, const __u64 *vals,
 			       bool per_cpu)
 {
-	__u64 sum = 0;
+	__u64 sum = 0, *row;
+	long i;
 
 	for (__u32 c = 0; c < s->ncpus; c++) {
-		if (!vals[c])
-			continue;
 		s->cpus[c].drops += vals[c];
 		sum += vals[c];
-		if (per_cpu && snapshot__add_drop(s, key, c, vals[c]))
-			return -ENOMEM;
 	}
-	if (!per_cpu && sum)
-		return snapshot__add_drop(s, key, SNAPSHOT_ALL_CPUS, sum);
+	if (!sum)
+		return 0;
+	if (per_cpu) {
+		i = cpu_drop_row(s, key->reason, s->ncpu_drop_reasons - 1);
+		if (i < 0)
+			return -ENOMEM;
+		row = snapshot__cpu_drops(s, i);
+		for (__u32 c = 0; c < s->ncpus; c++)
+			row[c] += vals[c];
+	}
+	return snapshot__add_drop(s, key, sum);
+}
+
+/* Add n per-CPU counts of reason (vals[n], n <= s->ncpus) to s. 0 or -ENOMEM. */
+static int add_cpu_drops(struct snapshot *s, __u32 reason, const __u64 *vals, __u32 n,
+			 size_t hint)
+{
+	long i = cpu_drop_row(s, reason, hint);
+	__u64 *row;
+
+	if (i < 0)
+		return -ENOMEM;
+	row = snapshot__cpu_drops(s, i);
+	for (__u32 c = 0; c < n; c++)
+		row[c] += vals[c];
 	return 0;
 }
 
@@ -186,8 +283,10 @@ int snapshot__copy(struct snapshot *dst, const struct snapshot *src)
 	memcpy(dst->cpus, src->cpus, src->ncpus * sizeof(*src->cpus));
 	memcpy(dst->kicks, src->kicks, (size_t)src->ncpus * src->ncpus * sizeof(*src->kicks));
 	for (i = 0; i < src->ndrops && !err; i++)
-		err = snapshot__add_drop(dst, &src->drops[i].key, src->drops[i].cpu,
-					 src->drops[i].count);
+		err = snapshot__add_drop(dst, &src->drops[i].key, src->drops[i].count);
+	for (i = 0; i < src->ncpu_drop_reasons && !err; i++)
+		err = add_cpu_drops(dst, src->cpu_drop_reasons[i], snapshot__cpu_drops(src, i),
+				    src->ncpus, i);
 	for (i = 0; i < src->nqueues && !err; i++)
 		err = snapshot__add_queue(dst, &src->queues[i].key, &src->queues[i].c);
 	for (i = 0; i < src->nprogs && !err; i++)
@@ -213,9 +312,8 @@ static int cmp_drop_row(const void *a, const void *b)
 {
 	const struct drop_row *x = *(const struct drop_row * const *)a;
 	const struct drop_row *y = *(const struct drop_row * const *)b;
-	int c = memcmp(&x->key, &y->key, sizeof(x->key));
 
-	return c ? c : (x->cpu > y->cpu) - (x->cpu < y->cpu);
+	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
 static const struct drop_row **drop_index(const struct snapshot *s)
@@ -287,7 +385,7 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 		const struct drop_row *p = NULL, *c = &cur->drops[i];
 		__u64 d;
 
-		if (prev && i < prev->ndrops && prev->drops[i].cpu == c->cpu &&
+		if (prev && i < prev->ndrops &&
 		    !memcmp(&prev->drops[i].key, &c->key, sizeof(c->key))) {
 			p = &prev->drops[i];
 		} else if (prev && prev->ndrops) {
@@ -300,7 +398,27 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 		d = cur->drops[i].count - (p ? p->count : 0);
 
 		if (d)
-			err = snapshot__add_drop(out, &cur->drops[i].key, cur->drops[i].cpu, d);
+			err = snapshot__add_drop(out, &cur->drops[i].key, d);
+	}
+	for (i = 0; i < cur->ncpu_drop_reasons && !err; i++) {
+		__u32 reason = cur->cpu_drop_reasons[i];
+		const __u64 *c = snapshot__cpu_drops(cur, i), *p = NULL;
+		__u64 *o, any;
+		long j;
+
+		if (prev && (j = find_cpu_drop_row(prev, reason, i)) >= 0)
+			p = snapshot__cpu_drops(prev, j);
+		j = append_cpu_drop_row(out, reason);	/* cur's reasons are distinct */
+		if (j < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		o = snapshot__cpu_drops(out, j);
+		any = 0;
+		for (__u32 k = 0; k < n; k++)
+			any |= o[k] = c[k] - (p && k < pn ? p[k] : 0);
+		if (!any)	/* no drops of this reason in the interval: no row */
+			out->ncpu_drop_reasons--;
 	}
 	for (i = 0; i < cur->nqueues && !err; i++) {
 		const struct queue_row *p = NULL;
@@ -355,10 +473,23 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 		for (__u32 s = 0; s < acc->ncpus; s++)
 			for (__u32 t = 0; t < acc->ncpus; t++)
 				grown.kicks[s * d->ncpus + t] = acc->kicks[s * acc->ncpus + t];
+		for (i = 0; i < acc->ncpu_drop_reasons && !err; i++)
+			err = add_cpu_drops(&grown, acc->cpu_drop_reasons[i],
+					    snapshot__cpu_drops(acc, i), acc->ncpus, i);
+		if (err) {
+			snapshot__free(&grown);
+			return err;
+		}
 		free(acc->cpus);
 		free(acc->kicks);
+		free(acc->cpu_drop_reasons);
+		free(acc->cpu_drop_counts);
 		acc->cpus = grown.cpus;
 		acc->kicks = grown.kicks;
+		acc->cpu_drop_reasons = grown.cpu_drop_reasons;
+		acc->cpu_drop_counts = grown.cpu_drop_counts;
+		acc->ncpu_drop_reasons = grown.ncpu_drop_reasons;
+		acc->cpu_drops_cap = grown.cpu_drops_cap;
 		acc->ncpus = d->ncpus;
 	}
 	acc->mono_ns += d->mono_ns;
@@ -397,9 +528,11 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 	free(aidx);
 	for (i = 0; i < d->ndrops && !err; i++)
 		if (fresh[i])
-			err = snapshot__add_drop(acc, &d->drops[i].key, d->drops[i].cpu,
-						 d->drops[i].count);
+			err = snapshot__add_drop(acc, &d->drops[i].key, d->drops[i].count);
 	free(fresh);
+	for (i = 0; i < d->ncpu_drop_reasons && !err; i++)
+		err = add_cpu_drops(acc, d->cpu_drop_reasons[i], snapshot__cpu_drops(d, i), d->ncpus,
+				    i);
 	for (i = 0; i < d->nqueues && !err; i++) {
 		struct queue_row *p = (struct queue_row *)find_queue(acc, &d->queues[i].key);
 

@@ -13,11 +13,9 @@
 #include <linux/types.h>
 #include "skbtop.h"
 
-#define SNAPSHOT_ALL_CPUS 0xffffffffu	/* drop_row.cpu of a row summed over CPUs */
-
+/* Drops of one key (reason; with -L also device, queue and location), summed over CPUs. */
 struct drop_row {
 	struct drop_key key;
-	__u32 cpu;		/* or SNAPSHOT_ALL_CPUS */
 	__u64 count;
 };
 
@@ -42,8 +40,18 @@ struct snapshot {
 	struct kick_cell *kicks;	/* [ncpus * ncpus], index sender * ncpus + target */
 	struct queue_row *queues;
 	size_t nqueues, queues_cap;	/* rows used, rows allocated */
-	struct drop_row *drops;		/* one row per (key, cpu) with a non-zero count */
+	struct drop_row *drops;		/* one row per key with a non-zero count */
 	size_t ndrops, drops_cap;
+	/*
+	 * Per-CPU drops by reason (when the collector was asked for them: -C,
+	 * the screen, record, export): row i holds reason cpu_drop_reasons[i]
+	 * and its ncpus counts at snapshot__cpu_drops(s, i). Locations and
+	 * devices are summed over CPUs: at 256 CPUs x 4096 -L keys, rows per
+	 * (key, CPU) would be a million per interval.
+	 */
+	__u32 *cpu_drop_reasons;
+	__u64 *cpu_drop_counts;		/* [ncpu_drop_reasons * ncpus] */
+	size_t ncpu_drop_reasons, cpu_drops_cap;
 	struct prog_row *progs;
 	size_t nprogs, progs_cap;
 	__u64 user_cpu_ns;		/* skbtop's own user+system CPU time */
@@ -84,13 +92,21 @@ static inline void snapshot__swap(struct snapshot *a, struct snapshot *b)
 /* Deep copy; dst must be empty (zeroed). Returns 0 or -ENOMEM. */
 int snapshot__copy(struct snapshot *dst, const struct snapshot *src);
 
-/* Append rows (amortized growth). Return 0 or -ENOMEM. */
-int snapshot__add_drop(struct snapshot *s, const struct drop_key *key, __u32 cpu, __u64 count);
+static inline __u64 *snapshot__cpu_drops(const struct snapshot *s, size_t i)
+{
+	return s->cpu_drop_counts + i * s->ncpus;
+}
+
+/* Append a row (amortized growth); the caller keeps keys distinct. 0 or -ENOMEM. */
+int snapshot__add_drop(struct snapshot *s, const struct drop_key *key, __u64 count);
+/* Add count to key's row, appending it if absent (a linear search: readers of small files). */
+int snapshot__merge_drop(struct snapshot *s, const struct drop_key *key, __u64 count);
+/* Add count to reason's count on cpu (< ncpus), adding the reason's row if absent. */
+int snapshot__add_cpu_drop(struct snapshot *s, __u32 reason, __u32 cpu, __u64 count);
 /*
- * The rows of one drop key from its per-CPU values vals[s->ncpus]: one row
- * per CPU with a count (per_cpu), or one row summed over CPUs (cpu =
- * SNAPSHOT_ALL_CPUS). Either way each CPU's value is added to
- * cpus[c].drops. Returns 0 or -ENOMEM.
+ * One drop key from its per-CPU values vals[s->ncpus]: a row with their
+ * sum, each CPU's value added to cpus[c].drops and, with per_cpu, to the
+ * reason's per-CPU counts. Returns 0 or -ENOMEM.
  */
 int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, const __u64 *vals,
 			       bool per_cpu);

@@ -419,10 +419,13 @@ static void drops_draw(struct tui *t, int y, int h)
 			put(y - 1, 0, cattr(t, CP_WARN, A_BOLD),
 			    "Drops carry no device without -L: dev: matches none here "
 			    "(tun/tap drops per queue: Queues panel)");
+		else if (tui_drops_cpu_filter_ignored(&d, false))
+			put(y - 1, 0, cattr(t, CP_WARN, A_BOLD),
+			    "Drops by device are summed over CPUs: the cpu: filter is not applied");
 		else
 			put(y - 1, 0, A_DIM,
-			    "Drops by reason: count since %s, rate over the last interval",
-			    since(t));
+			    "Drops by reason%s: count since %s, rate over the last interval",
+			    t->filter.has_cpus ? " on the filtered CPUs" : "", since(t));
 		if (tui_build_drops(&t->table, &d))
 			return;
 		tui_table__sort(&t->table, t->ps[P_DROPS].sort);
@@ -436,6 +439,8 @@ static void drops_draw(struct tui *t, int y, int h)
 	/* without -L every drop of a reason has location 0, shown as "-" */
 	if (t->table.n == 1 && t->table.rows[0].id == 0)
 		put(y - 1, 0, A_BOLD, "%s: by CPU; by location with -L (Esc: back)", name);
+	else if (tui_drops_cpu_filter_ignored(&d, true))
+		put(y - 1, 0, A_BOLD, "%s: by location (all CPUs) and by CPU (Esc: back)", name);
 	else
 		put(y - 1, 0, A_BOLD, "%s: by location and by CPU (Esc: back)", name);
 	tui_table__sort(&t->table, 1);

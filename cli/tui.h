@@ -86,6 +86,13 @@ int tui_build_drops(struct tui_table *t, const struct tui_data *d);
 /* Drill-down of one reason: by location, and by CPU. */
 int tui_build_drop_locations(struct tui_table *t, const struct tui_data *d, __u32 reason);
 int tui_build_drop_cpus(struct tui_table *t, const struct tui_data *d, __u32 reason);
+/*
+ * Drop rows (devices, locations) are summed over CPUs; only the per-CPU
+ * counts by reason split them. True when a CPU filter is set and the table
+ * shown (the drill-down's locations, or reasons under a dev: filter) is
+ * counted over all CPUs.
+ */
+bool tui_drops_cpu_filter_ignored(const struct tui_data *d, bool drill);
 
 /* Is the probe of this name attached (not unavailable or disabled)? */
 bool tui_probe_live(const struct view_ctx *ctx, const char *name);

@@ -399,19 +399,20 @@ int tui_build_cpus(struct tui_table *t, const struct tui_data *d)
 
 /* ---- drops ---- */
 
-static bool drop_passes(const struct tui_data *d, const struct drop_row *r)
+static bool reason_passes(const struct tui_data *d, __u32 reason)
 {
 	char name[96];
 
-	if (!tui_filter__cpu(d->filter, r->cpu))
-		return false;
+	return !d->filter || !d->filter->reason[0] ||
+	       tui_filter__reason(d->filter, d->ctx->reason_name(d->ctx, reason, name, sizeof(name)));
+}
+
+/* Drop rows are summed over CPUs: the device and reason parts of the filter. */
+static bool drop_passes(const struct tui_data *d, const struct drop_row *r)
+{
 	if (d->filter && d->filter->dev[0] && !tui_filter__dev(d->filter, r->key.ifname))
 		return false;
-	if (d->filter && d->filter->reason[0] &&
-	    !tui_filter__reason(d->filter,
-				d->ctx->reason_name(d->ctx, r->key.reason, name, sizeof(name))))
-		return false;
-	return true;
+	return reason_passes(d, r->key.reason);
 }
 
 /* A small (key -> total, delta) accumulator for group-by. */
@@ -454,16 +455,55 @@ static int cmp_agg_desc(const void *a, const void *b)
 
 enum { DR_BY_REASON, DR_BY_LOCATION, DR_BY_CPU };
 
-/* Group the drop rows that pass the filter (and match reason, unless ~0). */
+static bool drops_by_cpu(const struct tui_data *d, int by)
+{
+	return by == DR_BY_CPU ||
+	       (by == DR_BY_REASON && d->filter && d->filter->has_cpus && !d->filter->dev[0]);
+}
+
+bool tui_drops_cpu_filter_ignored(const struct tui_data *d, bool drill)
+{
+	return d->filter && d->filter->has_cpus && (drill || d->filter->dev[0]);
+}
+
+/*
+ * Group the drops that pass the filter (and match reason, unless ~0). By
+ * CPU, and by reason under a CPU filter, from the per-CPU counts by reason;
+ * else from the drop rows, which are summed over CPUs and so pass any CPU
+ * filter whole (tui_drops_cpu_filter_ignored() tells the panel).
+ */
 static int group_drops(struct aggs *s, const struct tui_data *d, int by, __u64 reason)
 {
 	const struct snapshot *snaps[2] = { d->total, d->delta };
 
+	if (drops_by_cpu(d, by)) {
+		for (int k = 0; k < 2; k++)
+			for (size_t i = 0; i < snaps[k]->ncpu_drop_reasons; i++) {
+				__u32 rs = snaps[k]->cpu_drop_reasons[i];
+				const __u64 *counts = snapshot__cpu_drops(snaps[k], i);
+				struct agg *a = NULL;
+
+				if ((reason != ~0ULL && rs != reason) || !reason_passes(d, rs))
+					continue;
+				for (__u32 c = 0; c < snaps[k]->ncpus; c++) {
+					if (!counts[c] || !tui_filter__cpu(d->filter, c))
+						continue;
+					if (by == DR_BY_CPU || !a)
+						a = agg_get(s, by == DR_BY_CPU ? c : rs);
+					if (!a)
+						return -ENOMEM;
+					if (k == 0)
+						a->total += counts[c];
+					else
+						a->delta += counts[c];
+				}
+			}
+		return 0;
+	}
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < snaps[k]->ndrops; i++) {
 			const struct drop_row *r = &snaps[k]->drops[i];
-			__u64 key = by == DR_BY_REASON ? r->key.reason :
-				    by == DR_BY_LOCATION ? r->key.location : r->cpu;
+			__u64 key = by == DR_BY_REASON ? r->key.reason : r->key.location;
 			struct agg *a;
 
 			if (reason != ~0ULL && r->key.reason != reason)
@@ -634,7 +674,7 @@ static void top_reason(char *out, size_t len, const struct tui_data *d, const st
 		struct agg *a;
 
 		if (strncmp(r->key.ifname, k->ifname, SKBTOP_IFNAMSIZ) || r->key.queue != k->queue ||
-		    r->key.dir != k->dir || !tui_filter__cpu(d->filter, r->cpu))
+		    r->key.dir != k->dir)
 			continue;
 		a = agg_get(&s, r->key.reason);
 		if (a)

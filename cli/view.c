@@ -140,6 +140,11 @@ static __u64 drop_weight(const void *items, size_t i)
 	return ((const struct drop_row *)items)[i].count;
 }
 
+static __u64 u64_weight(const void *items, size_t i)
+{
+	return ((const __u64 *)items)[i];
+}
+
 static __u64 queue_weight(const void *items, size_t i)
 {
 	const struct queue_counters *c = &((const struct queue_row *)items)[i].c;
@@ -208,21 +213,19 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 
 		for (size_t i = 0; i < n; i++)
 			detail |= d->drops[idx[i]].key.location || d->drops[idx[i]].key.ifindex;
-		fprintf(f, "%-22s %8s %3s", "DROP REASON", "COUNT", "CPU");
+		fprintf(f, "%-22s %8s", "DROP REASON", "COUNT");
 		if (detail)
 			fprintf(f, " %-12s %5s %s", "DEVICE", "QUEUE", "LOCATION");
 		fputc('\n', f);
 		for (size_t i = 0; i < n; i++) {
 			const struct drop_row *r = &d->drops[idx[i]];
-			char q[12] = "", cpu[12] = "all";
+			char q[12] = "";
 
 			if (r->key.dir)
 				snprintf(q, sizeof(q), "%s%u", dir_name(r->key.dir), r->key.queue);
-			if (r->cpu != SNAPSHOT_ALL_CPUS)
-				snprintf(cpu, sizeof(cpu), "%u", r->cpu);
-			fprintf(f, "%-22.22s %8llu %3s",
+			fprintf(f, "%-22.22s %8llu",
 				ctx->reason_name(ctx, r->key.reason, name, sizeof(name)),
-				(unsigned long long)r->count, cpu);
+				(unsigned long long)r->count);
 			if (detail)
 				fprintf(f, " %-12.12s %5s %s", r->key.ifindex ? r->key.ifname : "-",
 					q, view_location(ctx, r->key.location, loc, sizeof(loc)));
@@ -230,6 +233,23 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 		}
 		if (d->ndrops > n)
 			fprintf(f, "  (%zu more drop rows; -j for all)\n", d->ndrops - n);
+	}
+	/* -C: the (reason, CPU) cells with most drops */
+	n = ctx->per_cpu ? top_items(d->ncpu_drop_reasons * d->ncpus, want, u64_weight,
+				     d->cpu_drop_counts, idx, w) : 0;
+	if (n) {
+		size_t cells = 0;
+
+		fprintf(f, "%-22s %8s %4s\n", "DROP REASON", "COUNT", "CPU");
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "%-22.22s %8llu %4zu\n",
+				ctx->reason_name(ctx, d->cpu_drop_reasons[idx[i] / d->ncpus], name,
+						 sizeof(name)),
+				(unsigned long long)w[i], idx[i] % d->ncpus);
+		for (size_t i = 0; i < d->ncpu_drop_reasons * d->ncpus; i++)
+			cells += d->cpu_drop_counts[i] != 0;
+		if (cells > n)
+			fprintf(f, "  (%zu more reason/CPU rows; -j for all)\n", cells - n);
 	}
 	n = top_items(d->nqueues, want, queue_weight, d->queues, idx, w);
 	if (n) {
@@ -352,8 +372,6 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 		jw_kv_string(w, "reason", ctx->reason_name(ctx, r->key.reason, name, sizeof(name)));
 		jw_kv_u64(w, "reason_id", r->key.reason);
 		jw_kv_u64(w, "count", r->count);
-		if (r->cpu != SNAPSHOT_ALL_CPUS)	/* rows are per CPU with -C */
-			jw_kv_u64(w, "cpu", r->cpu);
 		if (r->key.ifindex) {
 			jw_kv_string(w, "ifname", r->key.ifname);
 			jw_kv_u64(w, "ifindex", r->key.ifindex);
@@ -373,6 +391,29 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 		jw_end(w);
 	}
 	jw_end(w);
+	if (ctx->per_cpu) {	/* -C: each reason's drops on every CPU, cpus[N] for CPU N */
+		jw_key(w, "drops_by_cpu");
+		jw_array(w);
+		for (size_t i = 0; i < d->ncpu_drop_reasons; i++) {
+			const __u64 *counts = snapshot__cpu_drops(d, i);
+			__u64 sum = 0;
+
+			for (__u32 c = 0; c < d->ncpus; c++)
+				sum += counts[c];
+			jw_object(w);
+			jw_kv_string(w, "reason", ctx->reason_name(ctx, d->cpu_drop_reasons[i], name,
+								  sizeof(name)));
+			jw_kv_u64(w, "reason_id", d->cpu_drop_reasons[i]);
+			jw_kv_u64(w, "count", sum);
+			jw_key(w, "cpus");
+			jw_array(w);
+			for (__u32 c = 0; c < d->ncpus; c++)
+				jw_u64(w, counts[c]);
+			jw_end(w);
+			jw_end(w);
+		}
+		jw_end(w);
+	}
 	jw_key(w, "queues");
 	jw_array(w);
 	for (size_t i = 0; i < d->nqueues; i++) {

@@ -14,7 +14,7 @@ SKBTOP=${SKBTOP:-$ROOT/skbtop}
 
 valid() {	# valid FILE: report reads it and it says what it is
 	"$SKBTOP" report "$1" --format json > "$1.report" 2> "$1.err" &&
-		[ "$(jq -r .capture_version "$1.report")" = "1.1" ]
+		[ "$(jq -r .capture_version "$1.report")" = "1.2" ]
 }
 
 # ---- exact drop count through record + report ----
@@ -56,6 +56,16 @@ if [ -x "$GEN/udp_rcvbuf" ]; then
 	check_eq "-L: every SOCKET_RCVBUFF row has a udp location" 0 \
 		"$(jq '[.totals.drops[] | select(.reason == "SOCKET_RCVBUFF")
 			| select((.location // "") | test("^udp") | not)] | length' "$FL.report")"
+	# the file (1.2): drops per (reason, CPU), drop_details per location summed over CPUs
+	rid=$(jq '.names.reasons[] | select(.name == "SOCKET_RCVBUFF") | .id' "$FL")
+	check_eq "-L file: drop_details SOCKET_RCVBUFF == generator rcvbuf_errors" \
+		"$(jq .rcvbuf_errors "$TMP/genL.json")" \
+		"$(jq "[.totals.drop_details[] | select(.reason == $rid) | .count] | add // 0" "$FL")"
+	check_eq "-L file: per-CPU SOCKET_RCVBUFF rows == generator rcvbuf_errors" \
+		"$(jq .rcvbuf_errors "$TMP/genL.json")" \
+		"$(jq "[.totals.drops[] | select(.reason == $rid) | .count] | add // 0" "$FL")"
+	check_eq "-L file: per-CPU rows carry a CPU and no location" 0 \
+		"$(jq '[.totals.drops[] | select((.cpu | type) != "number" or .location != "0x0")] | length' "$FL")"
 	check_eq "-L: the drops probe says so in the capture" 1 \
 		"$(jq '[.probes[] | select(.probe == "drops") | select((.note // "") | test("^-L"))] | length' "$FL")"
 else

@@ -67,9 +67,12 @@ static void make_delta(struct snapshot *d, int i)
 	d->kicks[1 * 4 + 0].kicks = 20 * (i + 1);
 	d->kicks[1 * 4 + 0].ipis = 19 * (i + 1);
 	d->kicks[3 * 4 + 2].queued = 64;
-	assert_int_equal(snapshot__add_drop(d, &k1, 0, 10 + i), 0);
-	if (i != 1)
-		assert_int_equal(snapshot__add_drop(d, &k2, 2, 5), 0);
+	assert_int_equal(snapshot__add_drop(d, &k1, 10 + i), 0);
+	assert_int_equal(snapshot__add_cpu_drop(d, k1.reason, 0, 10 + i), 0);
+	if (i != 1) {
+		assert_int_equal(snapshot__add_drop(d, &k2, 5), 0);
+		assert_int_equal(snapshot__add_cpu_drop(d, k2.reason, 2, 5), 0);
+	}
 	assert_int_equal(snapshot__add_queue(d, &q, &qc), 0);
 	assert_int_equal(snapshot__add_prog(d, "drops_tp_btf", 1000 * i, 10 * i), 0);
 	d->progs[d->nprogs - 1].misses = i;	/* 1.1: skipped runs survive the file */
@@ -143,7 +146,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(capture__read(path, &cap, NULL, err, sizeof(err)), 0);
 
 	assert_int_equal(cap.major, 1);
-	assert_int_equal(cap.minor, 1);
+	assert_int_equal(cap.minor, 2);
 	assert_string_equal(cap.skbtop_version, "9.9.9");
 	assert_string_equal(cap.env.kernel_release, "6.18.0-test");
 	assert_string_equal(cap.env.kernel_cmdline, "quiet \"quoted\"");
@@ -184,17 +187,25 @@ static void test_round_trip(void **state)
 
 		if (r->key.reason == 41) {
 			assert_int_equal(r->count, 33);
-			assert_int_equal(r->cpu, 0);
 			assert_int_equal(r->key.location, 0xffffffff81000123ULL);
 		} else {
 			assert_int_equal(r->key.reason, 7);
 			assert_int_equal(r->count, 10);
-			assert_int_equal(r->cpu, 2);
 			assert_string_equal(r->key.ifname, "tap0");
 			assert_int_equal(r->key.ifindex, 5);
 			assert_int_equal(r->key.queue, 2);
 			assert_int_equal(r->key.dir, QUEUE_TX);
 		}
+	}
+	/* per-CPU drops by reason: 41 on CPU 0, 7 on CPU 2 */
+	assert_int_equal(cap.totals.ncpu_drop_reasons, 2);
+	for (size_t i = 0; i < 2; i++) {
+		const __u64 *c = snapshot__cpu_drops(&cap.totals, i);
+		bool r41 = cap.totals.cpu_drop_reasons[i] == 41;
+
+		assert_int_equal(c[0], r41 ? 33 : 0);
+		assert_int_equal(c[2], r41 ? 0 : 10);
+		assert_int_equal(c[1] + c[3], 0);
 	}
 	assert_int_equal(cap.totals.nqueues, 1);
 	assert_int_equal(cap.totals.queues[0].c.builds, 303);
@@ -245,9 +256,15 @@ static void test_round_trip(void **state)
 		fclose(f);
 		if (getenv("SKBTOP_TEST_VERBOSE"))
 			fputs(out, stderr);
-		/* view_text's drop row: reason, count 33, CPU 0, location name */
-		assert_non_null(strstr(out, "SOCKET_RCVBUFF               33   0 -"
+		/* view_text's drop row (reason, count 33, location name), and
+		 * its per-CPU row: 33 on CPU 0 */
+		assert_non_null(strstr(out, "SOCKET_RCVBUFF               33 -"
 					    "                  fn_123+0x10"));
+		assert_non_null(strstr(out, "\nSOCKET_RCVBUFF               33    0\n"));
+		assert_non_null(strstr(out, "\nFULL_RING                    10    2\n"));
+		/* the markdown tables */
+		assert_non_null(strstr(out, "| FULL_RING | 10 | tap0 | fn_456+0x10 |"));
+		assert_non_null(strstr(out, "| SOCKET_RCVBUFF | 0 | 33 |"));
 		assert_non_null(strstr(out, "| 1->0 | 0 | 120 | 114 |"));
 		free(out);
 	}
@@ -506,6 +523,18 @@ static json_t *e_totals(json_t *d)
 	json_object_set_new(c, "drops", json_integer(json_integer_value(json_object_get(c, "drops")) + 1));
 	return d;
 }
+static json_t *e_details_sum(json_t *d)
+{
+	json_t *r = json_array_get(json_object_get(sample0(d), "drop_details"), 0);
+
+	json_object_set_new(r, "count", json_integer(json_integer_value(json_object_get(r, "count")) + 1));
+	return d;
+}
+static json_t *e_details_type(json_t *d)
+{
+	json_object_set_new(sample0(d), "drop_details", json_object());
+	return d;
+}
 static json_t *e_location(json_t *d)
 {
 	json_object_set_new(json_array_get(json_object_get(sample0(d), "drops"), 0), "location",
@@ -565,6 +594,8 @@ static void test_mutations(void **state)
 	mutate("ncpus", e_ncpus, "out of range");
 	mutate("ncpus", e_ncpus0, "at least 1");
 	mutate("count", e_negative, "negative");
+	mutate("drop_details", e_details_sum, "samples[0].drop_details: 16 drops, but drops has 15");
+	mutate("drop_details", e_details_type, "drop_details");
 	mutate("real", e_real, "expected an integer");
 	mutate("cpu", e_cpu_index, "out of range");
 	mutate("samples", e_samples_obj, "expected an array");
@@ -607,6 +638,30 @@ static void test_hostile_text(void **state)
 }
 
 /* Every crafted file in the data directory is refused; good_*.json are read. */
+/*
+ * A 1.0 file recorded with -L: its drop rows are per (key, CPU) and carry
+ * the location and device. They give the summed row and the per-CPU count.
+ */
+static void test_old_rows(void **state)
+{
+	char path[512], err[512] = "";
+	struct capture cap;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/good_live_udp.json", DATA_DIR);
+	assert_int_equal(capture__read(path, &cap, NULL, err, sizeof(err)), 0);
+	assert_int_equal(cap.minor, 0);
+	assert_int_equal(cap.totals.ndrops, 1);
+	assert_int_equal(cap.totals.drops[0].key.reason, 6);
+	assert_int_equal(cap.totals.drops[0].count, 19998);
+	assert_int_equal(cap.totals.drops[0].key.location, 0xffffffff82045927ULL);
+	assert_string_equal(cap.totals.drops[0].key.ifname, "lo");
+	assert_int_equal(cap.totals.ncpu_drop_reasons, 1);
+	assert_int_equal(snapshot__cpu_drops(&cap.totals, 0)[0], 19998);
+	assert_int_equal(snapshot__cpu_drops(&cap.totals, 0)[1], 0);
+	capture__free(&cap);
+}
+
 static void test_data_dir(void **state)
 {
 	DIR *d = opendir(DATA_DIR);
@@ -653,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_hostile_text),
+		cmocka_unit_test(test_old_rows),
 		cmocka_unit_test(test_data_dir),
 	};
 

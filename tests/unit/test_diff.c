@@ -100,9 +100,12 @@ static void make_capture(struct capture *cap, const struct plant *pl, int nint)
 		d.cpus[1].defer_flush_skbs = noisy(9000, 0.03);
 		d.kicks[1 * 2 + 0].kicks = k;
 		d.kicks[1 * 2 + 0].ipis = k;
-		assert_int_equal(snapshot__add_drop(&d, &kr, 0, r), 0);
-		assert_int_equal(snapshot__add_drop(&d, &kn, 0, n), 0);
-		assert_int_equal(snapshot__add_drop(&d, &kl, 1, l), 0);
+		assert_int_equal(snapshot__add_drop(&d, &kr, r), 0);
+		assert_int_equal(snapshot__add_drop(&d, &kn, n), 0);
+		assert_int_equal(snapshot__add_drop(&d, &kl, l), 0);
+		assert_int_equal(snapshot__add_cpu_drop(&d, kr.reason, 0, r), 0);
+		assert_int_equal(snapshot__add_cpu_drop(&d, kn.reason, 0, n), 0);
+		assert_int_equal(snapshot__add_cpu_drop(&d, kl.reason, 1, l), 0);
 		assert_int_equal(snapshot__add_queue(&d, &q0, &c0), 0);
 		assert_int_equal(snapshot__add_queue(&d, &q1, &c1), 0);
 		assert_int_equal(capture_writer__add(&w, &d), 0);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * -L cells merged with the drop hash: each (key, CPU) count appears once,
- * a key owning cells on some CPUs and hash entries on others gives one
- * summed row, and the per-CPU drop totals add up.
+ * -L cells merged with the drop hash: a key owning cells on some CPUs and
+ * hash entries on others gives one summed row, each (key, CPU) count lands
+ * once in its reason's per-CPU counts, and the per-CPU drop totals add up.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,25 +58,37 @@ static void fill(struct drop_cells *dc, struct snapshot *s, bool per_cpu)
 	assert_int_equal(dc->ncells, 0);
 }
 
-static __u64 count_of(const struct snapshot *s, const struct drop_key *k, __u32 cpu, int *rows)
+static __u64 count_of(const struct snapshot *s, const struct drop_key *k, int *rows)
 {
 	__u64 n = 0;
 
 	*rows = 0;
 	for (size_t i = 0; i < s->ndrops; i++)
-		if (!memcmp(&s->drops[i].key, k, sizeof(*k)) && s->drops[i].cpu == cpu) {
+		if (!memcmp(&s->drops[i].key, k, sizeof(*k))) {
 			n += s->drops[i].count;
 			(*rows)++;
 		}
 	return n;
 }
 
-static void expect(const struct snapshot *s, const struct drop_key *k, __u32 cpu, __u64 want)
+/* key's drops, summed over CPUs, in exactly one row */
+static void expect(const struct snapshot *s, const struct drop_key *k, __u64 want)
 {
 	int rows;
 
-	assert_int_equal(count_of(s, k, cpu, &rows), want);
+	assert_int_equal(count_of(s, k, &rows), want);
 	assert_int_equal(rows, want ? 1 : 0);
+}
+
+/* reason's drops on cpu, from the per-CPU counts by reason */
+static void expect_cpu(const struct snapshot *s, __u32 reason, __u32 cpu, __u64 want)
+{
+	for (size_t i = 0; i < s->ncpu_drop_reasons; i++)
+		if (s->cpu_drop_reasons[i] == reason) {
+			assert_int_equal(snapshot__cpu_drops(s, i)[cpu], want);
+			return;
+		}
+	assert_int_equal(0, want);
 }
 
 /* The cells and the snapshot a read fills, and the four keys. */
@@ -115,15 +127,18 @@ static void test_per_cpu(void **state)
 	struct snapshot *s = &f->s;
 
 	fill(&f->dc, s, true);
-	assert_int_equal(s->ndrops, 7);
-	expect(s, A, 0, 5);
-	expect(s, A, 1, 0);
-	expect(s, A, 2, 4);
-	expect(s, B, 0, 2);
-	expect(s, B, 1, 8);
-	expect(s, B, 2, 9);
-	expect(s, C, 0, 3);
-	expect(s, D, 1, 1);
+	assert_int_equal(s->ndrops, 4);
+	expect(s, A, 9);
+	expect(s, B, 19);
+	expect(s, C, 3);
+	expect(s, D, 1);
+	assert_int_equal(s->ncpu_drop_reasons, 3);
+	expect_cpu(s, 6, 0, 5 + 2);	/* A and B */
+	expect_cpu(s, 6, 1, 0 + 8);
+	expect_cpu(s, 6, 2, 4 + 9);
+	expect_cpu(s, 2, 0, 3);
+	expect_cpu(s, 2, 1, 0);
+	expect_cpu(s, 77, 1, 1);
 	assert_int_equal(s->cpus[0].drops, 10);
 	assert_int_equal(s->cpus[1].drops, 9);
 	assert_int_equal(s->cpus[2].drops, 13);
@@ -138,10 +153,11 @@ static void test_summed_and_reuse(void **state)
 		assert_int_equal(snapshot__reset(s, NCPUS), 0);
 		fill(&f->dc, s, false);
 		assert_int_equal(s->ndrops, 4);
-		expect(s, A, SNAPSHOT_ALL_CPUS, 9);
-		expect(s, B, SNAPSHOT_ALL_CPUS, 19);
-		expect(s, C, SNAPSHOT_ALL_CPUS, 3);
-		expect(s, D, SNAPSHOT_ALL_CPUS, 1);
+		expect(s, A, 9);
+		expect(s, B, 19);
+		expect(s, C, 3);
+		expect(s, D, 1);
+		assert_int_equal(s->ncpu_drop_reasons, 0);
 		assert_int_equal(s->cpus[0].drops + s->cpus[1].drops + s->cpus[2].drops, 32);
 	}
 }

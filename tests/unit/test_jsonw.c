@@ -191,7 +191,7 @@ static const char *lname(const struct view_ctx *ctx, __u64 a, char *buf, size_t 
 
 static void write_view(struct jsonw *w, void *arg)
 {
-	struct view_ctx ctx = { .reason_name = rname, .location_name = lname };
+	struct view_ctx ctx = { .reason_name = rname, .location_name = lname, .per_cpu = true };
 
 	view_json_write(w, arg, &ctx);
 }
@@ -219,8 +219,11 @@ static void test_view_json(void **state)
 	s.kicks[0 * 2 + 1].ipis = 1;
 	strcpy(k2.ifname, "tap0");
 	strcpy(q.ifname, "tap0");
-	assert_int_equal(snapshot__add_drop(&s, &k1, SNAPSHOT_ALL_CPUS, 1000), 0);
-	assert_int_equal(snapshot__add_drop(&s, &k2, 1, 3), 0);
+	assert_int_equal(snapshot__add_drop(&s, &k1, 1000), 0);
+	assert_int_equal(snapshot__add_drop(&s, &k2, 3), 0);
+	assert_int_equal(snapshot__add_cpu_drop(&s, 2, 0, 600), 0);
+	assert_int_equal(snapshot__add_cpu_drop(&s, 2, 1, 400), 0);
+	assert_int_equal(snapshot__add_cpu_drop(&s, 6, 1, 3), 0);
 	assert_int_equal(snapshot__add_queue(&s, &q, &qc), 0);
 	assert_int_equal(snapshot__add_prog(&s, "drops_tp", 5000, 100), 0);
 	assert_same_as_jansson(write_view, &s);
@@ -242,11 +245,24 @@ static void test_view_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(row, "count")), 1000);
 	assert_null(json_object_get(row, "cpu"));	/* summed over CPUs */
 	row = json_array_get(json_object_get(doc, "drops"), 1);
-	assert_int_equal(json_integer_value(json_object_get(row, "cpu")), 1);
+	assert_null(json_object_get(row, "cpu"));
+	assert_int_equal(json_integer_value(json_object_get(row, "count")), 3);
 	assert_string_equal(json_string_value(json_object_get(row, "dir")), "rx");
 	assert_string_equal(json_string_value(json_object_get(row, "location")), "fn+0x12");
 	assert_string_equal(json_string_value(json_object_get(row, "location_addr")),
 			    "0xffffffff81000012");
+	/* -C: each reason's counts, cpus[N] for CPU N */
+	assert_int_equal(json_array_size(json_object_get(doc, "drops_by_cpu")), 2);
+	row = json_array_get(json_object_get(doc, "drops_by_cpu"), 0);
+	assert_string_equal(json_string_value(json_object_get(row, "reason")), "REASON_2");
+	assert_int_equal(json_integer_value(json_object_get(row, "count")), 1000);
+	assert_int_equal(json_array_size(json_object_get(row, "cpus")), 2);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(row, "cpus"), 0)), 600);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(row, "cpus"), 1)), 400);
+	row = json_array_get(json_object_get(doc, "drops_by_cpu"), 1);
+	assert_int_equal(json_integer_value(json_object_get(row, "reason_id")), 6);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(row, "cpus"), 0)), 0);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(row, "cpus"), 1)), 3);
 	row = json_array_get(json_object_get(doc, "queues"), 0);
 	assert_int_equal(json_integer_value(json_object_get(row, "sendmsg_frames")), 64);
 	assert_int_equal(json_integer_value(json_object_get(row, "drops")), 5);

@@ -61,11 +61,14 @@ static void make_ctx(struct view_ctx *ctx, bool with_probes)
 	}
 }
 
+/* n drops of (reason, loc) on cpu, as the collector keeps them: the key's
+ * row summed over CPUs, and the reason's count on cpu */
 static void add_drop(struct snapshot *s, __u32 reason, __u64 loc, __u32 cpu, __u64 n)
 {
 	struct drop_key k = { .reason = reason, .location = loc };
 
-	assert_int_equal(snapshot__add_drop(s, &k, cpu, n), 0);
+	assert_int_equal(snapshot__merge_drop(s, &k, n), 0);
+	assert_int_equal(snapshot__add_cpu_drop(s, reason, cpu, n), 0);
 }
 
 static void add_queue(struct snapshot *s, const char *ifname, __u32 ifindex, __u16 q, __u8 dir,
@@ -281,7 +284,7 @@ static void test_location_limit(void **state)
 	(void)state;
 	assert_int_equal(snapshot__init(&s, 2), 0);
 	add_drop(&s, 6, 0xa, 0, 10);
-	add_drop(&s, 6, 0xa, 1, 5);	/* per-CPU rows of one location add up */
+	add_drop(&s, 6, 0xa, 1, 5);	/* one location's drops on two CPUs add up */
 	add_drop(&s, 6, 0xb, 0, 1);
 	add_drop(&s, 2, 0xc, 1, 7);
 	make_ctx(&ctx, true);

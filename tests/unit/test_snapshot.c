@@ -30,9 +30,9 @@ static void test_delta_basic(void **state)
 	b.cpus[1].bulk_asked = 64;
 	a.kicks[0 * 2 + 1].kicks = 3;
 	b.kicks[0 * 2 + 1].kicks = 7;
-	assert_int_equal(snapshot__add_drop(&a, &k1, 0, 10), 0);
-	assert_int_equal(snapshot__add_drop(&b, &k1, 0, 25), 0);
-	assert_int_equal(snapshot__add_drop(&b, &k2, 1, 4), 0);	/* new key */
+	assert_int_equal(snapshot__add_drop(&a, &k1, 10), 0);
+	assert_int_equal(snapshot__add_drop(&b, &k1, 25), 0);
+	assert_int_equal(snapshot__add_drop(&b, &k2, 4), 0);	/* new key */
 	assert_int_equal(snapshot__delta(&a, &b, &d), 0);
 	assert_int_equal(d.mono_ns, 2000000000ULL);
 	assert_int_equal(d.cpus[0].drops, 15);
@@ -49,50 +49,109 @@ static void test_delta_basic(void **state)
 
 /*
  * Rows matched by position when both reads list them in the same order,
- * by key when they do not: shifted rows, a row gone, summed (all-CPU) rows
- * next to per-CPU rows of the same key.
+ * by key when they do not: shifted rows, a row gone, a new row, and a row
+ * summed from per-CPU values.
  */
 static void test_delta_order(void **state)
 {
 	struct snapshot a, b, d = {};
-	struct drop_key k[4] = { dkey(2, 0), dkey(3, 0), dkey(4, 0x10), dkey(5, 0) };
+	struct drop_key k[5] = { dkey(2, 0), dkey(3, 0), dkey(4, 0x10), dkey(5, 0), dkey(6, 0) };
 	__u64 vals_a[2] = { 7, 0 }, vals_b[2] = { 9, 1 };
 
 	(void)state;
 	assert_int_equal(snapshot__init(&a, 2), 0);
 	assert_int_equal(snapshot__init(&b, 2), 0);
-	/* a: k0 k1 k2(cpu1) k3(all); b: k0 k2(cpu1) k3(all) k1 k1(cpu1) */
-	assert_int_equal(snapshot__add_drop(&a, &k[0], 0, 100), 0);
-	assert_int_equal(snapshot__add_drop(&a, &k[1], 0, 200), 0);
-	assert_int_equal(snapshot__add_drop(&a, &k[2], 1, 300), 0);
+	/* a: k0 k1 k2 k3; b: k0 k2 k3 k1 k4 */
+	assert_int_equal(snapshot__add_drop(&a, &k[0], 100), 0);
+	assert_int_equal(snapshot__add_drop(&a, &k[1], 200), 0);
+	assert_int_equal(snapshot__add_drop(&a, &k[2], 300), 0);
 	assert_int_equal(snapshot__add_percpu_drops(&a, &k[3], vals_a, false), 0);
-	assert_int_equal(snapshot__add_drop(&b, &k[0], 0, 110), 0);	/* same position */
-	assert_int_equal(snapshot__add_drop(&b, &k[2], 1, 330), 0);	/* moved up */
+	assert_int_equal(snapshot__add_drop(&b, &k[0], 110), 0);	/* same position */
+	assert_int_equal(snapshot__add_drop(&b, &k[2], 330), 0);	/* moved up */
 	assert_int_equal(snapshot__add_percpu_drops(&b, &k[3], vals_b, false), 0);
-	assert_int_equal(snapshot__add_drop(&b, &k[1], 0, 240), 0);	/* moved down */
-	assert_int_equal(snapshot__add_drop(&b, &k[1], 1, 5), 0);	/* new (key, cpu) */
+	assert_int_equal(snapshot__add_drop(&b, &k[1], 245), 0);	/* moved down */
+	assert_int_equal(snapshot__add_drop(&b, &k[4], 5), 0);	/* new key */
 	assert_int_equal(a.cpus[0].drops, 7);	/* add_percpu_drops feeds CPU totals */
 	assert_int_equal(b.cpus[1].drops, 1);
-	assert_int_equal(a.drops[3].cpu, SNAPSHOT_ALL_CPUS);
-	assert_int_equal(a.drops[3].count, 7);
+	assert_int_equal(a.drops[3].count, 7);	/* one row, summed over CPUs */
+	assert_int_equal(a.ncpu_drop_reasons, 0);	/* per_cpu false: no per-CPU rows */
 	assert_int_equal(snapshot__delta(&a, &b, &d), 0);
 	assert_int_equal(d.ndrops, 5);
 	assert_int_equal(d.drops[0].count, 10);
 	assert_int_equal(d.drops[1].count, 30);
 	assert_int_equal(d.drops[2].count, 3);
-	assert_int_equal(d.drops[2].cpu, SNAPSHOT_ALL_CPUS);
-	assert_int_equal(d.drops[3].count, 40);
+	assert_int_equal(d.drops[3].count, 45);
 	assert_int_equal(d.drops[4].count, 5);
 	snapshot__free(&a);
 	snapshot__free(&b);
 	snapshot__free(&d);
-	/* per-CPU mode: one row per CPU with a count */
+}
+
+/*
+ * Per-CPU drops by reason: the keys of one reason (-L: one per location)
+ * add into one row of ncpus counts, while the drop rows stay one per key;
+ * deltas match reasons in any order and leave out reasons with no drops;
+ * accumulate and copy keep them, also when CPUs are added.
+ */
+static void test_cpu_drops(void **state)
+{
+	struct snapshot a, b, d = {}, acc = {}, c = {};
+	struct drop_key k2a = dkey(2, 0xa), k2b = dkey(2, 0xb), k3 = dkey(3, 0xc), k4 = dkey(4, 0);
+	__u64 v2a[2] = { 5, 1 }, v2b[2] = { 0, 7 }, v3[2] = { 4, 0 };
+	__u64 w2a[2] = { 6, 1 }, w2b[2] = { 2, 7 }, w3[2] = { 4, 0 }, w4[2] = { 0, 9 };
+
+	(void)state;
 	assert_int_equal(snapshot__init(&a, 2), 0);
-	assert_int_equal(snapshot__add_percpu_drops(&a, &k[0], vals_b, true), 0);
-	assert_int_equal(a.ndrops, 2);
-	assert_int_equal(a.drops[1].cpu, 1);
-	assert_int_equal(a.drops[1].count, 1);
+	assert_int_equal(snapshot__init(&b, 2), 0);
+	assert_int_equal(snapshot__add_percpu_drops(&a, &k2a, v2a, true), 0);
+	assert_int_equal(snapshot__add_percpu_drops(&a, &k3, v3, true), 0);
+	assert_int_equal(snapshot__add_percpu_drops(&a, &k2b, v2b, true), 0);
+	assert_int_equal(a.ndrops, 3);
+	assert_int_equal(a.ncpu_drop_reasons, 2);
+	assert_int_equal(a.cpu_drop_reasons[0], 2);
+	assert_int_equal(snapshot__cpu_drops(&a, 0)[0], 5);
+	assert_int_equal(snapshot__cpu_drops(&a, 0)[1], 8);
+	assert_int_equal(snapshot__cpu_drops(&a, 1)[0], 4);
+	assert_int_equal(a.cpus[1].drops, 8);
+	/* b: a new reason first, reason 3 unchanged, reason 2's keys grown */
+	assert_int_equal(snapshot__add_percpu_drops(&b, &k4, w4, true), 0);
+	assert_int_equal(snapshot__add_percpu_drops(&b, &k3, w3, true), 0);
+	assert_int_equal(snapshot__add_percpu_drops(&b, &k2b, w2b, true), 0);
+	assert_int_equal(snapshot__add_percpu_drops(&b, &k2a, w2a, true), 0);
+	assert_int_equal(snapshot__delta(&a, &b, &d), 0);
+	assert_int_equal(d.ncpu_drop_reasons, 2);	/* reason 3 had no drops */
+	assert_int_equal(d.cpu_drop_reasons[0], 4);
+	assert_int_equal(snapshot__cpu_drops(&d, 0)[0], 0);
+	assert_int_equal(snapshot__cpu_drops(&d, 0)[1], 9);
+	assert_int_equal(d.cpu_drop_reasons[1], 2);
+	assert_int_equal(snapshot__cpu_drops(&d, 1)[0], 3);	/* 1 on k2a, 2 on k2b */
+	assert_int_equal(snapshot__cpu_drops(&d, 1)[1], 0);
+	assert_int_equal(d.ndrops, 3);	/* k4 9, k2b 2, k2a 1 */
+	/* accumulate into a one-CPU total: its rows widen to two CPUs */
+	assert_int_equal(snapshot__init(&acc, 1), 0);
+	assert_int_equal(snapshot__add_cpu_drop(&acc, 4, 0, 100), 0);
+	assert_int_equal(snapshot__accumulate(&acc, &d), 0);
+	assert_int_equal(acc.ncpus, 2);
+	assert_int_equal(acc.ncpu_drop_reasons, 2);
+	assert_int_equal(snapshot__cpu_drops(&acc, 0)[0], 100);
+	assert_int_equal(snapshot__cpu_drops(&acc, 0)[1], 9);
+	assert_int_equal(snapshot__cpu_drops(&acc, 1)[0], 3);
+	assert_int_equal(snapshot__copy(&c, &acc), 0);
+	assert_int_equal(c.ncpu_drop_reasons, 2);
+	assert_int_equal(snapshot__cpu_drops(&c, 1)[0], 3);
+	assert_int_equal(snapshot__cpu_drops(&c, 0)[1], 9);
+	/* a CPU out of range adds the reason but no count */
+	assert_int_equal(snapshot__add_cpu_drop(&c, 7, 2, 1), 0);
+	assert_int_equal(c.ncpu_drop_reasons, 3);
+	assert_int_equal(snapshot__cpu_drops(&c, 2)[0] + snapshot__cpu_drops(&c, 2)[1], 0);
+	/* reset keeps the storage and empties the rows */
+	assert_int_equal(snapshot__reset(&c, 2), 0);
+	assert_int_equal(c.ncpu_drop_reasons, 0);
 	snapshot__free(&a);
+	snapshot__free(&b);
+	snapshot__free(&d);
+	snapshot__free(&acc);
+	snapshot__free(&c);
 }
 
 static void test_delta_wrap(void **state)
@@ -165,9 +224,9 @@ static void test_accumulate_and_reasons(void **state)
 	d1.cpus[0].drops = 5;
 	d2.cpus[1].drops = 6;
 	d1.mono_ns = d2.mono_ns = 500;
-	snapshot__add_drop(&d1, &k6, 0, 5);
-	snapshot__add_drop(&d2, &k6, 0, 2);
-	snapshot__add_drop(&d2, &k80, 1, 4);
+	snapshot__add_drop(&d1, &k6, 5);
+	snapshot__add_drop(&d2, &k6, 2);
+	snapshot__add_drop(&d2, &k80, 4);
 	assert_int_equal(snapshot__accumulate(&acc, &d1), 0);
 	assert_int_equal(snapshot__accumulate(&acc, &d2), 0);
 	assert_int_equal(acc.ncpus, 2);
@@ -194,8 +253,8 @@ static void test_many_rows(void **state)
 	for (__u32 i = 0; i < 5000; i++) {
 		struct drop_key k = dkey(i, i);
 
-		snapshot__add_drop(&a, &k, 0, i);
-		snapshot__add_drop(&b, &k, 0, 2 * i);
+		snapshot__add_drop(&a, &k, i);
+		snapshot__add_drop(&b, &k, 2 * i);
 	}
 	assert_int_equal(snapshot__delta(&a, &b, &d), 0);
 	assert_int_equal(d.ndrops, 4999);	/* key 0 did not move */
@@ -209,7 +268,7 @@ static void test_many_rows(void **state)
 
 		snapshot__init(&acc, 1);
 		assert_int_equal(snapshot__accumulate(&acc, &d), 0);
-		assert_int_equal(snapshot__add_drop(&d, &extra, 0, 5), 0);
+		assert_int_equal(snapshot__add_drop(&d, &extra, 5), 0);
 		assert_int_equal(snapshot__accumulate(&acc, &d), 0);
 		assert_int_equal(acc.ndrops, 5000);
 		for (size_t i = 0; i < acc.ndrops; i++)
@@ -227,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_delta_basic),
 		cmocka_unit_test(test_delta_order),
+		cmocka_unit_test(test_cpu_drops),
 		cmocka_unit_test(test_delta_wrap),
 		cmocka_unit_test(test_delta_hotadd),
 		cmocka_unit_test(test_first_delta),

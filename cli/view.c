@@ -240,7 +240,7 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 	if (n) {
 		size_t cells = 0;
 
-		fprintf(f, "%-22s %8s %4s\n", "DROP REASON", "COUNT", "CPU");
+		fprintf(f, "%-22s %8s %4s\n", "DROPS PER CPU", "COUNT", "CPU");
 		for (size_t i = 0; i < n; i++)
 			fprintf(f, "%-22.22s %8llu %4zu\n",
 				ctx->reason_name(ctx, d->cpu_drop_reasons[idx[i] / d->ncpus], name,

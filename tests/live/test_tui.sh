@@ -131,6 +131,35 @@ check_eq "drill CPU rows add up to the reason count" "$seen" \
 keys Escape
 check_true "Esc returns to the reason table" wait_for "Drops by reason"
 
+# a cpu: filter (still paused): the reason counts come from the per-CPU
+# counts by reason, so SOCKET_RCVBUFF is exactly its busiest CPU's drill
+# row; the drill's locations are over all CPUs and say so
+top=$(sed -n '/^CPU/,$p' "$TMP/screen.drops-drill.txt" |
+	awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $1, $2 }' | sort -k2,2nr | head -1)
+keys f; type_line "cpu:${top% *}"
+check_true "a cpu: filter titles the panel" wait_for "Drops by reason on the filtered CPUs" 30
+save drops-cpu
+check_eq "cpu:${top% *}: SOCKET_RCVBUFF == that CPU's drill row" "${top#* }" \
+	"$(awk '$1 == "SOCKET_RCVBUFF" { print $2 }' "$TMP/screen.drops-cpu.txt")"
+keys g Enter
+check_true "the drill under a cpu: filter says its locations are over all CPUs" \
+	wait_for "SOCKET_RCVBUFF: by location (all CPUs) and by CPU" 30
+keys Escape
+wait_for "Drops by reason" 20
+other=$(( ${top% *} == 0 ? 1 : 0 ))
+if [ "$(nproc)" -ge 2 ]; then
+	keys f; type_line "cpu:$other"
+	wait_for "filter: cpu:$other" 30
+	sleep 0.3
+	save drops-other
+	check_eq "cpu:$other: SOCKET_RCVBUFF == that CPU's drill row (or none)" \
+		"$(sed -n '/^CPU/,$p' "$TMP/screen.drops-drill.txt" |
+			awk -v c=$other 'NR > 1 && $1 == c { n = $2 } END { print n + 0 }')" \
+		"$(awk '$1 == "SOCKET_RCVBUFF" { n = $2 } END { print n + 0 }' "$TMP/screen.drops-other.txt")"
+fi
+keys f; type_line ""
+wait_for "filter cleared" 20
+
 # filter: a reason substring, no match, a bad CPU list, then clear
 keys f; type_line "reason:RCVBUF"
 wait_for "filter: reason:RCVBUF" 20

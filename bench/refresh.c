@@ -11,6 +11,11 @@
  *   json   view_json_write() to /dev/null (skbtop --text -j)
  *   text   view_text() to /dev/null     (skbtop --text)
  *
+ * -S: the live screen's interval instead (cli/tui.c): it holds seven
+ * snapshots (base, prev, delta, total and the three it rotates through),
+ * takes a second delta (since start) and builds the CPU, queue and drop
+ * panels and a drop drill-down (cli/tui_model.c); "screen" is those.
+ *
  * Several refreshes run back to back, rotating prev/cur and reusing their
  * storage as the live loop does; reports the median CPU time of each phase
  * and the peak RSS.
@@ -31,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "snapshot.h"
+#include "tui.h"
 #include "view.h"
 
 static double cpu_ms(void)
@@ -189,7 +195,10 @@ int main(int argc, char **argv)
 	struct view_ctx ctx = {
 		.reason_name = dummy_reason, .location_name = dummy_location, .top = 10,
 	};
-	bool reasons_only = false, text_only = false;
+	bool reasons_only = false, text_only = false, screen = false;
+	struct snapshot base = {}, total = {}, spare_delta = {}, spare_total = {};
+	struct tui_table tbl = {}, drill = {};
+	double t_screen[64];
 	int n = 5, c;
 	double t_read[64], t_delta[64], t_json[64], t_text[64], t_total[64];
 	size_t json_bytes = 0, rows = 0, cpu_cells = 0;
@@ -200,7 +209,7 @@ int main(int argc, char **argv)
 	__u64 *vbuf;
 	FILE *devnull;
 
-	while ((c = getopt(argc, argv, "c:k:q:f:n:sRt")) != -1) {
+	while ((c = getopt(argc, argv, "c:k:q:f:n:sRtS")) != -1) {
 		switch (c) {
 		case 'c': sh.ncpus = atoi(optarg); break;
 		case 'k': sh.nkeys = atoi(optarg); break;
@@ -210,12 +219,14 @@ int main(int argc, char **argv)
 		case 's': sh.summed = true; break;
 		case 't': text_only = true; break;
 		case 'R': reasons_only = true; break;
+		case 'S': screen = true; break;
 		default:
 			fprintf(stderr, "usage: refresh [-c CPUS] [-k KEYS] [-q QUEUES] [-f FILL] [-n N]"
 				" [-s] [-R]\n"
 				"  -s  no per-CPU drops by reason (the text table and -j without -C)\n"
 				"  -R  keys are reasons only (the default probe; without -L)\n"
-				"  -t  text table only (no -j): peak RSS of a text refresh\n");
+				"  -t  text table only (no -j): peak RSS of a text refresh\n"
+				"  -S  the live screen's refresh (its snapshots and panels)\n");
 			return 64;
 		}
 	}
@@ -252,6 +263,8 @@ int main(int argc, char **argv)
 
 	if (build(&prev, &sh, keys, qkeys, vbuf, qbuf, 1))
 		return fprintf(stderr, "refresh: out of memory\n"), 1;
+	if (screen && snapshot__copy(&base, &prev))	/* the screen's first read */
+		return fprintf(stderr, "refresh: out of memory\n"), 1;
 	for (int i = 0; i < n; i++) {
 		double t0 = cpu_ms(), t1, t2, t3, t4;
 
@@ -260,10 +273,26 @@ int main(int argc, char **argv)
 			return fprintf(stderr, "refresh: out of memory\n"), 1;
 		t1 = cpu_ms();
 		t0 += fill_ms;
-		if (snapshot__delta(&prev, &cur, &delta))
+		if (snapshot__delta(&prev, &cur, screen ? &spare_delta : &delta))
 			return fprintf(stderr, "refresh: out of memory\n"), 1;
 		t2 = cpu_ms();
-		if (!text_only) {
+		if (screen) {
+			struct tui_data td = { .delta = &spare_delta, .total = &spare_total, .ctx = &ctx };
+
+			if (snapshot__delta(&base, &cur, &spare_total))
+				return fprintf(stderr, "refresh: out of memory\n"), 1;
+			snapshot__swap(&delta, &spare_delta);
+			snapshot__swap(&total, &spare_total);
+			td.delta = &delta;
+			td.total = &total;
+			if (tui_build_cpus(&tbl, &td) || tui_build_queues(&tbl, &td) ||
+			    tui_build_drops(&tbl, &td) ||
+			    (tbl.n && (tui_build_drop_locations(&drill, &td, tbl.rows[0].id) ||
+				       tui_build_drop_cpus(&drill, &td, tbl.rows[0].id))))
+				return fprintf(stderr, "refresh: out of memory\n"), 1;
+			t_screen[i] = cpu_ms() - t2;
+		}
+		if (!text_only && !screen) {
 			struct jsonw w;
 			size_t at = sink_bytes;
 
@@ -273,7 +302,8 @@ int main(int argc, char **argv)
 			json_bytes = sink_bytes - at;
 		}
 		t3 = cpu_ms();
-		view_text(devnull, &delta, &ctx);
+		if (!screen)
+			view_text(devnull, &delta, &ctx);
 		fflush(devnull);
 		t4 = cpu_ms();
 		rows = delta.ndrops;
@@ -288,6 +318,16 @@ int main(int argc, char **argv)
 		t_total[i] = t3 - t0;	/* one -j refresh: read + delta + json */
 	}
 	getrusage(RUSAGE_SELF, &ru);
+	if (screen) {
+		printf("{\"screen\":true,\"ncpus\":%u,\"drop_keys\":%u,\"queue_keys\":%u,"
+		       "\"fill\":%.3f,\"drop_rows\":%zu,\"cpu_drop_cells\":%zu,\"refreshes\":%d,"
+		       "\"read_ms\":%.2f,\"delta_ms\":%.2f,\"screen_ms\":%.2f,"
+		       "\"refresh_screen_ms\":%.2f,\"maxrss_kb\":%ld}\n",
+		       sh.ncpus, sh.nkeys, sh.nqueues, sh.fill, rows, cpu_cells, n,
+		       median(t_read, n), median(t_delta, n), median(t_screen, n),
+		       median(t_read, n) + median(t_delta, n) + median(t_screen, n), ru.ru_maxrss);
+		goto out;
+	}
 	printf("{\"text_only\":%s,\"summed\":%s,\"reasons_only\":%s,\"ncpus\":%u,\"drop_keys\":%u,\"queue_keys\":%u,\"fill\":%.3f,\"drop_rows\":%zu,\"cpu_drop_cells\":%zu,"
 	       "\"refreshes\":%d,\"read_ms\":%.2f,\"delta_ms\":%.2f,\"json_ms\":%.2f,"
 	       "\"text_ms\":%.2f,\"refresh_json_ms\":%.2f,\"refresh_text_ms\":%.2f,"
@@ -297,8 +337,15 @@ int main(int argc, char **argv)
 	       median(t_delta, n), median(t_json, n), median(t_text, n), median(t_total, n),
 	       median(t_read, n) + median(t_delta, n) + median(t_text, n), json_bytes,
 	       ru.ru_maxrss);
+out:
 	snapshot__free(&prev);
 	snapshot__free(&cur);
 	snapshot__free(&delta);
+	snapshot__free(&base);
+	snapshot__free(&total);
+	snapshot__free(&spare_delta);
+	snapshot__free(&spare_total);
+	tui_table__free(&tbl);
+	tui_table__free(&drill);
 	return 0;
 }

@@ -654,8 +654,17 @@ static const char *dir_name(__u8 dir)
 	return dir == QUEUE_RX ? "rx" : dir == QUEUE_TX ? "tx" : "";
 }
 
-static const struct queue_row *find_queue(const struct snapshot *s, const struct queue_key *k)
+static bool same_queue(const struct queue_key *a, const struct queue_key *b)
 {
+	return a->ifindex == b->ifindex && a->queue == b->queue && a->dir == b->dir;
+}
+
+/* k's row in s; row hint first (two reads list the queues in the same order) */
+static const struct queue_row *find_queue(const struct snapshot *s, const struct queue_key *k,
+					  size_t hint)
+{
+	if (hint < s->nqueues && same_queue(&s->queues[hint].key, k))
+		return &s->queues[hint];
 	for (size_t i = 0; i < s->nqueues; i++)
 		if (s->queues[i].key.ifindex == k->ifindex && s->queues[i].key.queue == k->queue &&
 		    s->queues[i].key.dir == k->dir)
@@ -663,22 +672,66 @@ static const struct queue_row *find_queue(const struct snapshot *s, const struct
 	return NULL;
 }
 
+/* Drop rows by device name, queue and direction (-L rows of tun/tap queues). */
+static int cmp_queue_drop(const struct drop_key *x, const char *ifname, __u16 queue, __u8 dir)
+{
+	int c = strncmp(x->ifname, ifname, SKBTOP_IFNAMSIZ);
+
+	if (c)
+		return c;
+	if (x->queue != queue)
+		return x->queue < queue ? -1 : 1;
+	return (x->dir > dir) - (x->dir < dir);
+}
+
+static int cmp_queue_drop_rows(const void *a, const void *b)
+{
+	const struct drop_row *x = *(const struct drop_row * const *)a;
+	const struct drop_row *y = *(const struct drop_row * const *)b;
+
+	return cmp_queue_drop(&x->key, y->key.ifname, y->key.queue, y->key.dir);
+}
+
+/*
+ * The total's drop rows of a queue, sorted for top_reason(): one pass
+ * over the rows per screen, not one per queue. *n = 0 without -L (drop
+ * rows carry no queue). NULL when out of memory.
+ */
+static const struct drop_row **queue_drop_index(const struct snapshot *s, size_t *n)
+{
+	const struct drop_row **idx = malloc((s->ndrops ? s->ndrops : 1) * sizeof(*idx));
+
+	*n = 0;
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < s->ndrops; i++)
+		if (s->drops[i].key.dir)
+			idx[(*n)++] = &s->drops[i];
+	qsort(idx, *n, sizeof(*idx), cmp_queue_drop_rows);
+	return idx;
+}
+
 /* The reason with most drops (since start/`z`) on this device and queue. */
-static void top_reason(char *out, size_t len, const struct tui_data *d, const struct queue_key *k)
+static void top_reason(char *out, size_t len, const struct tui_data *d, const struct queue_key *k,
+		       const struct drop_row **idx, size_t n)
 {
 	struct aggs s = {};
+	size_t lo = 0, hi = n;
 	char name[96];
 
-	for (size_t i = 0; i < d->total->ndrops; i++) {
-		const struct drop_row *r = &d->total->drops[i];
-		struct agg *a;
+	while (lo < hi) {	/* the first row not below k */
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (strncmp(r->key.ifname, k->ifname, SKBTOP_IFNAMSIZ) || r->key.queue != k->queue ||
-		    r->key.dir != k->dir)
-			continue;
-		a = agg_get(&s, r->key.reason);
+		if (cmp_queue_drop(&idx[mid]->key, k->ifname, k->queue, k->dir) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && !cmp_queue_drop(&idx[lo]->key, k->ifname, k->queue, k->dir); lo++) {
+		struct agg *a = agg_get(&s, idx[lo]->key.reason);
+
 		if (a)
-			a->total += r->count;
+			a->total += idx[lo]->count;
 	}
 	if (s.n) {
 		qsort(s.a, s.n, sizeof(*s.a), cmp_agg_desc);
@@ -696,20 +749,28 @@ int tui_build_queues(struct tui_table *t, const struct tui_data *d)
 	bool send = tui_probe_live(ctx, "tun_sendmsg");
 	bool builds = send && tui_probe_live(ctx, "build"), bulk = send && tui_probe_live(ctx, "bulk");
 
+	const struct drop_row **idx;
+	size_t nidx;
+
 	t->cols = queue_cols;
 	t->ncols = QC_N;
 	tui_table__reset(t);
+	idx = queue_drop_index(d->total, &nidx);
+	if (!idx)
+		return -ENOMEM;
 	/* every queue seen since start/`z`; this interval's counts where it has any */
 	for (size_t i = 0; i < d->total->nqueues; i++) {
-		const struct queue_row *tq = &d->total->queues[i], *dq = find_queue(d->delta, &tq->key);
+		const struct queue_row *tq = &d->total->queues[i], *dq = find_queue(d->delta, &tq->key, i);
 		const struct queue_counters *dc = dq ? &dq->c : &zero, *tc = &tq->c;
 		struct tui_row *r;
 
 		if (!tui_filter__dev(d->filter, tq->key.ifname))
 			continue;
 		r = tui_table__add(t);
-		if (!r)
+		if (!r) {
+			free(idx);
 			return -ENOMEM;
+		}
 		snprintf(r->cell[QC_DEV], TUI_CELL, "%.*s", SKBTOP_IFNAMSIZ, tq->key.ifname);
 		snprintf(r->cell[QC_QUEUE], TUI_CELL, "%s%u", dir_name(tq->key.dir), tq->key.queue);
 		r->key[QC_QUEUE] = tq->key.queue;
@@ -722,8 +783,9 @@ int tui_build_queues(struct tui_table *t, const struct tui_data *d)
 		NUM(QC_CONS, consumes, tui_probe_live(ctx, "tun_consume"));
 		NUM(QC_DROPS, drops, tui_probe_live(ctx, "drops"));
 #undef NUM
-		top_reason(r->cell[QC_TOP], TUI_CELL, d, &tq->key);
+		top_reason(r->cell[QC_TOP], TUI_CELL, d, &tq->key, idx, nidx);
 		r->alert = dc->drops || dc->bulk_short_calls;
 	}
+	free(idx);
 	return 0;
 }

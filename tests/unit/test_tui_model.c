@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The screen's drop and queue tables from synthetic snapshots: reasons from
+ * the drop rows (summed over CPUs), from the per-CPU counts by reason under
+ * a cpu: filter, the CPU drill-down, and each queue's top drop reason.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "tui.h"
+
+static const char *rname(const struct view_ctx *ctx, __u32 r, char *buf, size_t len)
+{
+	(void)ctx;
+	snprintf(buf, len, "R%u", r);
+	return buf;
+}
+
+static const char *lname(const struct view_ctx *ctx, __u64 a, char *buf, size_t len)
+{
+	(void)ctx;
+	snprintf(buf, len, "fn+0x%llx", (unsigned long long)a);
+	return buf;
+}
+
+static const struct view_ctx ctx = { .reason_name = rname, .location_name = lname };
+
+/* n drops of (reason, loc, device queue) on cpu, kept as the collector keeps them */
+static void drop(struct snapshot *s, __u32 reason, __u64 loc, const char *dev, __u16 q,
+		 __u32 cpu, __u64 n)
+{
+	struct drop_key k = { .reason = reason, .location = loc, .queue = q };
+
+	if (dev) {
+		k.ifindex = 7;
+		k.dir = QUEUE_TX;
+		strcpy(k.ifname, dev);
+	}
+	assert_int_equal(snapshot__merge_drop(s, &k, n), 0);
+	assert_int_equal(snapshot__add_cpu_drop(s, reason, cpu, n), 0);
+	s->cpus[cpu].drops += n;
+}
+
+/* the count column of the row whose id is id; -1 if none */
+static double count_of(const struct tui_table *t, __u64 id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->rows[i].id == id)
+			return t->rows[i].key[1];
+	return -1;
+}
+
+static int col_of(const struct tui_table *t, const char *head)
+{
+	for (int c = 0; c < t->ncols; c++)
+		if (strstr(t->cols[c].head, head))
+			return c;
+	fail_msg("no column %s", head);
+	return -1;
+}
+
+/*
+ * Reason 2: 10 on CPU 0 at two locations (tap0 queue 1), 5 on CPU 1;
+ * reason 6: 20 on CPU 1 (tap0 queue 1), 3 on CPU 2 (tap0 queue 0).
+ */
+static void fill(struct snapshot *s)
+{
+	assert_int_equal(snapshot__init(s, 3), 0);
+	s->mono_ns = 1000000000ULL;
+	drop(s, 2, 0x10, "tap0", 1, 0, 6);
+	drop(s, 2, 0x20, "tap0", 1, 0, 4);
+	drop(s, 2, 0x10, NULL, 0, 1, 5);
+	drop(s, 6, 0x30, "tap0", 1, 1, 20);
+	drop(s, 6, 0x40, "tap0", 0, 2, 3);
+}
+
+static void test_drops_tables(void **state)
+{
+	struct snapshot s;
+	struct tui_filter f = {};
+	struct tui_data d = { .ctx = &ctx };
+	struct tui_table t = {};
+	char err[64];
+
+	(void)state;
+	fill(&s);
+	d.delta = d.total = &s;
+	assert_int_equal(tui_build_drops(&t, &d), 0);
+	assert_int_equal(t.n, 2);
+	assert_true(count_of(&t, 2) == 15);
+	assert_true(count_of(&t, 6) == 23);
+	assert_non_null(strstr(t.rows[0].cell[col_of(&t, "TOP")], "fn+0x10"));
+
+	/* cpu:1 from the per-CPU counts by reason */
+	assert_int_equal(tui_filter__parse(&f, "cpu:1", err, sizeof(err)), 0);
+	d.filter = &f;
+	assert_false(tui_drops_cpu_filter_ignored(&d, false));
+	assert_true(tui_drops_cpu_filter_ignored(&d, true));	/* the drill's locations */
+	assert_int_equal(tui_build_drops(&t, &d), 0);
+	assert_true(count_of(&t, 2) == 5);
+	assert_true(count_of(&t, 6) == 20);
+	assert_int_equal(tui_filter__parse(&f, "cpu:0,2", err, sizeof(err)), 0);
+	assert_int_equal(tui_build_drops(&t, &d), 0);
+	assert_true(count_of(&t, 2) == 10);
+	assert_true(count_of(&t, 6) == 3);
+
+	/* cpu: with dev: the rows have devices but no CPU: the cpu part is not applied */
+	assert_int_equal(tui_filter__parse(&f, "cpu:1 dev:tap0", err, sizeof(err)), 0);
+	assert_true(tui_drops_cpu_filter_ignored(&d, false));
+	assert_int_equal(tui_build_drops(&t, &d), 0);
+	assert_true(count_of(&t, 2) == 10);
+	assert_true(count_of(&t, 6) == 23);
+
+	/* the drill-down: by CPU under the filter, by location over all CPUs */
+	assert_int_equal(tui_filter__parse(&f, "cpu:0-1", err, sizeof(err)), 0);
+	assert_int_equal(tui_build_drop_cpus(&t, &d, 2), 0);
+	assert_int_equal(t.n, 2);
+	assert_true(count_of(&t, 0) == 10);
+	assert_true(count_of(&t, 1) == 5);
+	assert_int_equal(tui_build_drop_cpus(&t, &d, 6), 0);
+	assert_int_equal(t.n, 1);
+	assert_true(count_of(&t, 1) == 20);
+	assert_int_equal(tui_build_drop_locations(&t, &d, 2), 0);
+	assert_int_equal(t.n, 2);
+	assert_true(count_of(&t, 0x10) == 11);
+	assert_true(count_of(&t, 0x20) == 4);
+	tui_table__free(&t);
+	snapshot__free(&s);
+}
+
+/* Each queue's top drop reason; the delta lists the queues in another order. */
+static void test_queue_top_reason(void **state)
+{
+	struct snapshot s, delta;
+	struct queue_key q0 = { .ifindex = 7, .queue = 0, .dir = QUEUE_TX, .ifname = "tap0" };
+	struct queue_key q1 = { .ifindex = 7, .queue = 1, .dir = QUEUE_TX, .ifname = "tap0" };
+	struct queue_key q2 = { .ifindex = 7, .queue = 2, .dir = QUEUE_TX, .ifname = "tap0" };
+	struct queue_counters c0 = { .drops = 3 }, c1 = { .drops = 30 }, c2 = { .consumes = 1 };
+	struct tui_data d = { .ctx = &ctx, .totals = true };
+	struct tui_table t = {};
+	int top, drops;
+
+	(void)state;
+	fill(&s);
+	assert_int_equal(snapshot__add_queue(&s, &q0, &c0), 0);
+	assert_int_equal(snapshot__add_queue(&s, &q1, &c1), 0);
+	assert_int_equal(snapshot__add_queue(&s, &q2, &c2), 0);
+	assert_int_equal(snapshot__init(&delta, 3), 0);
+	delta.mono_ns = 1000000000ULL;
+	assert_int_equal(snapshot__add_queue(&delta, &q1, &c1), 0);
+	assert_int_equal(snapshot__add_queue(&delta, &q0, &c0), 0);
+	d.delta = &delta;
+	d.total = &s;
+	assert_int_equal(tui_build_queues(&t, &d), 0);
+	assert_int_equal(t.n, 3);
+	top = col_of(&t, "TOP DROP REASON");
+	drops = col_of(&t, "drops");
+	assert_string_equal(t.rows[0].cell[top], "  R6 (3)");	/* queue 0 */
+	assert_true(t.rows[0].key[drops] == 3);
+	assert_string_equal(t.rows[1].cell[top], "  R6 (20)");	/* queue 1: R6 20 over R2 10 */
+	assert_true(t.rows[1].key[drops] == 30);
+	assert_string_equal(t.rows[2].cell[top], "");		/* queue 2: no drops */
+	tui_table__free(&t);
+	snapshot__free(&s);
+	snapshot__free(&delta);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_drops_tables),
+		cmocka_unit_test(test_queue_top_reason),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -224,10 +224,14 @@ section_user() {
 	log "3 user: synthetic refreshes and start-up"
 	# the target shape, worst case (every key on every CPU) and sparse
 	# Each case twice: -t (text table: time and peak RSS) and with -j.
-	#   default  the 512 reason slots on every CPU, rows summed over CPUs (--text)
-	#   L        4096 (reason, device, queue, location) keys on every CPU, summed (-L)
-	#   C        reason slots, one row per (reason, CPU) (-C, the screen, record)
-	#   L_C      4096 keys x 256 CPUs, one row per cell (-L -C; 1M rows)
+	# Drop rows are one per key summed over CPUs; -C adds each reason's
+	# per-CPU counts.
+	#   default  the 512 reason slots on every CPU (--text)
+	#   L        4096 (reason, device, queue, location) keys on every CPU (-L)
+	#   C        reason slots and their per-CPU counts (-C, record)
+	#   L_C      4096 keys x 256 CPUs and per-CPU counts by reason (-L -C)
+	# and the live screen's refresh (-S: its snapshots, panels, a drill-down):
+	#   screen, screen_L  reason slots; 4096 -L keys
 	refresh_case() {	# refresh_case NAME REPS ARGS...
 		local name=$1 reps=$2; shift 2
 		"$B/refresh" -c 256 -q 1024 -f 1 -n "$reps" -t "$@" |
@@ -239,6 +243,12 @@ section_user() {
 	refresh_case L 5 -k 4096 -s
 	refresh_case C 3 -k 512 -R
 	refresh_case L_C 3 -k 4096
+	for args in "screen -k 512 -R" "screen_L -k 4096"; do
+		set -- $args
+		name=$1; shift
+		"$B/refresh" -c 256 -q 1024 -f 1 -n 5 -S "$@" |
+			jq -c ". + {section: \"refresh\", case: \"$name\"}" >> "$RAW"
+	done
 	# record's writer over a long run: memory must not grow with its length
 	# and report's over the file it wrote: the samples are read one at a time
 	for i in 60 600; do

@@ -196,6 +196,48 @@ void jw_kv_u64s(struct jsonw *w, const char *const *keys, const __u64 *vals, siz
 	}
 }
 
+void jw_keys_init(struct jw_keys *k, const char *const *keys, size_t n)
+{
+	memset(k, 0, sizeof(*k));
+	k->keys = keys;
+	k->n = n;
+	k->quoted = n <= JW_KEYS_MAX;
+	for (size_t i = 0; i < n && k->quoted; i++) {
+		const unsigned char *key = (const unsigned char *)keys[i];
+		size_t j;
+
+		for (j = 0; key[j] && j < JW_KEY_QUOTED - 4 && plain[key[j]]; j++)
+			k->text[i][j + 1] = key[j];
+		if (key[j]) {	/* an escape, or too long: jw_kv_u64s() writes them */
+			k->quoted = false;
+			break;
+		}
+		k->text[i][0] = '"';
+		k->text[i][j + 1] = '"';
+		k->text[i][j + 2] = ':';
+		k->len[i] = j + 3;
+	}
+}
+
+void jw_kv_u64s_keys(struct jsonw *w, const struct jw_keys *k, const __u64 *vals)
+{
+	if (w->indent || !k->quoted) {
+		jw_kv_u64s(w, k->keys, vals, k->n);
+		return;
+	}
+	assert(w->depth > 0 && w->closer[w->depth - 1] == '}' && !w->after_key);
+	for (size_t i = 0; i < k->n; i++) {
+		if (w->len + 1 + JW_KEY_QUOTED > sizeof(w->buf))
+			flush(w);
+		if (w->has_items[w->depth - 1])
+			w->buf[w->len++] = ',';
+		memcpy(w->buf + w->len, k->text[i], JW_KEY_QUOTED);	/* fixed size: one move */
+		w->len += k->len[i];
+		w->has_items[w->depth - 1] = true;
+		put_u64(w, vals[i]);
+	}
+}
+
 void jw_s64(struct jsonw *w, long long v)
 {
 	before_value(w);

@@ -45,6 +45,23 @@ void jw_key(struct jsonw *w, const char *key);
 void jw_u64(struct jsonw *w, __u64 v);
 /* n members keys[i]: vals[i] of the open object: the rows of counters, in one pass. */
 void jw_kv_u64s(struct jsonw *w, const char *const *keys, const __u64 *vals, size_t n);
+/*
+ * Keys checked and quoted once ("key":), for objects of one shape written
+ * many times (the defer matrix: up to ncpus^2 rows): each key is then one
+ * copy. keys must outlive it.
+ */
+#define JW_KEYS_MAX 8
+#define JW_KEY_QUOTED 36	/* a plain key of up to 32 bytes, quotes and colon */
+struct jw_keys {
+	const char *const *keys;
+	size_t n;
+	bool quoted;			/* every key plain and short: quoted[] is used */
+	unsigned char len[JW_KEYS_MAX];
+	char text[JW_KEYS_MAX][JW_KEY_QUOTED];
+};
+void jw_keys_init(struct jw_keys *k, const char *const *keys, size_t n);
+/* As jw_kv_u64s(w, k->keys, vals, k->n). */
+void jw_kv_u64s_keys(struct jsonw *w, const struct jw_keys *k, const __u64 *vals);
 void jw_s64(struct jsonw *w, long long v);
 void jw_real(struct jsonw *w, double v);
 void jw_string(struct jsonw *w, const char *s);	/* NULL writes null */

@@ -334,6 +334,8 @@ static void hist_write(struct jsonw *w, const char *key, const __u64 *h)
 
 void view_json_write(struct jsonw *w, const struct snapshot *d, const struct view_ctx *ctx)
 {
+	static const char *const kick_names[] = { "from_cpu", "to_cpu", "queued", "kicks", "ipis" };
+	struct jw_keys kick_keys;
 	struct cpu_counters total;
 	char name[96], loc[128];
 
@@ -430,18 +432,16 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 	jw_end(w);
 	jw_key(w, "kicks");
 	jw_array(w);
+	jw_keys_init(&kick_keys, kick_names, 5);
 	for (__u32 s = 0; s < d->ncpus; s++)
 		for (__u32 tg = 0; tg < d->ncpus; tg++) {
 			const struct kick_cell *k = &d->kicks[s * d->ncpus + tg];
-
-			static const char *const keys[] = { "from_cpu", "to_cpu", "queued", "kicks",
-							    "ipis" };
 			__u64 vals[5] = { s, tg, k->queued, k->kicks, k->ipis };
 
 			if (!k->kicks && !k->ipis && !k->queued)
 				continue;
 			jw_object(w);
-			jw_kv_u64s(w, keys, vals, 5);
+			jw_kv_u64s_keys(w, &kick_keys, vals);
 			jw_end(w);
 		}
 	jw_end(w);

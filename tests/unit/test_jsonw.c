@@ -104,6 +104,41 @@ static void nested(struct jsonw *w, void *arg)
 		jw_kv_u64s(w, keys, vals, 1);
 		jw_end(w);
 	}
+	{	/* keys quoted once: plain and 32-byte keys copied, an escape or 33 bytes fall back */
+		static const char *const plain_keys[] = { "from_cpu", "to_cpu",
+			"k_32_bytes_012345678901234567890" };
+		static const char *const odd_keys[] = { "ok", "tab\tkey" };
+		static const char *const long_keys[] = { "k_33_bytes_0123456789012345678901" };
+		const __u64 vals[] = { 0, INT64_MAX, 12345 };
+		struct jw_keys k;
+
+		jw_keys_init(&k, plain_keys, 3);
+		assert_true(k.quoted);
+		jw_key(w, "rows_quoted");
+		jw_array(w);
+		for (int i = 0; i < 3; i++) {
+			jw_object(w);
+			jw_kv_u64s_keys(w, &k, vals);
+			jw_end(w);
+		}
+		jw_object(w);	/* after a member: the separator */
+		jw_kv_u64(w, "first", 1);
+		jw_kv_u64s_keys(w, &k, vals);
+		jw_end(w);
+		jw_end(w);
+		jw_keys_init(&k, odd_keys, 2);
+		assert_false(k.quoted);
+		jw_key(w, "rows_escaped");
+		jw_object(w);
+		jw_kv_u64s_keys(w, &k, vals);
+		jw_end(w);
+		jw_keys_init(&k, long_keys, 1);
+		assert_false(k.quoted);
+		jw_key(w, "rows_long");
+		jw_object(w);
+		jw_kv_u64s_keys(w, &k, vals);
+		jw_end(w);
+	}
 	jw_key(w, "reals");
 	jw_array(w);
 	jw_real(w, 0.5);

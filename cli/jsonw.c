@@ -206,7 +206,7 @@ void jw_keys_init(struct jw_keys *k, const char *const *keys, size_t n)
 		const unsigned char *key = (const unsigned char *)keys[i];
 		size_t j;
 
-		for (j = 0; key[j] && j < JW_KEY_QUOTED - 4 && plain[key[j]]; j++)
+		for (j = 0; j < JW_KEY_QUOTED - 4 && key[j] && plain[key[j]]; j++)
 			k->text[i][j + 1] = key[j];
 		if (key[j]) {	/* an escape, or too long: jw_kv_u64s() writes them */
 			k->quoted = false;

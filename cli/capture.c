@@ -439,9 +439,36 @@ static void sanitize_words(__u64 *w, size_t n)
 
 #define NWORDS(type) (sizeof(type) / sizeof(__u64))
 
+/* Do s's drop rows give each reason what its per-CPU counts add up to? */
+static bool drops_agree(const struct snapshot *s)
+{
+	for (size_t i = 0; i < s->ncpu_drop_reasons; i++) {
+		const __u64 *counts = snapshot__cpu_drops(s, i);
+		__u64 cpu_sum = 0, row_sum = 0;
+
+		for (__u32 c = 0; c < s->ncpus; c++)
+			cpu_sum += counts[c];
+		for (size_t r = 0; r < s->ndrops; r++)
+			if (s->drops[r].key.reason == s->cpu_drop_reasons[i])
+				row_sum += s->drops[r].count;
+		if (cpu_sum != row_sum)
+			return false;
+	}
+	/* and no drop row has a reason without per-CPU counts */
+	for (size_t r = 0; r < s->ndrops; r++) {
+		size_t i;
+
+		for (i = 0; i < s->ncpu_drop_reasons; i++)
+			if (s->cpu_drop_reasons[i] == s->drops[r].key.reason)
+				break;
+		if (s->drops[r].count && i == s->ncpu_drop_reasons)
+			return false;
+	}
+	return true;
+}
+
 int capture_writer__add(struct capture_writer *w, const struct snapshot *d)
 {
-	__u64 rows_sum = 0, cpu_sum = 0;
 	struct snapshot c = {};
 	json_t *o;
 	int err;
@@ -449,15 +476,6 @@ int capture_writer__add(struct capture_writer *w, const struct snapshot *d)
 	err = snapshot__copy(&c, d);
 	if (err)
 		return err;
-	/* a file keeps drops per (reason, CPU): the collector must have read them */
-	for (size_t i = 0; i < c.ndrops; i++)
-		rows_sum += c.drops[i].count;
-	for (size_t i = 0; i < c.ncpu_drop_reasons * c.ncpus; i++)
-		cpu_sum += c.cpu_drop_counts[i];
-	if (rows_sum != cpu_sum) {
-		snapshot__free(&c);
-		return -EINVAL;
-	}
 	for (__u32 i = 0; i < c.ncpus; i++)
 		sanitize_words((__u64 *)&c.cpus[i], NWORDS(struct cpu_counters));
 	sanitize_words((__u64 *)c.kicks, (size_t)c.ncpus * c.ncpus * NWORDS(struct kick_cell));
@@ -472,6 +490,12 @@ int capture_writer__add(struct capture_writer *w, const struct snapshot *d)
 		sanitize_words(&c.progs[i].misses, 1);
 	}
 	sanitize_words(&c.user_cpu_ns, 1);
+	/* a file keeps drops per (reason, CPU): the collector must have read them,
+	 * and a reader refuses a sample whose drop_details disagree with them */
+	if (!drops_agree(&c)) {
+		snapshot__free(&c);
+		return -EPROTO;
+	}
 	o = capture__sample_json(&c);
 	if (!o) {
 		snapshot__free(&c);
@@ -942,6 +966,31 @@ static int count_rows(struct parser *p, size_t n, const char *where)
 	return 0;
 }
 
+/* Sort (reason, count) pairs by reason and add up each reason's: the new count. */
+static size_t merge_reason_counts(struct capture_reason_count *rc, size_t n)
+{
+	size_t o = 0;
+
+	if (!n)
+		return 0;
+	qsort(rc, n, sizeof(*rc), cmp_reason_count);
+	for (size_t i = 1; i < n; i++) {
+		if (rc[i].reason == rc[o].reason)
+			rc[o].count += rc[i].count;
+		else
+			rc[++o] = rc[i];
+	}
+	return o + 1;
+}
+
+static __u64 reason_count(const struct capture_reason_count *rc, size_t n, __u32 reason)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rc[i].reason == reason)
+			return rc[i].count;
+	return 0;
+}
+
 /* A drop row's key and count (drops[] and drop_details[] rows). */
 static int parse_drop_row(struct parser *p, const json_t *row, struct drop_key *key, __u64 *count,
 			  const char *w)
@@ -978,8 +1027,8 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 			struct capture_sample *out, struct snapshot *acc)
 {
 	const json_t *cpus, *kicks, *drops, *details = NULL, *queues, *progs;
-	size_t max = p->lim->max_rows;
-	struct capture_reason_count *rc = NULL;
+	size_t max = p->lim->max_rows, ndetail;
+	struct capture_reason_count *rc = NULL, *drc;
 	__u64 v, dsum = 0, detail_sum = 0;
 	char w[96];
 	int err;
@@ -1058,8 +1107,12 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 	 * CPUs, in drop_details, which must add up to the same count.
 	 */
 	rc = calloc(json_array_size(drops) ? json_array_size(drops) : 1, sizeof(*rc));
-	if (!rc)
+	drc = calloc(json_array_size(details) ? json_array_size(details) : 1, sizeof(*drc));
+	if (!rc || !drc) {
+		free(rc);
+		free(drc);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < json_array_size(drops) && !err; i++) {
 		struct drop_key key;
 		__u64 cpu, count;
@@ -1068,13 +1121,17 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		err = parse_drop_row(p, json_array_get(drops, i), &key, &count, w);
 		err = err ?: get_uint(p, json_array_get(drops, i), "cpu", true, p->ncpus - 1, &cpu,
 				      w);
+		if (!err && (dsum += count) > (__u64)INT64_MAX)
+			err = fail(p, "%s: the counts add up past 2^63", w);
 		if (err)
 			break;
 		rc[i].reason = key.reason;
 		rc[i].count = count;
-		dsum += count;
 		if (acc)
 			err = snapshot__add_cpu_drop(acc, key.reason, (__u32)cpu, count);
+		if (acc && !err && acc->ncpu_drop_reasons * p->ncpus > p->lim->max_total_rows)
+			err = fail(p, "%s: more than %zu per-CPU drop counts", w,
+				   p->lim->max_total_rows);
 		if (acc && !err && !details)
 			err = snapshot__add_drop(acc, &key, count);
 	}
@@ -1086,28 +1143,33 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		err = parse_drop_row(p, json_array_get(details, i), &key, &count, w);
 		if (!err && (detail_sum += count) > (__u64)INT64_MAX)
 			err = fail(p, "%s: the counts add up past 2^63", w);
-		if (acc && !err)
+		if (err)
+			break;
+		drc[i].reason = key.reason;
+		drc[i].count = count;
+		if (acc)
 			err = snapshot__add_drop(acc, &key, count);
 	}
-	if (!err && details && detail_sum != dsum)
-		err = fail(p, "%s.drop_details: %llu drops, but drops has %llu", where,
-			   (unsigned long long)detail_sum, (unsigned long long)dsum);
+	/* one row per reason, sorted; drop_details must give each reason the same count */
+	out->ndrops = err ? 0 : merge_reason_counts(rc, json_array_size(drops));
+	ndetail = err ? 0 : merge_reason_counts(drc, json_array_size(details));
+	for (size_t i = 0; details && !err && (i < out->ndrops || i < ndetail); i++) {
+		__u32 r;
+
+		if (i < out->ndrops && i < ndetail && rc[i].reason == drc[i].reason &&
+		    rc[i].count == drc[i].count)
+			continue;
+		/* the smaller reason of the two rows is missing from, or differs in, the other */
+		r = i < ndetail && (i >= out->ndrops || drc[i].reason <= rc[i].reason) ?
+			drc[i].reason : rc[i].reason;
+		err = fail(p, "%s.drop_details: reason %u has %llu drops, drops has %llu", where, r,
+			   (unsigned long long)reason_count(drc, ndetail, r),
+			   (unsigned long long)reason_count(rc, out->ndrops, r));
+	}
+	free(drc);
 	if (err) {
 		free(rc);
 		return err;
-	}
-	/* one row per reason, sorted */
-	if (json_array_size(drops)) {
-		size_t n = json_array_size(drops), o = 0;
-
-		qsort(rc, n, sizeof(*rc), cmp_reason_count);
-		for (size_t i = 1; i < n; i++) {
-			if (rc[i].reason == rc[o].reason)
-				rc[o].count += rc[i].count;
-			else
-				rc[++o] = rc[i];
-		}
-		out->ndrops = o + 1;
 	}
 	out->drops = rc;
 

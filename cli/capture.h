@@ -119,6 +119,10 @@ struct capture_writer {
  * the filesystem that will hold the capture), else in $TMPDIR. 0 or -errno.
  */
 int capture_writer__init(struct capture_writer *w, __u32 ncpus, const char *spool_near);
+/*
+ * -EPROTO: d's per-CPU drop counts by reason do not add up to its drop rows
+ * (the collector was not asked for them): the interval is not written.
+ */
 int capture_writer__add(struct capture_writer *w, const struct snapshot *d);
 /* The whole document to out; meta supplies everything but samples, totals and names. */
 int capture_writer__write(struct capture_writer *w, const struct capture *meta,

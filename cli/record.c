@@ -201,7 +201,9 @@ int cmd_record(struct env *env)
 		}
 		err = capture_writer__add(&w, &delta);
 		if (err) {
-			fprintf(stderr, "skbtop: failed to spool an interval: %s\n", strerror(-err));
+			fprintf(stderr, "skbtop: failed to spool an interval: %s\n",
+				err == -EPROTO ? "per-CPU drop counts disagree with the drop rows"
+					       : strerror(-err));
 			break;
 		}
 		snapshot__swap(&prev, &cur);	/* the next read reuses the old storage */

@@ -73,6 +73,7 @@ void snapshot__free(struct snapshot *s)
 	free(s->drops);
 	free(s->cpu_drop_reasons);
 	free(s->cpu_drop_counts);
+	free(s->cpu_drop_index);
 	free(s->progs);
 	memset(s, 0, sizeof(*s));
 }
@@ -103,6 +104,8 @@ int snapshot__reset(struct snapshot *s, __u32 ncpus)
 	}
 	s->mono_ns = s->real_ns = s->user_cpu_ns = 0;
 	s->ndrops = s->ncpu_drop_reasons = s->nqueues = s->nprogs = 0;
+	if (s->cpu_drop_index)	/* rows are gone: so are their index entries */
+		memset(s->cpu_drop_index, 0, s->cpu_drop_index_cap * sizeof(*s->cpu_drop_index));
 	return 0;
 }
 
@@ -142,18 +145,42 @@ int snapshot__merge_drop(struct snapshot *s, const struct drop_key *key, __u64 c
 	return snapshot__add_drop(s, key, count);
 }
 
-/* The per-CPU row of reason, or -1. The row at hint is tried first. */
-static long find_cpu_drop_row(const struct snapshot *s, __u32 reason, size_t hint)
+/*
+ * Per-CPU rows are found through an open-addressed index of reason ->
+ * row + 1 (0: empty), at least twice as large as the rows: -L keys and
+ * capture files meet reasons in any order.
+ */
+static size_t reason_hash(__u32 reason, size_t cap)
 {
-	if (hint < s->ncpu_drop_reasons && s->cpu_drop_reasons[hint] == reason)
-		return (long)hint;
-	for (size_t i = 0; i < s->ncpu_drop_reasons; i++)
-		if (s->cpu_drop_reasons[i] == reason)
-			return (long)i;
-	return -1;
+	return (size_t)((reason * 2654435761u) ^ (reason >> 16)) & (cap - 1);
 }
 
-/* A new zeroed per-CPU row for reason; -1 when out of memory. */
+/* The per-CPU row of reason, or -1. */
+static long find_cpu_drop_row(const struct snapshot *s, __u32 reason)
+{
+	if (!s->cpu_drop_index_cap)
+		return -1;
+	for (size_t h = reason_hash(reason, s->cpu_drop_index_cap);;
+	     h = (h + 1) & (s->cpu_drop_index_cap - 1)) {
+		__u32 row = s->cpu_drop_index[h];
+
+		if (!row)
+			return -1;
+		if (s->cpu_drop_reasons[row - 1] == reason)
+			return (long)row - 1;
+	}
+}
+
+static void index_cpu_drop_row(struct snapshot *s, size_t row)
+{
+	size_t h = reason_hash(s->cpu_drop_reasons[row], s->cpu_drop_index_cap);
+
+	while (s->cpu_drop_index[h])
+		h = (h + 1) & (s->cpu_drop_index_cap - 1);
+	s->cpu_drop_index[h] = row + 1;
+}
+
+/* A new zeroed per-CPU row for reason (absent); -1 when out of memory. */
 static long append_cpu_drop_row(struct snapshot *s, __u32 reason)
 {
 	size_t n = s->ncpu_drop_reasons, cap = s->cpu_drops_cap;
@@ -167,33 +194,42 @@ static long append_cpu_drop_row(struct snapshot *s, __u32 reason)
 		if (!reasons)
 			return -1;
 		s->cpu_drop_reasons = reasons;
-		counts = realloc(s->cpu_drop_counts, cap * s->ncpus * sizeof(*counts));
+		counts = realloc(s->cpu_drop_counts, cap * (s->ncpus ? s->ncpus : 1) * sizeof(*counts));
 		if (!counts)
 			return -1;
 		s->cpu_drop_counts = counts;
 		s->cpu_drops_cap = cap;
 	}
+	if (2 * (n + 1) > s->cpu_drop_index_cap) {	/* grow the index and re-enter every row */
+		size_t icap = s->cpu_drop_index_cap ? 2 * s->cpu_drop_index_cap : 64;
+		__u32 *idx = calloc(icap, sizeof(*idx));
+
+		if (!idx)
+			return -1;
+		free(s->cpu_drop_index);
+		s->cpu_drop_index = idx;
+		s->cpu_drop_index_cap = icap;
+		for (size_t i = 0; i < n; i++)
+			index_cpu_drop_row(s, i);
+	}
 	s->cpu_drop_reasons[n] = reason;
 	memset(snapshot__cpu_drops(s, n), 0, s->ncpus * sizeof(__u64));
+	index_cpu_drop_row(s, n);
 	s->ncpu_drop_reasons++;
 	return (long)n;
 }
 
-/*
- * The per-CPU row of reason, appended if absent. Reads and deltas meet the
- * reasons in the same order, and -L keys of one reason come in runs: the
- * caller's hint (the row used last) is usually right.
- */
-static long cpu_drop_row(struct snapshot *s, __u32 reason, size_t hint)
+/* The per-CPU row of reason, appended if absent. */
+static long cpu_drop_row(struct snapshot *s, __u32 reason)
 {
-	long i = find_cpu_drop_row(s, reason, hint);
+	long i = find_cpu_drop_row(s, reason);
 
 	return i >= 0 ? i : append_cpu_drop_row(s, reason);
 }
 
 int snapshot__add_cpu_drop(struct snapshot *s, __u32 reason, __u32 cpu, __u64 count)
 {
-	long i = cpu_drop_row(s, reason, s->ncpu_drop_reasons - 1);
+	long i = cpu_drop_row(s, reason);
 
 	if (i < 0)
 		return -ENOMEM;
@@ -215,7 +251,7 @@ int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, c
 	if (!sum)
 		return 0;
 	if (per_cpu) {
-		i = cpu_drop_row(s, key->reason, s->ncpu_drop_reasons - 1);
+		i = cpu_drop_row(s, key->reason);
 		if (i < 0)
 			return -ENOMEM;
 		row = snapshot__cpu_drops(s, i);
@@ -226,10 +262,9 @@ int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, c
 }
 
 /* Add n per-CPU counts of reason (vals[n], n <= s->ncpus) to s. 0 or -ENOMEM. */
-static int add_cpu_drops(struct snapshot *s, __u32 reason, const __u64 *vals, __u32 n,
-			 size_t hint)
+static int add_cpu_drops(struct snapshot *s, __u32 reason, const __u64 *vals, __u32 n)
 {
-	long i = cpu_drop_row(s, reason, hint);
+	long i = cpu_drop_row(s, reason);
 	__u64 *row;
 
 	if (i < 0)
@@ -286,7 +321,7 @@ int snapshot__copy(struct snapshot *dst, const struct snapshot *src)
 		err = snapshot__add_drop(dst, &src->drops[i].key, src->drops[i].count);
 	for (i = 0; i < src->ncpu_drop_reasons && !err; i++)
 		err = add_cpu_drops(dst, src->cpu_drop_reasons[i], snapshot__cpu_drops(src, i),
-				    src->ncpus, i);
+				    src->ncpus);
 	for (i = 0; i < src->nqueues && !err; i++)
 		err = snapshot__add_queue(dst, &src->queues[i].key, &src->queues[i].c);
 	for (i = 0; i < src->nprogs && !err; i++)
@@ -296,6 +331,27 @@ int snapshot__copy(struct snapshot *dst, const struct snapshot *src)
 	if (err)
 		snapshot__free(dst);
 	return err;
+}
+
+/* Remove the row appended last (and its index entry). */
+static void drop_last_cpu_drop_row(struct snapshot *s)
+{
+	size_t row = --s->ncpu_drop_reasons;
+
+	for (size_t h = reason_hash(s->cpu_drop_reasons[row], s->cpu_drop_index_cap);;
+	     h = (h + 1) & (s->cpu_drop_index_cap - 1))
+		if (s->cpu_drop_index[h] == row + 1) {
+			/* re-enter the probe run after it, so no lookup stops early */
+			s->cpu_drop_index[h] = 0;
+			for (h = (h + 1) & (s->cpu_drop_index_cap - 1); s->cpu_drop_index[h];
+			     h = (h + 1) & (s->cpu_drop_index_cap - 1)) {
+				size_t r = s->cpu_drop_index[h] - 1;
+
+				s->cpu_drop_index[h] = 0;
+				index_cpu_drop_row(s, r);
+			}
+			return;
+		}
 }
 
 static void sub_words(__u64 *out, const __u64 *cur, const __u64 *prev, size_t n)
@@ -406,7 +462,9 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 		__u64 *o, any;
 		long j;
 
-		if (prev && (j = find_cpu_drop_row(prev, reason, i)) >= 0)
+		if (prev && i < prev->ncpu_drop_reasons && prev->cpu_drop_reasons[i] == reason)
+			p = snapshot__cpu_drops(prev, i);	/* same position: the usual case */
+		else if (prev && (j = find_cpu_drop_row(prev, reason)) >= 0)
 			p = snapshot__cpu_drops(prev, j);
 		j = append_cpu_drop_row(out, reason);	/* cur's reasons are distinct */
 		if (j < 0) {
@@ -418,7 +476,7 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 		for (__u32 k = 0; k < n; k++)
 			any |= o[k] = c[k] - (p && k < pn ? p[k] : 0);
 		if (!any)	/* no drops of this reason in the interval: no row */
-			out->ncpu_drop_reasons--;
+			drop_last_cpu_drop_row(out);
 	}
 	for (i = 0; i < cur->nqueues && !err; i++) {
 		const struct queue_row *p = NULL;
@@ -475,7 +533,7 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 				grown.kicks[s * d->ncpus + t] = acc->kicks[s * acc->ncpus + t];
 		for (i = 0; i < acc->ncpu_drop_reasons && !err; i++)
 			err = add_cpu_drops(&grown, acc->cpu_drop_reasons[i],
-					    snapshot__cpu_drops(acc, i), acc->ncpus, i);
+					    snapshot__cpu_drops(acc, i), acc->ncpus);
 		if (err) {
 			snapshot__free(&grown);
 			return err;
@@ -484,12 +542,15 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 		free(acc->kicks);
 		free(acc->cpu_drop_reasons);
 		free(acc->cpu_drop_counts);
+		free(acc->cpu_drop_index);
 		acc->cpus = grown.cpus;
 		acc->kicks = grown.kicks;
 		acc->cpu_drop_reasons = grown.cpu_drop_reasons;
 		acc->cpu_drop_counts = grown.cpu_drop_counts;
+		acc->cpu_drop_index = grown.cpu_drop_index;
 		acc->ncpu_drop_reasons = grown.ncpu_drop_reasons;
 		acc->cpu_drops_cap = grown.cpu_drops_cap;
+		acc->cpu_drop_index_cap = grown.cpu_drop_index_cap;
 		acc->ncpus = d->ncpus;
 	}
 	acc->mono_ns += d->mono_ns;
@@ -531,8 +592,7 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 			err = snapshot__add_drop(acc, &d->drops[i].key, d->drops[i].count);
 	free(fresh);
 	for (i = 0; i < d->ncpu_drop_reasons && !err; i++)
-		err = add_cpu_drops(acc, d->cpu_drop_reasons[i], snapshot__cpu_drops(d, i), d->ncpus,
-				    i);
+		err = add_cpu_drops(acc, d->cpu_drop_reasons[i], snapshot__cpu_drops(d, i), d->ncpus);
 	for (i = 0; i < d->nqueues && !err; i++) {
 		struct queue_row *p = (struct queue_row *)find_queue(acc, &d->queues[i].key);
 

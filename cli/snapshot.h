@@ -52,6 +52,8 @@ struct snapshot {
 	__u32 *cpu_drop_reasons;
 	__u64 *cpu_drop_counts;		/* [ncpu_drop_reasons * ncpus] */
 	size_t ncpu_drop_reasons, cpu_drops_cap;
+	__u32 *cpu_drop_index;		/* reason -> row + 1, open addressing (snapshot.c) */
+	size_t cpu_drop_index_cap;
 	struct prog_row *progs;
 	size_t nprogs, progs_cap;
 	__u64 user_cpu_ns;		/* skbtop's own user+system CPU time */

@@ -406,6 +406,7 @@ static void queues_draw(struct tui *t, int y, int h)
 static void drops_draw(struct tui *t, int y, int h)
 {
 	struct tui_data d = tdata(t);
+	const char *cpus_note;
 	char name[96];
 	int h1;
 
@@ -425,7 +426,9 @@ static void drops_draw(struct tui *t, int y, int h)
 		else
 			put(y - 1, 0, A_DIM,
 			    "Drops by reason%s: count since %s, rate over the last interval",
-			    t->filter.has_cpus ? " on the filtered CPUs" : "", since(t));
+			    !t->filter.has_cpus ? "" : t->env->probe_opts.drop_detail ?
+			    " on the filtered CPUs (top locations: all CPUs)" : " on the filtered CPUs",
+			    since(t));
 		if (tui_build_drops(&t->table, &d))
 			return;
 		tui_table__sort(&t->table, t->ps[P_DROPS].sort);
@@ -437,12 +440,14 @@ static void drops_draw(struct tui *t, int y, int h)
 	    tui_build_drop_cpus(&t->table2, &d, t->drill_reason))
 		return;
 	/* without -L every drop of a reason has location 0, shown as "-" */
+	/* the CPU table has no device, the location table no CPU: say which filter each skips */
+	cpus_note = t->filter.dev[0] ? " (all devices)" : "";
 	if (t->table.n == 1 && t->table.rows[0].id == 0)
-		put(y - 1, 0, A_BOLD, "%s: by CPU; by location with -L (Esc: back)", name);
-	else if (tui_drops_cpu_filter_ignored(&d, true))
-		put(y - 1, 0, A_BOLD, "%s: by location (all CPUs) and by CPU (Esc: back)", name);
+		put(y - 1, 0, A_BOLD, "%s: by CPU%s; by location with -L (Esc: back)", name,
+		    cpus_note);
 	else
-		put(y - 1, 0, A_BOLD, "%s: by location and by CPU (Esc: back)", name);
+		put(y - 1, 0, A_BOLD, "%s: by location%s and by CPU%s (Esc: back)", name,
+		    tui_drops_cpu_filter_ignored(&d, true) ? " (all CPUs)" : "", cpus_note);
 	tui_table__sort(&t->table, 1);
 	tui_table__sort(&t->table2, 0);
 	h1 = h / 2;

@@ -88,9 +88,10 @@ int tui_build_drop_locations(struct tui_table *t, const struct tui_data *d, __u3
 int tui_build_drop_cpus(struct tui_table *t, const struct tui_data *d, __u32 reason);
 /*
  * Drop rows (devices, locations) are summed over CPUs; only the per-CPU
- * counts by reason split them. True when a CPU filter is set and the table
- * shown (the drill-down's locations, or reasons under a dev: filter) is
- * counted over all CPUs.
+ * counts by reason split them, and they have no device. True when a CPU
+ * filter is set and the table shown (the drill-down's locations, or
+ * reasons under a dev: filter) is counted over all CPUs. (The drill-down's
+ * CPU table is over all devices under a dev: filter.)
  */
 bool tui_drops_cpu_filter_ignored(const struct tui_data *d, bool drill);
 

@@ -317,6 +317,28 @@ static int files_in(const char *dir)
  * while recording or after; the written file holds every sample, also when
  * more are added after a write; an unwritable directory fails at init.
  */
+/* An interval whose per-CPU drop counts disagree with its rows is not written. */
+static void test_writer_refuses(void **state)
+{
+	struct drop_key k6 = { .reason = 6 }, k7 = { .reason = 7 };
+	struct capture_writer w;
+	struct snapshot d;
+
+	(void)state;
+	assert_int_equal(capture_writer__init(&w, 2, NULL), 0);
+	assert_int_equal(snapshot__init(&d, 2), 0);
+	assert_int_equal(snapshot__add_drop(&d, &k6, 4), 0);	/* no per-CPU counts */
+	assert_int_equal(capture_writer__add(&w, &d), -EPROTO);
+	assert_int_equal(snapshot__add_cpu_drop(&d, 7, 1, 4), 0);	/* the right total, wrong reason */
+	assert_int_equal(capture_writer__add(&w, &d), -EPROTO);
+	assert_int_equal(snapshot__add_drop(&d, &k7, 4), 0);
+	assert_int_equal(snapshot__add_cpu_drop(&d, 6, 0, 4), 0);	/* now both agree */
+	assert_int_equal(capture_writer__add(&w, &d), 0);
+	assert_int_equal(w.nsamples, 1);
+	snapshot__free(&d);
+	capture_writer__free(&w);
+}
+
 static void test_writer_spool(void **state)
 {
 	char dir[] = "/tmp/skbtop-test-spool-XXXXXX", path[128], err[256];
@@ -530,6 +552,15 @@ static json_t *e_details_sum(json_t *d)
 	json_object_set_new(r, "count", json_integer(json_integer_value(json_object_get(r, "count")) + 1));
 	return d;
 }
+/* the same total, but reason 7's drops moved to reason 41 */
+static json_t *e_details_swap(json_t *d)
+{
+	json_t *r = json_array_get(json_object_get(sample0(d), "drop_details"), 1);
+
+	assert_int_equal(json_integer_value(json_object_get(r, "reason")), 7);
+	json_object_set_new(r, "reason", json_integer(41));
+	return d;
+}
 static json_t *e_details_type(json_t *d)
 {
 	json_object_set_new(sample0(d), "drop_details", json_object());
@@ -594,7 +625,10 @@ static void test_mutations(void **state)
 	mutate("ncpus", e_ncpus, "out of range");
 	mutate("ncpus", e_ncpus0, "at least 1");
 	mutate("count", e_negative, "negative");
-	mutate("drop_details", e_details_sum, "samples[0].drop_details: 16 drops, but drops has 15");
+	mutate("drop_details", e_details_sum,
+	       "samples[0].drop_details: reason 41 has 11 drops, drops has 10");
+	mutate("drop_details", e_details_swap,
+	       "samples[0].drop_details: reason 7 has 0 drops, drops has 5");
 	mutate("drop_details", e_details_type, "drop_details");
 	mutate("real", e_real, "expected an integer");
 	mutate("cpu", e_cpu_index, "out of range");
@@ -637,17 +671,90 @@ static void test_hostile_text(void **state)
 	expect_bad("{\"format\":\"skbtop-capture\",\"version\":\"1.0\"\0junk}", 48, NULL);
 }
 
-/* Every crafted file in the data directory is refused; good_*.json are read. */
+/* A sample of the writer's document as a 1.1 writer put it: detail in the per-CPU rows. */
+static void to_1_1(json_t *sample)
+{
+	json_t *drops = json_object_get(sample, "drops");
+	json_t *details = json_object_get(sample, "drop_details"), *split = NULL;
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(drops, i, row) {
+		__u64 reason = json_integer_value(json_object_get(row, "reason"));
+		size_t j;
+		json_t *det;
+
+		json_array_foreach(details, j, det)
+			if ((__u64)json_integer_value(json_object_get(det, "reason")) == reason)
+				json_object_update_missing(row, det);	/* count and reason kept */
+		json_object_set(row, "location", json_object_get(json_array_get(details,
+			reason == 41 ? 0 : 1), "location"));
+		if (reason == 41) {	/* one key on two CPUs: split one drop to CPU 1 */
+			split = json_deep_copy(row);
+			json_object_set_new(split, "cpu", json_integer(1));
+			json_object_set_new(split, "count", json_integer(1));
+			json_object_set_new(row, "count", json_integer(
+				json_integer_value(json_object_get(row, "count")) - 1));
+		}
+	}
+	if (split)
+		json_array_append_new(drops, split);
+	json_object_del(sample, "drop_details");
+}
+
 /*
- * A 1.0 file recorded with -L: its drop rows are per (key, CPU) and carry
- * the location and device. They give the summed row and the per-CPU count.
+ * Files before 1.2 keep the location and device in the per-(key, CPU) drop
+ * rows: one key's rows on two CPUs give one summed row and the per-CPU
+ * counts of its reason. A 1.0 file recorded by a real run reads too.
  */
 static void test_old_rows(void **state)
 {
 	char path[512], err[512] = "";
 	struct capture cap;
+	json_t *doc, *samples;
+	char *text;
+	size_t i;
+	json_t *sample;
 
 	(void)state;
+	build_doc(&doc, NULL);
+	json_object_set_new(doc, "version", json_string("1.1"));
+	samples = json_object_get(doc, "samples");
+	json_array_foreach(samples, i, sample)
+		to_1_1(sample);
+	to_1_1(json_object_get(doc, "totals"));
+	text = json_dumps(doc, JSON_COMPACT);
+	assert_int_equal(capture__parse(text, strlen(text), &cap, NULL, err, sizeof(err)), 0);
+	assert_int_equal(cap.minor, 1);
+	assert_int_equal(cap.totals.ndrops, 2);
+	for (i = 0; i < 2; i++) {
+		const struct drop_row *r = &cap.totals.drops[i];
+
+		if (r->key.reason == 41) {
+			assert_int_equal(r->count, 33);
+			assert_int_equal(r->key.location, 0xffffffff81000123ULL);
+		} else {
+			assert_int_equal(r->count, 10);
+			assert_string_equal(r->key.ifname, "tap0");
+			assert_int_equal(r->key.queue, 2);
+			assert_int_equal(r->key.location, 0xffffffffc0a00456ULL);
+		}
+	}
+	assert_int_equal(cap.totals.ncpu_drop_reasons, 2);
+	for (i = 0; i < 2; i++) {
+		const __u64 *c = snapshot__cpu_drops(&cap.totals, i);
+
+		if (cap.totals.cpu_drop_reasons[i] == 41) {
+			assert_int_equal(c[0], 30);
+			assert_int_equal(c[1], 3);
+		} else {
+			assert_int_equal(c[2], 10);
+		}
+	}
+	capture__free(&cap);
+	free(text);
+	json_decref(doc);
+
 	snprintf(path, sizeof(path), "%s/good_live_udp.json", DATA_DIR);
 	assert_int_equal(capture__read(path, &cap, NULL, err, sizeof(err)), 0);
 	assert_int_equal(cap.minor, 0);
@@ -662,6 +769,7 @@ static void test_old_rows(void **state)
 	capture__free(&cap);
 }
 
+/* Every crafted file in the data directory is refused; good_*.json are read. */
 static void test_data_dir(void **state)
 {
 	DIR *d = opendir(DATA_DIR);
@@ -703,6 +811,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_writer_refuses),
 		cmocka_unit_test(test_writer_spool),
 		cmocka_unit_test(test_samples_streamed),
 		cmocka_unit_test(test_truncated),

@@ -154,6 +154,70 @@ static void test_cpu_drops(void **state)
 	snapshot__free(&c);
 }
 
+/*
+ * Thousands of reasons in any order (the index), rows of no drops removed
+ * from a delta while later reasons still resolve, reset keeping storage,
+ * reset to another CPU count, and a delta from a snapshot with fewer CPUs.
+ */
+static void test_cpu_drops_many(void **state)
+{
+	struct snapshot a, b, d = {};
+	__u32 *kept;
+	size_t n = 3000;
+
+	(void)state;
+	assert_int_equal(snapshot__init(&a, 4), 0);
+	assert_int_equal(snapshot__init(&b, 4), 0);
+	for (size_t i = 0; i < n; i++) {
+		__u32 r = (__u32)((i * 7919) % n) << 8;	/* scattered ids, colliding low bits */
+
+		assert_int_equal(snapshot__add_cpu_drop(&a, r, i % 4, i + 1), 0);
+		/* b: the reverse order; every third reason unchanged */
+		r = (__u32)(((n - 1 - i) * 7919) % n) << 8;
+		assert_int_equal(snapshot__add_cpu_drop(&b, r, (n - 1 - i) % 4,
+							(n - i) + ((n - 1 - i) % 3 ? 5 : 0)), 0);
+	}
+	assert_int_equal(a.ncpu_drop_reasons, n);
+	for (size_t i = 0; i < n; i++)	/* adding again finds the row: no new one */
+		assert_int_equal(snapshot__add_cpu_drop(&a, a.cpu_drop_reasons[i], 0, 0), 0);
+	assert_int_equal(a.ncpu_drop_reasons, n);
+	assert_int_equal(snapshot__delta(&a, &b, &d), 0);
+	assert_int_equal(d.ncpu_drop_reasons, n - n / 3);
+	for (size_t i = 0; i < d.ncpu_drop_reasons; i++) {
+		__u64 sum = 0;
+
+		for (int c = 0; c < 4; c++)
+			sum += snapshot__cpu_drops(&d, i)[c];
+		assert_int_equal(sum, 5);
+	}
+	/* the delta's index survived the removals: adding finds every row */
+	for (size_t i = 0; i < d.ncpu_drop_reasons; i++)
+		assert_int_equal(snapshot__add_cpu_drop(&d, d.cpu_drop_reasons[i], 1, 1), 0);
+	assert_int_equal(d.ncpu_drop_reasons, n - n / 3);
+	/* reset keeps the storage; another CPU count starts the rows afresh */
+	kept = a.cpu_drop_reasons;
+	assert_int_equal(snapshot__reset(&a, 4), 0);
+	assert_ptr_equal(a.cpu_drop_reasons, kept);
+	assert_int_equal(a.ncpu_drop_reasons, 0);
+	assert_int_equal(snapshot__add_cpu_drop(&a, 77, 3, 9), 0);
+	assert_int_equal(a.ncpu_drop_reasons, 1);
+	assert_int_equal(snapshot__reset(&a, 2), 0);
+	assert_int_equal(a.ncpu_drop_reasons, 0);
+	assert_int_equal(snapshot__add_cpu_drop(&a, 77, 1, 4), 0);
+	assert_int_equal(snapshot__cpu_drops(&a, 0)[1], 4);
+	/* a delta from 2 CPUs to 4: the new CPUs count from zero */
+	assert_int_equal(snapshot__reset(&b, 4), 0);
+	assert_int_equal(snapshot__add_cpu_drop(&b, 77, 1, 10), 0);
+	assert_int_equal(snapshot__add_cpu_drop(&b, 77, 3, 6), 0);
+	assert_int_equal(snapshot__delta(&a, &b, &d), 0);
+	assert_int_equal(d.ncpu_drop_reasons, 1);
+	assert_int_equal(snapshot__cpu_drops(&d, 0)[1], 6);
+	assert_int_equal(snapshot__cpu_drops(&d, 0)[3], 6);
+	snapshot__free(&a);
+	snapshot__free(&b);
+	snapshot__free(&d);
+}
+
 static void test_delta_wrap(void **state)
 {
 	struct snapshot a, b, d = {};
@@ -287,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_delta_basic),
 		cmocka_unit_test(test_delta_order),
 		cmocka_unit_test(test_cpu_drops),
+		cmocka_unit_test(test_cpu_drops_many),
 		cmocka_unit_test(test_delta_wrap),
 		cmocka_unit_test(test_delta_hotadd),
 		cmocka_unit_test(test_first_delta),

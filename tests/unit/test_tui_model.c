@@ -128,6 +128,15 @@ static void test_drops_tables(void **state)
 	assert_int_equal(t.n, 2);
 	assert_true(count_of(&t, 0x10) == 11);
 	assert_true(count_of(&t, 0x20) == 4);
+	/* dev: the locations are tap0's; the CPU table has no device: all devices */
+	assert_int_equal(tui_filter__parse(&f, "dev:tap0", err, sizeof(err)), 0);
+	assert_int_equal(tui_build_drop_locations(&t, &d, 2), 0);
+	assert_int_equal(t.n, 2);
+	assert_true(count_of(&t, 0x10) == 6);
+	assert_true(count_of(&t, 0x20) == 4);
+	assert_int_equal(tui_build_drop_cpus(&t, &d, 2), 0);
+	assert_true(count_of(&t, 0) == 10);
+	assert_true(count_of(&t, 1) == 5);
 	tui_table__free(&t);
 	snapshot__free(&s);
 }

@@ -22,7 +22,11 @@
  *            insensitive to other load sharing the CPU, so it is the number
  *            to compare on a shared machine
  *
- * Prints one JSON line. Needs root (CAP_NET_ADMIN for the namespace).
+ * Prints one JSON line. With -W S it also prints, while it measures, one
+ * line per S-second window ({"window":..,"t0","t1": CLOCK_REALTIME,
+ * "processed","cpu_secs","ksoftirqd_secs"}), flushed as it goes, so that a
+ * controller can attach and detach tools between windows of one flood.
+ * Needs root (CAP_NET_ADMIN for the namespace).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -98,6 +102,18 @@ static double task_cpu_s(long pid)
 	return s;
 }
 
+/* Packets the kernel has processed so far: tap transmits and drops, or UDP receive errors and deliveries. */
+static uint64_t processed_now(bool tap)
+{
+	struct dev_stats st;
+
+	if (tap) {
+		dev_stats_read(TAP_NAME, &st);
+		return st.tx_packets + st.tx_dropped;
+	}
+	return snmp_read("Udp", "RcvbufErrors") + snmp_read("Udp", "InDatagrams");
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -107,6 +123,7 @@ static void usage(FILE *f)
 "  -c, --cpu N        pin the sender to CPU N (default 0)\n"
 "  -q, --queues Q     tap queues (default 4)\n"
 "  -s, --size B       UDP payload bytes (default 64)\n"
+"  -W, --windows S    also print one line per S seconds measured\n"
 "Prints {\"mode\":..,\"sent\":N,\"processed\":P,\"secs\":S,\"cpu_secs\":C,\n"
 "        \"pps\":P/S,\"pps_cpu\":P/C,...}\n");
 }
@@ -119,10 +136,14 @@ int main(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "size", required_argument, NULL, 's' },
+		{ "windows", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	double duration = 2, warmup = 0.3, t0, t1, c0, c1, k0, k1, end;
+	double duration = 2, warmup = 0.3, window = 0, t0, t1, c0, c1, k0, k1, end;
+	double wt = 0, wc = 0, wk = 0, wr = 0, next_window = 0;
+	uint64_t wp = 0;
+	int nwindow = 0;
 	unsigned long size = 64, nq = 4, sent = 0, retries = 0, processed;
 	long ksoftirqd;
 	int cpu = 0, c, tx, rx = -1, qfd[MAX_QUEUES];
@@ -133,19 +154,20 @@ int main(int argc, char **argv)
 	char buf[65536];
 
 	prog_name = "flood";
-	while ((c = getopt_long(argc, argv, "d:w:c:q:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:w:c:q:s:W:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': duration = atof(optarg); break;
 		case 'w': warmup = atof(optarg); break;
 		case 'c': cpu = parse_ulong("--cpu", optarg, 0, 4095); break;
 		case 'q': nq = parse_ulong("--queues", optarg, 1, MAX_QUEUES); break;
 		case 's': size = parse_ulong("--size", optarg, 0, 1400); break;
+		case 'W': window = atof(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 64;
 		}
 	}
 	if (optind != argc - 1 || (strcmp(argv[optind], "udp") && strcmp(argv[optind], "tap")) ||
-	    !(duration > 0)) {
+	    !(duration > 0) || window < 0) {
 		usage(stderr);
 		return 64;
 	}
@@ -212,8 +234,18 @@ int main(int argc, char **argv)
 			c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 			t0 = clock_s(CLOCK_MONOTONIC);
 			sent = 0;
+			if (window > 0) {
+				wp = processed_now(tap);
+				wt = t0;
+				wr = clock_s(CLOCK_REALTIME);
+				wc = c0;
+				wk = k0;
+				next_window = t0 + window;
+			}
 		}
 		for (;;) {
+			double now;
+
 			for (int i = 0; i < 256; i++) {
 				ssize_t n;
 
@@ -232,7 +264,21 @@ int main(int argc, char **argv)
 				else
 					die_errno("send");
 			}
-			if (clock_s(CLOCK_MONOTONIC) >= stop)
+			now = clock_s(CLOCK_MONOTONIC);
+			if (phase && window > 0 && now >= next_window) {
+				uint64_t p = processed_now(tap);
+				double c = clock_s(CLOCK_THREAD_CPUTIME_ID), k = task_cpu_s(ksoftirqd);
+				double r = clock_s(CLOCK_REALTIME);
+
+				printf("{\"window\":%d,\"t0\":%.6f,\"t1\":%.6f,\"secs\":%.6f,"
+				       "\"processed\":%llu,\"cpu_secs\":%.6f,\"ksoftirqd_secs\":%.6f}\n",
+				       nwindow++, wr, r, now - wt, (unsigned long long)(p - wp), c - wc,
+				       k - wk);
+				fflush(stdout);
+				wp = p, wt = now, wr = r, wc = c, wk = k;
+				next_window = now + window;
+			}
+			if (now >= stop)
 				break;
 		}
 	}

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Soak (not part of make test): two skbtop instances, `--text -j` (the
-# per-reason array, rows summed over CPUs) and `--text -j -L -C` (the
-# per-location hash, rows per CPU), run for DURATION seconds (default 600)
+# per-reason array) and `--text -j -L -C` (the per-location cells and hash,
+# with per-CPU counts by reason), run for DURATION seconds (default 600)
 # while udp_rcvbuf, tap_flood and defer_kick run in a loop.
 # For each, RSS (VmRSS) and open fds are sampled every SAMPLE seconds (default 60,
 # DURATION/6 for runs under 10 minutes) and must stay flat after warm-up:

@@ -60,6 +60,18 @@ skbtop_stop() {
 }
 
 # Sum a jq expression over every interval of the run.
+# bt_wait FILE: until bpftrace, printing to FILE, says it is attaching (30 s at most)
+bt_wait() {
+	i=0
+	while ! grep -q Attaching "$1" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+# bt_map FILE NAME: the value bpftrace printed for @NAME at exit, 0 if absent
+bt_map() {
+	v=$(sed -n "s/^@$2: //p" "$1")
+	echo "${v:-0}"
+}
+
 skb_sum() {
 	jq -s "[.[] | $1] | add // 0" "$SKB_OUT"
 }

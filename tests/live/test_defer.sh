@@ -53,8 +53,7 @@ if [ "$(flush_mode)" = fentry ]; then
 		END { clear(@in); clear(@c); }' > "$TMP/bt.raw" 2>&1 &
 	BT_PID=$!
 	on_exit "kill $BT_PID 2>/dev/null"
-	i=0
-	while ! grep -q Attaching "$TMP/bt.raw" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	bt_wait "$TMP/bt.raw"
 	sleep 1
 fi
 mkdir "$INST"
@@ -74,8 +73,7 @@ sleep 0.5
 echo 0 > "$INST/tracing_on"
 if [ -n "${BT_PID:-}" ]; then
 	kill -INT "$BT_PID"; wait "$BT_PID"
-	f=$(sed -n 's/^@flushes: //p' "$TMP/bt.raw"); k=$(sed -n 's/^@skbs: //p' "$TMP/bt.raw")
-	echo "${f:-0} ${k:-0}" > "$TMP/bt.out"
+	echo "$(bt_map "$TMP/bt.raw" flushes) $(bt_map "$TMP/bt.raw" skbs)" > "$TMP/bt.out"
 fi
 skbtop_stop
 cat "$INST/trace" > "$TMP/trace"

@@ -31,8 +31,7 @@ bpftrace -e "
 	END { clear(@cur); clear(@b0x); }" > "$TMP/bt.raw" 2>&1 &
 BT=$!
 on_exit "kill $BT 2>/dev/null"
-i=0
-while ! grep -q Attaching "$TMP/bt.raw" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+bt_wait "$TMP/bt.raw"
 sleep 1
 "$GEN/defer_kick" --count 20000 > "$TMP/gen.json"
 check_eq "defer_kick exits 0" 0 $?
@@ -43,7 +42,7 @@ kill -INT $BT
 wait $BT
 skbtop_stop
 # bpftrace prints each map at exit: "@name: value"; absent maps counted 0
-bt() { v=$(sed -n "s/^@$1: //p" "$TMP/bt.raw"); echo "${v:-0}"; }
+bt() { bt_map "$TMP/bt.raw" "$1"; }
 grep -q Attaching "$TMP/bt.raw" || { not_ok "bpftrace failed: $(tail -3 "$TMP/bt.raw")"; finish; }
 bt_recycled=$(bt recycled)
 set -- "$(bt calls)" "$(bt b0)" "$(bt deferred)" "$(bt refills)" "$(bt heads)" "$(bt flushes)"

@@ -64,7 +64,7 @@ skbtop_stop
 check_eq "tap_write exits 0" 0 "$(cat "$TMP/gen.rc" 2> /dev/null)"
 check_eq "text run exits 0" 0 "$(cat "$TMP/text.rc" 2> /dev/null)"
 
-bt() { v=$(sed -n "s/^@$1: //p" "$TMP/bt.raw"); echo "${v:-0}"; }
+bt() { bt_map "$TMP/bt.raw" "$1"; }
 grep -q Attaching "$TMP/bt.raw" || { not_ok "bpftrace failed: $(tail -3 "$TMP/bt.raw")"; finish; }
 written=$(jq .written "$TMP/gen.json")
 gets=$(skb_sum '.totals.cache_gets')

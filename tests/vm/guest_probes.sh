@@ -55,8 +55,7 @@ if [ "$(mode defer_flush)" = fentry ]; then
 	bpftrace -e 'kretfunc:napi_consume_skb { @n = count(); }' > "$TMP/bt.raw" 2>&1 &
 	BT=$!
 	on_exit "kill $BT 2>/dev/null"
-	i=0
-	while ! grep -q Attaching "$TMP/bt.raw" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	bt_wait "$TMP/bt.raw"
 	id=$(bpftool -j link show | jq -r '[.[] | select(.type == "tracing" and
 		.attach_type == "trace_fexit")] | .[0].prog_id // empty')
 	"$SKBTOP" probes -j > "$TMP/p2.json"
@@ -72,8 +71,7 @@ if [ "$(mode defer_flush)" = fentry ]; then
 	before=$(bpftool -j link show | jq -c '[.[].id]')
 	bpftrace -e 'kretfunc:napi_consume_skb { @n = count(); }' > "$TMP/bt2.raw" 2>&1 &
 	BT=$!
-	i=0
-	while ! grep -q Attaching "$TMP/bt2.raw" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	bt_wait "$TMP/bt2.raw"
 	# bpftool 7.1 shows no link target: bpftrace's is the one link that is new
 	id=$(bpftool -j link show | jq -r --argjson b "$before" '[.[] | select(.type == "tracing"
 		and .attach_type == "trace_fexit" and (.id as $i | $b | index($i) | not))]

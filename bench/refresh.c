@@ -307,9 +307,7 @@ int main(int argc, char **argv)
 		fflush(devnull);
 		t4 = cpu_ms();
 		rows = delta.ndrops;
-		cpu_cells = 0;
-		for (size_t j = 0; j < delta.ncpu_drop_reasons * delta.ncpus; j++)
-			cpu_cells += delta.cpu_drop_counts[j] != 0;
+		cpu_cells = snapshot__cpu_drop_cells(&delta);
 		snapshot__swap(&prev, &cur);	/* as the live loop: storage reused */
 		t_read[i] = t1 - t0;
 		t_delta[i] = t2 - t1;

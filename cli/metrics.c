@@ -343,8 +343,8 @@ static size_t merge_drops(struct drop_agg *a, size_t n, int (*cmp)(const void *,
 	return o;
 }
 
-static struct drop_agg *drop_rows(const struct snapshot *s, const struct view_ctx *ctx,
-				  bool with_location)
+/* The drop rows, one element per (reason, location), summed over CPUs. */
+static struct drop_agg *drop_rows(const struct snapshot *s, const struct view_ctx *ctx)
 {
 	struct drop_agg *a = calloc(s->ndrops ? s->ndrops : 1, sizeof(*a));
 
@@ -354,9 +354,7 @@ static struct drop_agg *drop_rows(const struct snapshot *s, const struct view_ct
 		const struct drop_row *r = &s->drops[i];
 
 		ctx->reason_name(ctx, r->key.reason, a[i].reason, sizeof(a[i].reason));
-		if (with_location)
-			view_location(ctx, r->key.location, a[i].location,
-					   sizeof(a[i].location));
+		view_location(ctx, r->key.location, a[i].location, sizeof(a[i].location));
 		a[i].count = r->count;
 	}
 	return a;
@@ -368,9 +366,7 @@ static struct drop_agg *cpu_drop_rows(const struct snapshot *s, const struct vie
 {
 	struct drop_agg *a;
 
-	*n = 0;
-	for (size_t i = 0; i < s->ncpu_drop_reasons * s->ncpus; i++)
-		*n += s->cpu_drop_counts[i] != 0;
+	*n = snapshot__cpu_drop_cells(s);
 	a = calloc(*n ? *n : 1, sizeof(*a));
 	if (!a)
 		return NULL;
@@ -416,7 +412,7 @@ static int render_locations(struct metrics *m, FILE *f, const struct snapshot *s
 			    const struct view_ctx *ctx)
 {
 	static const char name[] = "skbtop_drops_by_location_total";
-	struct drop_agg *a = drop_rows(s, ctx, true);
+	struct drop_agg *a = drop_rows(s, ctx);
 	char e1[ESC_LEN], e2[ESC_LEN], labels[2 * ESC_LEN + 32];
 	const char **keys = NULL;
 	__u64 *weights = NULL;

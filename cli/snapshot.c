@@ -227,6 +227,20 @@ static long cpu_drop_row(struct snapshot *s, __u32 reason)
 	return i >= 0 ? i : append_cpu_drop_row(s, reason);
 }
 
+/* Add n per-CPU counts of reason (vals[n], n <= s->ncpus) to s. 0 or -ENOMEM. */
+static int add_cpu_drops(struct snapshot *s, __u32 reason, const __u64 *vals, __u32 n)
+{
+	long i = cpu_drop_row(s, reason);
+	__u64 *row;
+
+	if (i < 0)
+		return -ENOMEM;
+	row = snapshot__cpu_drops(s, i);
+	for (__u32 c = 0; c < n; c++)
+		row[c] += vals[c];
+	return 0;
+}
+
 int snapshot__add_cpu_drop(struct snapshot *s, __u32 reason, __u32 cpu, __u64 count)
 {
 	long i = cpu_drop_row(s, reason);
@@ -241,8 +255,7 @@ int snapshot__add_cpu_drop(struct snapshot *s, __u32 reason, __u32 cpu, __u64 co
 int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, const __u64 *vals,
 			       bool per_cpu)
 {
-	__u64 sum = 0, *row;
-	long i;
+	__u64 sum = 0;
 
 	for (__u32 c = 0; c < s->ncpus; c++) {
 		s->cpus[c].drops += vals[c];
@@ -250,30 +263,11 @@ int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, c
 	}
 	if (!sum)
 		return 0;
-	if (per_cpu) {
-		i = cpu_drop_row(s, key->reason);
-		if (i < 0)
-			return -ENOMEM;
-		row = snapshot__cpu_drops(s, i);
-		for (__u32 c = 0; c < s->ncpus; c++)
-			row[c] += vals[c];
-	}
+	if (per_cpu && add_cpu_drops(s, key->reason, vals, s->ncpus))
+		return -ENOMEM;
 	return snapshot__add_drop(s, key, sum);
 }
 
-/* Add n per-CPU counts of reason (vals[n], n <= s->ncpus) to s. 0 or -ENOMEM. */
-static int add_cpu_drops(struct snapshot *s, __u32 reason, const __u64 *vals, __u32 n)
-{
-	long i = cpu_drop_row(s, reason);
-	__u64 *row;
-
-	if (i < 0)
-		return -ENOMEM;
-	row = snapshot__cpu_drops(s, i);
-	for (__u32 c = 0; c < n; c++)
-		row[c] += vals[c];
-	return 0;
-}
 
 int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
 			const struct queue_counters *c)
@@ -615,6 +609,15 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 		}
 	}
 	return err;
+}
+
+size_t snapshot__cpu_drop_cells(const struct snapshot *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->ncpu_drop_reasons * s->ncpus; i++)
+		n += s->cpu_drop_counts[i] != 0;
+	return n;
 }
 
 void snapshot__sum_cpus(const struct snapshot *s, struct cpu_counters *total)

@@ -129,6 +129,9 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 /* acc += d (for totals over many deltas). ncpus grows as needed. */
 int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d);
 
+/* The (reason, CPU) pairs with a per-CPU drop count. */
+size_t snapshot__cpu_drop_cells(const struct snapshot *s);
+
 /* Sum of every CPU's counters. */
 void snapshot__sum_cpus(const struct snapshot *s, struct cpu_counters *total);
 

@@ -666,8 +666,7 @@ static const struct queue_row *find_queue(const struct snapshot *s, const struct
 	if (hint < s->nqueues && same_queue(&s->queues[hint].key, k))
 		return &s->queues[hint];
 	for (size_t i = 0; i < s->nqueues; i++)
-		if (s->queues[i].key.ifindex == k->ifindex && s->queues[i].key.queue == k->queue &&
-		    s->queues[i].key.dir == k->dir)
+		if (same_queue(&s->queues[i].key, k))
 			return &s->queues[i];
 	return NULL;
 }

@@ -238,7 +238,7 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 	n = ctx->per_cpu ? top_items(d->ncpu_drop_reasons * d->ncpus, want, u64_weight,
 				     d->cpu_drop_counts, idx, w) : 0;
 	if (n) {
-		size_t cells = 0;
+		size_t cells = snapshot__cpu_drop_cells(d);
 
 		fprintf(f, "%-22s %8s %4s\n", "DROPS PER CPU", "COUNT", "CPU");
 		for (size_t i = 0; i < n; i++)
@@ -246,8 +246,6 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 				ctx->reason_name(ctx, d->cpu_drop_reasons[idx[i] / d->ncpus], name,
 						 sizeof(name)),
 				(unsigned long long)w[i], idx[i] % d->ncpus);
-		for (size_t i = 0; i < d->ncpu_drop_reasons * d->ncpus; i++)
-			cells += d->cpu_drop_counts[i] != 0;
 		if (cells > n)
 			fprintf(f, "  (%zu more reason/CPU rows; -j for all)\n", cells - n);
 	}

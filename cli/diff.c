@@ -14,6 +14,7 @@
 #include <string.h>
 #include "commands.h"
 #include "capture.h"
+#include "view.h"
 
 /* ---- metrics ---- */
 
@@ -64,9 +65,10 @@ static double sample_value(const struct capture *cap, const struct capture_sampl
 				v += (double)counter_at(&s->queues[i].c, m->off);
 		return v;
 	case M_HIT:
-		if (!s->sum.cache_gets)
+		/* no probe table: synthetic data, everything measured (as capture__view_ctx) */
+		if (!cache_hit_rate(cap->nprobes ? cap->probes : NULL, cap->nprobes, &s->sum, &v))
 			return -1;
-		return 100.0 * (1.0 - (double)s->sum.cache_refills / (double)s->sum.cache_gets);
+		return 100.0 * v;
 	}
 	return 0;
 }

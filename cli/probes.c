@@ -38,6 +38,9 @@ enum check_kind {
 	CHECK_RAW_TP,	/* tracepoint exists */
 	CHECK_KSYM,	/* a (data) symbol is in kallsyms: typed __ksym works */
 	CHECK_TP_ARGS,	/* tracepoint has at least N arguments (target "tp:N") */
+	CHECK_ABSENT,	/* function has no symbol: inlined (or removed) on this kernel */
+	CHECK_BTF_VAR,	/* a variable is in the kernel's BTF: a typed __ksym resolves */
+	CHECK_FUNC_ARG,	/* function's BTF names this parameter (target "func:arg") */
 };
 
 struct check {
@@ -46,7 +49,7 @@ struct check {
 };
 
 #define MAX_PROGS 6
-#define MAX_CHECKS 4
+#define MAX_CHECKS 6
 #define MAX_VARIANTS 5
 
 struct variant {
@@ -55,6 +58,7 @@ struct variant {
 	const char *progs[MAX_PROGS];
 	struct check checks[MAX_CHECKS];
 	const char *note;
+	unsigned int caps;	/* PROBE_CAP_* */
 };
 
 struct probe_spec {
@@ -70,6 +74,8 @@ struct probe_spec {
 #define K(t) { CHECK_KPROBE, t }
 #define TB(t) { CHECK_TP_BTF, t }
 #define TR(t) { CHECK_RAW_TP, t }
+#define KS(t) { CHECK_KSYM, t }
+#define BV(t) { CHECK_BTF_VAR, t }
 
 /*
  * Function targets named "a|b" use the first name this kernel has
@@ -132,21 +138,51 @@ static const struct probe_spec probe_specs[] = {
 		  "skbs freed by flushes only (consume_skb events located in "
 		  "skb_defer_free_flush); flush count and per-flush histogram need the fexit" },
 	} },
-	{ "cache_get", "cache", "napi_skb_cache_get", "NAPI cache gets",
+	{ "cache_get", "cache", "napi_skb_cache_get",
+	  "NAPI cache gets, hits, misses (refilled, fell back to the slab)",
 	  OBJ_ALLOC, {
-		{ MODE_FENTRY, "fentry", { "cache_get" }, { F("napi_skb_cache_get") } },
-		{ MODE_KPROBE, "kprobe", { "cache_get_kprobe" }, { K("napi_skb_cache_get") } },
+		{ MODE_FENTRY, "fentry+level", { "cache_get_alloc" },
+		  { F("napi_skb_cache_get"), { CHECK_FUNC_ARG, "napi_skb_cache_get:alloc" },
+		    KS("napi_alloc_cache"), BV("napi_alloc_cache") }, NULL, PROBE_CAP_CACHE_HITS },
+		{ MODE_FENTRY, "fentry+level", { "cache_get" },
+		  { F("napi_skb_cache_get"), KS("napi_alloc_cache"), BV("napi_alloc_cache") },
+		  NULL, PROBE_CAP_CACHE_HITS },
+		/* inline from 7.0: "net: inline napi_skb_cache_get()" */
+		{ MODE_FENTRY, "callers+level",
+		  { "cache_get_build", "cache_get_napi_alloc", "cache_get_napi_alloc_exit",
+		    "cache_get_alloc_skb", "cache_get_alloc_skb_exit" },
+		  { { CHECK_ABSENT, "napi_skb_cache_get" }, F("napi_build_skb"), F("napi_alloc_skb"),
+		    F("__alloc_skb"), KS("napi_alloc_cache"), KS("__preempt_count") },
+		  "napi_skb_cache_get is inline: gets counted at napi_build_skb, napi_alloc_skb "
+		  "and __alloc_skb; a process-context __alloc_skb with IRQs disabled (the kernel "
+		  "skips the cache there; BPF cannot see the IRQ flag) counts as a miss",
+		  PROBE_CAP_CACHE_HITS },
+		{ MODE_FENTRY, "fentry (gets only)", { "cache_get_count" }, { F("napi_skb_cache_get") },
+		  "no hits or misses: napi_alloc_cache not in kallsyms or BTF (KALLSYMS_ALL off)" },
+		{ MODE_KPROBE, "kprobe (gets only)", { "cache_get_kprobe" }, { K("napi_skb_cache_get") },
+		  "no hits or misses under kprobes" },
+	} },
+	{ "cache_put", "cache", "napi_skb_cache_put", "heads returned to the NAPI cache",
+	  OBJ_ALLOC, {
+		{ MODE_FENTRY, "fentry", { "cache_put" }, { F("napi_skb_cache_put") } },
 	} },
 	{ "cache_refill", "cache", "kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk",
-	  "NAPI cache refills from the slab (skbuff_head_cache)",
+	  "NAPI cache refills and other slab bulk allocations of skb heads",
 	  OBJ_ALLOC, {
+		{ MODE_FENTRY, "fexit", { "cache_refill", "cache_refill_bulk_entry",
+					  "cache_refill_bulk_exit" },
+		  { F("kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk"),
+		    F("napi_skb_cache_get_bulk"), KS("napi_alloc_cache"), BV("napi_alloc_cache") } },
 		{ MODE_FENTRY, "fexit", { "cache_refill" },
-		  { F("kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk") } },
+		  { F("kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk"),
+		    { CHECK_ABSENT, "napi_skb_cache_get_bulk" }, KS("napi_alloc_cache"),
+		    BV("napi_alloc_cache") } },
 	} },
-	{ "cache_flush", "cache", "kmem_cache_free_bulk", "NAPI cache flushes to the slab",
+	{ "cache_flush", "cache", "kmem_cache_free_bulk",
+	  "NAPI cache flushes and other slab bulk frees of skb heads",
 	  OBJ_ALLOC, {
-		{ MODE_FENTRY, "fentry", { "cache_flush" }, { F("kmem_cache_free_bulk") } },
-		{ MODE_KPROBE, "kprobe", { "cache_flush_kprobe" }, { K("kmem_cache_free_bulk") } },
+		{ MODE_FENTRY, "fentry", { "cache_flush" },
+		  { F("kmem_cache_free_bulk"), KS("napi_alloc_cache"), BV("napi_alloc_cache") } },
 	} },
 	{ "bulk", "bulk", "napi_skb_cache_get_bulk", "bulk calls, asked, got, short, non-BH",
 	  OBJ_ALLOC, {
@@ -473,6 +509,51 @@ static int check_tp_args(struct skbtop *st, const char *spec, char *why, size_t 
 	return -ENOTSUP;
 }
 
+/* The FUNC_PROTO of a vmlinux function, or NULL. */
+static const struct btf_type *func_proto(const struct skbtop *st, const char *func)
+{
+	int id = st->vmlinux_btf ? btf__find_by_name_kind(st->vmlinux_btf, func, BTF_KIND_FUNC) : -1;
+	const struct btf_type *t;
+
+	if (id <= 0)
+		return NULL;
+	t = btf__type_by_id(st->vmlinux_btf, id);
+	t = t ? btf__type_by_id(st->vmlinux_btf, t->type) : NULL;
+	return t && btf_is_func_proto(t) ? t : NULL;
+}
+
+/* "napi_skb_cache_get:alloc": the function's BTF has a parameter of that name. */
+static int check_func_arg(struct skbtop *st, const char *spec, char *why, size_t len)
+{
+	char func[96];
+	const char *arg = strrchr(spec, ':') + 1;
+	const struct btf_type *proto;
+	const struct btf_param *p;
+
+	snprintf(func, sizeof(func), "%.*s", (int)(arg - 1 - spec), spec);
+	proto = func_proto(st, func);
+	p = proto ? btf_params(proto) : NULL;
+	for (int i = 0; p && i < btf_vlen(proto); i++)
+		if (!strcmp(btf__name_by_offset(st->vmlinux_btf, p[i].name_off), arg))
+			return 0;
+	snprintf(why, len, "%s has no parameter %s on this kernel", func, arg);
+	return -ENOENT;
+}
+
+/* Whether a vmlinux function returns bool (through typedefs and modifiers). */
+static bool func_returns_bool(const struct skbtop *st, const char *func)
+{
+	const struct btf_type *proto = func_proto(st, func);
+	const struct btf_type *t;
+
+	if (!proto)
+		return false;
+	t = btf__type_by_id(st->vmlinux_btf, proto->type);
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(st->vmlinux_btf, t->type);
+	return t && btf_is_int(t) && (btf_int_encoding(t) & BTF_INT_BOOL);
+}
+
 static int run_check(struct skbtop *st, const struct check *c, char *why, size_t len)
 {
 	switch (c->kind) {
@@ -486,6 +567,19 @@ static int run_check(struct skbtop *st, const struct check *c, char *why, size_t
 			return 0;
 		snprintf(why, len, "%s not in /proc/kallsyms", c->target);
 		return -ENOENT;
+	case CHECK_ABSENT:
+		if (!ksyms__addr(st->ksyms, c->target))
+			return 0;
+		snprintf(why, len, "%s is a function on this kernel (this mode is for where it is "
+			 "inline)", c->target);
+		return -EEXIST;
+	case CHECK_BTF_VAR:
+		if (st->vmlinux_btf &&
+		    btf__find_by_name_kind(st->vmlinux_btf, c->target, BTF_KIND_VAR) > 0)
+			return 0;
+		snprintf(why, len, "variable %s not in the kernel's BTF", c->target);
+		return -ENOENT;
+	case CHECK_FUNC_ARG: return check_func_arg(st, c->target, why, len);
 	default: return 0;
 	}
 }
@@ -555,6 +649,7 @@ static void choose_variants(struct skbtop *st)
 				s->mode = var->mode;
 				s->variant = var->label;
 				s->note = var->note;
+				s->caps = var->caps;
 				break;
 			}
 			/* every mode tried and why it failed, best first, once each */
@@ -718,6 +813,7 @@ static void set_obj_probes_unavailable(struct skbtop *st, enum obj_id o, const c
 		snprintf(st->status[i].reason, PROBE_REASON_LEN, fmt, strerror(-err));
 		st->status[i].mode = MODE_UNAVAILABLE;
 		st->status[i].variant = NULL;
+		st->status[i].caps = 0;
 		st->chosen[i] = NULL;
 	}
 }
@@ -802,6 +898,7 @@ static int attach_obj(struct skbtop *st, enum obj_id o)
 					 "attach %s failed: %s", var->progs[p], strerror(errno));
 				st->status[i].mode = MODE_UNAVAILABLE;
 				st->status[i].variant = NULL;
+				st->status[i].caps = 0;
 				st->chosen[i] = NULL;
 				while (st->nlinks > first)
 					bpf_link__destroy(st->links[--st->nlinks]);
@@ -819,6 +916,7 @@ static int attach_obj(struct skbtop *st, enum obj_id o)
 static int set_rodata(struct skbtop *st)
 {
 	uint64_t lo = 0, hi = 0;
+	char name[64];
 
 	st->defer->rodata->trigger_rx_softirq_addr = ksyms__addr(st->ksyms, "trigger_rx_softirq");
 	if (!ksyms__range(st->ksyms, "skb_defer_free_flush", &lo, &hi)) {
@@ -829,6 +927,10 @@ static int set_rodata(struct skbtop *st)
 		st->consume->rodata->consume_text_lo = lo;
 		st->consume->rodata->consume_text_hi = hi;
 	}
+	/* kmem_cache_alloc_bulk() returns bool (all or nothing) in 7.2's BTF, a count in 6.12's */
+	st->alloc->rodata->refill_returns_bool = func_returns_bool(st,
+		pick_name(st, "kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk", name,
+			  sizeof(name)));
 	st->defer->rodata->nr_cpus = st->ncpus;
 	st->drops->rodata->drop_detail = st->opts.drop_detail;
 	return bpf_map__set_max_entries(st->defer->maps.kick_matrix, st->ncpus);

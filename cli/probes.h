@@ -25,6 +25,9 @@ const char *probe_mode_name(enum probe_mode m);
 
 #define PROBE_REASON_LEN 320
 
+/* Capabilities a probe mode declares (probe_status.caps). */
+#define PROBE_CAP_CACHE_HITS	0x1	/* cache_get: hits and misses (reads the fill level) */
+
 struct probe_status {
 	const char *name;	/* "drops", "bulk", ... */
 	const char *group;	/* metric group: cache, bulk, build, consume, defer, drops, tun */
@@ -33,6 +36,7 @@ struct probe_status {
 	enum probe_mode mode;
 	const char *variant;	/* e.g. "fexit+BH check", "tp_btf" */
 	const char *note;	/* what a derived or partial mode cannot see */
+	unsigned int caps;	/* PROBE_CAP_*: what the chosen mode measures beyond its counts */
 	char reason[PROBE_REASON_LEN];	/* why better modes (or all) were not used */
 };
 

@@ -563,7 +563,7 @@ static int run_check(struct skbtop *st, const struct check *c, char *why, size_t
 	case CHECK_RAW_TP: return check_raw_tp(st, c->target, why, len);
 	case CHECK_TP_ARGS: return check_tp_args(st, c->target, why, len);
 	case CHECK_KSYM:
-		if (ksyms__addr(st->ksyms, c->target))
+		if (ksyms__has(st->ksyms, c->target))
 			return 0;
 		snprintf(why, len, "%s not in /proc/kallsyms", c->target);
 		return -ENOENT;

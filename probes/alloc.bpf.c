@@ -355,21 +355,28 @@ int BPF_PROG(cache_put)
  * where the heads go. The attach target is set at load
  * (kmem_cache_alloc_bulk_noprof on 6.10+).
  */
+/*
+ * The destination and the return value come through bpf_get_func_arg() and
+ * bpf_get_func_ret(): 6.1's verifier refuses a direct read of a void **
+ * argument ("arg3 type PTR is not a struct").
+ */
 SEC("fexit/kmem_cache_alloc_bulk")
-int BPF_PROG(cache_refill, struct kmem_cache *s, gfp_t flags, size_t size, void **p, long ret)
+int BPF_PROG(cache_refill, struct kmem_cache *s, gfp_t flags, size_t size)
 {
 	struct cache_cpu_state *st;
 	struct cpu_counters *c;
-	__u64 heads;
+	__u64 heads, p = 0, ret = 0;
 
 	if (!is_skbuff_cache(s))
 		return 0;
+	bpf_get_func_arg(ctx, 3, &p);
+	bpf_get_func_ret(ctx, &ret);
 	c = this_cpu_counters();
 	st = cache_state();
 	if (!c || !st)
 		return 0;
 	heads = refill_returns_bool ? ((ret & 0xff) ? size : 0) : (__u64)(int)ret;
-	if (in_this_cache(p)) {
+	if (in_this_cache((void *)p)) {
 		INC(c->cache_refills);
 		ADD(c->cache_refill_heads, heads);
 		if (!st->in_get_bulk) {	/* a single get found the cache empty */
@@ -411,16 +418,18 @@ int BPF_PROG(cache_refill_bulk_exit)
 
 /* cache_flush */
 SEC("fentry/kmem_cache_free_bulk")
-int BPF_PROG(cache_flush, struct kmem_cache *s, size_t size, void **p)
+int BPF_PROG(cache_flush, struct kmem_cache *s, size_t size)
 {
 	struct cpu_counters *c;
+	__u64 p = 0;
 
 	if (!is_skbuff_cache(s))
 		return 0;
+	bpf_get_func_arg(ctx, 2, &p);
 	c = this_cpu_counters();
 	if (!c)
 		return 0;
-	if (in_this_cache(p)) {
+	if (in_this_cache((void *)p)) {
 		INC(c->cache_flushes);
 		ADD(c->cache_flush_heads, size);
 	} else {

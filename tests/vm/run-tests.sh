@@ -24,6 +24,9 @@ run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
 	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done'
 run bookworm sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
 	tests/live/test_drops.sh tests/live/test_tap.sh; do echo "# $t"; sh "$t"; done'
+# experimental (7.3 today): the newest kernel; napi_skb_cache_get inline as on 7.2
+run experimental sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
+	tests/vm/guest_cpumap.sh tests/live/test_drops.sh; do echo "# $t"; sh "$t"; done'
 # trixie (6.12): the NAPI cache gets are a traceable function there, as on 6.1
 run trixie sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
 	tests/live/test_drops.sh; do echo "# $t"; sh "$t"; done'

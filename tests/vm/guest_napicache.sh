@@ -27,26 +27,11 @@
 . "$(dirname "$0")/../live/lib.sh"
 need_root
 N=10000
-ALLOC=kmem_cache_alloc_bulk_noprof
-grep -qE " [tT] $ALLOC\$" /proc/kallsyms || ALLOC=kmem_cache_alloc_bulk
 has_func() { grep -qE " [tT] $1\$" /proc/kallsyms; }
-bpftool btf dump file /sys/kernel/btf/vmlinux format raw > "$TMP/btf.raw"
-# the allocator's return type: FUNC -> FUNC_PROTO ret_type_id -> (TYPEDEF bool ->) INT
-proto=$(sed -n "s/^\[[0-9]*\] FUNC '$ALLOC' type_id=\([0-9]*\).*/\1/p" "$TMP/btf.raw")
-ret=$(sed -n "s/^\[$proto\] FUNC_PROTO '(anon)' ret_type_id=\([0-9]*\).*/\1/p" "$TMP/btf.raw")
-while grep -q "^\[$ret\] TYPEDEF" "$TMP/btf.raw"; do
-	ret=$(sed -n "s/^\[$ret\] TYPEDEF '[^']*' type_id=\([0-9]*\).*/\1/p" "$TMP/btf.raw")
-done
-if grep -q "^\[$ret\] INT .*encoding=BOOL" "$TMP/btf.raw"; then
-	HEADS='retval ? args->size : 0'; OK='retval'
-	echo "# $ALLOC returns bool: a call gives all it was asked or nothing"
-else
-	HEADS='retval'; OK='retval > 0'
-	echo "# $ALLOC returns a count"
-fi
+bulk_alloc_facts
 cache_size=$(awk "/STRUCT 'napi_alloc_cache'/ { f = 1; next } f && /'skb_cache'/ {
-	sub(/.*type_id=/, \"\"); print \$1; exit }" "$TMP/btf.raw")
-cache_size=$(sed -n "s/^\[$cache_size\] ARRAY .*nr_elems=\([0-9]*\).*/\1/p" "$TMP/btf.raw")
+	sub(/.*type_id=/, \"\"); print \$1; exit }" "$BTF_RAW")
+cache_size=$(sed -n "s/^\[$cache_size\] ARRAY .*nr_elems=\([0-9]*\).*/\1/p" "$BTF_RAW")
 echo "# napi_alloc_cache holds ${cache_size:-?} heads"
 
 # Windows, outermost first: the JSON instance; bpftrace, which runs the

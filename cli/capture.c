@@ -19,6 +19,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "capture.h"
+#include "files.h"
 
 const char *const capture_sysctl_names[CAPTURE_NSYSCTLS] = {
 	"net.core.skb_defer_max",
@@ -384,22 +385,32 @@ json_t *capture__sample_json(const struct snapshot *d)
 	return o;
 }
 
-/* An unlinked read-write file beside near (or in $TMPDIR); NULL with errno set. */
+/*
+ * A nameless read-write file in near's directory (O_TMPFILE), so nothing is
+ * left behind however skbtop ends; where the filesystem lacks O_TMPFILE, a
+ * file unlinked at once. Without near: tmpfile() ($TMPDIR). NULL, errno set.
+ */
 static FILE *open_spool(const char *near)
 {
-	char *path;
+	char *path = NULL, *dir;
 	FILE *f;
 	int fd;
 
 	if (!near)
 		return tmpfile();
-	if (asprintf(&path, "%s.spool.XXXXXX", near) < 0) {
+	dir = strdup(near);
+	if (!dir || asprintf(&path, "%s.spool.XXXXXX", near) < 0) {
+		free(dir);
 		errno = ENOMEM;
 		return NULL;
 	}
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
+	fd = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(path);
+	}
+	free(dir);
 	free(path);
 	if (fd < 0)
 		return NULL;
@@ -628,78 +639,16 @@ static json_t *writer_header(const struct capture_writer *w, const struct captur
 	return doc;
 }
 
-/*
- * Write to path atomically: emit() fills PATH.tmp.PID in the same
- * directory, then fsync, rename, fsync the directory. A failure leaves no
- * file and no temporary behind. Returns 0 or -errno, message in err.
- */
-static int write_atomic(const char *path, int (*emit)(FILE *f, void *arg), void *arg,
-			char *err, size_t errlen)
-{
-	char *tmp = NULL, *dcopy = NULL;
-	FILE *f = NULL;
-	int fd, dfd, ret;
-
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
-		snprintf(err, errlen, "failed to write %s: out of memory", path);
-		return -ENOMEM;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		ret = -errno;
-		snprintf(err, errlen, "failed to create %s: %s", tmp, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
-		return ret;
-	}
-	ret = emit(f, arg);
-	if (!ret && (fflush(f) || ferror(f)))
-		ret = -(errno ? errno : EIO);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (ret) {
-		snprintf(err, errlen, "failed to write %s: %s", tmp, strerror(-ret));
-		unlink(tmp);
-		free(tmp);
-		return ret;
-	}
-	if (rename(tmp, path)) {
-		ret = -errno;
-		snprintf(err, errlen, "failed to rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return ret;
-	}
-	/* make the rename itself durable */
-	dcopy = strdup(path);
-	if (dcopy) {
-		dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
-	free(dcopy);
-	free(tmp);
-	return 0;
-}
-
 static int emit_doc(FILE *f, void *doc)
 {
 	if (json_dumpf(doc, f, JSON_COMPACT | JSON_ENSURE_ASCII))
-		return -ENOMEM;
-	fputc('\n', f);
-	return 0;
+		return ferror(f) ? -errno : -ENOMEM;
+	return fputc('\n', f) == EOF ? -errno : 0;
 }
 
 int capture__write_file(const char *path, json_t *doc, char *err, size_t errlen)
 {
-	return write_atomic(path, emit_doc, doc, err, errlen);
+	return outfile__write(path, emit_doc, doc, true, NULL, err, errlen);
 }
 
 int capture_writer__write(struct capture_writer *w, const struct capture *meta,
@@ -714,19 +663,24 @@ int capture_writer__write(struct capture_writer *w, const struct capture *meta,
 	json_decref(doc);
 	if (!text)
 		return -ENOMEM;
-	/* the header object, opened again for its last member: the samples */
+	/* the header object, opened again for its last member: the samples;
+	 * a failed write keeps its errno (ENOSPC is not "I/O error") */
 	len = strlen(text);
-	fwrite(text, 1, len - 1, out);
+	if (fwrite(text, 1, len - 1, out) != len - 1 || fputs(",\"samples\":[", out) == EOF)
+		ret = -errno;
 	free(text);
-	fputs(",\"samples\":[", out);
+	if (ret)
+		return ret;
 	if (fflush(w->spool) || fseek(w->spool, 0, SEEK_SET))
 		return -errno;
-	while ((n = fread(buf, 1, sizeof(buf), w->spool)) > 0)
-		fwrite(buf, 1, n, out);
-	if (ferror(w->spool))
+	while (!ret && (n = fread(buf, 1, sizeof(buf), w->spool)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			ret = -errno;
+	if (!ret && ferror(w->spool))
 		ret = -EIO;
 	fseek(w->spool, 0, SEEK_END);	/* more samples may follow */
-	fputs("]}\n", out);
+	if (!ret && fputs("]}\n", out) == EOF)
+		ret = -errno;
 	if (!ret && ferror(out))
 		ret = -EIO;
 	return ret;
@@ -751,7 +705,7 @@ int capture_writer__write_file(struct capture_writer *w, const struct capture *m
 {
 	struct writer_emit e = { w, meta, names };
 
-	return write_atomic(path, emit_writer, &e, err, errlen);
+	return outfile__write(path, emit_writer, &e, true, NULL, err, errlen);
 }
 
 /* ---- reader ---- */
@@ -1829,16 +1783,14 @@ int capture__read(const char *path, struct capture *cap, const struct capture_li
 	int fd, ret;
 
 	memset(cap, 0, sizeof(*cap));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	fd = infile__open(path, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st)) {
 		ret = -errno;
-		snprintf(err, errlen, "failed to open %s: %s", path, strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
-		snprintf(err, errlen, "failed to read %s: not a regular file", path);
-		return -EINVAL;
+		snprintf(err, errlen, "failed to read %s: %s", path, strerror(-ret));
+		return ret;
 	}
 	if ((unsigned long long)st.st_size > l->max_bytes) {
 		close(fd);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "env.h"
 #include "options.h"
+#include "files.h"
 
 const char usage[] =
 "USAGE: skbtop [OPTIONS] [INTERVAL [COUNT]]     live screen (text when not a terminal)\n"
@@ -66,6 +67,7 @@ static void on_signal(int sig)
 {
 	if (stop_requested) {
 		/* second signal: die now, with the default action */
+		outfile__abort();
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;

@@ -13,7 +13,6 @@
  * file format lives in capture.c, which unit tests link without probes.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 #include "commands.h"
 #include "capture.h"
+#include "files.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -33,6 +33,7 @@ static void on_stop(int sig, siginfo_t *si, void *uc)
 		/* second signal: kill CMD, then die with the default action */
 		if (child_pid > 0)
 			kill(child_pid, SIGKILL);
+		outfile__abort();
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -64,6 +65,7 @@ static __u64 now_ns(clockid_t clk)
 static pid_t spawn(char **argv)
 {
 	pid_t pid = fork();
+	int err;
 
 	if (pid)
 		return pid;
@@ -71,9 +73,11 @@ static pid_t spawn(char **argv)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);	/* skbtop ignores it; CMD expects the default */
 	execvp(argv[0], argv);
-	fprintf(stderr, "skbtop: failed to run %s: %s\n", argv[0], strerror(errno));
-	_exit(errno == ENOENT ? 127 : 126);
+	err = errno;	/* fprintf to a closed stderr would change it */
+	fprintf(stderr, "skbtop: failed to run %s: %s\n", argv[0], strerror(err));
+	_exit(err == ENOENT ? 127 : 126);
 }
 
 /* Shell-style status: the exit code, or 128 + the signal that killed it. */
@@ -111,19 +115,6 @@ static void wait_tick(__u64 deadline, pid_t pid, bool *exited, int *wstatus)
 	}
 }
 
-static int check_output(const char *path)
-{
-	char *copy = strdup(path);
-	int ret = 0;
-
-	if (copy && access(dirname(copy), W_OK)) {
-		fprintf(stderr, "skbtop: cannot write %s: %s\n", path, strerror(errno));
-		ret = -1;
-	}
-	free(copy);
-	return ret;
-}
-
 int cmd_record(struct env *env)
 {
 	struct snapshot prev = {}, cur = {}, delta = {};
@@ -141,8 +132,10 @@ int cmd_record(struct env *env)
 		fprintf(stderr, "skbtop: record needs -o FILE\nTry 'skbtop --help'.\n");
 		return EXIT_USAGE;
 	}
-	if (check_output(env->output))
+	if (outfile__check(env->output, msg, sizeof(msg))) {
+		fprintf(stderr, "skbtop: %s\n", msg);
 		return EXIT_FAIL;
+	}
 	install_record_handlers();
 	env->probe_opts.drops_by_cpu = true;	/* captures keep drops per CPU by reason */
 	st = open_probes(env);

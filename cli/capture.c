@@ -512,10 +512,11 @@ int capture_writer__add(struct capture_writer *w, const struct snapshot *d)
 		snapshot__free(&c);
 		return -ENOMEM;
 	}
+	errno = 0;	/* a failed write below leaves its errno (ENOSPC, EDQUOT) */
 	if (w->nsamples)
 		fputc(',', w->spool);
 	err = json_dumpf(o, w->spool, JSON_COMPACT | JSON_ENSURE_ASCII) || ferror(w->spool)
-		? -EIO : 0;
+		? (errno ? -errno : -EIO) : 0;
 	json_decref(o);
 	err = err ?: snapshot__accumulate(&w->totals, &c);
 	snapshot__free(&c);

@@ -85,12 +85,15 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (env.probe_opts.btf_path) {
+		/* a FIFO or device is refused here, not opened (and waited on) by
+		 * libbpf; a missing or unreadable file gets the loader's message */
 		char err[512];
 		int fd = infile__open(env.probe_opts.btf_path, err, sizeof(err));
 
-		if (fd < 0)
+		if (fd == -EINVAL)
 			return fprintf(stderr, "skbtop: %s\n", err), EXIT_FAIL;
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 	}
 	if (env.probe_opts.only) {
 		char err[512];

@@ -10,6 +10,8 @@
 #  - an append-only directory is refused before the run, not lost after it
 #  - a second SIGTERM during the final write leaves no temporary file
 #  - closed stdio at start: the capture is not corrupted by CMD's stderr
+#  - SIGINT/TERM/HUP while record starts: CMD never starts; after: forwarded;
+#    a SIGKILLed record takes CMD with it (PR_SET_PDEATHSIG)
 #  - a veth named with an escape sequence by nobody in a user namespace, and a
 #    capture with control bytes in its strings, print no control byte
 #  - readers (report, diff, --btf) refuse a FIFO at once instead of hanging
@@ -189,6 +191,45 @@ check_eq "--btf FIFO exits 1 at once" 1 $?
 check_true "--btf FIFO says why" grep -q "not a regular file" "$TMP/err"
 timeout 10 "$SKBTOP" report "$FS/null" 2> "$TMP/err"
 check_eq "report of a device node exits 1" 1 $?
+
+# ---- item 4: a stop signal during start-up; CMD dies with skbtop ----
+for sig in INT TERM HUP; do
+	rm -f "$FS/started"
+	t0=$(date +%s%N)
+	"$SKBTOP" record -i 0.1 -o "$FS/e.json" -- sh -c "touch '$FS/started'; exec sleep 5" \
+		2> "$TMP/err" &
+	pid=$!
+	sleep 0.08	# the probes are still loading
+	kill -$sig $pid
+	wait $pid
+	rc=$? ms=$((($(date +%s%N) - t0) / 1000000))
+	check_eq "SIG$sig at 0.08 s: exit 1, CMD not started, no file" "1 no no" \
+		"$rc $([ -e "$FS/started" ] && echo yes || echo no) $([ -e "$FS/e.json" ] && echo yes || echo no)"
+	check_true "SIG$sig at 0.08 s: stopped in $ms ms (< 3000, CMD sleeps 5 s)" [ $ms -lt 3000 ]
+	check_true "SIG$sig at 0.08 s: says so in one line" \
+		sh -c "[ \$(wc -l < '$TMP/err') = 1 ] && grep -q 'before sh started; nothing recorded' '$TMP/err'"
+done
+# once CMD runs, the signal goes to CMD and its status is recorded
+"$SKBTOP" record -i 0.1 -o "$FS/e.json" -- sh -c "touch '$FS/started'; exec sleep 5" 2> /dev/null &
+pid=$!
+i=0
+while [ ! -e "$FS/started" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+check_eq "SIGINT after CMD started: CMD's 130 returned and recorded" "130 130" \
+	"$? $(jq .command.exit_status "$FS/e.json")"
+# PR_SET_PDEATHSIG: a SIGKILLed skbtop takes CMD with it
+"$SKBTOP" record -i 0.1 -o "$FS/k.json" -- sleep 30 2> /dev/null &
+pid=$!
+i=0
+while [ -z "$(pgrep -P $pid -x sleep)" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+child=$(pgrep -P $pid -x sleep)
+kill -KILL $pid
+wait $pid 2> /dev/null
+i=0
+while [ -n "$child" ] && kill -0 "$child" 2> /dev/null && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
+check_true "SIGKILL to record: CMD ($child) is gone within 2 s" \
+	sh -c "[ -n '$child' ] && ! kill -0 '$child' 2> /dev/null"
 
 # ---- items 9, 10: write errors end the run with the real errno ----
 mknod "$FS/full" c 1 7	# this tmpfs's own /dev/full

@@ -717,6 +717,10 @@ struct parser {
 	size_t errlen;
 	size_t total_rows;
 	__u32 ncpus;
+	/* running totals over the samples: no count may pass 2^64 (issue 20) */
+	struct cpu_counters sum;
+	__u64 drops;
+	bool wrapped;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -889,14 +893,18 @@ static int cmp_queue_row(const void *a, const void *b)
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
-static void add_words(__u64 *acc, const __u64 *d, size_t n)
+/* acc += d, word by word; true if a sum passed 2^64 (the reader then refuses the file) */
+static bool add_words(__u64 *acc, const __u64 *d, size_t n)
 {
+	bool wrapped = false;
+
 	for (size_t i = 0; i < n; i++)
-		acc[i] += d[i];	/* modulo 2^64: a hostile file cannot overflow into UB */
+		wrapped |= __builtin_add_overflow(acc[i], d[i], &acc[i]);
+	return wrapped;
 }
 
 /* Sort rows by key and add up duplicates; returns the new count. */
-static size_t merge_queues(struct queue_row *q, size_t n)
+static size_t merge_queues(struct queue_row *q, size_t n, bool *wrapped)
 {
 	size_t out = 0;
 
@@ -905,8 +913,8 @@ static size_t merge_queues(struct queue_row *q, size_t n)
 	qsort(q, n, sizeof(*q), cmp_queue_row);
 	for (size_t i = 1; i < n; i++) {
 		if (!memcmp(&q[i].key, &q[out].key, sizeof(q[i].key)))
-			add_words((__u64 *)&q[out].c, (const __u64 *)&q[i].c,
-				  NWORDS(struct queue_counters));
+			*wrapped |= add_words((__u64 *)&q[out].c, (const __u64 *)&q[i].c,
+					      NWORDS(struct queue_counters));
 		else
 			q[++out] = q[i];
 	}
@@ -1030,10 +1038,13 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		err = err ?: parse_hist(p, row, "defer_flush_hist", c.defer_flush_hist, w);
 		if (err)
 			return err;
-		add_words((__u64 *)&out->sum, (const __u64 *)&c, NWORDS(struct cpu_counters));
+		p->wrapped |= add_words((__u64 *)&out->sum, (const __u64 *)&c,
+					NWORDS(struct cpu_counters));
 		if (acc)
-			add_words((__u64 *)&acc->cpus[v], (const __u64 *)&c,
-				  NWORDS(struct cpu_counters));
+			p->wrapped |= add_words((__u64 *)&acc->cpus[v], (const __u64 *)&c,
+						NWORDS(struct cpu_counters)) ||
+				      add_words((__u64 *)&p->sum, (const __u64 *)&c,
+						NWORDS(struct cpu_counters));
 	}
 
 	for (size_t i = 0; i < json_array_size(kicks); i++) {
@@ -1052,8 +1063,8 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		if (err)
 			return err;
 		if (acc)
-			add_words((__u64 *)&acc->kicks[from * p->ncpus + to], (const __u64 *)&k,
-				  NWORDS(struct kick_cell));
+			p->wrapped |= add_words((__u64 *)&acc->kicks[from * p->ncpus + to],
+						(const __u64 *)&k, NWORDS(struct kick_cell));
 	}
 
 	/*
@@ -1105,6 +1116,8 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		if (acc)
 			err = snapshot__add_drop(acc, &key, count);
 	}
+	if (acc && !err)	/* every drop row and per-CPU cell is at most this */
+		p->wrapped |= __builtin_add_overflow(p->drops, dsum, &p->drops);
 	/* one row per reason, sorted; drop_details must give each reason the same count */
 	out->ndrops = err ? 0 : merge_reason_counts(rc, json_array_size(drops));
 	ndetail = err ? 0 : merge_reason_counts(drc, json_array_size(details));
@@ -1154,7 +1167,7 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		if (acc && (err = snapshot__add_queue(acc, &q->key, &q->c)))
 			return err;
 	}
-	out->nqueues = merge_queues(out->queues, json_array_size(queues));
+	out->nqueues = merge_queues(out->queues, json_array_size(queues), &p->wrapped);
 
 	for (size_t i = 0; i < json_array_size(progs); i++) {
 		const json_t *row = json_array_get(progs, i);
@@ -1265,6 +1278,10 @@ static int parse_names(struct parser *p, const json_t *names, const char *key, b
 		(*nout)++;
 	}
 	qsort(*out, *nout, sizeof(**out), cmp_name);
+	for (size_t i = 1; i < *nout; i++)
+		if ((*out)[i].key == (*out)[i - 1].key)
+			return fail(p, "%s: %s 0x%llx is named twice", w, addr ? "address" : "id",
+				    (unsigned long long)(*out)[i].key);
 	return 0;
 }
 
@@ -1564,14 +1581,17 @@ static int parse_doc(struct parser *p, const json_t *doc, struct capture *cap,
 					    p->lim->max_rows);
 		}
 		if (cap->totals.nqueues > p->lim->max_rows) {
-			cap->totals.nqueues = merge_queues(cap->totals.queues, cap->totals.nqueues);
+			cap->totals.nqueues = merge_queues(cap->totals.queues, cap->totals.nqueues,
+							   &p->wrapped);
 			if (cap->totals.nqueues > p->lim->max_rows)
 				return fail(p, "%s: more than %zu distinct queues", w,
 					    p->lim->max_rows);
 		}
 	}
 	merge_drops(&cap->totals);
-	cap->totals.nqueues = merge_queues(cap->totals.queues, cap->totals.nqueues);
+	cap->totals.nqueues = merge_queues(cap->totals.queues, cap->totals.nqueues, &p->wrapped);
+	if (p->wrapped)
+		return fail(p, "samples: the counts add up past 2^64");
 	err = parse_sample(p, json_object_get(doc, "totals"), "totals", &tot, NULL);
 	if (err == -EINVAL && !json_object_get(doc, "totals"))
 		err = fail(p, "capture: missing \"totals\"");
@@ -1753,6 +1773,10 @@ int capture__parse(const char *buf, size_t len, struct capture *cap,
 		free(spans);
 	}
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc && json_error_code(&jerr) == json_error_out_of_memory) {
+		ret = -ENOMEM;	/* not "not valid JSON (line -1)" */
+		goto done;
+	}
 	if (!doc) {
 		bool at_end = jerr.position >= (int)len - 1 || strstr(jerr.text, "end of file");
 

@@ -19,6 +19,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "capture.h"
+#include "files.h"
 
 const char *const capture_sysctl_names[CAPTURE_NSYSCTLS] = {
 	"net.core.skb_defer_max",
@@ -385,22 +386,32 @@ json_t *capture__sample_json(const struct snapshot *d)
 	return o;
 }
 
-/* An unlinked read-write file beside near (or in $TMPDIR); NULL with errno set. */
+/*
+ * A nameless read-write file in near's directory (O_TMPFILE), so nothing is
+ * left behind however skbtop ends; where the filesystem lacks O_TMPFILE, a
+ * file unlinked at once. Without near: tmpfile() ($TMPDIR). NULL, errno set.
+ */
 static FILE *open_spool(const char *near)
 {
-	char *path;
+	char *path = NULL, *dir;
 	FILE *f;
 	int fd;
 
 	if (!near)
 		return tmpfile();
-	if (asprintf(&path, "%s.spool.XXXXXX", near) < 0) {
+	dir = strdup(near);
+	if (!dir || asprintf(&path, "%s.spool.XXXXXX", near) < 0) {
+		free(dir);
 		errno = ENOMEM;
 		return NULL;
 	}
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
+	fd = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(path);
+	}
+	free(dir);
 	free(path);
 	if (fd < 0)
 		return NULL;
@@ -502,10 +513,11 @@ int capture_writer__add(struct capture_writer *w, const struct snapshot *d)
 		snapshot__free(&c);
 		return -ENOMEM;
 	}
+	errno = 0;	/* a failed write below leaves its errno (ENOSPC, EDQUOT) */
 	if (w->nsamples)
 		fputc(',', w->spool);
 	err = json_dumpf(o, w->spool, JSON_COMPACT | JSON_ENSURE_ASCII) || ferror(w->spool)
-		? -EIO : 0;
+		? (errno ? -errno : -EIO) : 0;
 	json_decref(o);
 	err = err ?: snapshot__accumulate(&w->totals, &c);
 	snapshot__free(&c);
@@ -631,78 +643,16 @@ static json_t *writer_header(const struct capture_writer *w, const struct captur
 	return doc;
 }
 
-/*
- * Write to path atomically: emit() fills PATH.tmp.PID in the same
- * directory, then fsync, rename, fsync the directory. A failure leaves no
- * file and no temporary behind. Returns 0 or -errno, message in err.
- */
-static int write_atomic(const char *path, int (*emit)(FILE *f, void *arg), void *arg,
-			char *err, size_t errlen)
-{
-	char *tmp = NULL, *dcopy = NULL;
-	FILE *f = NULL;
-	int fd, dfd, ret;
-
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
-		snprintf(err, errlen, "failed to write %s: out of memory", path);
-		return -ENOMEM;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		ret = -errno;
-		snprintf(err, errlen, "failed to create %s: %s", tmp, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
-		return ret;
-	}
-	ret = emit(f, arg);
-	if (!ret && (fflush(f) || ferror(f)))
-		ret = -(errno ? errno : EIO);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (ret) {
-		snprintf(err, errlen, "failed to write %s: %s", tmp, strerror(-ret));
-		unlink(tmp);
-		free(tmp);
-		return ret;
-	}
-	if (rename(tmp, path)) {
-		ret = -errno;
-		snprintf(err, errlen, "failed to rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return ret;
-	}
-	/* make the rename itself durable */
-	dcopy = strdup(path);
-	if (dcopy) {
-		dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
-	free(dcopy);
-	free(tmp);
-	return 0;
-}
-
 static int emit_doc(FILE *f, void *doc)
 {
 	if (json_dumpf(doc, f, JSON_COMPACT | JSON_ENSURE_ASCII))
-		return -ENOMEM;
-	fputc('\n', f);
-	return 0;
+		return ferror(f) ? -errno : -ENOMEM;
+	return fputc('\n', f) == EOF ? -errno : 0;
 }
 
 int capture__write_file(const char *path, json_t *doc, char *err, size_t errlen)
 {
-	return write_atomic(path, emit_doc, doc, err, errlen);
+	return outfile__write(path, emit_doc, doc, true, NULL, err, errlen);
 }
 
 int capture_writer__write(struct capture_writer *w, const struct capture *meta,
@@ -717,19 +667,24 @@ int capture_writer__write(struct capture_writer *w, const struct capture *meta,
 	json_decref(doc);
 	if (!text)
 		return -ENOMEM;
-	/* the header object, opened again for its last member: the samples */
+	/* the header object, opened again for its last member: the samples;
+	 * a failed write keeps its errno (ENOSPC is not "I/O error") */
 	len = strlen(text);
-	fwrite(text, 1, len - 1, out);
+	if (fwrite(text, 1, len - 1, out) != len - 1 || fputs(",\"samples\":[", out) == EOF)
+		ret = -errno;
 	free(text);
-	fputs(",\"samples\":[", out);
+	if (ret)
+		return ret;
 	if (fflush(w->spool) || fseek(w->spool, 0, SEEK_SET))
 		return -errno;
-	while ((n = fread(buf, 1, sizeof(buf), w->spool)) > 0)
-		fwrite(buf, 1, n, out);
-	if (ferror(w->spool))
+	while (!ret && (n = fread(buf, 1, sizeof(buf), w->spool)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			ret = -errno;
+	if (!ret && ferror(w->spool))
 		ret = -EIO;
 	fseek(w->spool, 0, SEEK_END);	/* more samples may follow */
-	fputs("]}\n", out);
+	if (!ret && fputs("]}\n", out) == EOF)
+		ret = -errno;
 	if (!ret && ferror(out))
 		ret = -EIO;
 	return ret;
@@ -754,7 +709,7 @@ int capture_writer__write_file(struct capture_writer *w, const struct capture *m
 {
 	struct writer_emit e = { w, meta, names };
 
-	return write_atomic(path, emit_writer, &e, err, errlen);
+	return outfile__write(path, emit_writer, &e, true, NULL, err, errlen);
 }
 
 /* ---- reader ---- */
@@ -765,6 +720,10 @@ struct parser {
 	size_t errlen;
 	size_t total_rows;
 	__u32 ncpus;
+	/* running totals over the samples: no count may pass 2^64 (issue 20) */
+	struct cpu_counters sum;
+	__u64 drops;
+	bool wrapped;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -955,14 +914,18 @@ static int cmp_queue_row(const void *a, const void *b)
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
-static void add_words(__u64 *acc, const __u64 *d, size_t n)
+/* acc += d, word by word; true if a sum passed 2^64 (the reader then refuses the file) */
+static bool add_words(__u64 *acc, const __u64 *d, size_t n)
 {
+	bool wrapped = false;
+
 	for (size_t i = 0; i < n; i++)
-		acc[i] += d[i];	/* modulo 2^64: a hostile file cannot overflow into UB */
+		wrapped |= __builtin_add_overflow(acc[i], d[i], &acc[i]);
+	return wrapped;
 }
 
 /* Sort rows by key and add up duplicates; returns the new count. */
-static size_t merge_queues(struct queue_row *q, size_t n)
+static size_t merge_queues(struct queue_row *q, size_t n, bool *wrapped)
 {
 	size_t out = 0;
 
@@ -971,8 +934,8 @@ static size_t merge_queues(struct queue_row *q, size_t n)
 	qsort(q, n, sizeof(*q), cmp_queue_row);
 	for (size_t i = 1; i < n; i++) {
 		if (!memcmp(&q[i].key, &q[out].key, sizeof(q[i].key)))
-			add_words((__u64 *)&q[out].c, (const __u64 *)&q[i].c,
-				  NWORDS(struct queue_counters));
+			*wrapped |= add_words((__u64 *)&q[out].c, (const __u64 *)&q[i].c,
+					      NWORDS(struct queue_counters));
 		else
 			q[++out] = q[i];
 	}
@@ -1096,10 +1059,13 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		err = err ?: parse_hist(p, row, "defer_flush_hist", c.defer_flush_hist, w);
 		if (err)
 			return err;
-		add_words((__u64 *)&out->sum, (const __u64 *)&c, NWORDS(struct cpu_counters));
+		p->wrapped |= add_words((__u64 *)&out->sum, (const __u64 *)&c,
+					NWORDS(struct cpu_counters));
 		if (acc)
-			add_words((__u64 *)&acc->cpus[v], (const __u64 *)&c,
-				  NWORDS(struct cpu_counters));
+			p->wrapped |= add_words((__u64 *)&acc->cpus[v], (const __u64 *)&c,
+						NWORDS(struct cpu_counters)) ||
+				      add_words((__u64 *)&p->sum, (const __u64 *)&c,
+						NWORDS(struct cpu_counters));
 	}
 
 	for (size_t i = 0; i < json_array_size(kicks); i++) {
@@ -1118,8 +1084,8 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		if (err)
 			return err;
 		if (acc)
-			add_words((__u64 *)&acc->kicks[from * p->ncpus + to], (const __u64 *)&k,
-				  NWORDS(struct kick_cell));
+			p->wrapped |= add_words((__u64 *)&acc->kicks[from * p->ncpus + to],
+						(const __u64 *)&k, NWORDS(struct kick_cell));
 	}
 
 	/*
@@ -1171,6 +1137,8 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		if (acc)
 			err = snapshot__add_drop(acc, &key, count);
 	}
+	if (acc && !err)	/* every drop row and per-CPU cell is at most this */
+		p->wrapped |= __builtin_add_overflow(p->drops, dsum, &p->drops);
 	/* one row per reason, sorted; drop_details must give each reason the same count */
 	out->ndrops = err ? 0 : merge_reason_counts(rc, json_array_size(drops));
 	ndetail = err ? 0 : merge_reason_counts(drc, json_array_size(details));
@@ -1220,7 +1188,7 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		if (acc && (err = snapshot__add_queue(acc, &q->key, &q->c)))
 			return err;
 	}
-	out->nqueues = merge_queues(out->queues, json_array_size(queues));
+	out->nqueues = merge_queues(out->queues, json_array_size(queues), &p->wrapped);
 
 	for (size_t i = 0; i < json_array_size(progs); i++) {
 		const json_t *row = json_array_get(progs, i);
@@ -1331,6 +1299,10 @@ static int parse_names(struct parser *p, const json_t *names, const char *key, b
 		(*nout)++;
 	}
 	qsort(*out, *nout, sizeof(**out), cmp_name);
+	for (size_t i = 1; i < *nout; i++)
+		if ((*out)[i].key == (*out)[i - 1].key)
+			return fail(p, "%s: %s 0x%llx is named twice", w, addr ? "address" : "id",
+				    (unsigned long long)(*out)[i].key);
 	return 0;
 }
 
@@ -1633,14 +1605,17 @@ static int parse_doc(struct parser *p, const json_t *doc, struct capture *cap,
 					    p->lim->max_rows);
 		}
 		if (cap->totals.nqueues > p->lim->max_rows) {
-			cap->totals.nqueues = merge_queues(cap->totals.queues, cap->totals.nqueues);
+			cap->totals.nqueues = merge_queues(cap->totals.queues, cap->totals.nqueues,
+							   &p->wrapped);
 			if (cap->totals.nqueues > p->lim->max_rows)
 				return fail(p, "%s: more than %zu distinct queues", w,
 					    p->lim->max_rows);
 		}
 	}
 	merge_drops(&cap->totals);
-	cap->totals.nqueues = merge_queues(cap->totals.queues, cap->totals.nqueues);
+	cap->totals.nqueues = merge_queues(cap->totals.queues, cap->totals.nqueues, &p->wrapped);
+	if (p->wrapped)
+		return fail(p, "samples: the counts add up past 2^64");
 	err = parse_sample(p, json_object_get(doc, "totals"), "totals", &tot, NULL);
 	if (err == -EINVAL && !json_object_get(doc, "totals"))
 		err = fail(p, "capture: missing \"totals\"");
@@ -1822,6 +1797,10 @@ int capture__parse(const char *buf, size_t len, struct capture *cap,
 		free(spans);
 	}
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc && json_error_code(&jerr) == json_error_out_of_memory) {
+		ret = -ENOMEM;	/* not "not valid JSON (line -1)" */
+		goto done;
+	}
 	if (!doc) {
 		bool at_end = jerr.position >= (int)len - 1 || strstr(jerr.text, "end of file");
 
@@ -1853,16 +1832,14 @@ int capture__read(const char *path, struct capture *cap, const struct capture_li
 	int fd, ret;
 
 	memset(cap, 0, sizeof(*cap));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	fd = infile__open(path, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st)) {
 		ret = -errno;
-		snprintf(err, errlen, "failed to open %s: %s", path, strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
-		snprintf(err, errlen, "failed to read %s: not a regular file", path);
-		return -EINVAL;
+		snprintf(err, errlen, "failed to read %s: %s", path, strerror(-ret));
+		return ret;
 	}
 	if ((unsigned long long)st.st_size > l->max_bytes) {
 		close(fd);

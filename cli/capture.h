@@ -137,8 +137,8 @@ void capture_writer__free(struct capture_writer *w);
 json_t *capture__sample_json(const struct snapshot *d);
 
 /*
- * Write doc to path atomically: PATH.tmp.PID in the same directory, fsync,
- * rename, fsync the directory. Returns 0 or -errno, message in err.
+ * Write doc to path atomically and durably (outfile__write in files.h).
+ * Returns 0 or -errno, message in err.
  */
 int capture__write_file(const char *path, json_t *doc, char *err, size_t errlen);
 

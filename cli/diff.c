@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "esc.h"
+#include "files.h"
 #include "commands.h"
 #include "capture.h"
 #include "view.h"
@@ -534,27 +536,28 @@ void diff__text(FILE *f, const struct diff_result *r, const char *bname, const c
 	char line[256];
 
 	snprintf(line, sizeof(line), "before %s (%zu intervals, %.1f s), after %s (%zu intervals, "
-		 "%.1f s)", bname, r->nsamples_before, r->seconds_before, aname,
+		 "%.1f s)", esc(bname), r->nsamples_before, r->seconds_before, esc(aname),
 		 r->nsamples_after, r->seconds_after);
 	wrap(f, "skbtop diff: ", line);
 	for (size_t i = 0; i < r->nwarnings; i++)
-		wrap(f, "WARNING: ", r->warnings[i]);
+		wrap(f, "WARNING: ", esc(r->warnings[i]));	/* capture strings in it */
 	fputc('\n', f);
 	fprintf(f, "%-*s %9s %9s %8s %6s %s\n", NAME_W, "metric (mean per second)", "before",
 		"after", "change", "p", "");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct diff_row *row = &r->rows[i];
+		const char *name = esc(row->name);	/* reason and device names */
 		char b[24], a[24], c[24], p[16];
 
 		fmt_value(b, sizeof(b), row->before, row->unit, row->before_na);
 		fmt_value(a, sizeof(a), row->after, row->unit, row->after_na);
 		fmt_change(c, sizeof(c), row);
 		fmt_p(p, sizeof(p), row);
-		if (strlen(row->name) > NAME_W) {
-			wrap(f, "", row->name);
+		if (strlen(name) > NAME_W) {
+			wrap(f, "", name);
 			fprintf(f, "%-*s", NAME_W, "");
 		} else {
-			fprintf(f, "%-*s", NAME_W, row->name);
+			fprintf(f, "%-*s", NAME_W, name);
 		}
 		fprintf(f, " %9s %9s %8s %6s %s\n", b, a, c, p, row->verdict);
 	}
@@ -566,10 +569,10 @@ void diff__text(FILE *f, const struct diff_result *r, const char *bname, const c
 		    "~ within noise, ? too few intervals or probe missing.");
 }
 
-/* Markdown cells must not break the table. */
+/* Markdown cells must not break the table (nor the terminal: esc.h). */
 static void md_cell(FILE *f, const char *s)
 {
-	for (; *s; s++) {
+	for (s = esc(s); *s; s++) {
 		if (*s == '|')
 			fputs("\\|", f);
 		else if (*s == '\n')
@@ -703,5 +706,5 @@ int cmd_diff(struct env *env)
 	diff__free(&r);
 	capture__free(&a);
 	capture__free(&b);
-	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+	return stdout__flush() < 0 ? EXIT_FAIL : EXIT_OK;	/* a closed pipe: 0 */
 }

@@ -31,8 +31,7 @@ struct env {
 	const char *textfile;	/* export --textfile PATH */
 	long queues;		/* export --queues[=N]: series for at most N tun/tap queues, 0 off */
 	long locations;		/* export --locations[=N]: drop series for at most N locations, 0 off */
-	const char *given[32];	/* long names of the options given, for per-command checks */
-	int ngiven;
+	unsigned long long given;	/* bit i: options.c's long_opts[i] was given */
 	char **argv;		/* positional arguments left */
 	int argc;
 };

@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "metrics.h"
 #include "view.h"
+#include "files.h"
 
 #define DEFAULT_BIND	"127.0.0.1"
 #define ADDR_STR_LEN	(INET6_ADDRSTRLEN + 16)
@@ -198,66 +199,29 @@ static struct MHD_Daemon *start_http(int fd, int family, struct page *pg)
 
 /* ---- textfile ---- */
 
+struct text {
+	const char *buf;
+	size_t len;
+};
+
+static int emit_text(FILE *f, void *arg)
+{
+	const struct text *t = arg;
+
+	return fwrite(t->buf, 1, t->len, f) == t->len ? 0 : -errno;
+}
+
 /*
- * Write into a temporary file in the same directory, then rename(2) over
- * PATH: readers see the old file or the new one, never a partial one. The
- * temporary name starts with '.' and does not end in .prom, so node_exporter
- * never reads it.
+ * Replaced with rename(2) (files.h): readers see the old file or the new
+ * one, never a partial one; the temporary name starts with '.' and does not
+ * end in .prom, so node_exporter never reads it.
  */
-static int open_tmp(const char *path, char *tmp, size_t len)
+static int write_textfile(const char *path, const char *buf, size_t len, struct stat *written)
 {
-	const char *slash = strrchr(path, '/');
-	int fd;
+	struct text t = { buf, len };
+	char msg[PATH_MAX + 64];
 
-	if (slash)
-		snprintf(tmp, len, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-	else
-		snprintf(tmp, len, ".%s.XXXXXX", path);
-	fd = mkstemp(tmp);
-	return fd < 0 ? -errno : fd;
-}
-
-/* Fail before loading anything when the directory is not writable. */
-static int check_textfile(const char *path)
-{
-	char tmp[PATH_MAX];
-	int fd = open_tmp(path, tmp, sizeof(tmp));
-
-	if (fd < 0)
-		return fd;
-	close(fd);
-	unlink(tmp);
-	return 0;
-}
-
-static int write_textfile(const char *path, const char *buf, size_t len)
-{
-	char tmp[PATH_MAX];
-	size_t off = 0;
-	int fd, err = 0;
-
-	fd = open_tmp(path, tmp, sizeof(tmp));
-	if (fd < 0)
-		return fd;
-	if (fchmod(fd, 0644))
-		err = -errno;
-	while (!err && off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			err = -errno;
-		else
-			off += n;
-	}
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return outfile__write(path, emit_text, &t, false, written, msg, sizeof(msg));
 }
 
 /* ---- collector loop ---- */
@@ -307,13 +271,13 @@ static int render(struct metrics *m, const struct snapshot *total, const struct 
 }
 
 static int publish(struct page *pg, const char *textfile, char *buf, size_t len,
-		   bool *tf_failing)
+		   bool *tf_failing, struct stat *written)
 {
 	char *old;
 	int err = 0;
 
 	if (textfile) {
-		err = write_textfile(textfile, buf, len);
+		err = write_textfile(textfile, buf, len, written);
 		if (err && !*tf_failing)
 			fprintf(stderr, "skbtop: failed to write %s: %s\n", textfile,
 				strerror(-err));
@@ -357,7 +321,8 @@ int cmd_export(struct env *env)
 	struct metrics m;
 	struct view_ctx ctx;
 	struct skbtop *st = NULL;
-	char where[ADDR_STR_LEN], msg[320];
+	struct stat tf_stat;
+	char where[ADDR_STR_LEN], msg[PATH_MAX + 64];
 	bool tf_failing = false, wrote_textfile = false;
 	__u64 next, end;
 	size_t len;
@@ -388,10 +353,8 @@ int cmd_export(struct env *env)
 			addr_str(&ss, where, sizeof(where));
 	}
 	if (env->textfile) {
-		err = check_textfile(env->textfile);
-		if (err) {
-			fprintf(stderr, "skbtop: failed to write %s: %s\n", env->textfile,
-				strerror(-err));
+		if (outfile__check(env->textfile, msg, sizeof(msg))) {
+			fprintf(stderr, "skbtop: %s\n", msg);
 			if (fd >= 0)
 				close(fd);
 			return EXIT_FAIL;
@@ -416,7 +379,7 @@ int cmd_export(struct env *env)
 			fprintf(stderr, "skbtop: failed to render metrics: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		err = publish(&pg, env->textfile, buf, len, &tf_failing);
+		err = publish(&pg, env->textfile, buf, len, &tf_failing, &tf_stat);
 		if (err && !wrote_textfile && !httpd) {
 			/* the first write failed: a wrong path, not a passing problem */
 			goto cleanup;
@@ -456,9 +419,9 @@ cleanup:
 		MHD_stop_daemon(httpd);
 	if (fd >= 0)
 		close(fd);
-	/* a stopped skbtop leaves no file with frozen counters behind */
+	/* a stopped skbtop leaves no file with frozen counters behind (only its own) */
 	if (wrote_textfile)
-		unlink(env->textfile);
+		outfile__remove(env->textfile, &tf_stat);
 	free(pg.buf);
 	snapshot__free(&prev);
 	snapshot__free(&cur);

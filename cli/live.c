@@ -12,6 +12,7 @@
 #include "view.h"
 #include "ksyms.h"
 #include "reasons.h"
+#include "files.h"
 
 /* ---- names from the live kernel ---- */
 
@@ -90,7 +91,7 @@ int cmd_probes(struct env *env)
 		view_probes_text(stdout, skbtop__probe(st, 0), skbtop__nprobes(st));
 	}
 	skbtop__close(st);
-	return EXIT_OK;
+	return stdout__flush() < 0 ? EXIT_FAIL : EXIT_OK;	/* a closed pipe: 0 */
 }
 
 /* Sleep until the next tick or a stop request. */
@@ -108,7 +109,7 @@ static int run_text(struct env *env, struct skbtop *st)
 	struct view_ctx ctx;
 	long n = 0;
 	double elapsed = 0;
-	int err;
+	int err, out = 0;
 
 	view_ctx_live(&ctx, st);
 	ctx.per_cpu = env->per_cpu;
@@ -141,17 +142,22 @@ static int run_text(struct env *env, struct skbtop *st)
 		} else {
 			view_text(stdout, &delta, &ctx);
 		}
-		fflush(stdout);
+		/* a write error ends the run: EPIPE quietly with 0, others with 1 */
+		out = stdout__flush();
+		if (out)
+			break;
 		snapshot__swap(&prev, &cur);	/* the next read reuses the old storage */
 		n++;
+		/* -n counts text intervals too when no COUNT is given */
 		if ((env->count && n >= env->count) ||
+		    (!env->count && env->max_iterations && n >= env->max_iterations) ||
 		    (env->duration > 0 && elapsed >= env->duration - 1e-9))
 			break;
 	}
 	snapshot__free(&prev);
 	snapshot__free(&cur);
 	snapshot__free(&delta);
-	return err ? EXIT_FAIL : EXIT_OK;
+	return err || out < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 int cmd_live(struct env *env)

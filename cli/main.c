@@ -15,6 +15,7 @@
 #include "env.h"
 #include "commands.h"
 #include "options.h"
+#include "files.h"
 
 struct command {
 	const char *name;
@@ -48,6 +49,10 @@ int main(int argc, char **argv)
 	const struct command *cmd = NULL;
 	int done, ret;
 
+	/* before anything opens a file: it must not become stdin/stdout/stderr */
+	stdio__reserve();
+	/* a closed pipe is a write error (EPIPE) each writer handles, not a death */
+	signal(SIGPIPE, SIG_IGN);
 	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
 		env.no_color = true;
 	/* a subcommand comes first: `skbtop probes -j` */
@@ -79,6 +84,17 @@ int main(int argc, char **argv)
 		  : check_options(&env, "the live screen", live_opts);
 	if (ret)
 		return ret;
+	if (env.probe_opts.btf_path) {
+		/* a FIFO or device is refused here, not opened (and waited on) by
+		 * libbpf; a missing or unreadable file gets the loader's message */
+		char err[512];
+		int fd = infile__open(env.probe_opts.btf_path, err, sizeof(err));
+
+		if (fd == -EINVAL)
+			return fprintf(stderr, "skbtop: %s\n", err), EXIT_FAIL;
+		if (fd >= 0)
+			close(fd);
+	}
 	if (env.probe_opts.only) {
 		char err[512];
 

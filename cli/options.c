@@ -10,6 +10,7 @@
 #include <string.h>
 #include "env.h"
 #include "options.h"
+#include "files.h"
 
 const char usage[] =
 "USAGE: skbtop [OPTIONS] [INTERVAL [COUNT]]     live screen (text when not a terminal)\n"
@@ -24,7 +25,7 @@ const char usage[] =
 "OPTIONS:\n"
 "  -i, --interval SEC     seconds between refreshes (default 1)\n"
 "  -d, --duration SEC     stop after SEC seconds\n"
-"  -n, --max-iterations N screen refreshes before exit (TUI; tests use it)\n"
+"  -n, --max-iterations N refreshes before exit (screen, or --text without COUNT)\n"
 "  -j, --json             JSON: one object per interval (or per command)\n"
 "      --pretty           indent JSON\n"
 "      --text             plain text table even on a terminal\n"
@@ -66,6 +67,7 @@ static void on_signal(int sig)
 {
 	if (stop_requested) {
 		/* second signal: die now, with the default action */
+		outfile__abort();
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -146,17 +148,23 @@ static const struct option long_opts[] = {
 	{}
 };
 
+/* one bit per long option in env->given: no count a long command line can overflow */
+_Static_assert(sizeof(long_opts) / sizeof(long_opts[0]) <= 64, "env.given has 64 bits");
+
 int check_options(const struct env *env, const char *cmd, const char *const *allowed)
 {
-	for (int i = 0; i < env->ngiven; i++) {
+	for (size_t i = 0; long_opts[i].name; i++) {
 		bool ok = false;
 
+		if (!(env->given & (1ULL << i)))
+			continue;
 		for (const char *const *a = allowed; *a && !ok; a++)
-			ok = !strcmp(*a, env->given[i]);
+			ok = !strcmp(*a, long_opts[i].name);
 		if (!ok) {
 			char msg[96];
 
-			snprintf(msg, sizeof(msg), "option '--%s' does not apply to %%s", env->given[i]);
+			snprintf(msg, sizeof(msg), "option '--%s' does not apply to %%s",
+				 long_opts[i].name);
 			return usage_error(msg, cmd);
 		}
 	}
@@ -172,9 +180,9 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 	optind = 0;	/* glibc: 0 fully resets getopt state between argv arrays */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:i:d:n:jCLP:o:vVh", long_opts, NULL)) != -1) {
-		for (const struct option *o = long_opts; o->name; o++)
-			if (o->val == opt && env->ngiven < (int)(sizeof(env->given) / sizeof(env->given[0])))
-				env->given[env->ngiven++] = o->name;
+		for (size_t i = 0; long_opts[i].name; i++)
+			if (long_opts[i].val == opt)
+				env->given |= 1ULL << i;
 		switch (opt) {
 		case 'i':
 			if (parse_seconds(optarg, &env->interval, 0.01, 3600))
@@ -238,9 +246,15 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 			*done = 1;
 			return EXIT_OK;
 		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+		default: {
+			/* in a cluster (-xj) optind still points at it: name the letter */
+			char letter[3] = { '-', (char)optopt, '\0' };
+			const char *o = optopt && strncmp(argv[optind - 1], "--", 2) ? letter
+										 : argv[optind - 1];
+
+			return opt == ':' ? usage_error("option '%s' needs an argument", o)
+					  : usage_error("unknown option '%s'", o);
+		}
 		}
 	}
 	env->argc = argc - optind;

@@ -8,21 +8,24 @@
  * Signals: the first SIGINT/SIGTERM/SIGHUP stops recording cleanly (and is
  * forwarded to CMD unless the terminal already sent it to CMD's process
  * group); the file is still written. A second one kills CMD and skbtop.
+ * One that arrives before CMD is forked means CMD is never started (exit 1,
+ * no file). CMD gets SIGTERM if skbtop dies (PR_SET_PDEATHSIG).
  *
  * This is the only capture code that touches BPF (skbtop__open/read); the
  * file format lives in capture.c, which unit tests link without probes.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "commands.h"
 #include "capture.h"
+#include "files.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -33,6 +36,7 @@ static void on_stop(int sig, siginfo_t *si, void *uc)
 		/* second signal: kill CMD, then die with the default action */
 		if (child_pid > 0)
 			kill(child_pid, SIGKILL);
+		outfile__abort();
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -61,19 +65,47 @@ static __u64 now_ns(clockid_t clk)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
+/*
+ * Fork and exec CMD with the stop signals blocked, so one that arrives now
+ * either came before (stop_requested: CMD is not started) or finds
+ * child_pid set and is forwarded. Returns the pid, 0 when a stop came
+ * first, -1 with errno on failure.
+ */
 static pid_t spawn(char **argv)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid;
+	sigset_t block, old;
+	int err;
 
-	if (pid)
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (stop_requested) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 0;
+	}
+	pid = fork();
+	if (pid) {
+		if (pid > 0)
+			child_pid = pid;
+		sigprocmask(SIG_SETMASK, &old, NULL);	/* a pending stop is forwarded now */
 		return pid;
+	}
 	/* child: default dispositions (exec resets handlers, not SIG_IGN) */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);	/* skbtop ignores it; CMD expects the default */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* CMD does not outlive skbtop, even a SIGKILLed one */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+		_exit(126);
 	execvp(argv[0], argv);
-	fprintf(stderr, "skbtop: failed to run %s: %s\n", argv[0], strerror(errno));
-	_exit(errno == ENOENT ? 127 : 126);
+	err = errno;	/* fprintf to a closed stderr would change it */
+	fprintf(stderr, "skbtop: failed to run %s: %s\n", argv[0], strerror(err));
+	_exit(err == ENOENT ? 127 : 126);
 }
 
 /* Shell-style status: the exit code, or 128 + the signal that killed it. */
@@ -111,19 +143,6 @@ static void wait_tick(__u64 deadline, pid_t pid, bool *exited, int *wstatus)
 	}
 }
 
-static int check_output(const char *path)
-{
-	char *copy = strdup(path);
-	int ret = 0;
-
-	if (copy && access(dirname(copy), W_OK)) {
-		fprintf(stderr, "skbtop: cannot write %s: %s\n", path, strerror(errno));
-		ret = -1;
-	}
-	free(copy);
-	return ret;
-}
-
 int cmd_record(struct env *env)
 {
 	struct snapshot prev = {}, cur = {}, delta = {};
@@ -141,8 +160,10 @@ int cmd_record(struct env *env)
 		fprintf(stderr, "skbtop: record needs -o FILE\nTry 'skbtop --help'.\n");
 		return EXIT_USAGE;
 	}
-	if (check_output(env->output))
+	if (outfile__check(env->output, msg, sizeof(msg))) {
+		fprintf(stderr, "skbtop: %s\n", msg);
 		return EXIT_FAIL;
+	}
 	install_record_handlers();
 	env->probe_opts.drops_by_cpu = true;	/* captures keep drops per CPU by reason */
 	st = open_probes(env);
@@ -179,7 +200,12 @@ int cmd_record(struct env *env)
 			fprintf(stderr, "skbtop: failed to fork: %s\n", strerror(errno));
 			goto cleanup;
 		}
-		child_pid = pid;
+		if (!pid) {
+			/* stopped while starting: CMD never ran, there is nothing to record */
+			fprintf(stderr, "skbtop: stopped by %s before %s started; nothing recorded\n",
+				strsignal(stop_requested), env->argv[0]);
+			goto cleanup;
+		}
 	}
 	deadline = start_mono + step;
 	for (;;) {

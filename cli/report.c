@@ -9,6 +9,8 @@
 #include <time.h>
 #include "commands.h"
 #include "capture.h"
+#include "esc.h"
+#include "files.h"
 
 static void fmt_time(char *buf, size_t len, __u64 ns)
 {
@@ -30,7 +32,7 @@ static void command_line(char *buf, size_t len, const struct capture *cap)
 
 	buf[0] = '\0';
 	for (int i = 0; i < cap->argc && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", cap->argv[i]);
+		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", esc(cap->argv[i]));
 }
 
 static void status_text(char *buf, size_t len, const struct capture *cap)
@@ -50,8 +52,8 @@ static void print_text(FILE *f, const struct capture *cap, const char *path)
 
 	fmt_time(t0, sizeof(t0), cap->start_ns);
 	fmt_time(t1, sizeof(t1), cap->end_ns);
-	fprintf(f, "capture  %s (format %u.%u, skbtop %s)\n", path, cap->major, cap->minor,
-		S(cap->skbtop_version));
+	fprintf(f, "capture  %s (format %u.%u, skbtop %s)\n", esc(path), cap->major, cap->minor,
+		esc(S(cap->skbtop_version)));
 	fprintf(f, "time     %s .. %s, %.3f s in %zu intervals of %.3f s\n", t0, t1, sec,
 		cap->nsamples, cap->interval_ns / 1e9);
 	if (cap->argc) {
@@ -59,11 +61,13 @@ static void print_text(FILE *f, const struct capture *cap, const char *path)
 		status_text(st, sizeof(st), cap);
 		fprintf(f, "command  %s (exit status %s)\n", cmd, st);
 	}
-	fprintf(f, "kernel   %s\n", S(cap->env.kernel_release));
-	fprintf(f, "cmdline  %s\n", S(cap->env.kernel_cmdline));
-	fprintf(f, "cpus     %u x %s\n", cap->env.ncpus, S(cap->env.cpu_model));
+	/* every string below is the capture's: escaped (esc.h) */
+	fprintf(f, "kernel   %s\n", esc(S(cap->env.kernel_release)));
+	fprintf(f, "cmdline  %s\n", esc(S(cap->env.kernel_cmdline)));
+	fprintf(f, "cpus     %u x %s\n", cap->env.ncpus, esc(S(cap->env.cpu_model)));
 	for (int i = 0; i < CAPTURE_NSYSCTLS; i++)
-		fprintf(f, "sysctl   %s = %s\n", capture_sysctl_names[i], S(cap->env.sysctls[i]));
+		fprintf(f, "sysctl   %s = %s\n", capture_sysctl_names[i],
+			esc(S(cap->env.sysctls[i])));
 	fputc('\n', f);
 	if (cap->nprobes) {
 		view_probes_text(f, cap->probes, cap->nprobes);
@@ -94,7 +98,7 @@ static void print_text(FILE *f, const struct capture *cap, const char *path)
 		fprintf(f, "\n%-32s %14s %14s\n", "DROPS BY REASON", "total", "per second");
 		for (size_t i = 0; i < n; i++)
 			fprintf(f, "%-32s %14llu %14.1f\n",
-				capture__reason_name(cap, reasons[i], name, sizeof(name)),
+				esc(capture__reason_name(cap, reasons[i], name, sizeof(name))),
 				(unsigned long long)counts[i], sec > 0 ? counts[i] / sec : 0);
 	}
 }
@@ -187,9 +191,10 @@ static void report_json(struct jsonw *w, const struct capture *cap, const char *
 	jw_end(w);
 }
 
+/* s in a markdown cell: control bytes escaped, '|' quoted */
 static void md_text(FILE *f, const char *s)
 {
-	for (; s && *s; s++)
+	for (s = esc(s); s && *s; s++)
 		fputs(*s == '|' ? "\\|" : *s == '\n' ? " " : (char[2]){ *s, 0 }, f);
 }
 
@@ -206,14 +211,15 @@ static void print_markdown(FILE *f, const struct capture *cap, const char *path)
 	fprintf(f, "### skbtop capture `");
 	md_text(f, path);
 	fprintf(f, "`\n\n| | |\n|---|---|\n");
-	fprintf(f, "| format | %u.%u (skbtop %s) |\n", cap->major, cap->minor,
-		S(cap->skbtop_version));
+	fprintf(f, "| format | %u.%u (skbtop ", cap->major, cap->minor);
+	md_text(f, S(cap->skbtop_version));
+	fprintf(f, ") |\n");
 	fprintf(f, "| start | %s |\n| duration | %.3f s, %zu intervals of %.3f s |\n", t0, sec,
 		cap->nsamples, cap->interval_ns / 1e9);
 	for (size_t i = 0; i < cap->totals.nprogs; i++)
 		if (cap->totals.progs[i].misses)
 			fprintf(f, "| **warning** | %s skipped %llu events (BPF recursion): "
-				"counts are low |\n", cap->totals.progs[i].name,
+				"counts are low |\n", esc(cap->totals.progs[i].name),
 				(unsigned long long)cap->totals.progs[i].misses);
 	if (cap->argc) {
 		command_line(cmd, sizeof(cmd), cap);
@@ -239,7 +245,7 @@ static void print_markdown(FILE *f, const struct capture *cap, const char *path)
 		for (size_t i = 0; i < cap->nprobes; i++) {
 			const struct probe_status *p = &cap->probes[i];
 
-			fprintf(f, "| %s | %s | ", p->name, probe_mode_name(p->mode));
+			fprintf(f, "| %s | %s | ", esc(p->name), probe_mode_name(p->mode));
 			md_text(f, p->mode == MODE_UNAVAILABLE ? p->reason : p->variant);
 			fprintf(f, " |\n");
 		}
@@ -409,7 +415,7 @@ int cmd_report(struct env *env)
 	}
 	ret = report__print(stdout, &cap, pos[0], env->format);
 	capture__free(&cap);
-	if (ret || fflush(stdout))
+	if (ret)
 		return EXIT_FAIL;
-	return EXIT_OK;
+	return stdout__flush() < 0 ? EXIT_FAIL : EXIT_OK;	/* a closed pipe: 0 */
 }

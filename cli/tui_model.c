@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tui.h"
+#include "esc.h"
 
 /* ---- filter ---- */
 
@@ -545,6 +546,7 @@ int tui_build_drops(struct tui_table *t, const struct tui_data *d)
 {
 	struct aggs s = {};
 	__u64 all = 0;
+	char name[128];
 	int err;
 
 	t->cols = drop_cols;
@@ -563,7 +565,8 @@ int tui_build_drops(struct tui_table *t, const struct tui_data *d)
 			break;
 		}
 		r->id = s.a[i].key;
-		d->ctx->reason_name(d->ctx, (__u32)s.a[i].key, r->cell[DC_REASON], TUI_CELL);
+		d->ctx->reason_name(d->ctx, (__u32)s.a[i].key, name, sizeof(name));
+		snprintf(r->cell[DC_REASON], TUI_CELL, "%s", esc(name));
 		fill_drop_row(r, d, &s.a[i], all);
 		err = group_drops(&locs, d, DR_BY_LOCATION, s.a[i].key);
 		qsort(locs.a, locs.n, sizeof(*locs.a), cmp_agg_desc);
@@ -573,7 +576,7 @@ int tui_build_drops(struct tui_table *t, const struct tui_data *d)
 
 			view_location(d->ctx, locs.a[l].key, loc, sizeof(loc));
 			off += snprintf(r->cell[DC_TOP] + off, TUI_CELL - off, "%s%s", l ? ", " : "",
-					loc);
+					esc(loc));
 		}
 		free(locs.a);
 	}
@@ -617,7 +620,10 @@ static int build_drill(struct tui_table *t, const struct tui_data *d, __u32 reas
 			snprintf(r->cell[0], TUI_CELL, "%llu", (unsigned long long)s.a[i].key);
 			r->key[0] = s.a[i].key;
 		} else {
-			view_location(d->ctx, s.a[i].key, r->cell[0], TUI_CELL);
+			char loc[128];
+
+			view_location(d->ctx, s.a[i].key, loc, sizeof(loc));
+			snprintf(r->cell[0], TUI_CELL, "%s", esc(loc));
 		}
 		/* the columns line up with the reason table's count/rate/share */
 		fill_drop_row(r, d, &s.a[i], all);
@@ -735,7 +741,7 @@ static void top_reason(char *out, size_t len, const struct tui_data *d, const st
 	if (s.n) {
 		qsort(s.a, s.n, sizeof(*s.a), cmp_agg_desc);
 		snprintf(out, len, "  %s (%llu)",
-			 d->ctx->reason_name(d->ctx, (__u32)s.a[0].key, name, sizeof(name)),
+			 esc(d->ctx->reason_name(d->ctx, (__u32)s.a[0].key, name, sizeof(name))),
 			 (unsigned long long)s.a[0].total);
 	}
 	free(s.a);
@@ -761,6 +767,7 @@ int tui_build_queues(struct tui_table *t, const struct tui_data *d)
 	for (size_t i = 0; i < d->total->nqueues; i++) {
 		const struct queue_row *tq = &d->total->queues[i], *dq = find_queue(d->delta, &tq->key, i);
 		const struct queue_counters *dc = dq ? &dq->c : &zero, *tc = &tq->c;
+		char dev[SKBTOP_IFNAMSIZ + 1];
 		struct tui_row *r;
 
 		if (!tui_filter__dev(d->filter, tq->key.ifname))
@@ -770,7 +777,8 @@ int tui_build_queues(struct tui_table *t, const struct tui_data *d)
 			free(idx);
 			return -ENOMEM;
 		}
-		snprintf(r->cell[QC_DEV], TUI_CELL, "%.*s", SKBTOP_IFNAMSIZ, tq->key.ifname);
+		snprintf(dev, sizeof(dev), "%.*s", SKBTOP_IFNAMSIZ, tq->key.ifname);
+		snprintf(r->cell[QC_DEV], TUI_CELL, "%s", esc(dev));
 		snprintf(r->cell[QC_QUEUE], TUI_CELL, "%s%u", dir_name(tq->key.dir), tq->key.queue);
 		r->key[QC_QUEUE] = tq->key.queue;
 		r->id = i;

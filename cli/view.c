@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include "view.h"
+#include "esc.h"
 
 const char *probe_mode_name(enum probe_mode m)
 {
@@ -211,7 +212,7 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 	for (size_t i = 0; i < d->nprogs; i++)
 		if (d->progs[i].misses)
 			fprintf(f, "WARNING: %s skipped %llu events (BPF recursion): counts are low\n",
-				d->progs[i].name, (unsigned long long)d->progs[i].misses);
+				esc(d->progs[i].name), (unsigned long long)d->progs[i].misses);
 	if (total.map_full)
 		fprintf(f, "WARNING: %llu map updates refused (map full): counts are low\n",
 			(unsigned long long)total.map_full);
@@ -238,11 +239,11 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 			if (r->key.dir)
 				snprintf(q, sizeof(q), "%s%u", dir_name(r->key.dir), r->key.queue);
 			fprintf(f, "%-22.22s %8llu",
-				ctx->reason_name(ctx, r->key.reason, name, sizeof(name)),
+				esc(ctx->reason_name(ctx, r->key.reason, name, sizeof(name))),
 				(unsigned long long)r->count);
 			if (detail)
-				fprintf(f, " %-12.12s %5s %s", r->key.ifindex ? r->key.ifname : "-",
-					q, view_location(ctx, r->key.location, loc, sizeof(loc)));
+				fprintf(f, " %-12.12s %5s %s", r->key.ifindex ? esc(r->key.ifname) : "-",
+					q, esc(view_location(ctx, r->key.location, loc, sizeof(loc))));
 			fputc('\n', f);
 		}
 		if (d->ndrops > n)
@@ -257,8 +258,8 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 		fprintf(f, "%-22s %8s %4s\n", "DROPS PER CPU", "COUNT", "CPU");
 		for (size_t i = 0; i < n; i++)
 			fprintf(f, "%-22.22s %8llu %4zu\n",
-				ctx->reason_name(ctx, d->cpu_drop_reasons[idx[i] / d->ncpus], name,
-						 sizeof(name)),
+				esc(ctx->reason_name(ctx, d->cpu_drop_reasons[idx[i] / d->ncpus],
+						     name, sizeof(name))),
 				(unsigned long long)w[i], idx[i] % d->ncpus);
 		if (cells > n)
 			fprintf(f, "  (%zu more reason/CPU rows; -j for all)\n", cells - n);
@@ -273,7 +274,7 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 
 			snprintf(qs, sizeof(qs), "%s%u", dir_name(q->key.dir), q->key.queue);
 			fprintf(f, "%-12.12s %5s %7llu %6llu %6llu %6llu %6llu %7llu %7llu\n",
-				q->key.ifname, qs, (unsigned long long)q->c.builds,
+				esc(q->key.ifname), qs, (unsigned long long)q->c.builds,
 				(unsigned long long)q->c.bulk_calls,
 				(unsigned long long)q->c.bulk_asked,
 				(unsigned long long)q->c.bulk_got,
@@ -507,12 +508,13 @@ void view_probes_text(FILE *f, const struct probe_status *p, size_t n)
 		const char *detail = p[i].mode == MODE_UNAVAILABLE || p[i].mode == MODE_DISABLED
 					     ? p[i].reason : p[i].variant ? p[i].variant : "";
 
-		fprintf(f, "%-13s %-11s %-24s %s\n", p[i].name, probe_mode_name(p[i].mode),
-			p[i].target, detail);
+		/* a capture's probe table is read from the file: escape it */
+		fprintf(f, "%-13s %-11s %-24s %s\n", esc(p[i].name), probe_mode_name(p[i].mode),
+			esc(p[i].target), esc(detail));
 		if (p[i].mode != MODE_UNAVAILABLE && p[i].reason[0])
 			fprintf(f, "%-13s %-11s %-24s   (better mode not used: %s)\n", "", "", "",
-				p[i].reason);
+				esc(p[i].reason));
 		if (p[i].note && p[i].mode != MODE_UNAVAILABLE)
-			fprintf(f, "%-13s %-11s %-24s   note: %s\n", "", "", "", p[i].note);
+			fprintf(f, "%-13s %-11s %-24s   note: %s\n", "", "", "", esc(p[i].note));
 	}
 }

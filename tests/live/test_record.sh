@@ -6,6 +6,7 @@
 #  - record -- false returns 1 and still writes a valid file; a killed CMD
 #    gives 128 + signal
 #  - SIGINT during record -d 30 leaves a complete, valid file, no temp file
+#    (tests/live/test_safety.sh: output paths, signals during the write)
 #  - before/after with net.core.skb_defer_max at its default and at 0 (restored
 #    on every exit path): diff flags kicks and IPIs, drops stay within noise
 . "$(dirname "$0")/lib.sh"
@@ -99,7 +100,8 @@ check_eq "SIGINT during record -d 30 exits 0" 0 $?
 check_true "the file is complete and valid" valid "$F"
 n=$(jq '.samples | length' "$F")
 check_true "it holds the intervals before the signal ($n)" [ "$n" -ge 5 ]
-left=$(ls "$TMP" | grep -c '\.tmp\.' || true)
+# a temporary is .int.json.XXXXXX (before: int.json.tmp.PID), a spool int.json.spool.*
+left=$(ls -A "$TMP" | grep -c '^\.int\.json\.\|^int\.json\.tmp\.\|^int\.json\.spool\.' || true)
 check_eq "no temporary file left" 0 "$left"
 
 # ---- before/after: net.core.skb_defer_max default vs 0 ----

@@ -67,7 +67,8 @@ expect "--btf garbage" 1 "$(btf_msg "$TMP/garbage.btf" 'BPF object format invali
 	"$SKBTOP" --text --btf "$TMP/garbage.btf" 0.1 1
 expect "--btf empty file" 1 "$(btf_msg "$TMP/empty.btf" 'Input/output error')" \
 	"$SKBTOP" --text --btf "$TMP/empty.btf" 0.1 1
-expect "--btf a directory" 1 "$(btf_msg "$TMP" 'Input/output error')" \
+# refused before libbpf, which said "Input/output error" (issue 20)
+expect "--btf a directory" 1 "skbtop: failed to open $TMP: is a directory" \
 	"$SKBTOP" --text --btf "$TMP" 0.1 1
 expect "--btf without skb_drop_reason: kernel too old (live)" 1 "$OLD_MSG" \
 	"$SKBTOP" --text --btf "$TMP/noreason.btf" 0.1 1

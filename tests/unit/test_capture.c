@@ -288,14 +288,14 @@ static void test_atomic_write(void **state)
 	assert_int_equal(capture__write_file(path, doc, err, sizeof(err)), 0);	/* replace */
 	d = opendir(dir);
 	while ((de = readdir(d)))
-		nfiles += de->d_name[0] != '.';
+		nfiles += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
 	closedir(d);
-	assert_int_equal(nfiles, 1);		/* no FILE.tmp.PID left */
+	assert_int_equal(nfiles, 1);		/* no .FILE.XXXXXX left */
 	unlink(path);
 	rmdir(dir);
 	snprintf(path, sizeof(path), "/nonexistent-dir/out.json");
 	assert_int_not_equal(capture__write_file(path, doc, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "failed to create"));
+	assert_non_null(strstr(err, "failed to write /nonexistent-dir/out.json: No such file"));
 	json_decref(doc);
 }
 
@@ -617,6 +617,30 @@ static json_t *e_mode_type(json_t *d)
 	return d;
 }
 
+/* issue 20: two names for one reason id */
+static json_t *e_dup_name(json_t *d)
+{
+	json_t *rs = json_object_get(json_object_get(d, "names"), "reasons");
+	json_t *dup = json_deep_copy(json_array_get(rs, 0));
+
+	json_object_set_new(dup, "name", json_string("FORGED"));
+	json_array_append_new(rs, dup);
+	return d;
+}
+/* issue 20: every counter at 2^63 - 1 on every CPU row: the sums pass 2^64 */
+static json_t *e_wrap(json_t *d)
+{
+	json_t *ss = json_object_get(d, "samples"), *c, *row;
+	size_t i, j;
+
+	json_array_foreach(ss, i, c)
+		json_array_foreach(json_object_get(c, "cpus"), j, row)
+			json_object_set_new(row, "drops", json_integer(INT64_MAX));
+	json_array_append(ss, json_array_get(ss, 0));
+	json_array_append(ss, json_array_get(ss, 0));
+	return d;
+}
+
 static void test_mutations(void **state)
 {
 	(void)state;
@@ -644,6 +668,8 @@ static void test_mutations(void **state)
 	mutate("dir", e_dir, "not rx or tx");
 	mutate("interval", e_time_str, "expected an integer");
 	mutate("mode", e_mode_type, "expected a string");
+	mutate("names", e_dup_name, "is named twice");
+	mutate("wrap", e_wrap, "the counts add up past 2^64");
 }
 
 static void test_hostile_text(void **state)

@@ -76,6 +76,27 @@ static void test_bad(void **state)
 	assert_int_equal(parse(&env, &done, "-i", NULL), EXIT_USAGE);
 }
 
+/* issue 20: 33 options once overflowed a given[32] and escaped the per-command check */
+static void test_many_options(void **state)
+{
+	static const char *const probes_opts[] = { "json", "pretty", NULL };
+	char *argv[48];
+	struct env env = { .interval = 1.0 };
+	int argc = 0, done;
+
+	(void)state;
+	argv[argc++] = "skbtop";
+	while (argc < 41)
+		argv[argc++] = "-j";
+	argv[argc++] = "-d";
+	argv[argc++] = "1";
+	assert_int_equal(parse_args(argc, argv, &env, &done), 0);
+	assert_int_equal(check_options(&env, "probes", probes_opts), EXIT_USAGE);
+	memset(&env, 0, sizeof(env));
+	assert_int_equal(parse_args(argc - 2, argv, &env, &done), 0);
+	assert_int_equal(check_options(&env, "probes", probes_opts), EXIT_OK);
+}
+
 static void test_help(void **state)
 {
 	struct env env;
@@ -92,6 +113,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_many_options),
 		cmocka_unit_test(test_help),
 	};
 

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Files skbtop writes or reads on behalf of root: every output goes through
+ * outfile__check() before anything loads or runs and outfile__write() at
+ * the end; every input through infile__open(). Nothing here replaces a
+ * device node, FIFO, socket, directory or symlink, unlinks a file skbtop did
+ * not create, or blocks on a FIFO.
+ */
+#ifndef SKBTOP_FILES_H
+#define SKBTOP_FILES_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+/*
+ * Before any probe loads or command runs: refuse an empty path, "-", a path
+ * that exists and is not a regular file (symlinks included), and a directory
+ * where a file cannot be replaced atomically (not writable, append-only or
+ * immutable). Returns 0 or -errno with "failed to write PATH: why" in err.
+ */
+int outfile__check(const char *path, char *err, size_t errlen);
+
+/*
+ * Replace path atomically: emit() fills ".NAME.XXXXXX" in the same
+ * directory, which is then renamed over path (fsync'ed first, and the
+ * directory after, when durable). A replaced regular file keeps its owner
+ * and mode; a new one is 0644. On failure nothing is left behind. On
+ * success *written (if not NULL) identifies the new file. Returns 0 or
+ * -errno (the errno of the failing call), message in err.
+ */
+int outfile__write(const char *path, int (*emit)(FILE *f, void *arg), void *arg, bool durable,
+		   struct stat *written, char *err, size_t errlen);
+
+/* Unlink path only if it is still the file outfile__write() left there. */
+void outfile__remove(const char *path, const struct stat *written);
+
+/*
+ * For a signal handler about to die: unlink the temporary file an
+ * outfile__write() is filling, if any (async-signal-safe).
+ */
+void outfile__abort(void);
+
+/*
+ * Open a file to read: O_NONBLOCK, so a FIFO never hangs the open; anything
+ * but a regular file is refused. Returns the fd or -errno, with "failed to
+ * open PATH: why" in err.
+ */
+int infile__open(const char *path, char *err, size_t errlen);
+
+/*
+ * At start-up, before any file is created: a closed fd 0, 1 or 2 is opened
+ * read-only on /dev/null, so no file skbtop opens takes its number, and a
+ * write to a closed stdout/stderr still fails (EBADF) as it would have.
+ */
+void stdio__reserve(void);
+
+/*
+ * Flush stdout after a piece of output. Returns 0 when it went out; 1 when
+ * the reader closed the pipe (EPIPE: stop quietly, exit 0); -errno after
+ * printing "failed to write standard output: why" (exit 1).
+ */
+int stdout__flush(void);
+
+#endif

@@ -27,7 +27,9 @@
 #                        bpftrace"; also: empty (an empty program), skbtop_drops
 #                        (skbtop -P drops), skbtop_stats (skbtop --prog-stats),
 #                        proto_NAME (the skbtop binary in
-#                        $BENCH_PROTO_NAME: for measuring a change side by side))
+#                        $BENCH_PROTO_NAME: for measuring a change side by side),
+#                        bpftrace_all (bench/bpftrace_all.bt: bpftrace counting
+#                        what skbtop counts with every fentry probe on 7.x))
 #   BENCH_PROBE_ARMS=LIST arms of section 2 (default "empty floor skbtop skbtop_L
 #                        bpftrace")
 #   BENCH_WORKLOADS=LIST default "udp tap"
@@ -36,6 +38,8 @@
 #   BENCH_VM_KERNEL=PKG  vm-run --kernel-pkg (default unstable)
 #   BENCH_VM_REPS, BENCH_VM_SECS, BENCH_VM_ARMS, BENCH_VM_PROBE_ARMS: the VM's
 #                        reps (3), flood seconds (3), arms of sections 1 and 2
+#                        (default "base floor skbtop bpftrace bpftrace_all" and
+#                        "empty skbtop bpftrace bpftrace_all")
 #   BENCH_VM_TIMEOUT=S   the guest's time limit (default 3600; TCG is slow:
 #                        skbtop and bpftrace take tens of seconds to attach)
 #
@@ -54,6 +58,7 @@ OUT=${BENCH_OUT:-/tmp/skbtop-bench.$$}
 SECTIONS=${BENCH_SECTIONS:-rate probes user}
 [ "${BENCH_VM:-0}" = 1 ] && case " $SECTIONS " in *" vm "*) ;; *) SECTIONS="$SECTIONS vm" ;; esac
 BPFTRACE_PROG='tracepoint:skb:kfree_skb { @[args->reason, cpu] = count(); }'
+BPFTRACE_ALL=$TOP/bench/bpftrace_all.bt	# prints "ready" from BEGIN, after every attach
 B=$TOP/bench/bin
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -100,9 +105,9 @@ wait_attached() {
 	return 1
 }
 
-wait_line() {	# file pattern
+wait_line() {	# file pattern [tenths of a second, default 300]
 	local i
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < ${3:-300}; i++)); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -137,11 +142,21 @@ start_arm() {
 		"$bin" --text -j "${extra[@]}" 1 > "$OUT/$tag.jsonl" 2> "$OUT/$tag.err" &
 		ARM_PID=$!
 		wait_attached $ARM_PID || { log "$arm did not attach: $(tail -1 "$OUT/$tag.err")"; stop_arm; return 1; }
+		# kfree_skb may come first: the first interval's line means every
+		# probe is attached (fentry ones take seconds each under TCG)
+		wait_line "$OUT/$tag.jsonl" '^{' 3000 || { log "$arm printed no interval"; stop_arm; return 1; }
 		;;
 	bpftrace)
 		bpftrace -e "$BPFTRACE_PROG" > "$OUT/$tag.log" 2>&1 &
 		ARM_PID=$!
 		wait_attached $ARM_PID || { log "bpftrace did not attach: $(tail -1 "$OUT/$tag.log")"; stop_arm; return 1; }
+		;;
+	bpftrace_all)
+		bpftrace "$BPFTRACE_ALL" > "$OUT/$tag.log" 2>&1 &
+		ARM_PID=$!
+		# 21 probes: over 30 s to attach under TCG
+		wait_line "$OUT/$tag.log" '^ready' 3000 ||
+			{ log "bpftrace_all did not attach: $(grep -v '^$' "$OUT/$tag.log" | tail -1)"; stop_arm; return 1; }
 		;;
 	*) die "unknown arm $arm" ;;
 	esac
@@ -291,9 +306,9 @@ section_vm() {
 	done
 	"$TOP/tests/vm/vm-run" --kernel-pkg "$kpkg" --timeout "${BENCH_VM_TIMEOUT:-3600}" -- env \
 		${protos[@]+"${protos[@]}"} SKBTOP="$sk" BENCH_OUT=/tmp/bench-guest BENCH_SECTIONS="rate probes" BENCH_GUEST=1 \
-		BENCH_PROBE_ARMS="${BENCH_VM_PROBE_ARMS:-empty skbtop bpftrace}" \
+		BENCH_PROBE_ARMS="${BENCH_VM_PROBE_ARMS:-empty skbtop bpftrace bpftrace_all}" \
 		BENCH_REPS="${BENCH_VM_REPS:-3}" BENCH_SECS="${BENCH_VM_SECS:-3}" \
-		BENCH_ARMS="${BENCH_VM_ARMS:-base floor skbtop bpftrace}" BENCH_WORKLOADS="$WORKLOADS" BENCH_CPU="$CPU" \
+		BENCH_ARMS="${BENCH_VM_ARMS:-base floor skbtop bpftrace bpftrace_all}" BENCH_WORKLOADS="$WORKLOADS" BENCH_CPU="$CPU" \
 		bench/run.sh --samples > "$OUT/vm.jsonl" 2> "$OUT/vm.err" ||
 		{ log "VM run failed: $(tail -3 "$OUT/vm.err")"; return 0; }
 	jq -c '. + {section: ("vm_" + .section)}' "$OUT/vm.jsonl" >> "$RAW"

@@ -9,6 +9,7 @@
 #define SKBTOP_PROBES_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "snapshot.h"
 
 enum probe_mode {
@@ -74,6 +75,9 @@ __u32 skbtop__ncpus(const struct skbtop *st);
 
 /* Read every map once into s (reset by this call: zeroed, or reused). Returns 0 or -errno. */
 int skbtop__read(struct skbtop *st, struct snapshot *s);
+
+/* The kernel facts the probe chains asked, as a facts file (kfacts.h). */
+int skbtop__dump_facts(const struct skbtop *st, FILE *f);
 
 /* Human-readable probe table (for `skbtop probes`). */
 struct ksyms;

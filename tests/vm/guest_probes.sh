@@ -52,6 +52,17 @@ for p in defer_kick:csd/csd_queue_cpu defer_ipi:ipi/ipi_send_cpu defer_recv:csd/
 done
 check_eq "drops on tp_btf" tp_btf "$(mode drops)"
 
+# an fexit that fails to attach moves defer_flush to its next variant, the
+# derived one (SKBTOP_FAIL_ATTACH: a testing hook), and nothing else moves
+if [ "$(mode defer_flush)" = fentry ]; then
+	SKBTOP_FAIL_ATTACH=defer_flush_exit "$SKBTOP" probes -j > "$TMP/pf.json"
+	check_eq "defer_flush after a failed fexit attach" "derived consume_skb location" \
+		"$(jq -r '.[] | select(.probe == "defer_flush") | "\(.mode) \(.variant)"' "$TMP/pf.json")"
+	check_eq "the other probes keep their modes" \
+		"$(jq -c '[.[] | select(.probe != "defer_flush") | [.probe, .mode, .variant]]' "$TMP/p.json")" \
+		"$(jq -c '[.[] | select(.probe != "defer_flush") | [.probe, .mode, .variant]]' "$TMP/pf.json")"
+fi
+
 # defer_flush reads napi_consume_skb's return address: another tool's fexit
 # there hides it, and skbtop must say which program does that
 if [ "$(mode defer_flush)" = fentry ]; then

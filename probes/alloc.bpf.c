@@ -322,9 +322,17 @@ int BPF_PROG(cache_get_alloc_skb_exit, unsigned int size, gfp_t gfp, int flags, 
 	     struct sk_buff *ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct alloc_start *start = bpf_map_lookup_elem(&alloc_start, &tid);
+	struct alloc_start *start;
 	struct cpu_counters *c;
 
+	/*
+	 * An __alloc_skb() of a softirq or hardirq that interrupted this task's
+	 * own (at its local_bh_enable(), say) is not the one recorded: it was
+	 * counted, or skipped, at its entry.
+	 */
+	if (preempt_bits() & (SOFTIRQ_MASK | HARDIRQ_MASK))
+		return 0;
+	start = bpf_map_lookup_elem(&alloc_start, &tid);
 	if (!start)
 		return 0;
 	c = this_cpu_counters();

@@ -73,6 +73,7 @@ RAW=$OUT/samples.jsonl
 : > "$RAW"
 
 ARM_PID=
+PART_MARKS=
 STATS_SAVED=
 cleanup() {
 	stop_arm
@@ -86,8 +87,8 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # Programs attached by other processes to the tracepoints the arms use:
 # another engineer's skbtop would add its cost to every arm.
 foreign_attached() {
-	bpftool perf -j 2>/dev/null | jq --argjson p "${ARM_PID:-0}" \
-		'[.[] | select(.pid != $p and ((.tracepoint // "") |
+	bpftool perf -j 2>/dev/null | jq --argjson p "[$(echo ${ARM_PID:-0} | tr ' ' ,)]" \
+		'[.[] | select((.pid as $q | $p | index($q)) == null and ((.tracepoint // "") |
 		  test("^(kfree_skb|consume_skb|csd_|ipi_)")))] | length' 2>/dev/null || echo 0
 }
 
@@ -115,9 +116,24 @@ wait_line() {	# file pattern [tenths of a second, default 300]
 }
 
 # start_arm NAME TAG: attach the arm's observer; ARM_PID is its process.
+# NAME A+B starts A, then B, both attached at once (ARM_PID: both pids);
+# PART_MARKS is then "A:id B:id", the highest program id before each part,
+# so that section 2 can tell whose programs are whose.
 start_arm() {
-	local arm=$1 tag=$2
+	local arm=$1 tag=$2 a pids=()
 	ARM_PID=
+	PART_MARKS=
+	if [ "${arm#*+}" != "$arm" ]; then
+		local marks=()
+		for a in ${arm//+/ }; do
+			marks+=("$a:$(prog_mark)")
+			start_arm "$a" "$tag-$a" || { ARM_PID="${pids[*]}"; stop_arm; return 1; }
+			pids+=($ARM_PID)
+		done
+		ARM_PID="${pids[*]}"
+		PART_MARKS="${marks[*]}"
+		return 0
+	fi
 	case $arm in
 	base) return 0 ;;
 	floor | empty)
@@ -165,8 +181,9 @@ start_arm() {
 
 stop_arm() {
 	[ -n "$ARM_PID" ] || return 0
-	kill -INT "$ARM_PID" 2>/dev/null
-	wait "$ARM_PID" 2>/dev/null
+	local p
+	for p in $ARM_PID; do kill -INT "$p" 2>/dev/null; done
+	for p in $ARM_PID; do wait "$p" 2>/dev/null; done
 	ARM_PID=
 }
 
@@ -222,11 +239,14 @@ section_probes() {
 			before=$(prog_stats "$mark")
 			flood_sample probes "$arm" 0 "$w"
 			after=$(prog_stats "$mark")
+			# part: for A+B arms, whose program (by the id marks of start_arm)
 			jq -c -n --arg a "$arm" --arg w "$w" --argjson b "$before" --argjson e "$after" \
+				--argjson pm "$(for m in $PART_MARKS; do echo "[\"${m%:*}\",${m##*:}]"; done | jq -s -c .)" \
 				'{section: "progstats", arm: $a, mode: $w, progs: [$e[] as $x |
 				  ($b[] | select(.id == $x.id)) as $y |
 				  {name: $x.name, run_ns: ($x.run_time_ns - $y.run_time_ns),
-				   run_cnt: ($x.run_cnt - $y.run_cnt)}]}' >> "$RAW"
+				   run_cnt: ($x.run_cnt - $y.run_cnt)} +
+				  ([$pm[] | select(.[1] < $x.id)] | if length > 0 then {part: .[-1][0]} else {} end)]}' >> "$RAW"
 			stop_arm
 		done
 	done

@@ -15,6 +15,8 @@
 #  - a veth named with an escape sequence by nobody in a user namespace, and a
 #    capture with control bytes in its strings, print no control byte
 #  - readers (report, diff, --btf) refuse a FIFO at once instead of hanging
+#  - /metrics answers within 1 s under 200 slow and 215 half-open clients;
+#    connections end after 10 s; libmicrohttpd's lines are prefixed, few
 #  - diff of 16384 samples, each with a new reason, in seconds (was minutes)
 #  - write errors (ENOSPC on a full device or filesystem, EBADF on a closed
 #    stdout) exit 1 naming the errno; a closed pipe exits 0 quietly
@@ -254,6 +256,61 @@ rc=$? ms=$((($(date +%s%N) - t0) / 1000000))
 check_eq "diff of 16384 samples with 16384 reasons exits 0" 0 $rc
 check_true "... within 20 s ($ms ms)" [ $ms -lt 20000 ]
 check_eq "... with a row per reason" 16384 "$(jq '[.metrics[] | select(.kind == "drop")] | length' "$TMP/wide.diff")"
+
+# ---- item 3: /metrics under slow and half-open clients ----
+# slow.py HOST PORT NSLOW NHALF SECS EVERY: NSLOW clients send a request
+# line and then one header line every EVERY s; NHALF connect and send nothing
+cat > "$TMP/slow.py" <<'PY'
+import socket, sys, time
+host, port, nslow, nhalf, secs, every = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+	int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+socks, half = [], []
+for i in range(nslow + nhalf):
+    try:
+        s = socket.create_connection((host, port), timeout=2)
+        if i < nslow:
+            s.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        (socks if i < nslow else half).append(s)
+    except OSError:
+        pass
+print("ready %d %d" % (len(socks), len(half)), flush=True)
+end = time.time() + secs
+while time.time() < end:
+    time.sleep(min(every, max(0, end - time.time())))
+    for s in socks:
+        try:
+            s.send(b"X-Slow: 1\r\n")
+        except OSError:
+            pass
+PY
+port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
+"$SKBTOP" export --listen 127.0.0.1:$port -i 1 -d 60 2> "$TMP/http.err" &
+epid=$!
+on_exit "kill $epid 2>/dev/null"
+i=0
+while ! grep -q "serving http" "$TMP/http.err" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+timeout 30 python3 "$TMP/slow.py" 127.0.0.1 $port 200 215 14 1 > "$TMP/slow.out" &
+spid=$!
+i=0
+while [ ! -s "$TMP/slow.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check_eq "200 slow and 215 half-open clients connected" "ready 200 215" "$(cat "$TMP/slow.out")"
+good=0
+for i in 1 2 3 4 5; do
+	code=$(curl -m 1 -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+	[ "$code" = 200 ] && good=$((good + 1))
+	sleep 1
+done
+check_eq "5 of 5 scrapes answered within 1 s while they hold connections" 5 $good
+# they trickle a header every second (never idle): the 10 s total limit ends them
+sleep 8
+check_eq "no connection older than 10 s is left, though the clients still trickle" 0 \
+	"$(ss -Htn state established "( sport = :$port )" | wc -l)"
+wait $spid
+kill -TERM $epid
+wait $epid
+check_eq "export stops with 0" 0 $?
+check_true "stderr: the serving line and at most 3 prefixed libmicrohttpd lines ($(wc -l < "$TMP/http.err"))" \
+	sh -c "[ \$(wc -l < '$TMP/http.err') -le 4 ] && ! grep -qv '^skbtop: ' '$TMP/http.err'"
 
 # ---- items 9, 10: write errors end the run with the real errno ----
 mknod "$FS/full" c 1 7	# this tmpfs's own /dev/full

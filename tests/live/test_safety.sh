@@ -20,6 +20,7 @@
 #  - diff of 16384 samples, each with a new reason, in seconds (was minutes)
 #  - write errors (ENOSPC on a full device or filesystem, EBADF on a closed
 #    stdout) exit 1 naming the errno; a closed pipe exits 0 quietly
+#  - too few fds (ulimit -n 8) refused up front; a low soft limit raised
 #  - options: -xj names -x; 40 repeated options; --text -n
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -202,17 +203,25 @@ for sig in INT TERM HUP; do
 	"$SKBTOP" record -i 0.1 -o "$FS/e.json" -- sh -c "touch '$FS/started'; exec sleep 5" \
 		2> "$TMP/err" &
 	pid=$!
-	sleep 0.08	# the probes are still loading
+	# once its handler is in (SigCgt), while the probes still load
+	case $sig in INT) n=2 ;; TERM) n=15 ;; HUP) n=1 ;; esac
+	i=0
+	while [ $i -lt 200 ]; do
+		m=$(sed -n 's/^SigCgt:[[:space:]]*//p' /proc/$pid/status 2> /dev/null)
+		[ -n "$m" ] && [ $(((0x$m >> (n - 1)) & 1)) = 1 ] && break
+		sleep 0.01; i=$((i + 1))
+	done
 	kill -$sig $pid
 	wait $pid
 	rc=$? ms=$((($(date +%s%N) - t0) / 1000000))
-	check_eq "SIG$sig at 0.08 s: exit 1, CMD not started, no file" "1 no no" \
+	check_eq "SIG$sig during start-up: exit 1, CMD not started, no file" "1 no no" \
 		"$rc $([ -e "$FS/started" ] && echo yes || echo no) $([ -e "$FS/e.json" ] && echo yes || echo no)"
-	check_true "SIG$sig at 0.08 s: stopped in $ms ms (< 3000, CMD sleeps 5 s)" [ $ms -lt 3000 ]
-	check_true "SIG$sig at 0.08 s: says so in one line" \
+	check_true "SIG$sig during start-up: stopped in $ms ms (< 3000, CMD sleeps 5 s)" [ $ms -lt 3000 ]
+	check_true "SIG$sig during start-up: says so in one line" \
 		sh -c "[ \$(wc -l < '$TMP/err') = 1 ] && grep -q 'before sh started; nothing recorded' '$TMP/err'"
 done
 # once CMD runs, the signal goes to CMD and its status is recorded
+rm -f "$FS/started"
 "$SKBTOP" record -i 0.1 -o "$FS/e.json" -- sh -c "touch '$FS/started'; exec sleep 5" 2> /dev/null &
 pid=$!
 i=0
@@ -339,6 +348,17 @@ check_eq "record on a full filesystem exits 1" 1 $?
 check_eq "every message names ENOSPC" "$(wc -l < "$TMP/err")" \
 	"$(grep -c 'No space left on device' "$TMP/err")"
 check_eq "and leaves nothing but the filler" fill "$(ls -A "$FS/small")"
+
+# EMFILE: 8 fds once listed 6 probes as attached with nothing loaded
+prlimit --nofile=8:8 "$SKBTOP" probes -j > "$TMP/p8.json" 2> "$TMP/err"
+check_eq "probes with ulimit -n 8: exit 1, nothing on stdout" "1 0" "$? $(wc -c < "$TMP/p8.json")"
+check_true "... saying why" grep -q "failed to start: 8 open files allowed (ulimit -n)" "$TMP/err"
+"$SKBTOP" probes -j > "$TMP/pall.json" 2> /dev/null
+prlimit --nofile=16: "$SKBTOP" probes -j > "$TMP/p16.json" 2> /dev/null
+check_eq "a soft limit of 16 is raised: the same probes attach" \
+	"$(jq -c '[.[] | .mode]' "$TMP/pall.json")" "$(jq -c '[.[] | .mode]' "$TMP/p16.json")"
+check_eq "... and record's CMD still gets the soft limit of 16" 16 \
+	"$(prlimit --nofile=16: "$SKBTOP" record -i 0.1 -o "$FS/u.json" -- sh -c 'ulimit -n' 2> /dev/null)"
 
 # ---- item 11: options ----
 "$SKBTOP" -xj 2> "$TMP/err"

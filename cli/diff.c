@@ -27,8 +27,7 @@ struct metric {
 	char name[112];
 	const char *group;		/* probe group feeding it */
 	size_t off;			/* M_COUNTER: cpu_counters; M_QUEUE: queue_counters */
-	struct queue_key qkey;		/* M_QUEUE: matched by ifname, dir, queue */
-	const char *reason;		/* M_DROP: the reason's name */
+	size_t idx;			/* M_DROP: reason index; M_QUEUE: queue key index */
 };
 
 /* Intervals shorter than half the requested one (the last, cut short) are noisy. */
@@ -39,65 +38,258 @@ static bool sample_used(const struct capture *cap, const struct capture_sample *
 	return !cap->interval_ns || s->interval_ns * 2 >= cap->interval_ns;
 }
 
-static bool qkey_match(const struct queue_key *a, const struct queue_key *b)
+static int cmp_qkey(const void *a, const void *b)
 {
-	return a->dir == b->dir && a->queue == b->queue &&
-	       !strncmp(a->ifname, b->ifname, SKBTOP_IFNAMSIZ);
+	const struct queue_key *x = a, *y = b;
+
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	if (x->queue != y->queue)
+		return x->queue < y->queue ? -1 : 1;
+	return strncmp(x->ifname, y->ifname, SKBTOP_IFNAMSIZ);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * One capture's drop and queue rows, sorted by metric, read in one pass over
+ * its samples: a metric's series is then its own rows, not a scan of every
+ * row of every sample (that was O(samples x metrics x rows), minutes for a
+ * file whose samples each name a new reason).
+ */
+struct cell {
+	size_t idx;			/* reason or queue key index */
+	size_t ord;			/* used sample ordinal */
+	size_t seq;			/* file order, for a stable sort */
+	__u64 count;			/* drops */
+	const struct queue_counters *qc;	/* queues */
+};
+
+struct side {
+	const struct capture *cap;
+	size_t nused;
+	double *secs;			/* each used sample's interval, seconds */
+	struct cell *drops, *queues;
+	size_t ndrops, nqueues;
+	__u64 *dtotal;			/* per reason, from the totals */
+	struct queue_counters *qtotal;	/* per queue key, from the totals */
+};
+
+static int cmp_cell(const void *a, const void *b)
+{
+	const struct cell *x = a, *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	if (x->ord != y->ord)
+		return x->ord < y->ord ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Index of the reason with this id's name in the sorted names; -1 if none. */
+static long reason_idx(const struct capture *cap, __u32 id, char *const *names, size_t n)
+{
+	char buf[128];
+	const char *nm = capture__reason_name(cap, id, buf, sizeof(buf));
+	char *const *hit = bsearch(&nm, names, n, sizeof(*names), cmp_str);
+
+	return hit ? hit - names : -1;
+}
+
+/* A queue key and where it was first seen (rows keep that order). */
+struct key_pos {
+	struct queue_key key;
+	size_t pos;
+};
+
+static int cmp_key_pos(const void *a, const void *b)
+{
+	const struct key_pos *x = a, *y = b;
+	int c = cmp_qkey(&x->key, &y->key);
+
+	return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int cmp_pos(const void *a, const void *b)
+{
+	const struct key_pos *x = a, *y = b;
+
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int cmp_key_in(const void *key, const void *elem)
+{
+	return cmp_qkey(key, &((const struct key_pos *)elem)->key);
+}
+
+/* k's index in the metric order; sorted: unique_keys()'s lookup table */
+static long qkey_idx(const struct queue_key *k, const struct key_pos *sorted, size_t n)
+{
+	const struct key_pos *hit = bsearch(k, sorted, n, sizeof(*sorted), cmp_key_in);
+
+	return hit ? (long)hit->pos : -1;
+}
+
+static int push_cell(struct cell **v, size_t *n, size_t *cap, struct cell c)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct cell *g = realloc(*v, nc * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		*v = g;
+		*cap = nc;
+	}
+	c.seq = *n;
+	(*v)[(*n)++] = c;
+	return 0;
+}
+
+/* A reason id's index, remembered per id: one name lookup per distinct id. */
+struct id_idx {
+	__u32 id;
+	long idx;
+};
+
+static int cmp_id(const void *a, const void *b)
+{
+	const struct id_idx *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int side_init(struct side *sd, const struct capture *cap, char *const *reasons,
+		     size_t nreasons, const struct key_pos *keys, size_t nkeys)
+{
+	size_t dcap = 0, qcap = 0, nids = 0;
+	struct id_idx *ids = NULL;
+	int err = 0;
+
+	memset(sd, 0, sizeof(*sd));
+	sd->cap = cap;
+	sd->secs = malloc((cap->nsamples + 1) * sizeof(*sd->secs));
+	sd->dtotal = calloc(nreasons + 1, sizeof(*sd->dtotal));
+	sd->qtotal = calloc(nkeys + 1, sizeof(*sd->qtotal));
+	ids = malloc((cap->totals.ndrops + 1) * sizeof(*ids));
+	if (!sd->secs || !sd->dtotal || !sd->qtotal || !ids) {
+		free(ids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < cap->totals.ndrops; i++) {
+		const struct drop_row *r = &cap->totals.drops[i];
+		long x = reason_idx(cap, r->key.reason, reasons, nreasons);
+
+		if (x >= 0)
+			sd->dtotal[x] += r->count;
+		ids[nids++] = (struct id_idx){ r->key.reason, x };
+	}
+	qsort(ids, nids, sizeof(*ids), cmp_id);
+	for (size_t i = 0; i < cap->totals.nqueues; i++) {
+		long x = qkey_idx(&cap->totals.queues[i].key, keys, nkeys);
+
+		if (x < 0)
+			continue;
+		for (size_t f = 0; f < queue_counter_nfields; f++) {
+			size_t off = queue_counter_fields[f].offset;
+
+			*(__u64 *)((char *)&sd->qtotal[x] + off) +=
+				counter_at(&cap->totals.queues[i].c, off);
+		}
+	}
+	for (size_t i = 0; i < cap->nsamples && !err; i++) {
+		const struct capture_sample *s = &cap->samples[i];
+
+		if (!sample_used(cap, s))
+			continue;
+		sd->secs[sd->nused] = s->interval_ns / 1e9;
+		for (size_t j = 0; j < s->ndrops && !err; j++) {
+			struct id_idx k = { s->drops[j].reason, -1 }, *hit;
+			long x;
+
+			hit = bsearch(&k, ids, nids, sizeof(*ids), cmp_id);
+			x = hit ? hit->idx : reason_idx(cap, k.id, reasons, nreasons);
+			if (x >= 0)
+				err = push_cell(&sd->drops, &sd->ndrops, &dcap, (struct cell){
+					.idx = x, .ord = sd->nused, .count = s->drops[j].count });
+		}
+		for (size_t j = 0; j < s->nqueues && !err; j++) {
+			long x = qkey_idx(&s->queues[j].key, keys, nkeys);
+
+			if (x >= 0)
+				err = push_cell(&sd->queues, &sd->nqueues, &qcap, (struct cell){
+					.idx = x, .ord = sd->nused, .qc = &s->queues[j].c });
+		}
+		sd->nused++;
+	}
+	free(ids);
+	if (err)
+		return err;
+	qsort(sd->drops, sd->ndrops, sizeof(*sd->drops), cmp_cell);
+	qsort(sd->queues, sd->nqueues, sizeof(*sd->queues), cmp_cell);
+	return 0;
+}
+
+static void side_free(struct side *sd)
+{
+	free(sd->secs);
+	free(sd->drops);
+	free(sd->queues);
+	free(sd->dtotal);
+	free(sd->qtotal);
+}
+
+/* The cells of metric index idx: [*lo, return) */
+static size_t cells_of(const struct cell *c, size_t n, size_t idx, size_t *lo)
+{
+	size_t a = 0, b = n;
+
+	while (a < b) {		/* first cell with c->idx >= idx */
+		size_t mid = a + (b - a) / 2;
+
+		if (c[mid].idx < idx)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = a;
+	while (b < n && c[b].idx == idx)
+		b++;
+	return b > a ? b : a;
 }
 
 /* Count in one sample, or -1 when the metric has no value there (ratio without gets). */
 static double sample_value(const struct capture *cap, const struct capture_sample *s,
 			   const struct metric *m)
 {
-	double v = 0;
-	char buf[128];
+	double v;
 
-	switch (m->kind) {
-	case M_COUNTER:
-		return (double)counter_at(&s->sum, m->off);
-	case M_DROP:
-		for (size_t i = 0; i < s->ndrops; i++)
-			if (!strcmp(capture__reason_name(cap, s->drops[i].reason, buf, sizeof(buf)),
-				    m->reason))
-				v += (double)s->drops[i].count;
-		return v;
-	case M_QUEUE:
-		for (size_t i = 0; i < s->nqueues; i++)
-			if (qkey_match(&s->queues[i].key, &m->qkey))
-				v += (double)counter_at(&s->queues[i].c, m->off);
-		return v;
-	case M_HIT:
+	if (m->kind == M_HIT) {
 		/* no probe table: synthetic data, everything measured (as capture__view_ctx) */
 		if (!cache_hit_rate(cap->nprobes ? cap->probes : NULL, cap->nprobes, &s->sum, &v))
 			return -1;
 		return 100.0 * v;
 	}
-	return 0;
+	return (double)counter_at(&s->sum, m->off);
 }
 
-static __u64 total_value(const struct capture *cap, const struct metric *m)
+static __u64 total_value(const struct side *sd, const struct metric *m)
 {
 	struct cpu_counters sum;
-	__u64 v = 0;
-	char buf[128];
 
 	switch (m->kind) {
 	case M_COUNTER:
-		snapshot__sum_cpus(&cap->totals, &sum);
+		snapshot__sum_cpus(&sd->cap->totals, &sum);
 		return counter_at(&sum, m->off);
 	case M_DROP:
-		for (size_t i = 0; i < cap->totals.ndrops; i++)
-			if (!strcmp(capture__reason_name(cap, cap->totals.drops[i].key.reason, buf,
-							 sizeof(buf)), m->reason))
-				v += cap->totals.drops[i].count;
-		return v;
+		return sd->dtotal[m->idx];
 	case M_QUEUE:
-		for (size_t i = 0; i < cap->totals.nqueues; i++)
-			if (qkey_match(&cap->totals.queues[i].key, &m->qkey))
-				v += counter_at(&cap->totals.queues[i].c, m->off);
-		return v;
+		return counter_at(&sd->qtotal[m->idx], m->off);
 	case M_HIT:
-		snapshot__sum_cpus(&cap->totals, &sum);
+		snapshot__sum_cpus(&sd->cap->totals, &sum);
 		return sum.cache_gets;
 	}
 	return 0;
@@ -113,9 +305,50 @@ static bool group_live(const struct capture *cap, const char *group)
 	return view_group_live(&ctx, group);
 }
 
-/* Per-interval values (rates, or percentages for ratios) of the used samples. */
-static size_t series(const struct capture *cap, const struct metric *m, double *out)
+/*
+ * Mean and variance of a drop or queue metric's per-interval rates without
+ * the dense series: its cells in sample order, each run of intervals
+ * without a cell merged as zeros at once (Welford, with Chan's merge for
+ * the zeros). O(cells), where the dense series was O(samples) per metric.
+ */
+static void sparse_summary(const struct side *sd, const struct metric *m,
+			   struct stats_summary *out)
 {
+	const struct cell *c = m->kind == M_DROP ? sd->drops : sd->queues;
+	size_t lo, hi = cells_of(c, m->kind == M_DROP ? sd->ndrops : sd->nqueues, m->idx, &lo);
+	double mean = 0, q = 0, n = 0;
+
+	for (size_t i = lo; i <= hi; i++) {
+		size_t ord = i < hi ? c[i].ord : sd->nused;
+		double z = (double)ord - n, x = 0, d;
+
+		if (z > 0 && n > 0) {	/* intervals ord' < ord without a cell: zeros */
+			q += mean * mean * n * z / (n + z);
+			mean = mean * n / (n + z);
+		}
+		n = (double)ord;
+		if (i == hi)
+			break;
+		/* the cells of one interval add up (two ids may share a name) */
+		for (; i < hi && c[i].ord == ord; i++)
+			x += m->kind == M_DROP ? (double)c[i].count
+					       : (double)counter_at(c[i].qc, m->off);
+		i--;
+		x /= sd->secs[ord];
+		n += 1;
+		d = x - mean;
+		mean += d / n;
+		q += d * (x - mean);
+	}
+	out->n = sd->nused;
+	out->mean = sd->nused ? mean : 0;
+	out->var = sd->nused > 1 ? q / (double)(sd->nused - 1) : 0;
+}
+
+/* Per-interval values (rates, or percentages for ratios) of the used samples. */
+static size_t series(const struct side *sd, const struct metric *m, double *out)
+{
+	const struct capture *cap = sd->cap;
 	size_t n = 0;
 
 	for (size_t i = 0; i < cap->nsamples; i++) {
@@ -156,12 +389,12 @@ static void verdict(struct diff_row *r)
 		snprintf(r->verdict, sizeof(r->verdict), "~");
 }
 
-static int add_row(struct diff_result *r, const struct capture *a, const struct capture *b,
+static int add_row(struct diff_result *r, const struct side *a, const struct side *b,
 		   const struct metric *m, double *buf)
 {
 	struct stats_summary sa, sb;
 	struct diff_row *row, *rows;
-	bool ana = !group_live(a, m->group), bna = !group_live(b, m->group);
+	bool ana = !group_live(a->cap, m->group), bna = !group_live(b->cap, m->group);
 	__u64 ta = total_value(a, m), tb = total_value(b, m);
 	size_t n;
 
@@ -185,10 +418,15 @@ static int add_row(struct diff_result *r, const struct capture *a, const struct 
 	row->after_na = bna;
 	row->before_total = ta;
 	row->after_total = tb;
-	n = series(a, m, buf);
-	stats__summary(buf, n, &sa);
-	n = series(b, m, buf);
-	stats__summary(buf, n, &sb);
+	if (m->kind == M_DROP || m->kind == M_QUEUE) {
+		sparse_summary(a, m, &sa);
+		sparse_summary(b, m, &sb);
+	} else {
+		n = series(a, m, buf);
+		stats__summary(buf, n, &sa);
+		n = series(b, m, buf);
+		stats__summary(buf, n, &sb);
+	}
 	row->before = sa.mean;
 	row->after = sb.mean;
 	row->change_pct = sa.mean != 0 ? 100.0 * (sb.mean - sa.mean) / fabs(sa.mean) :
@@ -296,25 +534,19 @@ static int env_warnings(struct diff_result *r, const struct capture *a, const st
 
 /* ---- compare ---- */
 
+/* Every reason name in cap's totals appended to names (sorted and deduplicated later). */
 static int add_reason_names(const struct capture *cap, char ***names, size_t *n)
 {
+	char **grown = realloc(*names, (*n + cap->totals.ndrops + 1) * sizeof(**names));
 	char buf[128];
 
+	if (!grown)
+		return -ENOMEM;
+	*names = grown;
 	for (size_t i = 0; i < cap->totals.ndrops; i++) {
 		const char *nm = capture__reason_name(cap, cap->totals.drops[i].key.reason, buf,
 						      sizeof(buf));
-		size_t j;
-		char **grown;
 
-		for (j = 0; j < *n; j++)
-			if (!strcmp((*names)[j], nm))
-				break;
-		if (j < *n)
-			continue;
-		grown = realloc(*names, (*n + 1) * sizeof(**names));
-		if (!grown)
-			return -ENOMEM;
-		*names = grown;
 		if (!(grown[*n] = strdup(nm)))
 			return -ENOMEM;
 		(*n)++;
@@ -322,30 +554,60 @@ static int add_reason_names(const struct capture *cap, char ***names, size_t *n)
 	return 0;
 }
 
+static size_t unique_names(char **names, size_t n)
+{
+	size_t o = 0;
+
+	if (!n)
+		return 0;
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(names[i], names[o]))
+			names[++o] = names[i];
+		else
+			free(names[i]);
+	}
+	return o + 1;
+}
+
 static int add_queue_keys(const struct capture *cap, struct queue_key **keys, size_t *n)
 {
-	for (size_t i = 0; i < cap->totals.nqueues; i++) {
-		const struct queue_key *k = &cap->totals.queues[i].key;
-		struct queue_key *grown;
-		size_t j;
+	struct queue_key *grown = realloc(*keys, (*n + cap->totals.nqueues + 1) * sizeof(**keys));
 
-		for (j = 0; j < *n; j++)
-			if (qkey_match(&(*keys)[j], k))
-				break;
-		if (j < *n)
-			continue;
-		grown = realloc(*keys, (*n + 1) * sizeof(**keys));
-		if (!grown)
-			return -ENOMEM;
-		*keys = grown;
-		grown[(*n)++] = *k;
-	}
+	if (!grown)
+		return -ENOMEM;
+	*keys = grown;
+	for (size_t i = 0; i < cap->totals.nqueues; i++)
+		grown[(*n)++] = cap->totals.queues[i].key;
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+/*
+ * Drop repeated keys, keeping each key's first position; keys stay in that
+ * order, and *sorted gets the same keys sorted for lookups, with their index.
+ */
+static int unique_keys(struct queue_key *keys, size_t *n, struct key_pos **sorted)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	struct key_pos *kp = malloc((*n + 1) * sizeof(*kp));
+	size_t o = 0;
+
+	if (!kp)
+		return -ENOMEM;
+	for (size_t i = 0; i < *n; i++)
+		kp[i] = (struct key_pos){ keys[i], i };
+	qsort(kp, *n, sizeof(*kp), cmp_key_pos);
+	for (size_t i = 0; i < *n; i++)
+		if (!o || cmp_qkey(&kp[i].key, &kp[o - 1].key))
+			kp[o++] = kp[i];
+	qsort(kp, o, sizeof(*kp), cmp_pos);
+	for (size_t i = 0; i < o; i++) {
+		keys[i] = kp[i].key;
+		kp[i].pos = i;		/* now: the index in keys */
+	}
+	qsort(kp, o, sizeof(*kp), cmp_key_pos);
+	*n = o;
+	*sorted = kp;
+	return 0;
 }
 
 int diff__compare(const struct capture *a, const struct capture *b, struct diff_result *r)
@@ -353,6 +615,8 @@ int diff__compare(const struct capture *a, const struct capture *b, struct diff_
 	size_t nbuf = (a->nsamples > b->nsamples ? a->nsamples : b->nsamples) + 1;
 	double *buf = malloc(nbuf * sizeof(*buf));
 	struct queue_key *qkeys = NULL;
+	struct key_pos *qsorted = NULL;
+	struct side sa = {}, sb = {};
 	char **reasons = NULL;
 	size_t nreasons = 0, nq = 0;
 	struct metric m;
@@ -368,6 +632,14 @@ int diff__compare(const struct capture *a, const struct capture *b, struct diff_
 	r->seconds_before = capture__seconds(a);
 	r->seconds_after = capture__seconds(b);
 	err = env_warnings(r, a, b);
+	err = err ?: add_reason_names(a, &reasons, &nreasons);
+	err = err ?: add_reason_names(b, &reasons, &nreasons);
+	nreasons = err ? nreasons : unique_names(reasons, nreasons);
+	err = err ?: add_queue_keys(a, &qkeys, &nq);
+	err = err ?: add_queue_keys(b, &qkeys, &nq);
+	err = err ?: unique_keys(qkeys, &nq, &qsorted);
+	err = err ?: side_init(&sa, a, reasons, nreasons, qsorted, nq);
+	err = err ?: side_init(&sb, b, reasons, nreasons, qsorted, nq);
 
 	for (size_t f = 0; f < cpu_counter_nfields && !err; f++) {
 		memset(&m, 0, sizeof(m));
@@ -375,47 +647,44 @@ int diff__compare(const struct capture *a, const struct capture *b, struct diff_
 		m.off = cpu_counter_fields[f].offset;
 		m.group = cpu_counter_fields[f].group;
 		snprintf(m.name, sizeof(m.name), "%s", cpu_counter_fields[f].name);
-		err = add_row(r, a, b, &m, buf);
+		err = add_row(r, &sa, &sb, &m, buf);
 		if (!err && !strcmp(cpu_counter_fields[f].name, "cache_refill_heads")) {
 			/* derived right after the cache counters */
 			memset(&m, 0, sizeof(m));
 			m.kind = M_HIT;
 			m.group = "cache";
 			snprintf(m.name, sizeof(m.name), "cache_hit_pct");
-			err = add_row(r, a, b, &m, buf);
+			err = add_row(r, &sa, &sb, &m, buf);
 		}
 	}
-	err = err ?: add_reason_names(a, &reasons, &nreasons);
-	err = err ?: add_reason_names(b, &reasons, &nreasons);
-	if (!err && nreasons)
-		qsort(reasons, nreasons, sizeof(*reasons), cmp_str);
 	for (size_t i = 0; i < nreasons && !err; i++) {
 		memset(&m, 0, sizeof(m));
 		m.kind = M_DROP;
 		m.group = "drops";
-		m.reason = reasons[i];
+		m.idx = i;
 		snprintf(m.name, sizeof(m.name), "drop:%s", reasons[i]);
-		err = add_row(r, a, b, &m, buf);
+		err = add_row(r, &sa, &sb, &m, buf);
 	}
-	err = err ?: add_queue_keys(a, &qkeys, &nq);
-	err = err ?: add_queue_keys(b, &qkeys, &nq);
 	for (size_t i = 0; i < nq && !err; i++)
 		for (size_t f = 0; f < queue_counter_nfields && !err; f++) {
 			memset(&m, 0, sizeof(m));
 			m.kind = M_QUEUE;
 			m.group = "tun";
-			m.qkey = qkeys[i];
+			m.idx = i;
 			m.off = queue_counter_fields[f].offset;
 			snprintf(m.name, sizeof(m.name), "%.*s/%s%u:%s", SKBTOP_IFNAMSIZ,
 				 qkeys[i].ifname,
 				 qkeys[i].dir == QUEUE_RX ? "rx" : qkeys[i].dir == QUEUE_TX ? "tx" : "q",
 				 qkeys[i].queue, queue_counter_fields[f].name);
-			err = add_row(r, a, b, &m, buf);
+			err = add_row(r, &sa, &sb, &m, buf);
 		}
+	side_free(&sa);
+	side_free(&sb);
 	for (size_t i = 0; i < nreasons; i++)
 		free(reasons[i]);
 	free(reasons);
 	free(qkeys);
+	free(qsorted);
 	free(buf);
 	if (err)
 		diff__free(r);

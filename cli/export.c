@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,15 @@
 #include "metrics.h"
 #include "view.h"
 #include "files.h"
+#include "esc.h"
 
 #define DEFAULT_BIND	"127.0.0.1"
 #define ADDR_STR_LEN	(INET6_ADDRSTRLEN + 16)
+/* HTTP limits (see on_connection): slots, idle and total seconds per connection */
+#define HTTP_MAX_CONNS	512
+#define HTTP_IDLE_S	5
+#define HTTP_TOTAL_S	10
+#define HTTP_LOG_EVERY_S 10	/* at most one libmicrohttpd message per this */
 
 struct page {
 	pthread_mutex_t lock;
@@ -124,7 +131,7 @@ static int open_listener(const struct sockaddr_storage *ss, socklen_t sslen)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)ss, sslen) || listen(fd, 64)) {
+	if (bind(fd, (const struct sockaddr *)ss, sslen) || listen(fd, HTTP_MAX_CONNS)) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -174,6 +181,104 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return ret;
 }
 
+/*
+ * Slow and half-open clients (issue 20): MHD serves every connection from
+ * one thread without blocking, so a scrape is answered at once as long as
+ * a slot is free. Slots: HTTP_MAX_CONNS (the listen backlog too); a connection that sends nothing
+ * for HTTP_IDLE_S is closed by MHD, and one older than HTTP_TOTAL_S (a
+ * slowloris trickling a header line now and then) is shut down by the
+ * collector loop, so no client holds a slot for long.
+ */
+
+struct http_conn {
+	int fd;
+	__u64 start_ns;
+	bool shut;
+};
+
+/* Open connections, kept by MHD's notify callback, reaped by the main thread. */
+static struct {
+	pthread_mutex_t lock;
+	struct http_conn c[HTTP_MAX_CONNS];
+	size_t n;
+	__u64 log_next_ns;	/* the next message may print after this */
+	unsigned long log_dropped;
+} http = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int fd = ci ? ci->connect_fd : -1;
+
+	if (fd < 0)
+		return;
+	/* CLOSED comes before MHD closes the socket: the reaper never sees a stale fd */
+	pthread_mutex_lock(&http.lock);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED && http.n < HTTP_MAX_CONNS) {
+		http.c[http.n++] = (struct http_conn){ fd, mono_ns(), false };
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		for (size_t i = 0; i < http.n; i++)
+			if (http.c[i].fd == fd) {
+				http.c[i] = http.c[--http.n];
+				break;
+			}
+	}
+	pthread_mutex_unlock(&http.lock);
+}
+
+/* From the collector loop: end connections older than HTTP_TOTAL_S; MHD then closes them. */
+static void http_reap(void)
+{
+	__u64 now = mono_ns();
+
+	pthread_mutex_lock(&http.lock);
+	for (size_t i = 0; i < http.n; i++)
+		if (!http.c[i].shut && now - http.c[i].start_ns > HTTP_TOTAL_S * 1000000000ULL) {
+			shutdown(http.c[i].fd, SHUT_RDWR);
+			http.c[i].shut = true;
+		}
+	pthread_mutex_unlock(&http.lock);
+}
+
+/* libmicrohttpd's messages: prefixed, escaped, at most one per HTTP_LOG_EVERY_S. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	__u64 now = mono_ns();
+	unsigned long dropped;
+	char msg[256];
+	size_t len;
+
+	pthread_mutex_lock(&http.lock);
+	if (now < http.log_next_ns) {
+		http.log_dropped++;
+		pthread_mutex_unlock(&http.lock);
+		return;
+	}
+	dropped = http.log_dropped;
+	http.log_dropped = 0;
+	http.log_next_ns = now + HTTP_LOG_EVERY_S * 1000000000ULL;
+	pthread_mutex_unlock(&http.lock);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = strlen(msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		msg[--len] = '\0';
+	if (dropped)
+		fprintf(stderr, "skbtop: http: %s (%lu more HTTP messages in the last %d s not shown)\n",
+			esc(msg), dropped, HTTP_LOG_EVERY_S);
+	else
+		fprintf(stderr, "skbtop: http: %s\n", esc(msg));
+}
+
 /* MHD's thread inherits our signal mask: keep SIGINT/TERM/HUP for the main thread. */
 static struct MHD_Daemon *start_http(int fd, int family, struct page *pg)
 {
@@ -189,9 +294,11 @@ static struct MHD_Daemon *start_http(int fd, int family, struct page *pg)
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, pg,
+			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,	/* first, or MHD warns */
 			     MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNS,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_S,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 			     MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return d;
@@ -226,15 +333,8 @@ static int write_textfile(const char *path, const char *buf, size_t len, struct 
 
 /* ---- collector loop ---- */
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* Sleep until the monotonic deadline, waking at least every 100 ms to check for a stop. */
+/* Sleep until the monotonic deadline, waking at least every 100 ms to check for a stop
+ * and to end HTTP connections past their time. */
 static void sleep_until(__u64 deadline)
 {
 	while (!stop_requested) {
@@ -249,6 +349,7 @@ static void sleep_until(__u64 deadline)
 		ts.tv_sec = step / 1000000000ULL;
 		ts.tv_nsec = step % 1000000000ULL;
 		nanosleep(&ts, NULL);
+		http_reap();
 	}
 }
 
@@ -417,6 +518,8 @@ int cmd_export(struct env *env)
 cleanup:
 	if (httpd)
 		MHD_stop_daemon(httpd);
+	if (http.log_dropped)
+		fprintf(stderr, "skbtop: http: %lu more messages not shown\n", http.log_dropped);
 	if (fd >= 0)
 		close(fd);
 	/* a stopped skbtop leaves no file with frozen counters behind (only its own) */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "files.h"
 
@@ -270,6 +271,41 @@ void stdio__reserve(void)
 			close(nfd);
 		}
 	}
+}
+
+static struct rlimit fds_saved;
+static bool fds_raised;
+
+int fds__ensure(unsigned int need, char *err, size_t errlen)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return 0;
+	if (r.rlim_cur >= need)
+		return 0;
+	if (r.rlim_max < need) {
+		snprintf(err, errlen, "failed to start: %llu open files allowed (ulimit -n); "
+			 "skbtop needs %u", (unsigned long long)r.rlim_max, need);
+		return -EMFILE;
+	}
+	fds_saved = r;
+	r.rlim_cur = r.rlim_max < 1024 ? r.rlim_max : 1024;
+	if (r.rlim_cur < need)
+		r.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &r)) {
+		snprintf(err, errlen, "failed to raise the open-file limit to %u: %s", need,
+			 strerror(errno));
+		return -errno;
+	}
+	fds_raised = true;
+	return 0;
+}
+
+void fds__restore(void)
+{
+	if (fds_raised)
+		setrlimit(RLIMIT_NOFILE, &fds_saved);
 }
 
 int stdout__flush(void)

@@ -56,6 +56,17 @@ int infile__open(const char *path, char *err, size_t errlen);
 void stdio__reserve(void);
 
 /*
+ * Before loading probes: at least need file descriptors, raising the soft
+ * RLIMIT_NOFILE towards the hard one when it is lower (never past 1024, so
+ * select() users stay safe). A limit too low to raise is refused up front
+ * (-EMFILE, "failed to start: ..." in err) rather than surfacing as probes
+ * that "attached" or as out-of-memory errors half-way through loading.
+ */
+int fds__ensure(unsigned int need, char *err, size_t errlen);
+/* In a child about to exec: the soft limit as it was before fds__ensure(). */
+void fds__restore(void);
+
+/*
  * Flush stdout after a piece of output. Returns 0 when it went out; 1 when
  * the reader closed the pipe (EPIPE: stop quietly, exit 0); -errno after
  * printing "failed to write standard output: why" (exit 1).

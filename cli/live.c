@@ -37,12 +37,16 @@ void view_ctx_live(struct view_ctx *ctx, struct skbtop *st)
 	ctx->top = 10;
 }
 
+/* file descriptors skbtop needs to load every probe (about 32 on a 6.18 host) */
+#define SKBTOP_MIN_FDS	128
+
 struct skbtop *open_probes(const struct env *env)
 {
 	char err[256] = "";
 	struct skbtop *st;
 
-	if (skbtop__check_privileges(err, sizeof(err))) {
+	if (skbtop__check_privileges(err, sizeof(err)) ||
+	    fds__ensure(SKBTOP_MIN_FDS, err, sizeof(err))) {
 		fprintf(stderr, "skbtop: %s\n", err);
 		return NULL;
 	}
@@ -69,7 +73,8 @@ int cmd_probes(struct env *env)
 
 	if (env->argc)
 		return fprintf(stderr, "skbtop: probes takes no arguments\n"), EXIT_USAGE;
-	if (skbtop__check_privileges(err, sizeof(err))) {
+	if (skbtop__check_privileges(err, sizeof(err)) ||
+	    fds__ensure(SKBTOP_MIN_FDS, err, sizeof(err))) {
 		fprintf(stderr, "skbtop: %s\n", err);
 		return EXIT_FAIL;
 	}

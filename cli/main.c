@@ -77,6 +77,10 @@ int main(int argc, char **argv)
 			argv++;
 		}
 	}
+	/* the commands that stop cleanly on a signal: from the start, so one that
+	 * comes while probes load is not lost (record: CMD is then never started) */
+	if (!cmd || cmd->fn == cmd_record || cmd->fn == cmd_export)
+		install_stop_handlers();
 	ret = parse_args(argc, argv, &env, &done);
 	if (ret || done)
 		return ret;

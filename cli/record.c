@@ -98,6 +98,7 @@ static pid_t spawn(char **argv)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);	/* skbtop ignores it; CMD expects the default */
+	fds__restore();			/* CMD gets the open-file limit skbtop got */
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	/* CMD does not outlive skbtop, even a SIGKILLed one */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)

@@ -15,8 +15,12 @@
 #  - a veth named with an escape sequence by nobody in a user namespace, and a
 #    capture with control bytes in its strings, print no control byte
 #  - readers (report, diff, --btf) refuse a FIFO at once instead of hanging
+#  - /metrics answers within 1 s under 200 slow and 215 half-open clients;
+#    connections end after 10 s; libmicrohttpd's lines are prefixed, few
+#  - diff of 16384 samples, each with a new reason, in seconds (was minutes)
 #  - write errors (ENOSPC on a full device or filesystem, EBADF on a closed
 #    stdout) exit 1 naming the errno; a closed pipe exits 0 quietly
+#  - too few fds (ulimit -n 8) refused up front; a low soft limit raised
 #  - options: -xj names -x; 40 repeated options; --text -n
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -199,17 +203,25 @@ for sig in INT TERM HUP; do
 	"$SKBTOP" record -i 0.1 -o "$FS/e.json" -- sh -c "touch '$FS/started'; exec sleep 5" \
 		2> "$TMP/err" &
 	pid=$!
-	sleep 0.08	# the probes are still loading
+	# once its handler is in (SigCgt), while the probes still load
+	case $sig in INT) n=2 ;; TERM) n=15 ;; HUP) n=1 ;; esac
+	i=0
+	while [ $i -lt 200 ]; do
+		m=$(sed -n 's/^SigCgt:[[:space:]]*//p' /proc/$pid/status 2> /dev/null)
+		[ -n "$m" ] && [ $(((0x$m >> (n - 1)) & 1)) = 1 ] && break
+		sleep 0.01; i=$((i + 1))
+	done
 	kill -$sig $pid
 	wait $pid
 	rc=$? ms=$((($(date +%s%N) - t0) / 1000000))
-	check_eq "SIG$sig at 0.08 s: exit 1, CMD not started, no file" "1 no no" \
+	check_eq "SIG$sig during start-up: exit 1, CMD not started, no file" "1 no no" \
 		"$rc $([ -e "$FS/started" ] && echo yes || echo no) $([ -e "$FS/e.json" ] && echo yes || echo no)"
-	check_true "SIG$sig at 0.08 s: stopped in $ms ms (< 3000, CMD sleeps 5 s)" [ $ms -lt 3000 ]
-	check_true "SIG$sig at 0.08 s: says so in one line" \
+	check_true "SIG$sig during start-up: stopped in $ms ms (< 3000, CMD sleeps 5 s)" [ $ms -lt 3000 ]
+	check_true "SIG$sig during start-up: says so in one line" \
 		sh -c "[ \$(wc -l < '$TMP/err') = 1 ] && grep -q 'before sh started; nothing recorded' '$TMP/err'"
 done
 # once CMD runs, the signal goes to CMD and its status is recorded
+rm -f "$FS/started"
 "$SKBTOP" record -i 0.1 -o "$FS/e.json" -- sh -c "touch '$FS/started'; exec sleep 5" 2> /dev/null &
 pid=$!
 i=0
@@ -230,6 +242,84 @@ i=0
 while [ -n "$child" ] && kill -0 "$child" 2> /dev/null && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
 check_true "SIGKILL to record: CMD ($child) is gone within 2 s" \
 	sh -c "[ -n '$child' ] && ! kill -0 '$child' 2> /dev/null"
+
+# ---- item 8: diff in O(samples x metrics): a new reason in every sample ----
+# 16384 samples of a real capture's shape, sample i with one drop of reason
+# i + 1: the old diff scanned every row of every sample for every reason
+# (16384 samples: minutes); now a few seconds
+python3 - "$FS/cl.json" "$FS/wide.json" 16384 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1])); n = int(sys.argv[3])
+s0 = dict(doc["samples"][0]); s0.update(cpus=[], kicks=[], drops=[], queues=[], progs=[])
+s0.pop("drop_details", None)
+step = s0["interval_ns"] = doc["interval_ns"]
+doc["samples"] = [dict(s0, time_ns=s0["time_ns"] + i * step,
+                       drops=[{"reason": i + 1, "cpu": 0, "count": 1}]) for i in range(n)]
+doc["names"]["reasons"] = [{"id": i + 1, "name": "R%d" % (i + 1)} for i in range(n)]
+doc["totals"] = dict(s0, drops=[{"reason": i + 1, "cpu": 0, "count": 1} for i in range(n)])
+json.dump(doc, open(sys.argv[2], "w"), separators=(",", ":"))
+PY
+t0=$(date +%s%N)
+timeout 60 "$SKBTOP" diff "$FS/wide.json" "$FS/wide.json" --format json > "$TMP/wide.diff" 2> "$TMP/err"
+rc=$? ms=$((($(date +%s%N) - t0) / 1000000))
+check_eq "diff of 16384 samples with 16384 reasons exits 0" 0 $rc
+check_true "... within 20 s ($ms ms)" [ $ms -lt 20000 ]
+check_eq "... with a row per reason" 16384 "$(jq '[.metrics[] | select(.kind == "drop")] | length' "$TMP/wide.diff")"
+
+# ---- item 3: /metrics under slow and half-open clients ----
+# slow.py HOST PORT NSLOW NHALF SECS EVERY: NSLOW clients send a request
+# line and then one header line every EVERY s; NHALF connect and send nothing
+cat > "$TMP/slow.py" <<'PY'
+import socket, sys, time
+host, port, nslow, nhalf, secs, every = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+	int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+socks, half = [], []
+for i in range(nslow + nhalf):
+    try:
+        s = socket.create_connection((host, port), timeout=2)
+        if i < nslow:
+            s.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        (socks if i < nslow else half).append(s)
+    except OSError:
+        pass
+print("ready %d %d" % (len(socks), len(half)), flush=True)
+end = time.time() + secs
+while time.time() < end:
+    time.sleep(min(every, max(0, end - time.time())))
+    for s in socks:
+        try:
+            s.send(b"X-Slow: 1\r\n")
+        except OSError:
+            pass
+PY
+port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
+"$SKBTOP" export --listen 127.0.0.1:$port -i 1 -d 60 2> "$TMP/http.err" &
+epid=$!
+on_exit "kill $epid 2>/dev/null"
+i=0
+while ! grep -q "serving http" "$TMP/http.err" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+timeout 30 python3 "$TMP/slow.py" 127.0.0.1 $port 200 215 14 1 > "$TMP/slow.out" &
+spid=$!
+i=0
+while [ ! -s "$TMP/slow.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check_eq "200 slow and 215 half-open clients connected" "ready 200 215" "$(cat "$TMP/slow.out")"
+good=0
+for i in 1 2 3 4 5; do
+	code=$(curl -m 1 -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+	[ "$code" = 200 ] && good=$((good + 1))
+	sleep 1
+done
+check_eq "5 of 5 scrapes answered within 1 s while they hold connections" 5 $good
+# they trickle a header every second (never idle): the 10 s total limit ends them
+sleep 8
+check_eq "no connection older than 10 s is left, though the clients still trickle" 0 \
+	"$(ss -Htn state established "( sport = :$port )" | wc -l)"
+wait $spid
+kill -TERM $epid
+wait $epid
+check_eq "export stops with 0" 0 $?
+check_true "stderr: the serving line and at most 3 prefixed libmicrohttpd lines ($(wc -l < "$TMP/http.err"))" \
+	sh -c "[ \$(wc -l < '$TMP/http.err') -le 4 ] && ! grep -qv '^skbtop: ' '$TMP/http.err'"
 
 # ---- items 9, 10: write errors end the run with the real errno ----
 mknod "$FS/full" c 1 7	# this tmpfs's own /dev/full
@@ -258,6 +348,17 @@ check_eq "record on a full filesystem exits 1" 1 $?
 check_eq "every message names ENOSPC" "$(wc -l < "$TMP/err")" \
 	"$(grep -c 'No space left on device' "$TMP/err")"
 check_eq "and leaves nothing but the filler" fill "$(ls -A "$FS/small")"
+
+# EMFILE: 8 fds once listed 6 probes as attached with nothing loaded
+prlimit --nofile=8:8 "$SKBTOP" probes -j > "$TMP/p8.json" 2> "$TMP/err"
+check_eq "probes with ulimit -n 8: exit 1, nothing on stdout" "1 0" "$? $(wc -c < "$TMP/p8.json")"
+check_true "... saying why" grep -q "failed to start: 8 open files allowed (ulimit -n)" "$TMP/err"
+"$SKBTOP" probes -j > "$TMP/pall.json" 2> /dev/null
+prlimit --nofile=16: "$SKBTOP" probes -j > "$TMP/p16.json" 2> /dev/null
+check_eq "a soft limit of 16 is raised: the same probes attach" \
+	"$(jq -c '[.[] | .mode]' "$TMP/pall.json")" "$(jq -c '[.[] | .mode]' "$TMP/p16.json")"
+check_eq "... and record's CMD still gets the soft limit of 16" 16 \
+	"$(prlimit --nofile=16: "$SKBTOP" record -i 0.1 -o "$FS/u.json" -- sh -c 'ulimit -n' 2> /dev/null)"
 
 # ---- item 11: options ----
 "$SKBTOP" -xj 2> "$TMP/err"

@@ -32,7 +32,8 @@
 #                        what skbtop counts with every fentry probe on 7.x))
 #   BENCH_PROBE_ARMS=LIST arms of section 2 (default "empty floor skbtop skbtop_L
 #                        bpftrace")
-#   BENCH_WORKLOADS=LIST default "udp tap"
+#   BENCH_WORKLOADS=LIST default "udp tap"; also napi (frames into an
+#                        IFF_NAPI_FRAGS tap: the NAPI cache probes run)
 #   BENCH_CPU=N          CPU the flood runs on (default 0)
 #   BENCH_OUT=DIR        raw results (default /tmp/skbtop-bench.<pid>)
 #   BENCH_VM_KERNEL=PKG  vm-run --kernel-pkg (default unstable)

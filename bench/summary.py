@@ -118,7 +118,7 @@ def probe_table(samples, prefix, title):
     if not ps:
         return None
     print(title)
-    print("%-9s %-13s %-18s %9s %6s %6s %6s %6s" % ("workload", "arm", "program", "events",
+    print("%-9s %-13s %-24s %9s %6s %6s %6s %6s" % ("workload", "arm", "program", "events",
                                                     "ev/pkt", "ns/ev", "net", "ns/pkt"))
     worst = worst_raw = 0
     empty = {}
@@ -136,8 +136,8 @@ def probe_table(samples, prefix, title):
             if s["arm"] in ("skbtop", "skbtop_L") and p["run_cnt"] > 1000:
                 worst = max(worst, net)
                 worst_raw = max(worst_raw, ns)
-            print("%-9s %-13s %-18s %9d %6.2f %6.1f %6.1f %6.1f" % (
-                s["mode"], p["part"] + "*" if "part" in p else s["arm"], p["name"][:18], p["run_cnt"],
+            print("%-9s %-13s %-24s %9d %6.2f %6.1f %6.1f %6.1f" % (
+                s["mode"], p["part"] + "*" if "part" in p else s["arm"], p["name"][:24], p["run_cnt"],
                 p["run_cnt"] / pkt if pkt else 0, ns, net, p["run_ns"] / pkt if pkt else 0))
     for s in ps:
         pkt = pk.get((s["arm"], s["mode"]), {}).get("processed", 0)

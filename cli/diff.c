@@ -228,8 +228,10 @@ static int side_init(struct side *sd, const struct capture *cap, char *const *re
 	free(ids);
 	if (err)
 		return err;
-	qsort(sd->drops, sd->ndrops, sizeof(*sd->drops), cmp_cell);
-	qsort(sd->queues, sd->nqueues, sizeof(*sd->queues), cmp_cell);
+	if (sd->ndrops)		/* qsort(NULL, 0) is undefined */
+		qsort(sd->drops, sd->ndrops, sizeof(*sd->drops), cmp_cell);
+	if (sd->nqueues)
+		qsort(sd->queues, sd->nqueues, sizeof(*sd->queues), cmp_cell);
 	return 0;
 }
 

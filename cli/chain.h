@@ -34,7 +34,7 @@ struct check {
 };
 
 #define MAX_PROGS 6
-#define MAX_CHECKS 6
+#define MAX_CHECKS 7
 #define MAX_VARIANTS 5
 
 struct variant {

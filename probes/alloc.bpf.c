@@ -10,7 +10,8 @@
  *   cache_get_callers: where it is inline, at its out-of-line callers:
  *                      napi_build_skb(), napi_alloc_skb() and __alloc_skb(),
  *                      which on 7.x also tries the cache in process context
- *                      (no refill: a miss falls back to kmem_cache_alloc_node)
+ *                      (no refill: a miss falls back to kmem_cache_alloc_node,
+ *                      traced to tell it from a hit)
  *   cache_put:         fentry napi_skb_cache_put (static, out of line from 6.12)
  *   cache_refill:      fexit kmem_cache_alloc_bulk{,_noprof} on the skbuff head
  *                      cache: into this CPU's skb_cache array = a refill, else
@@ -98,13 +99,15 @@ struct {
 } cache_cpu_state SEC(".maps");
 
 /*
- * __alloc_skb() in process context (BH enabled) on 7.x: thread id -> the
- * cache as it started, to tell at exit whether the head came from it.
+ * __alloc_skb() in process context (BH enabled) on 7.x: thread id -> whether
+ * it fell back to the slab (kmem_cache_alloc_node on the skbuff head cache)
+ * after its get. The task may be preempted, or a softirq may run at its
+ * local_bh_enable(), and other users of this CPU's cache then change the
+ * level: only the fallback itself tells a miss from a hit.
  */
 struct alloc_start {
-	__u64 top;		/* the head a hit would take: skb_cache[level - 1] */
-	__u32 cpu;
-	__u32 level;
+	__u32 fell_back;
+	__u32 pad;
 };
 
 struct {
@@ -282,7 +285,6 @@ int BPF_PROG(cache_get_napi_alloc_exit, struct napi_struct *napi, unsigned int l
 SEC("fentry/__alloc_skb")
 int BPF_PROG(cache_get_alloc_skb, unsigned int size, gfp_t gfp, int flags, int node)
 {
-	struct napi_alloc_cache *nc;
 	struct cache_cpu_state *st;
 	struct alloc_start start = {};
 	__u32 tid;
@@ -306,12 +308,7 @@ int BPF_PROG(cache_get_alloc_skb, unsigned int size, gfp_t gfp, int flags, int n
 		count_get(cache_level(), false);
 		return 0;
 	}
-	/* BH on: a softirq may run before the get; decide at exit by the head taken */
-	nc = bpf_this_cpu_ptr(&napi_alloc_cache);
-	start.level = nc->skb_count;
-	start.cpu = bpf_get_smp_processor_id();
-	if (start.level && start.level <= bpf_core_field_size(nc->skb_cache) / sizeof(void *))
-		bpf_probe_read_kernel(&start.top, sizeof(start.top), &nc->skb_cache[start.level - 1]);
+	/* BH on: decided at exit, by whether it fell back to the slab */
 	tid = (__u32)bpf_get_current_pid_tgid();
 	bpf_map_update_elem(&alloc_start, &tid, &start, BPF_ANY);
 	return 0;
@@ -338,12 +335,30 @@ int BPF_PROG(cache_get_alloc_skb_exit, unsigned int size, gfp_t gfp, int flags, 
 	c = this_cpu_counters();
 	if (c) {
 		INC(c->cache_gets);
-		if (start->top && (__u64)ret == start->top)
-			INC(c->cache_hits);
-		else
+		if (start->fell_back)
 			INC(c->cache_misses_slab);
+		else
+			INC(c->cache_hits);
 	}
 	bpf_map_delete_elem(&alloc_start, &tid);
+	return 0;
+}
+
+/* The slab fallback of a process-context __alloc_skb() recorded above. */
+SEC("fentry/kmem_cache_alloc_node_noprof")
+int BPF_PROG(cache_get_slab_fallback, struct kmem_cache *s)
+{
+	struct alloc_start *start;
+	__u32 tid;
+
+	if (skbuff_cache_ptr ? (__u64)s != skbuff_cache_ptr : !is_skbuff_cache(s))
+		return 0;
+	if (preempt_bits() & (SOFTIRQ_MASK | HARDIRQ_MASK))
+		return 0;	/* a nested allocation's, not the task's */
+	tid = (__u32)bpf_get_current_pid_tgid();
+	start = bpf_map_lookup_elem(&alloc_start, &tid);
+	if (start)
+		start->fell_back = 1;
 	return 0;
 }
 

@@ -11,6 +11,12 @@
  *        queues are never read, over many destination ports so that flows
  *        spread over the queues: once the rings are full every skb is dropped
  *        in tun_net_xmit() (SKB_DROP_REASON_FULL_RING).
+ *   napi 60-byte frames of an unhandled ethertype written into a tap opened
+ *        IFF_NAPI | IFF_NAPI_FRAGS (as tests/gen/tap_write): each write takes
+ *        its skb from napi_alloc_skb(), i.e. the NAPI skb cache (refilled in
+ *        bulk every 64 gets), and GRO delivers it to kfree_skb
+ *        (SKB_DROP_REASON_UNHANDLED_PROTO), all in the writer's context.
+ *        Drives the cache probes the other two modes never run.
  *
  * Loopback receive and tap transmit both run in the sender's context (the
  * loopback softirq runs at local_bh_enable() in the sendmsg path), so the
@@ -102,11 +108,27 @@ static double task_cpu_s(long pid)
 	return s;
 }
 
-/* Packets the kernel has processed so far: tap transmits and drops, or UDP receive errors and deliveries. */
+#ifndef IFF_NAPI
+#define IFF_NAPI	0x0010
+#endif
+#ifndef IFF_NAPI_FRAGS
+#define IFF_NAPI_FRAGS	0x0020
+#endif
+#define NAPI_FRAME_LEN	60
+#define ETHERTYPE_EXPERIMENTAL 0x88b5
+
+static bool napi_mode;
+
+/* Packets the kernel has processed so far: tap transmits and drops, UDP
+ * receive errors and deliveries, or (napi) frames the tap received. */
 static uint64_t processed_now(bool tap)
 {
 	struct dev_stats st;
 
+	if (napi_mode) {
+		dev_stats_read(TAP_NAME, &st);
+		return st.rx_packets;
+	}
 	if (tap) {
 		dev_stats_read(TAP_NAME, &st);
 		return st.tx_packets + st.tx_dropped;
@@ -117,7 +139,7 @@ static uint64_t processed_now(bool tap)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: flood udp|tap [options]\n"
+"usage: flood udp|tap|napi [options]\n"
 "  -d, --duration S   seconds to measure (default 2), after a warm-up\n"
 "  -w, --warmup S     seconds of warm-up, not measured (default 0.3)\n"
 "  -c, --cpu N        pin the sender to CPU N (default 0)\n"
@@ -166,12 +188,14 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 64;
 		}
 	}
-	if (optind != argc - 1 || (strcmp(argv[optind], "udp") && strcmp(argv[optind], "tap")) ||
+	if (optind != argc - 1 || (strcmp(argv[optind], "udp") && strcmp(argv[optind], "tap") &&
+				   strcmp(argv[optind], "napi")) ||
 	    !(duration > 0) || window < 0) {
 		usage(stderr);
 		return 64;
 	}
-	tap = !strcmp(argv[optind], "tap");
+	napi_mode = !strcmp(argv[optind], "napi");
+	tap = !strcmp(argv[optind], "tap") || napi_mode;
 	if (unshare(CLONE_NEWNET))
 		die_errno("unshare(CLONE_NEWNET)");
 	if_set_up("lo", true);
@@ -180,7 +204,28 @@ int main(int argc, char **argv)
 	tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (tx < 0)
 		die_errno("socket");
-	if (tap) {
+	if (napi_mode) {
+		struct ifreq ifr = {};
+
+		nq = 1;
+		qfd[0] = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (qfd[0] < 0)
+			die_errno("open /dev/net/tun");
+		strcpy(ifr.ifr_name, TAP_NAME);
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_NAPI | IFF_NAPI_FRAGS;
+		if (ioctl(qfd[0], TUNSETIFF, &ifr))
+			die_errno("TUNSETIFF (tap, IFF_NAPI | IFF_NAPI_FRAGS)");
+		if_disable_ipv6(TAP_NAME);
+		if_set_up(TAP_NAME, true);
+		/* to the tap's own address, from a locally administered one */
+		memset(buf, 0, NAPI_FRAME_LEN);
+		if_get_mac(TAP_NAME, (unsigned char *)buf);
+		buf[6] = 0x02;
+		buf[11] = 0x01;
+		buf[12] = ETHERTYPE_EXPERIMENTAL >> 8;
+		buf[13] = ETHERTYPE_EXPERIMENTAL & 0xff;
+		size = NAPI_FRAME_LEN;
+	} else if (tap) {
 		static const unsigned char mac[6] = { 2, 0, 0, 0, 0, 2 };
 		struct ifreq ifr = {};
 
@@ -249,7 +294,9 @@ int main(int argc, char **argv)
 			for (int i = 0; i < 256; i++) {
 				ssize_t n;
 
-				if (tap) {
+				if (napi_mode) {
+					n = write(qfd[0], buf, size);
+				} else if (tap) {
 					dst.sin_port = htons(20000 + (sent + i) % TAP_PORTS);
 					n = sendto(tx, buf, size, 0, (struct sockaddr *)&dst,
 						   sizeof(dst));
@@ -285,7 +332,10 @@ int main(int argc, char **argv)
 	t1 = clock_s(CLOCK_MONOTONIC);
 	c1 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	k1 = task_cpu_s(ksoftirqd);
-	if (tap) {
+	if (napi_mode) {
+		dev_stats_read(TAP_NAME, &s1);
+		processed = s1.rx_packets - s0.rx_packets;	/* drops are in rx_packets too */
+	} else if (tap) {
 		dev_stats_read(TAP_NAME, &s1);
 		processed = (s1.tx_packets - s0.tx_packets) + (s1.tx_dropped - s0.tx_dropped);
 	} else {
@@ -298,7 +348,7 @@ int main(int argc, char **argv)
 	printf("{\"mode\":\"%s\",\"cpu\":%d,\"size\":%lu,\"queues\":%lu,\"sent\":%lu,"
 	       "\"retries\":%lu,\"processed\":%lu,\"secs\":%.6f,\"cpu_secs\":%.6f,"
 	       "\"ksoftirqd_secs\":%.6f,\"pps\":%.0f,\"pps_cpu\":%.0f}\n",
-	       tap ? "tap" : "udp", cpu, size, tap ? nq : 0, sent, retries, processed,
+	       napi_mode ? "napi" : tap ? "tap" : "udp", cpu, size, tap ? nq : 0, sent, retries, processed,
 	       t1 - t0, c1 - c0, k1 - k0, processed / (t1 - t0),
 	       processed / ((c1 - c0) + (k1 - k0)));
 	return 0;

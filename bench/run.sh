@@ -27,15 +27,20 @@
 #                        bpftrace"; also: empty (an empty program), skbtop_drops
 #                        (skbtop -P drops), skbtop_stats (skbtop --prog-stats),
 #                        proto_NAME (the skbtop binary in
-#                        $BENCH_PROTO_NAME: for measuring a change side by side))
+#                        $BENCH_PROTO_NAME: for measuring a change side by side),
+#                        bpftrace_all (bench/bpftrace_all.bt: bpftrace counting
+#                        what skbtop counts with every fentry probe on 7.x))
 #   BENCH_PROBE_ARMS=LIST arms of section 2 (default "empty floor skbtop skbtop_L
 #                        bpftrace")
-#   BENCH_WORKLOADS=LIST default "udp tap"
+#   BENCH_WORKLOADS=LIST default "udp tap"; also napi (frames into an
+#                        IFF_NAPI_FRAGS tap: the NAPI cache probes run)
 #   BENCH_CPU=N          CPU the flood runs on (default 0)
 #   BENCH_OUT=DIR        raw results (default /tmp/skbtop-bench.<pid>)
 #   BENCH_VM_KERNEL=PKG  vm-run --kernel-pkg (default unstable)
 #   BENCH_VM_REPS, BENCH_VM_SECS, BENCH_VM_ARMS, BENCH_VM_PROBE_ARMS: the VM's
 #                        reps (3), flood seconds (3), arms of sections 1 and 2
+#                        (default "base floor skbtop bpftrace bpftrace_all" and
+#                        "empty skbtop bpftrace bpftrace_all")
 #   BENCH_VM_TIMEOUT=S   the guest's time limit (default 3600; TCG is slow:
 #                        skbtop and bpftrace take tens of seconds to attach)
 #
@@ -54,6 +59,7 @@ OUT=${BENCH_OUT:-/tmp/skbtop-bench.$$}
 SECTIONS=${BENCH_SECTIONS:-rate probes user}
 [ "${BENCH_VM:-0}" = 1 ] && case " $SECTIONS " in *" vm "*) ;; *) SECTIONS="$SECTIONS vm" ;; esac
 BPFTRACE_PROG='tracepoint:skb:kfree_skb { @[args->reason, cpu] = count(); }'
+BPFTRACE_ALL=$TOP/bench/bpftrace_all.bt	# prints "ready" from BEGIN, after every attach
 B=$TOP/bench/bin
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -68,6 +74,7 @@ RAW=$OUT/samples.jsonl
 : > "$RAW"
 
 ARM_PID=
+PART_MARKS=
 STATS_SAVED=
 cleanup() {
 	stop_arm
@@ -81,8 +88,8 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # Programs attached by other processes to the tracepoints the arms use:
 # another engineer's skbtop would add its cost to every arm.
 foreign_attached() {
-	bpftool perf -j 2>/dev/null | jq --argjson p "${ARM_PID:-0}" \
-		'[.[] | select(.pid != $p and ((.tracepoint // "") |
+	bpftool perf -j 2>/dev/null | jq --argjson p "[$(echo ${ARM_PID:-0} | tr ' ' ,)]" \
+		'[.[] | select((.pid as $q | $p | index($q)) == null and ((.tracepoint // "") |
 		  test("^(kfree_skb|consume_skb|csd_|ipi_)")))] | length' 2>/dev/null || echo 0
 }
 
@@ -100,9 +107,9 @@ wait_attached() {
 	return 1
 }
 
-wait_line() {	# file pattern
+wait_line() {	# file pattern [tenths of a second, default 300]
 	local i
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < ${3:-300}; i++)); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -110,9 +117,24 @@ wait_line() {	# file pattern
 }
 
 # start_arm NAME TAG: attach the arm's observer; ARM_PID is its process.
+# NAME A+B starts A, then B, both attached at once (ARM_PID: both pids);
+# PART_MARKS is then "A:id B:id", the highest program id before each part,
+# so that section 2 can tell whose programs are whose.
 start_arm() {
-	local arm=$1 tag=$2
+	local arm=$1 tag=$2 a pids=()
 	ARM_PID=
+	PART_MARKS=
+	if [ "${arm#*+}" != "$arm" ]; then
+		local marks=()
+		for a in ${arm//+/ }; do
+			marks+=("$a:$(prog_mark)")
+			start_arm "$a" "$tag-$a" || { ARM_PID="${pids[*]}"; stop_arm; return 1; }
+			pids+=($ARM_PID)
+		done
+		ARM_PID="${pids[*]}"
+		PART_MARKS="${marks[*]}"
+		return 0
+	fi
 	case $arm in
 	base) return 0 ;;
 	floor | empty)
@@ -137,11 +159,21 @@ start_arm() {
 		"$bin" --text -j "${extra[@]}" 1 > "$OUT/$tag.jsonl" 2> "$OUT/$tag.err" &
 		ARM_PID=$!
 		wait_attached $ARM_PID || { log "$arm did not attach: $(tail -1 "$OUT/$tag.err")"; stop_arm; return 1; }
+		# kfree_skb may come first: the first interval's line means every
+		# probe is attached (fentry ones take seconds each under TCG)
+		wait_line "$OUT/$tag.jsonl" '^{' 3000 || { log "$arm printed no interval"; stop_arm; return 1; }
 		;;
 	bpftrace)
 		bpftrace -e "$BPFTRACE_PROG" > "$OUT/$tag.log" 2>&1 &
 		ARM_PID=$!
 		wait_attached $ARM_PID || { log "bpftrace did not attach: $(tail -1 "$OUT/$tag.log")"; stop_arm; return 1; }
+		;;
+	bpftrace_all)
+		bpftrace "$BPFTRACE_ALL" > "$OUT/$tag.log" 2>&1 &
+		ARM_PID=$!
+		# 21 probes: over 30 s to attach under TCG
+		wait_line "$OUT/$tag.log" '^ready' 3000 ||
+			{ log "bpftrace_all did not attach: $(grep -v '^$' "$OUT/$tag.log" | tail -1)"; stop_arm; return 1; }
 		;;
 	*) die "unknown arm $arm" ;;
 	esac
@@ -150,8 +182,9 @@ start_arm() {
 
 stop_arm() {
 	[ -n "$ARM_PID" ] || return 0
-	kill -INT "$ARM_PID" 2>/dev/null
-	wait "$ARM_PID" 2>/dev/null
+	local p
+	for p in $ARM_PID; do kill -INT "$p" 2>/dev/null; done
+	for p in $ARM_PID; do wait "$p" 2>/dev/null; done
 	ARM_PID=
 }
 
@@ -207,11 +240,14 @@ section_probes() {
 			before=$(prog_stats "$mark")
 			flood_sample probes "$arm" 0 "$w"
 			after=$(prog_stats "$mark")
+			# part: for A+B arms, whose program (by the id marks of start_arm)
 			jq -c -n --arg a "$arm" --arg w "$w" --argjson b "$before" --argjson e "$after" \
+				--argjson pm "$(for m in $PART_MARKS; do echo "[\"${m%:*}\",${m##*:}]"; done | jq -s -c .)" \
 				'{section: "progstats", arm: $a, mode: $w, progs: [$e[] as $x |
 				  ($b[] | select(.id == $x.id)) as $y |
 				  {name: $x.name, run_ns: ($x.run_time_ns - $y.run_time_ns),
-				   run_cnt: ($x.run_cnt - $y.run_cnt)}]}' >> "$RAW"
+				   run_cnt: ($x.run_cnt - $y.run_cnt)} +
+				  ([$pm[] | select(.[1] < $x.id)] | if length > 0 then {part: .[-1][0]} else {} end)]}' >> "$RAW"
 			stop_arm
 		done
 	done
@@ -306,9 +342,9 @@ section_vm() {
 	done
 	"$TOP/tests/vm/vm-run" --kernel-pkg "$kpkg" --timeout "${BENCH_VM_TIMEOUT:-3600}" -- env \
 		${protos[@]+"${protos[@]}"} SKBTOP="$sk" BENCH_OUT=/tmp/bench-guest BENCH_SECTIONS="rate probes" BENCH_GUEST=1 \
-		BENCH_PROBE_ARMS="${BENCH_VM_PROBE_ARMS:-empty skbtop bpftrace}" \
+		BENCH_PROBE_ARMS="${BENCH_VM_PROBE_ARMS:-empty skbtop bpftrace bpftrace_all}" \
 		BENCH_REPS="${BENCH_VM_REPS:-3}" BENCH_SECS="${BENCH_VM_SECS:-3}" \
-		BENCH_ARMS="${BENCH_VM_ARMS:-base floor skbtop bpftrace}" BENCH_WORKLOADS="$WORKLOADS" BENCH_CPU="$CPU" \
+		BENCH_ARMS="${BENCH_VM_ARMS:-base floor skbtop bpftrace bpftrace_all}" BENCH_WORKLOADS="$WORKLOADS" BENCH_CPU="$CPU" \
 		bench/run.sh --samples > "$OUT/vm.jsonl" 2> "$OUT/vm.err" ||
 		{ log "VM run failed: $(tail -3 "$OUT/vm.err")"; return 0; }
 	jq -c '. + {section: ("vm_" + .section)}' "$OUT/vm.jsonl" >> "$RAW"

@@ -190,6 +190,7 @@ int capture__set_probes(struct capture *cap, const struct probe_status *p, size_
 		c[i].variant = xstrdup(p[i].variant);
 		c[i].note = xstrdup(p[i].note);
 		c[i].mode = p[i].mode;
+		c[i].caps = p[i].caps;
 		snprintf(c[i].reason, sizeof(c[i].reason), "%s", p[i].reason);
 	}
 	free_probes(cap->probes, cap->nprobes);
@@ -592,6 +593,8 @@ static json_t *writer_header(const struct capture_writer *w, const struct captur
 			json_object_set_new(row, "reason", json_string(p->reason));
 		if (p->note)
 			json_object_set_new(row, "note", json_string(p->note));
+		if (p->caps & PROBE_CAP_CACHE_HITS)	/* 1.3 */
+			json_object_set_new(row, "caps", json_pack("[s]", "cache_hits"));
 		json_array_append_new(probes, row);
 	}
 	json_object_set_new(doc, "probes", probes);
@@ -812,6 +815,24 @@ static int get_array(struct parser *p, const json_t *o, const char *key, bool re
 			    json_array_size(v), max);
 	*out = v;
 	return 0;
+}
+
+/* A probe's "caps" (1.3): names of PROBE_CAP_* bits; unknown names are a newer minor's. */
+static int read_caps(struct parser *p, const json_t *row, unsigned int *caps, const char *where)
+{
+	const json_t *a;
+	int err = get_array(p, row, "caps", false, 32, &a, where);
+
+	*caps = 0;
+	for (size_t i = 0; !err && a && i < json_array_size(a); i++) {
+		const char *name = json_string_value(json_array_get(a, i));
+
+		if (!name)
+			return fail(p, "%s.caps[%zu]: expected a string", where, i);
+		if (!strcmp(name, "cache_hits"))
+			*caps |= PROBE_CAP_CACHE_HITS;
+	}
+	return err;
 }
 
 static int parse_addr(const char *s, __u64 *out)
@@ -1331,6 +1352,9 @@ static int parse_probes(struct parser *p, const json_t *doc, struct capture *cap
 			ps->mode = MODE_DERIVED;
 		if (reason)
 			snprintf(ps->reason, sizeof(ps->reason), "%s", reason);
+		err = read_caps(p, row, &ps->caps, w);
+		if (err)
+			return err;
 	}
 	return 0;
 }

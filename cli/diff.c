@@ -16,6 +16,7 @@
 #include "files.h"
 #include "commands.h"
 #include "capture.h"
+#include "view.h"
 
 /* ---- metrics ---- */
 
@@ -227,7 +228,7 @@ static int side_init(struct side *sd, const struct capture *cap, char *const *re
 	free(ids);
 	if (err)
 		return err;
-	if (sd->ndrops)
+	if (sd->ndrops)		/* qsort(NULL, 0) is undefined */
 		qsort(sd->drops, sd->ndrops, sizeof(*sd->drops), cmp_cell);
 	if (sd->nqueues)
 		qsort(sd->queues, sd->nqueues, sizeof(*sd->queues), cmp_cell);
@@ -263,12 +264,16 @@ static size_t cells_of(const struct cell *c, size_t n, size_t idx, size_t *lo)
 }
 
 /* Count in one sample, or -1 when the metric has no value there (ratio without gets). */
-static double sample_value(const struct capture_sample *s, const struct metric *m)
+static double sample_value(const struct capture *cap, const struct capture_sample *s,
+			   const struct metric *m)
 {
+	double v;
+
 	if (m->kind == M_HIT) {
-		if (!s->sum.cache_gets)
+		/* no probe table: synthetic data, everything measured (as capture__view_ctx) */
+		if (!cache_hit_rate(cap->nprobes ? cap->probes : NULL, cap->nprobes, &s->sum, &v))
 			return -1;
-		return 100.0 * (1.0 - (double)s->sum.cache_refills / (double)s->sum.cache_gets);
+		return 100.0 * v;
 	}
 	return (double)counter_at(&s->sum, m->off);
 }
@@ -354,7 +359,7 @@ static size_t series(const struct side *sd, const struct metric *m, double *out)
 
 		if (!sample_used(cap, s))
 			continue;
-		v = sample_value(s, m);
+		v = sample_value(cap, s, m);
 		if (m->kind == M_HIT) {
 			if (v >= 0)
 				out[n++] = v;

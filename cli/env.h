@@ -20,6 +20,7 @@ struct env {
 	long count;		/* refreshes, 0 = until stopped */
 	double duration;	/* -d: seconds, 0 = none */
 	bool json;
+	bool facts;		/* probes --facts: the kernel facts, not the table */
 	bool pretty;
 	bool text;		/* --text: plain periodic table even on a terminal */
 	bool per_cpu;

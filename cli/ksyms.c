@@ -16,6 +16,12 @@ struct ksyms {
 	size_t n, cap;
 	char *strs;	/* one arena for names */
 	size_t strs_len, strs_cap;
+	/*
+	 * Names of absolute symbols: no text address, but a per-CPU variable
+	 * is one ('A' up to 6.12 at least) and a typed __ksym resolves it.
+	 */
+	size_t *abs;	/* arena offsets */
+	size_t nabs, abs_cap;
 };
 
 static int cmp_addr(const void *a, const void *b)
@@ -70,8 +76,24 @@ struct ksyms *ksyms__load(const char *path)
 		n = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name, mod);
 		if (n < 3)
 			continue;
-		if (type == 'a' || type == 'A' || type == 'U')
-			continue;	/* absolute and undefined symbols are not addresses */
+		if (type == 'a' || type == 'A') {	/* absolute: not an address */
+			if (ks->nabs == ks->abs_cap) {
+				size_t cap = ks->abs_cap ? ks->abs_cap * 2 : 1024;
+				size_t *p = realloc(ks->abs, cap * sizeof(*p));
+
+				if (!p)
+					goto err;
+				ks->abs = p;
+				ks->abs_cap = cap;
+			}
+			noff = arena_add(ks, name);
+			if (noff < 0)
+				goto err;
+			ks->abs[ks->nabs++] = noff;
+			continue;
+		}
+		if (type == 'U')
+			continue;
 		if (ks->n == ks->cap) {
 			size_t cap = ks->cap ? ks->cap * 2 : 65536;
 			struct ksym *p = realloc(ks->syms, cap * sizeof(*p));
@@ -112,6 +134,7 @@ void ksyms__free(struct ksyms *ks)
 		return;
 	free(ks->syms);
 	free(ks->strs);
+	free(ks->abs);
 	free(ks);
 }
 
@@ -135,6 +158,16 @@ uint64_t ksyms__addr(const struct ksyms *ks, const char *name)
 	const struct ksym *s = find_name(ks, name);
 
 	return s ? s->addr : 0;
+}
+
+bool ksyms__has(const struct ksyms *ks, const char *name)
+{
+	if (ksyms__addr(ks, name))
+		return true;
+	for (size_t i = 0; ks && i < ks->nabs; i++)
+		if (!strcmp(ks->strs + ks->abs[i], name))
+			return true;
+	return false;
 }
 
 int ksyms__range(const struct ksyms *ks, const char *name, uint64_t *start, uint64_t *end)

@@ -3,6 +3,7 @@
 #ifndef SKBTOP_KSYMS_H
 #define SKBTOP_KSYMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,8 @@ struct ksyms *ksyms__load(const char *path);
 void ksyms__free(struct ksyms *ks);
 /* Address of a symbol, 0 when absent or hidden (kptr_restrict). */
 uint64_t ksyms__addr(const struct ksyms *ks, const char *name);
+/* Whether kallsyms names the symbol at all: text, data, or absolute (per-CPU on older kernels). */
+bool ksyms__has(const struct ksyms *ks, const char *name);
 /* [start, end) of a text symbol: end is the next symbol's address. 0 on success. */
 int ksyms__range(const struct ksyms *ks, const char *name, uint64_t *start, uint64_t *end);
 /* "symbol+0xoff" (or "[module] symbol+0xoff", or "0x..." when unknown) into buf. */

@@ -86,7 +86,9 @@ int cmd_probes(struct env *env)
 		fprintf(stderr, "skbtop: %s\n", err);
 		return EXIT_FAIL;
 	}
-	if (env->json) {
+	if (env->facts) {
+		skbtop__dump_facts(st, stdout);
+	} else if (env->json) {
 		struct jsonw w;
 
 		jw_init(&w, stdout, env->pretty ? 2 : 0);

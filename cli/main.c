@@ -27,7 +27,7 @@ struct command {
 static const char *const live_opts[] = {
 	"interval", "duration", "max-iterations", "json", "pretty", "text", "per-cpu",
 	"drop-detail", "no-color", "prog-stats", PROBE_OPTS, NULL };
-static const char *const probes_opts[] = { "json", "pretty", PROBE_OPTS, NULL };
+static const char *const probes_opts[] = { "json", "pretty", "facts", PROBE_OPTS, NULL };
 static const char *const record_opts[] = {
 	"interval", "duration", "output", "drop-detail", PROBE_OPTS, NULL };
 static const char *const format_opts[] = { "format", NULL };

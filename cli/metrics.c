@@ -47,6 +47,7 @@ enum need {
 	NEED_EXACT,		/* not a derived mode (defer_flush: flush count needs fentry) */
 	NEED_BH_CHECK,		/* bulk variant that reads the preempt count */
 	NEED_DEFER_SPLIT,	/* consume variant that also traces skb_attempt_defer_free */
+	NEED_CACHE_HITS,	/* cache_get mode that reads the fill level (PROBE_CAP_CACHE_HITS) */
 	NEED_NOTHING,		/* health counters: always exposed */
 };
 
@@ -62,6 +63,8 @@ static bool field_live(const struct view_ctx *ctx, const char *probe, enum need 
 	switch (need) {
 	case NEED_EXACT:
 		return p->mode != MODE_DERIVED;
+	case NEED_CACHE_HITS:
+		return p->caps & PROBE_CAP_CACHE_HITS;
 	case NEED_BH_CHECK:
 		return p->variant && strstr(p->variant, "BH check");
 	case NEED_DEFER_SPLIT:
@@ -86,10 +89,20 @@ struct field_map {
 
 static const struct field_map cpu_map[] = {
 	{ "cache_gets", "napi_cache_gets", "cache_get", NEED_ATTACHED },
+	{ "cache_hits", "napi_cache_hits", "cache_get", NEED_CACHE_HITS },
+	{ "cache_misses_refilled", "napi_cache_misses_refilled", "cache_get", NEED_CACHE_HITS },
+	{ "cache_misses_slab", "napi_cache_misses_slab", "cache_get", NEED_CACHE_HITS },
+	{ "cache_puts", "napi_cache_puts", "cache_put", NEED_ATTACHED },
 	{ "cache_refills", "napi_cache_refills", "cache_refill", NEED_ATTACHED },
 	{ "cache_refill_heads", "napi_cache_refill_heads", "cache_refill", NEED_ATTACHED },
 	{ "cache_flushes", "napi_cache_flushes", "cache_flush", NEED_ATTACHED },
 	{ "cache_flush_heads", "napi_cache_flush_heads", "cache_flush", NEED_ATTACHED },
+	{ "slab_bulk_getbulk_calls", "slab_bulk_getbulk_calls", "cache_refill", NEED_ATTACHED },
+	{ "slab_bulk_getbulk_heads", "slab_bulk_getbulk_heads", "cache_refill", NEED_ATTACHED },
+	{ "slab_bulk_other_calls", "slab_bulk_other_calls", "cache_refill", NEED_ATTACHED },
+	{ "slab_bulk_other_heads", "slab_bulk_other_heads", "cache_refill", NEED_ATTACHED },
+	{ "slab_free_bulk_other_calls", "slab_free_bulk_other_calls", "cache_flush", NEED_ATTACHED },
+	{ "slab_free_bulk_other_heads", "slab_free_bulk_other_heads", "cache_flush", NEED_ATTACHED },
 	{ "bulk_calls", "bulk_calls", "bulk", NEED_ATTACHED },
 	{ "bulk_asked", "bulk_heads_asked", "bulk", NEED_ATTACHED },
 	{ "bulk_got", "bulk_heads_got", "bulk", NEED_ATTACHED },

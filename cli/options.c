@@ -41,6 +41,7 @@ const char usage[] =
 "                         two clock reads per run of every BPF program on the\n"
 "                         system while skbtop runs); off by default\n"
 "      --max-mode MODE    never use better modes than MODE (kprobe|tracepoint)\n"
+"      --facts            probes: print the kernel facts the chains decided on\n"
 "      --btf FILE         kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
 "  -o, --output FILE      capture file (record)\n"
 "      --format FMT       report/diff output: text, json or markdown\n"
@@ -120,7 +121,7 @@ static int parse_long(const char *s, long *out, long min, long max)
 }
 
 enum { OPT_PRETTY = 256, OPT_TEXT, OPT_NO_COLOR, OPT_BTF, OPT_FORMAT, OPT_MAX_MODE,
-       OPT_LISTEN, OPT_TEXTFILE, OPT_QUEUES, OPT_LOCATIONS, OPT_PROG_STATS };
+       OPT_LISTEN, OPT_TEXTFILE, OPT_QUEUES, OPT_LOCATIONS, OPT_PROG_STATS, OPT_FACTS };
 
 static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, 'i' },
@@ -135,6 +136,7 @@ static const struct option long_opts[] = {
 	{ "probes", required_argument, NULL, 'P' },
 	{ "prog-stats", no_argument, NULL, OPT_PROG_STATS },
 	{ "max-mode", required_argument, NULL, OPT_MAX_MODE },
+	{ "facts", no_argument, NULL, OPT_FACTS },
 	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -211,6 +213,7 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 			env->probe_opts.max_mode = optarg;
 			break;
 		case OPT_BTF: env->probe_opts.btf_path = optarg; break;
+		case OPT_FACTS: env->facts = true; break;
 		case 'o': env->output = optarg; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") && strcmp(optarg, "json") &&

@@ -20,6 +20,8 @@
 #include <malloc.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
+#include "chain.h"
+#include "kfacts.h"
 #include "dropcells.h"
 #include "ksyms.h"
 #include "reasons.h"
@@ -28,170 +30,16 @@
 #include "alloc.skel.h"
 #include "consume.skel.h"
 
-enum obj_id { OBJ_DROPS, OBJ_DEFER, OBJ_ALLOC, OBJ_CONSUME, NR_OBJS };
-
-enum check_kind {
-	CHECK_NONE = 0,
-	CHECK_FENTRY,	/* function traceable with fentry/fexit */
-	CHECK_KPROBE,	/* function probeable with a kprobe */
-	CHECK_TP_BTF,	/* tracepoint usable as tp_btf */
-	CHECK_RAW_TP,	/* tracepoint exists */
-	CHECK_KSYM,	/* a (data) symbol is in kallsyms: typed __ksym works */
-	CHECK_TP_ARGS,	/* tracepoint has at least N arguments (target "tp:N") */
-};
-
-struct check {
-	enum check_kind kind;
-	const char *target;
-};
-
-#define MAX_PROGS 6
-#define MAX_CHECKS 4
-#define MAX_VARIANTS 5
-
-struct variant {
-	enum probe_mode mode;
-	const char *label;
-	const char *progs[MAX_PROGS];
-	struct check checks[MAX_CHECKS];
-	const char *note;
-};
-
-struct probe_spec {
-	const char *name;
-	const char *group;
-	const char *target;
-	const char *metrics;
-	enum obj_id obj;
-	struct variant variants[MAX_VARIANTS];
-};
-
-#define F(t) { CHECK_FENTRY, t }
-#define K(t) { CHECK_KPROBE, t }
-#define TB(t) { CHECK_TP_BTF, t }
-#define TR(t) { CHECK_RAW_TP, t }
-
-/*
- * Function targets named "a|b" use the first name this kernel has
- * (kmem_cache_alloc_bulk became kmem_cache_alloc_bulk_noprof in 6.10,
- * commit 7bd230a26648 "mm/slab: enable slab allocation tagging for kmalloc").
- */
-/*
- * The csd tracepoints pass the csd function as smp_call_func_t, a pointer to
- * a function prototype: tp_btf programs may not read such an argument (the
- * verifier only allows struct pointers and scalars), so they use raw_tp.
- */
-static const struct probe_spec probe_specs[] = {
-	{ "drops", "drops", "skb:kfree_skb", "drops by reason and CPU (-L: + device, queue, location)",
-	  OBJ_DROPS, {
-		{ MODE_TP_BTF, "tp_btf", { "kfree_skb_btf" }, { TB("skb:kfree_skb") } },
-		{ MODE_RAW_TP, "raw_tp", { "kfree_skb_raw" }, { TR("skb:kfree_skb") } },
-	} },
-	{ "tun_consume", "tun", "skb:consume_skb", "consume_skb() per tun/tap queue",
-	  OBJ_DROPS, {
-		{ MODE_TP_BTF, "tp_btf", { "tun_consume_btf" }, { TB("skb:consume_skb") } },
-		{ MODE_RAW_TP, "raw_tp", { "tun_consume_raw" }, { TR("skb:consume_skb") } },
-	} },
-	{ "defer_queue", "defer", "skb_attempt_defer_free", "skbs queued per target CPU",
-	  OBJ_DEFER, {
-		{ MODE_FENTRY, "fentry", { "defer_queue" }, { F("skb_attempt_defer_free") } },
-		{ MODE_KPROBE, "kprobe", { "defer_queue_kprobe" }, { K("skb_attempt_defer_free") } },
-	} },
-	{ "defer_kick", "defer", "csd:csd_queue_cpu", "kicks sender->target (func trigger_rx_softirq)",
-	  OBJ_DEFER, {
-		{ MODE_RAW_TP, "raw_tp", { "defer_kick_raw" },
-		  { TR("csd:csd_queue_cpu"), { CHECK_KSYM, "trigger_rx_softirq" } } },
-	} },
-	{ "defer_ipi", "defer", "ipi:ipi_send_cpu", "IPIs sent for defer kicks",
-	  OBJ_DEFER, {
-		{ MODE_RAW_TP, "raw_tp", { "defer_ipi_raw", "defer_kick_raw" },
-		  { TR("ipi:ipi_send_cpu"), TR("csd:csd_queue_cpu"),
-		    { CHECK_KSYM, "trigger_rx_softirq" } } },
-	} },
-	{ "defer_recv", "defer", "csd:csd_function_entry", "kicks run on the target CPU",
-	  OBJ_DEFER, {
-		{ MODE_RAW_TP, "raw_tp", { "defer_recv_raw" },
-		  { TR("csd:csd_function_entry"), { CHECK_KSYM, "trigger_rx_softirq" } } },
-	} },
-	{ "defer_flush", "defer", "skb_defer_free_flush", "flushes and skbs per flush",
-	  OBJ_DEFER, {
-		{ MODE_FENTRY, "fexit", { "defer_flush_exit", "flush_consume_btf" },
-		  { F("skb_defer_free_flush"), TB("skb:consume_skb"),
-		    { CHECK_TP_ARGS, "skb:consume_skb:2" }, { CHECK_KSYM, "skb_defer_free_flush" } } },
-		{ MODE_FENTRY, "fexit", { "defer_flush_exit", "flush_consume_raw" },
-		  { F("skb_defer_free_flush"), TR("skb:consume_skb"),
-		    { CHECK_TP_ARGS, "skb:consume_skb:2" }, { CHECK_KSYM, "skb_defer_free_flush" } } },
-		{ MODE_DERIVED, "consume_skb location", { "flush_consume_btf" },
-		  { TB("skb:consume_skb"), { CHECK_TP_ARGS, "skb:consume_skb:2" },
-		    { CHECK_KSYM, "skb_defer_free_flush" } },
-		  "skbs freed by flushes only (consume_skb events located in "
-		  "skb_defer_free_flush); flush count and per-flush histogram need the fexit" },
-		{ MODE_DERIVED, "consume_skb location", { "flush_consume_raw" },
-		  { TR("skb:consume_skb"), { CHECK_TP_ARGS, "skb:consume_skb:2" },
-		    { CHECK_KSYM, "skb_defer_free_flush" } },
-		  "skbs freed by flushes only (consume_skb events located in "
-		  "skb_defer_free_flush); flush count and per-flush histogram need the fexit" },
-	} },
-	{ "cache_get", "cache", "napi_skb_cache_get", "NAPI cache gets",
-	  OBJ_ALLOC, {
-		{ MODE_FENTRY, "fentry", { "cache_get" }, { F("napi_skb_cache_get") } },
-		{ MODE_KPROBE, "kprobe", { "cache_get_kprobe" }, { K("napi_skb_cache_get") } },
-	} },
-	{ "cache_refill", "cache", "kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk",
-	  "NAPI cache refills from the slab (skbuff_head_cache)",
-	  OBJ_ALLOC, {
-		{ MODE_FENTRY, "fexit", { "cache_refill" },
-		  { F("kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk") } },
-	} },
-	{ "cache_flush", "cache", "kmem_cache_free_bulk", "NAPI cache flushes to the slab",
-	  OBJ_ALLOC, {
-		{ MODE_FENTRY, "fentry", { "cache_flush" }, { F("kmem_cache_free_bulk") } },
-		{ MODE_KPROBE, "kprobe", { "cache_flush_kprobe" }, { K("kmem_cache_free_bulk") } },
-	} },
-	{ "bulk", "bulk", "napi_skb_cache_get_bulk", "bulk calls, asked, got, short, non-BH",
-	  OBJ_ALLOC, {
-		{ MODE_FENTRY, "fexit+BH check", { "bulk" },
-		  { F("napi_skb_cache_get_bulk"), { CHECK_KSYM, "__preempt_count" } } },
-		{ MODE_FENTRY, "fexit", { "bulk_nobh" }, { F("napi_skb_cache_get_bulk") },
-		  "no BH-context check: __preempt_count not in kallsyms (KALLSYMS_ALL off)" },
-		{ MODE_KPROBE, "kprobe+kretprobe", { "bulk_kprobe", "bulk_kretprobe" },
-		  { K("napi_skb_cache_get_bulk") }, "no BH-context check under kprobes" },
-	} },
-	{ "build", "build", "napi_build_skb", "skbs built (build_skb, build_skb_around, napi_build_skb)",
-	  OBJ_ALLOC, {
-		{ MODE_FENTRY, "fentry", { "build", "build_around", "build_napi" },
-		  { F("build_skb"), F("build_skb_around"), F("napi_build_skb") } },
-		{ MODE_KPROBE, "kprobe", { "build_kprobe", "build_around_kprobe", "build_napi_kprobe" },
-		  { K("build_skb"), K("build_skb_around"), K("napi_build_skb") } },
-	} },
-	{ "tun_sendmsg", "tun", "tun_sendmsg", "per-queue attribution of builds and bulk calls",
-	  OBJ_ALLOC, {
-		{ MODE_FENTRY, "fentry+fexit", { "tun_sendmsg_entry", "tun_sendmsg_exit" },
-		  { F("tun_sendmsg") } },
-	} },
-	{ "consume", "consume", "napi_consume_skb", "budget 0, deferred, recycled",
-	  OBJ_CONSUME, {
-		{ MODE_FENTRY, "fentry+tp", { "consume_entry", "consume_defer", "consume_freed" },
-		  { F("napi_consume_skb"), F("skb_attempt_defer_free"), TB("skb:consume_skb"),
-		    { CHECK_TP_ARGS, "skb:consume_skb:2" } } },
-		{ MODE_FENTRY, "fentry+tp (no location)",
-		  { "consume_entry", "consume_defer", "consume_freed_noloc" },
-		  { F("napi_consume_skb"), F("skb_attempt_defer_free"), TB("skb:consume_skb") } },
-		{ MODE_FENTRY, "fentry+tp", { "consume_entry", "consume_freed" },
-		  { F("napi_consume_skb"), TB("skb:consume_skb"), { CHECK_TP_ARGS, "skb:consume_skb:2" } },
-		  "skb_attempt_defer_free not traceable: deferred calls not separated" },
-		{ MODE_FENTRY, "fentry+tp (no location)", { "consume_entry", "consume_freed_noloc" },
-		  { F("napi_consume_skb"), TB("skb:consume_skb") },
-		  "skb_attempt_defer_free not traceable: deferred calls not separated" },
-	} },
-};
-
-#define NR_PROBES (sizeof(probe_specs) / sizeof(probe_specs[0]))
+/* Room for the probe table (chain.c checks it fits). */
+#define NR_PROBES CHAIN_MAX_PROBES
 
 struct skbtop {
 	struct skbtop_opts opts;
 	struct probe_status status[NR_PROBES];
 	const struct variant *chosen[NR_PROBES];
+	int chosen_idx[NR_PROBES];	/* index of chosen[i] in its probe's variants, -1 none */
+	struct kfacts *facts;
+	struct chain_opts chain;
 	struct bpf_object *objs[NR_OBJS];
 	struct drops_bpf *drops;
 	struct defer_bpf *defer;
@@ -205,12 +53,7 @@ struct skbtop {
 	struct reasons *reasons;
 	__u32 ncpus;
 	int stats_fd;
-	bool have_kprobe_pmu;
 	bool loaded[NR_OBJS];
-	/* cached test-load results for fentry: errno per target name */
-	char fentry_err[NR_PROBES * MAX_CHECKS][64];
-	int fentry_errno[NR_PROBES * MAX_CHECKS];
-	size_t nfentry;
 	void *valbuf;		/* per-CPU value buffer for map reads */
 	size_t valbuf_len;
 	struct drop_cells cells;	/* -L cells of one read, merged into the drop rows */
@@ -232,347 +75,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-/* ---- feature checks ---- */
-
-/* Split "a|b" alternatives: return the first name the kernel has (kallsyms). */
-static const char *pick_name(const struct skbtop *st, const char *spec, char *buf, size_t len)
-{
-	const char *p = spec;
-
-	while (p && *p) {
-		const char *bar = strchr(p, '|');
-		size_t n = bar ? (size_t)(bar - p) : strlen(p);
-
-		snprintf(buf, len, "%.*s", (int)n, p);
-		if (ksyms__addr(st->ksyms, buf))
-			return buf;
-		p = bar ? bar + 1 : NULL;
-	}
-	/* none present: report the first */
-	p = strchr(spec, '|');
-	snprintf(buf, len, "%.*s", p ? (int)(p - spec) : (int)strlen(spec), spec);
-	return buf;
-}
-
-/* Whether fd is a kernel BTF object (vmlinux or a module's), and its name. */
-static bool kernel_btf_name(int fd, char *name, __u32 len)
-{
-	struct bpf_btf_info info = {};
-	__u32 info_len = sizeof(info);
-
-	memset(name, 0, len);
-	info.name = (__u64)(unsigned long)name;
-	info.name_len = len;
-	return !bpf_obj_get_info_by_fd(fd, &info, &info_len) && info.kernel_btf;
-}
-
-/* Find a function's BTF: vmlinux, or the module whose kallsyms tag names it. */
-static int find_func_btf(struct skbtop *st, const char *func, int *btf_id, int *btf_obj_fd,
-			 char *why, size_t whylen)
-{
-	__u32 id = 0;
-	int ret;
-
-	*btf_obj_fd = 0;
-	if (!st->vmlinux_btf) {
-		snprintf(why, whylen, "no kernel BTF");
-		return -ENOENT;
-	}
-	ret = btf__find_by_name_kind(st->vmlinux_btf, func, BTF_KIND_FUNC);
-	if (ret > 0) {
-		*btf_id = ret;
-		return 0;
-	}
-	/* module BTF objects loaded in the kernel */
-	while (!bpf_btf_get_next_id(id, &id)) {
-		char name[64];
-		struct btf *mod;
-		int fd;
-
-		fd = bpf_btf_get_fd_by_id(id);
-		if (fd < 0)
-			continue;
-		if (!kernel_btf_name(fd, name, sizeof(name)) || !strcmp(name, "vmlinux")) {
-			close(fd);
-			continue;
-		}
-		mod = btf__load_from_kernel_by_id_split(id, st->vmlinux_btf);
-		ret = mod ? btf__find_by_name_kind(mod, func, BTF_KIND_FUNC) : -ENOENT;
-		btf__free(mod);
-		if (ret > 0) {
-			*btf_id = ret;
-			*btf_obj_fd = fd;
-			return 0;
-		}
-		close(fd);
-	}
-	if (ksyms__addr(st->ksyms, func))
-		snprintf(why, whylen, "%s has a symbol but no BTF", func);
-	else
-		snprintf(why, whylen, "%s absent on this kernel (no symbol, no BTF)", func);
-	return -ENOENT;
-}
-
-static int test_load_tracing(enum bpf_attach_type type, int btf_id, int btf_obj_fd)
-{
-	/* r0 = 0; exit */
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts,
-		    .expected_attach_type = type,
-		    .attach_btf_id = btf_id,
-		    .attach_btf_obj_fd = btf_obj_fd);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &opts);
-
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-static void errno_reason(int err, const char *what, const char *target, char *why, size_t len)
-{
-	if (err == -EPERM || err == -EACCES)
-		snprintf(why, len, "%s on %s refused: %s (lockdown or LSM)", what, target,
-			 strerror(-err));
-	else if (err == -EINVAL && !strcmp(what, "fentry"))
-		snprintf(why, len, "%s on %s rejected: %s (inlined or not traceable)", what,
-			 target, strerror(-err));
-	else
-		snprintf(why, len, "%s on %s failed: %s", what, target, strerror(-err));
-}
-
-static int check_fentry(struct skbtop *st, const char *spec, char *why, size_t len)
-{
-	char name[128];
-	const char *func = pick_name(st, spec, name, sizeof(name));
-	int btf_id, obj_fd, err;
-
-	for (size_t i = 0; i < st->nfentry; i++)
-		if (!strcmp(st->fentry_err[i], func)) {
-			err = st->fentry_errno[i];
-			goto done;
-		}
-	err = find_func_btf(st, func, &btf_id, &obj_fd, why, len);
-	if (err)
-		return err;
-	if (!ksyms__addr(st->ksyms, func)) {
-		snprintf(why, len, "%s is in BTF but has no symbol (inlined)", func);
-		if (obj_fd > 0)
-			close(obj_fd);
-		return -ENOENT;
-	}
-	err = test_load_tracing(BPF_TRACE_FENTRY, btf_id, obj_fd);
-	if (obj_fd > 0)
-		close(obj_fd);
-	if (st->nfentry < sizeof(st->fentry_errno) / sizeof(st->fentry_errno[0])) {
-		snprintf(st->fentry_err[st->nfentry], sizeof(st->fentry_err[0]), "%s", func);
-		st->fentry_errno[st->nfentry++] = err;
-	}
-done:
-	if (err)
-		errno_reason(err, "fentry", func, why, len);
-	return err;
-}
-
-static int check_kprobe(struct skbtop *st, const char *spec, char *why, size_t len)
-{
-	char name[128];
-	const char *func = pick_name(st, spec, name, sizeof(name));
-
-	if (!st->have_kprobe_pmu) {
-		snprintf(why, len, "no kprobe support (no kprobe PMU in /sys/bus/event_source)");
-		return -EOPNOTSUPP;
-	}
-	if (!ksyms__addr(st->ksyms, func)) {
-		snprintf(why, len, "%s absent on this kernel (no symbol: inlined or removed)", func);
-		return -ENOENT;
-	}
-	return 0;
-}
-
-/* "cat:name" -> name */
-static const char *tp_name(const char *tp)
-{
-	const char *c = strchr(tp, ':');
-
-	return c ? c + 1 : tp;
-}
-
-static bool tracefs_has(const char *tp)
-{
-	char path[256], cat[64];
-	const char *c = strchr(tp, ':');
-	struct stat sb;
-
-	if (!c)
-		return false;
-	snprintf(cat, sizeof(cat), "%.*s", (int)(c - tp), tp);
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s", cat, c + 1);
-	if (!stat(path, &sb))
-		return true;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/%s/%s", cat, c + 1);
-	return !stat(path, &sb);
-}
-
-static int tp_btf_id(const struct skbtop *st, const char *tp)
-{
-	char tname[128];
-
-	if (!st->vmlinux_btf)
-		return -ENOENT;
-	snprintf(tname, sizeof(tname), "btf_trace_%s", tp_name(tp));
-	return btf__find_by_name_kind(st->vmlinux_btf, tname, BTF_KIND_TYPEDEF);
-}
-
-static int check_tp_btf(struct skbtop *st, const char *tp, char *why, size_t len)
-{
-	int id = tp_btf_id(st, tp), err;
-
-	if (id <= 0) {
-		snprintf(why, len, "tracepoint %s absent on this kernel (no btf_trace_%s)", tp,
-			 tp_name(tp));
-		return -ENOENT;
-	}
-	err = test_load_tracing(BPF_TRACE_RAW_TP, id, 0);
-	if (err)
-		errno_reason(err, "tp_btf", tp, why, len);
-	return err;
-}
-
-static int check_raw_tp(struct skbtop *st, const char *tp, char *why, size_t len)
-{
-	if (tp_btf_id(st, tp) > 0 || tracefs_has(tp))
-		return 0;
-	snprintf(why, len, "tracepoint %s absent on this kernel", tp);
-	return -ENOENT;
-}
-
-/* "skb:consume_skb:2": the tracepoint passes at least 2 arguments. */
-static int check_tp_args(struct skbtop *st, const char *spec, char *why, size_t len)
-{
-	char tp[96];
-	const char *last = strrchr(spec, ':');
-	int want = atoi(last + 1), id, proto;
-	const struct btf_type *t;
-
-	snprintf(tp, sizeof(tp), "%.*s", (int)(last - spec), spec);
-	id = tp_btf_id(st, tp);
-	if (id <= 0)
-		return 0;	/* no BTF to check against: trust the tracepoint */
-	t = btf__type_by_id(st->vmlinux_btf, id);	/* typedef -> ptr -> func_proto */
-	t = btf__type_by_id(st->vmlinux_btf, t->type);
-	proto = t->type;
-	t = btf__type_by_id(st->vmlinux_btf, proto);
-	/* the first parameter is the tracepoint's void *__data */
-	if (btf_is_func_proto(t) && (int)btf_vlen(t) - 1 >= want)
-		return 0;
-	snprintf(why, len, "tracepoint %s has fewer than %d arguments on this kernel", tp, want);
-	return -ENOTSUP;
-}
-
-static int run_check(struct skbtop *st, const struct check *c, char *why, size_t len)
-{
-	switch (c->kind) {
-	case CHECK_FENTRY: return check_fentry(st, c->target, why, len);
-	case CHECK_KPROBE: return check_kprobe(st, c->target, why, len);
-	case CHECK_TP_BTF: return check_tp_btf(st, c->target, why, len);
-	case CHECK_RAW_TP: return check_raw_tp(st, c->target, why, len);
-	case CHECK_TP_ARGS: return check_tp_args(st, c->target, why, len);
-	case CHECK_KSYM:
-		if (ksyms__addr(st->ksyms, c->target))
-			return 0;
-		snprintf(why, len, "%s not in /proc/kallsyms", c->target);
-		return -ENOENT;
-	default: return 0;
-	}
-}
-
-static bool mode_allowed(const struct skbtop *st, enum probe_mode m)
-{
-	const char *max = st->opts.max_mode;
-
-	if (!max)
-		return true;
-	if (!strcmp(max, "kprobe"))
-		return m != MODE_FENTRY;
-	if (!strcmp(max, "tracepoint"))
-		return m != MODE_FENTRY && m != MODE_KPROBE;
-	return true;
-}
-
-static bool probe_enabled(const struct skbtop *st, const char *name)
-{
-	const char *p = st->opts.only;
-	size_t n = strlen(name);
-
-	if (!p)
-		return true;
-	while (*p) {
-		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
-			return true;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		p++;
-	}
-	return false;
-}
-
-static void choose_variants(struct skbtop *st)
-{
-	for (size_t i = 0; i < NR_PROBES; i++) {
-		const struct probe_spec *ps = &probe_specs[i];
-		struct probe_status *s = &st->status[i];
-		bool first_reason = true;
-
-		s->name = ps->name;
-		s->group = ps->group;
-		s->target = ps->target;
-		s->metrics = ps->metrics;
-		s->mode = MODE_UNAVAILABLE;
-		if (!probe_enabled(st, ps->name)) {
-			s->mode = MODE_DISABLED;
-			snprintf(s->reason, sizeof(s->reason), "not selected (--probes)");
-			continue;
-		}
-		for (int v = 0; v < MAX_VARIANTS && ps->variants[v].mode; v++) {
-			const struct variant *var = &ps->variants[v];
-			char why[PROBE_REASON_LEN] = "";
-			int err = 0;
-
-			if (!mode_allowed(st, var->mode)) {
-				snprintf(why, sizeof(why), "%s skipped (--max-mode %s)", var->label,
-					 st->opts.max_mode);
-				err = -1;
-			}
-			for (int c = 0; !err && c < MAX_CHECKS && var->checks[c].kind; c++)
-				err = run_check(st, &var->checks[c], why, sizeof(why));
-			if (!err) {
-				st->chosen[i] = var;
-				s->mode = var->mode;
-				s->variant = var->label;
-				s->note = var->note;
-				break;
-			}
-			/* every mode tried and why it failed, best first, once each */
-			if (!strstr(s->reason, why)) {
-				size_t used = strlen(s->reason);
-
-				snprintf(s->reason + used, sizeof(s->reason) - used, "%s%s: %s",
-					 first_reason ? "" : "; ", var->label, why);
-				first_reason = false;
-			}
-		}
-		/* -L changes what the drop probe keys its counts by: say so */
-		if (st->chosen[i] && st->opts.drop_detail && !strcmp(ps->name, "drops"))
-			s->note = "-L: counts per (reason, device, queue, location), "
-				  "in a per-CPU cell or a hash";
-	}
-}
-
 /* ---- setup ---- */
 
 static int bump_memlock(void)
@@ -590,14 +92,14 @@ int skbtop__check_probe_list(const char *list, char *err, size_t errlen)
 	for (;;) {
 		size_t n = strcspn(p, ","), i, off;
 
-		for (i = 0; i < NR_PROBES; i++)
+		for (i = 0; i < nr_probes; i++)
 			if (strlen(probe_specs[i].name) == n && !strncmp(p, probe_specs[i].name, n))
 				break;
-		if (i == NR_PROBES) {
+		if (i == nr_probes) {
 			off = snprintf(err, errlen, n ? "unknown probe '%.*s' in --probes (valid:"
 						      : "empty name in --probes '%.*s' (valid:",
 				       n ? (int)n : (int)strlen(list), n ? p : list);
-			for (i = 0; i < NR_PROBES && off < errlen; i++)
+			for (i = 0; i < nr_probes && off < errlen; i++)
 				off += snprintf(err + off, errlen - off, " %s", probe_specs[i].name);
 			if (off < errlen)
 				snprintf(err + off, errlen - off, ")");
@@ -631,6 +133,15 @@ int skbtop__check_privileges(char *err, size_t errlen)
 	snprintf(err, errlen, "needs root, or CAP_BPF, CAP_PERFMON and CAP_SYSLOG "
 		 "(run it with sudo)");
 	return -EPERM;
+}
+
+/* (Re)choose probe i's variant from variant `from` on; `failed` says why the one before failed. */
+static void choose(struct skbtop *st, size_t i, int from, const char *failed)
+{
+	int v = chain__choose(st->facts, &st->chain, i, from, failed, &st->status[i]);
+
+	st->chosen_idx[i] = v;
+	st->chosen[i] = v >= 0 ? &probe_specs[i].variants[v] : NULL;
 }
 
 static struct skbtop *skbtop_new(const struct skbtop_opts *opts, char *err, size_t errlen)
@@ -692,8 +203,16 @@ static struct skbtop *skbtop_new(const struct skbtop_opts *opts, char *err, size
 				 strerror(errno));
 		goto fail;
 	}
-	st->have_kprobe_pmu = !stat("/sys/bus/event_source/devices/kprobe", &sb);
-	choose_variants(st);
+	st->facts = kfacts__live(st->ksyms, st->vmlinux_btf,
+				 !stat("/sys/bus/event_source/devices/kprobe", &sb));
+	if (!st->facts) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	st->chain = (struct chain_opts){ .only = opts->only, .max_mode = opts->max_mode,
+					 .drop_detail = opts->drop_detail };
+	for (size_t i = 0; i < nr_probes; i++)
+		choose(st, i, 0, NULL);
 	return st;
 fail:
 	skbtop__close(st);
@@ -710,19 +229,8 @@ static struct bpf_object *obj_of(struct skbtop *st, enum obj_id o)
 	return st->objs[o];
 }
 
-static void set_obj_probes_unavailable(struct skbtop *st, enum obj_id o, const char *fmt, int err)
-{
-	for (size_t i = 0; i < NR_PROBES; i++) {
-		if (probe_specs[i].obj != o || !st->chosen[i])
-			continue;
-		snprintf(st->status[i].reason, PROBE_REASON_LEN, fmt, strerror(-err));
-		st->status[i].mode = MODE_UNAVAILABLE;
-		st->status[i].variant = NULL;
-		st->chosen[i] = NULL;
-	}
-}
-
-static int configure_obj(struct skbtop *st, enum obj_id o)
+/* Autoload the programs of the probes of o that have a variant (only: just that probe). */
+static int configure_obj(struct skbtop *st, enum obj_id o, int only)
 {
 	struct bpf_object *obj = obj_of(st, o);
 	struct bpf_program *prog;
@@ -730,10 +238,10 @@ static int configure_obj(struct skbtop *st, enum obj_id o)
 
 	bpf_object__for_each_program(prog, obj)
 		bpf_program__set_autoload(prog, false);
-	for (size_t i = 0; i < NR_PROBES; i++) {
+	for (size_t i = 0; i < nr_probes; i++) {
 		const struct variant *var = st->chosen[i];
 
-		if (probe_specs[i].obj != o || !var)
+		if (probe_specs[i].obj != o || !var || (only >= 0 && (size_t)only != i))
 			continue;
 		for (int p = 0; p < MAX_PROGS && var->progs[p]; p++) {
 			prog = bpf_object__find_program_by_name(obj, var->progs[p]);
@@ -747,7 +255,7 @@ static int configure_obj(struct skbtop *st, enum obj_id o)
 			char name[128];
 
 			prog = bpf_object__find_program_by_name(obj, var->progs[0]);
-			pick_name(st, var->checks[0].target, name, sizeof(name));
+			chain__pick_name(st->facts, var->checks[0].target, name, sizeof(name));
 			bpf_program__set_attach_target(prog, 0, name);
 		}
 	}
@@ -779,10 +287,36 @@ static int add_link(struct skbtop *st, struct bpf_link *link, const struct bpf_p
 	return 0;
 }
 
-/* Attach program by program: a failure marks only its probe unavailable. */
+/*
+ * Testing hook: SKBTOP_FAIL_ATTACH=prog,... makes these programs' attach
+ * fail (EPERM), as lockdown or an LSM would, to prove the demotion.
+ */
+static bool forced_attach_failure(const char *prog)
+{
+	const char *list = getenv("SKBTOP_FAIL_ATTACH"), *p = list;
+	size_t n = strlen(prog);
+
+	while (p && *p) {
+		if (!strncmp(p, prog, n) && (p[n] == ',' || !p[n])) {
+			errno = EPERM;
+			return true;
+		}
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * Attach program by program. A probe whose program fails to attach loses
+ * its links and is moved to its next variant; returns how many moved (the
+ * object must then be loaded again), or -ENOMEM.
+ */
 static int attach_obj(struct skbtop *st, enum obj_id o)
 {
-	for (size_t i = 0; i < NR_PROBES; i++) {
+	int demoted = 0;
+
+	for (size_t i = 0; i < nr_probes; i++) {
 		const struct variant *var = st->chosen[i];
 		size_t first = st->nlinks;
 
@@ -796,15 +330,17 @@ static int attach_obj(struct skbtop *st, enum obj_id o)
 			/* a program shared by two probes (defer_kick) attaches once */
 			if (prog_attached(st, prog))
 				continue;
-			link = bpf_program__attach(prog);
+			link = forced_attach_failure(var->progs[p]) ? NULL
+								    : bpf_program__attach(prog);
 			if (!link) {
-				snprintf(st->status[i].reason, PROBE_REASON_LEN,
-					 "attach %s failed: %s", var->progs[p], strerror(errno));
-				st->status[i].mode = MODE_UNAVAILABLE;
-				st->status[i].variant = NULL;
-				st->chosen[i] = NULL;
+				char why[160];
+
+				snprintf(why, sizeof(why), "attach %s failed: %s", var->progs[p],
+					 strerror(errno));
 				while (st->nlinks > first)
 					bpf_link__destroy(st->links[--st->nlinks]);
+				choose(st, i, st->chosen_idx[i] + 1, why);
+				demoted++;
 				break;
 			}
 			if (add_link(st, link, prog)) {
@@ -813,25 +349,137 @@ static int attach_obj(struct skbtop *st, enum obj_id o)
 			}
 		}
 	}
-	return 0;
+	return demoted;
 }
 
-static int set_rodata(struct skbtop *st)
+/* Open object o's skeleton afresh (closing the one before) and set its read-only data. */
+static int open_obj(struct skbtop *st, enum obj_id o)
 {
 	uint64_t lo = 0, hi = 0;
+	char name[64];
 
-	st->defer->rodata->trigger_rx_softirq_addr = ksyms__addr(st->ksyms, "trigger_rx_softirq");
-	if (!ksyms__range(st->ksyms, "skb_defer_free_flush", &lo, &hi)) {
-		st->defer->rodata->flush_text_lo = lo;
-		st->defer->rodata->flush_text_hi = hi;
+	switch (o) {
+	case OBJ_DROPS:
+		drops_bpf__destroy(st->drops);
+		st->drops = drops_bpf__open();
+		if (!st->drops)
+			return -errno;
+		st->drops->rodata->drop_detail = st->opts.drop_detail;
+		st->objs[o] = st->drops->obj;
+		return 0;
+	case OBJ_DEFER:
+		defer_bpf__destroy(st->defer);
+		st->defer = defer_bpf__open();
+		if (!st->defer)
+			return -errno;
+		st->defer->rodata->trigger_rx_softirq_addr =
+			ksyms__addr(st->ksyms, "trigger_rx_softirq");
+		if (!ksyms__range(st->ksyms, "skb_defer_free_flush", &lo, &hi)) {
+			st->defer->rodata->flush_text_lo = lo;
+			st->defer->rodata->flush_text_hi = hi;
+		}
+		st->defer->rodata->nr_cpus = st->ncpus;
+		st->objs[o] = st->defer->obj;
+		return bpf_map__set_max_entries(st->defer->maps.kick_matrix, st->ncpus);
+	case OBJ_ALLOC:
+		alloc_bpf__destroy(st->alloc);
+		st->alloc = alloc_bpf__open();
+		if (!st->alloc)
+			return -errno;
+		/* kmem_cache_alloc_bulk() returns bool (all or nothing) in 7.2's BTF, a count in 6.12's */
+		st->alloc->rodata->refill_returns_bool = kfacts__get(st->facts, KF_RET_BOOL,
+			chain__pick_name(st->facts, "kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk",
+					 name, sizeof(name)));
+		st->objs[o] = st->alloc->obj;
+		return 0;
+	case OBJ_CONSUME:
+		consume_bpf__destroy(st->consume);
+		st->consume = consume_bpf__open();
+		if (!st->consume)
+			return -errno;
+		if (!ksyms__range(st->ksyms, "napi_consume_skb", &lo, &hi)) {
+			st->consume->rodata->consume_text_lo = lo;
+			st->consume->rodata->consume_text_hi = hi;
+		}
+		st->objs[o] = st->consume->obj;
+		return 0;
+	default:
+		return -EINVAL;
 	}
-	if (!ksyms__range(st->ksyms, "napi_consume_skb", &lo, &hi)) {
-		st->consume->rodata->consume_text_lo = lo;
-		st->consume->rodata->consume_text_hi = hi;
+}
+
+/* No variant of probe i is left to try: unavailable, saying why the last one failed. */
+static void give_up(struct skbtop *st, size_t i, const char *why)
+{
+	struct probe_status *s = &st->status[i];
+	size_t used = strlen(s->reason);
+
+	snprintf(s->reason + used, sizeof(s->reason) - used, "%s%s: %s", used ? "; " : "",
+		 s->variant ? s->variant : "", why);
+	s->mode = MODE_UNAVAILABLE;
+	s->variant = NULL;
+	s->note = NULL;
+	s->caps = 0;
+	st->chosen[i] = NULL;
+	st->chosen_idx[i] = -1;
+}
+
+/*
+ * Load object o with its probes' chosen variants and attach them. A probe
+ * whose variant fails to load (found by loading each probe alone) or to
+ * attach moves to its next variant and the object is opened and loaded
+ * again: the other probes stay up. 0, or -errno when nothing can go on.
+ */
+static int load_obj(struct skbtop *st, enum obj_id o)
+{
+	size_t first = st->nlinks;
+	char why[160];
+	int e;
+
+	for (int round = 0; round < 2 * MAX_VARIANTS * NR_PROBES; round++) {
+		bool culprit = false;
+
+		e = open_obj(st, o);
+		e = e ?: configure_obj(st, o, -1);
+		if (e <= 0)
+			return e;	/* an error, or no probe of o left */
+		e = bpf_object__load(st->objs[o]);
+		if (!e) {
+			e = attach_obj(st, o);
+			if (e <= 0) {
+				st->loaded[o] = !e;
+				return e;
+			}
+			while (st->nlinks > first)	/* a probe moved: load again */
+				bpf_link__destroy(st->links[--st->nlinks]);
+			continue;
+		}
+		/* which probe's programs fail: load each alone */
+		for (size_t i = 0; i < nr_probes; i++) {
+			int r;
+
+			if (probe_specs[i].obj != o || !st->chosen[i])
+				continue;
+			r = open_obj(st, o);
+			r = r ?: configure_obj(st, o, i);
+			if (r < 0)
+				return r;
+			r = bpf_object__load(st->objs[o]);
+			if (r) {
+				snprintf(why, sizeof(why), "load failed: %s", strerror(-r));
+				choose(st, i, st->chosen_idx[i] + 1, why);
+				culprit = true;
+			}
+		}
+		if (!culprit) {	/* each loads alone, not together: none of them then */
+			snprintf(why, sizeof(why), "load failed with the other probes of its object: %s",
+				 strerror(-e));
+			for (size_t i = 0; i < nr_probes; i++)
+				if (probe_specs[i].obj == o && st->chosen[i])
+					give_up(st, i, why);
+		}
 	}
-	st->defer->rodata->nr_cpus = st->ncpus;
-	st->drops->rodata->drop_detail = st->opts.drop_detail;
-	return bpf_map__set_max_entries(st->defer->maps.kick_matrix, st->ncpus);
+	return 0;
 }
 
 static __u64 now_ns(clockid_t clk)
@@ -854,7 +502,7 @@ static __u32 find_vmlinux_btf_obj(void)
 
 		if (fd < 0)
 			continue;
-		vmlinux = kernel_btf_name(fd, name, sizeof(name)) && !strcmp(name, "vmlinux");
+		vmlinux = kfacts__kernel_btf_name(fd, name, sizeof(name)) && !strcmp(name, "vmlinux");
 		close(fd);
 		if (vmlinux)
 			return id;
@@ -862,12 +510,12 @@ static __u32 find_vmlinux_btf_obj(void)
 	return 0;
 }
 
-/* The index of the named probe in the status table (NR_PROBES if none). */
+/* The index of the named probe in the status table (nr_probes if none). */
 static size_t probe_index(const struct skbtop *st, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < NR_PROBES && strcmp(st->status[i].name, name); i++)
+	for (i = 0; i < nr_probes && strcmp(st->status[i].name, name); i++)
 		;
 	return i;
 }
@@ -923,7 +571,7 @@ static void init_flush_check(struct skbtop *st)
 	size_t i = probe_index(st, "defer_flush");
 	int func;
 
-	if (i == NR_PROBES || !st->chosen[i] || st->opts.btf_path || !st->vmlinux_btf)
+	if (i == nr_probes || !st->chosen[i] || st->opts.btf_path || !st->vmlinux_btf)
 		return;
 	func = btf__find_by_name_kind(st->vmlinux_btf, "napi_consume_skb", BTF_KIND_FUNC);
 	st->vmlinux_btf_obj_id = find_vmlinux_btf_obj();
@@ -939,48 +587,17 @@ struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t er
 	if (!st)
 		return NULL;
 	bump_memlock();
-	st->drops = drops_bpf__open();
-	st->defer = defer_bpf__open();
-	st->alloc = alloc_bpf__open();
-	st->consume = consume_bpf__open();
-	if (!st->drops || !st->defer || !st->alloc || !st->consume) {
-		snprintf(err, errlen, "failed to open BPF objects: %s", strerror(errno));
-		goto fail;
-	}
-	st->objs[OBJ_DROPS] = st->drops->obj;
-	st->objs[OBJ_DEFER] = st->defer->obj;
-	st->objs[OBJ_ALLOC] = st->alloc->obj;
-	st->objs[OBJ_CONSUME] = st->consume->obj;
-	e = set_rodata(st);
-	if (e) {
-		snprintf(err, errlen, "failed to size kick matrix: %s", strerror(-e));
-		goto fail;
-	}
 	for (int o = 0; o < NR_OBJS; o++) {
-		int used = configure_obj(st, o);
-
-		if (used < 0) {
-			snprintf(err, errlen, "failed to configure BPF object: %s", strerror(-used));
-			goto fail;
-		}
-		if (!used)
-			continue;
-		e = bpf_object__load(st->objs[o]);
+		e = load_obj(st, o);
 		if (e) {
-			set_obj_probes_unavailable(st, o, "load failed: %s", e);
-			continue;
-		}
-		st->loaded[o] = true;
-		e = attach_obj(st, o);
-		if (e) {
-			snprintf(err, errlen, "failed to attach: %s", strerror(-e));
+			snprintf(err, errlen, "failed to set up BPF object: %s", strerror(-e));
 			goto fail;
 		}
 	}
 	init_flush_check(st);
 	check_flush_locations(st);
 	st->flush_checked_ns = now_ns(CLOCK_MONOTONIC);
-	for (size_t i = 0; i < NR_PROBES; i++)
+	for (size_t i = 0; i < nr_probes; i++)
 		if (st->chosen[i])
 			any++;
 	if (!any) {
@@ -1028,6 +645,7 @@ void skbtop__close(struct skbtop *st)
 	consume_bpf__destroy(st->consume);
 	if (st->stats_fd >= 0)
 		close(st->stats_fd);
+	kfacts__free(st->facts);
 	btf__free(st->vmlinux_btf);
 	ksyms__free(st->ksyms);
 	reasons__free(st->reasons);
@@ -1044,21 +662,28 @@ const char *skbtop__new_warning(struct skbtop *st)
 	return st->flush_note;
 }
 
+int skbtop__dump_facts(const struct skbtop *st, FILE *f)
+{
+	chain__ask_all(st->facts);
+	fprintf(f, "# skbtop probes --facts: every kernel fact the probe chains ask\n");
+	return kfacts__dump(st->facts, f);
+}
+
 size_t skbtop__nprobes(const struct skbtop *st)
 {
 	(void)st;
-	return NR_PROBES;
+	return nr_probes;
 }
 
 const struct probe_status *skbtop__probe(const struct skbtop *st, size_t i)
 {
-	return i < NR_PROBES ? &st->status[i] : NULL;
+	return i < nr_probes ? &st->status[i] : NULL;
 }
 
 void skbtop__mode_counts(const struct skbtop *st, int *exact, int *derived, int *unavailable)
 {
 	*exact = *derived = *unavailable = 0;
-	for (size_t i = 0; i < NR_PROBES; i++) {
+	for (size_t i = 0; i < nr_probes; i++) {
 		switch (st->status[i].mode) {
 		case MODE_DERIVED: (*derived)++; break;
 		case MODE_UNAVAILABLE: (*unavailable)++; break;

@@ -9,6 +9,7 @@
 #define SKBTOP_PROBES_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "snapshot.h"
 
 enum probe_mode {
@@ -25,6 +26,9 @@ const char *probe_mode_name(enum probe_mode m);
 
 #define PROBE_REASON_LEN 320
 
+/* Capabilities a probe mode declares (probe_status.caps). */
+#define PROBE_CAP_CACHE_HITS	0x1	/* cache_get: hits and misses (reads the fill level) */
+
 struct probe_status {
 	const char *name;	/* "drops", "bulk", ... */
 	const char *group;	/* metric group: cache, bulk, build, consume, defer, drops, tun */
@@ -33,6 +37,7 @@ struct probe_status {
 	enum probe_mode mode;
 	const char *variant;	/* e.g. "fexit+BH check", "tp_btf" */
 	const char *note;	/* what a derived or partial mode cannot see */
+	unsigned int caps;	/* PROBE_CAP_*: what the chosen mode measures beyond its counts */
 	char reason[PROBE_REASON_LEN];	/* why better modes (or all) were not used */
 };
 
@@ -70,6 +75,9 @@ __u32 skbtop__ncpus(const struct skbtop *st);
 
 /* Read every map once into s (reset by this call: zeroed, or reused). Returns 0 or -errno. */
 int skbtop__read(struct skbtop *st, struct snapshot *s);
+
+/* The kernel facts the probe chains asked, as a facts file (kfacts.h). */
+int skbtop__dump_facts(const struct skbtop *st, FILE *f);
 
 /* Human-readable probe table (for `skbtop probes`). */
 struct ksyms;

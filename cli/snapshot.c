@@ -7,11 +7,21 @@
 
 #define CPU_FIELD(n, g, h) { #n, g, offsetof(struct cpu_counters, n), h }
 const struct counter_field cpu_counter_fields[] = {
-	CPU_FIELD(cache_gets, "cache", "napi_skb_cache_get() calls"),
+	CPU_FIELD(cache_gets, "cache", "single-head gets from the NAPI skb cache (napi_skb_cache_get(), inline or not)"),
+	CPU_FIELD(cache_hits, "cache", "gets that found a head in the cache"),
+	CPU_FIELD(cache_misses_refilled, "cache", "gets that found the cache empty and refilled it from the slab"),
+	CPU_FIELD(cache_misses_slab, "cache", "gets that found the cache empty and fell back to one slab allocation"),
+	CPU_FIELD(cache_puts, "cache", "skb heads returned to the cache (napi_skb_cache_put())"),
 	CPU_FIELD(cache_refills, "cache", "bulk refills of the NAPI skb cache from the slab"),
-	CPU_FIELD(cache_refill_heads, "cache", "skb heads those refills returned"),
+	CPU_FIELD(cache_refill_heads, "cache", "skb heads those refills gave"),
 	CPU_FIELD(cache_flushes, "cache", "NAPI skb cache flushes to the slab when full"),
 	CPU_FIELD(cache_flush_heads, "cache", "skb heads those flushes released"),
+	CPU_FIELD(slab_bulk_getbulk_calls, "cache", "slab bulk allocations by napi_skb_cache_get_bulk() past the cache"),
+	CPU_FIELD(slab_bulk_getbulk_heads, "cache", "skb heads those allocations gave"),
+	CPU_FIELD(slab_bulk_other_calls, "cache", "other slab bulk allocations of skb heads (not into the NAPI cache)"),
+	CPU_FIELD(slab_bulk_other_heads, "cache", "skb heads those allocations gave"),
+	CPU_FIELD(slab_free_bulk_other_calls, "cache", "slab bulk frees of skb heads not out of the NAPI cache"),
+	CPU_FIELD(slab_free_bulk_other_heads, "cache", "skb heads those frees released"),
 	CPU_FIELD(bulk_calls, "bulk", "napi_skb_cache_get_bulk() calls"),
 	CPU_FIELD(bulk_asked, "bulk", "skb heads asked of napi_skb_cache_get_bulk()"),
 	CPU_FIELD(bulk_got, "bulk", "skb heads napi_skb_cache_get_bulk() returned"),

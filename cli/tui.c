@@ -647,6 +647,7 @@ static void draw_header(struct tui *t)
 {
 	struct cpu_counters s;
 	double iv = t->delta.mono_ns ? t->delta.mono_ns / 1e9 : 0;
+	double rate;
 	__u64 run_ns = 0, run_cnt = 0;
 	int exact = 0, derived = 0, unav = 0;
 	char ivs[32], clock[16], a[16], b[16], c[16], e[16], hit[16], per[16], ovh[160];
@@ -670,13 +671,10 @@ static void draw_header(struct tui *t)
 	RATE(c, s.defer_ipis_sent, "defer_ipi");
 	RATE(e, s.bulk_calls, "bulk");
 #undef RATE
-	if (!(tui_probe_live(&t->ctx, "cache_get") && tui_probe_live(&t->ctx, "cache_refill")))
-		snprintf(hit, sizeof(hit), "-");
-	else if (s.cache_gets)
-		snprintf(hit, sizeof(hit), "%.1f%%",
-			 100.0 * (1.0 - (double)s.cache_refills / s.cache_gets));
+	if (cache_hit_rate(t->ctx.probes, t->ctx.nprobes, &s, &rate))
+		snprintf(hit, sizeof(hit), "%.1f%%", 100.0 * rate);
 	else
-		snprintf(hit, sizeof(hit), "n/a");
+		snprintf(hit, sizeof(hit), "-");
 	put(1, 0, A_NORMAL, "drops %s/s  defer kicks %s/s  IPIs %s/s  bulk calls %s/s  cache hit %s",
 	    a, b, c, e, hit);
 

@@ -314,17 +314,17 @@ static void fill_cpu_row(struct tui_row *r, const struct tui_data *d,
 {
 	const struct view_ctx *ctx = d->ctx;
 	const struct cpu_counters *h = d->totals ? tc : dc;
-	bool cache = tui_probe_live(ctx, "cache_get") && tui_probe_live(ctx, "cache_refill");
+	double rate;
 	bool bulk = tui_probe_live(ctx, "bulk"), cons = tui_probe_live(ctx, "consume");
 	bool flush_exact = tui_probe_live(ctx, "defer_flush") &&
 			   tui_probe_mode(ctx, "defer_flush") != MODE_DERIVED;
 
 #define NUM(col, field, live) set_num(r, col, shown(d, dc->field, tc->field), live, d)
-	if (!cache) {
-		snprintf(r->cell[CC_HIT], TUI_CELL, "-");
-	} else if (h->cache_gets) {
-		r->key[CC_HIT] = 100.0 * (1.0 - (double)h->cache_refills / h->cache_gets);
+	if (cache_hit_rate(ctx->probes, ctx->nprobes, h, &rate)) {
+		r->key[CC_HIT] = 100.0 * rate;
 		snprintf(r->cell[CC_HIT], TUI_CELL, "%.1f", r->key[CC_HIT]);
+	} else {
+		snprintf(r->cell[CC_HIT], TUI_CELL, "-");
 	}
 	NUM(CC_REFILL, cache_refills, tui_probe_live(ctx, "cache_refill"));
 	NUM(CC_BULK, bulk_calls, bulk);

@@ -49,6 +49,20 @@ static bool probe_live(const struct view_ctx *ctx, const char *name)
 	return false;
 }
 
+bool cache_hit_rate(const struct probe_status *probes, size_t nprobes,
+		    const struct cpu_counters *c, double *rate)
+{
+	bool hits = !probes;
+
+	for (size_t i = 0; i < nprobes && !hits; i++)
+		hits = !strcmp(probes[i].name, "cache_get") && probes[i].mode != MODE_UNAVAILABLE &&
+		       probes[i].mode != MODE_DISABLED && (probes[i].caps & PROBE_CAP_CACHE_HITS);
+	if (!hits || !c->cache_gets)
+		return false;
+	*rate = (double)c->cache_hits / (double)c->cache_gets;
+	return true;
+}
+
 static const char *dir_name(__u8 dir)
 {
 	return dir == QUEUE_RX ? "rx" : dir == QUEUE_TX ? "tx" : "";
@@ -166,6 +180,7 @@ static __u64 kick_weight(const void *items, size_t i)
 void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 {
 	struct cpu_counters total;
+	double rate;
 	char tbuf[32], name[96], loc[128];
 	time_t t = d->real_ns / 1000000000ULL;
 	struct tm tm;
@@ -190,11 +205,10 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 		}
 	}
 	text_cpu_row(f, "all", &total, ctx);
-	if (probe_live(ctx, "cache_get") && probe_live(ctx, "cache_refill") && total.cache_gets)
-		fprintf(f, "NAPI cache hit rate %.1f%% (%llu gets, %llu refills)\n",
-			100.0 * (1.0 - (double)total.cache_refills / total.cache_gets),
-			(unsigned long long)total.cache_gets,
-			(unsigned long long)total.cache_refills);
+	if (cache_hit_rate(ctx->probes, ctx->nprobes, &total, &rate))
+		fprintf(f, "NAPI cache hit rate %.1f%% (%llu gets, %llu hits, %llu puts)\n",
+			100.0 * rate, (unsigned long long)total.cache_gets,
+			(unsigned long long)total.cache_hits, (unsigned long long)total.cache_puts);
 	for (size_t i = 0; i < d->nprogs; i++)
 		if (d->progs[i].misses)
 			fprintf(f, "WARNING: %s skipped %llu events (BPF recursion): counts are low\n",
@@ -336,6 +350,7 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 	static const char *const kick_names[] = { "from_cpu", "to_cpu", "queued", "kicks", "ipis" };
 	struct jw_keys kick_keys;
 	struct cpu_counters total;
+	double rate;
 	char name[96], loc[128];
 
 	snapshot__sum_cpus(d, &total);
@@ -348,9 +363,9 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 	counters_write(w, &total);
 	hist_write(w, "bulk_hist", total.bulk_hist);
 	hist_write(w, "defer_flush_hist", total.defer_flush_hist);
-	if (probe_live(ctx, "cache_get") && probe_live(ctx, "cache_refill") && total.cache_gets) {
+	if (cache_hit_rate(ctx->probes, ctx->nprobes, &total, &rate)) {
 		jw_key(w, "cache_hit_rate");
-		jw_real(w, 1.0 - (double)total.cache_refills / total.cache_gets);
+		jw_real(w, rate);
 	}
 	jw_end(w);
 	jw_key(w, "cpus");
@@ -474,6 +489,12 @@ void view_probes_write(struct jsonw *w, const struct probe_status *p, size_t n)
 			jw_kv_string(w, "reason", p[i].reason);
 		if (p[i].note)
 			jw_kv_string(w, "note", p[i].note);
+		if (p[i].caps & PROBE_CAP_CACHE_HITS) {
+			jw_key(w, "caps");
+			jw_array(w);
+			jw_string(w, "cache_hits");
+			jw_end(w);
+		}
 		jw_kv_string(w, "metrics", p[i].metrics);
 		jw_end(w);
 	}

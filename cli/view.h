@@ -29,6 +29,14 @@ const char *view_location(const struct view_ctx *ctx, __u64 addr, char *buf, siz
 /* A context over the live kernel's names. */
 void view_ctx_live(struct view_ctx *ctx, struct skbtop *st);
 
+/*
+ * The NAPI cache hit rate of c, hits / gets, into *rate (0..1): false when
+ * the cache_get probe measured no hits (unavailable, or a gets-only mode)
+ * or there were no gets. probes NULL: synthetic data, everything measured.
+ */
+bool cache_hit_rate(const struct probe_status *probes, size_t nprobes,
+		    const struct cpu_counters *c, double *rate);
+
 /* Is the metric group fed by an attached probe? ("drops", "bulk", ...) */
 bool view_group_live(const struct view_ctx *ctx, const char *group);
 

@@ -20,12 +20,23 @@
  * and writes only its own fields; userspace adds the objects together.
  */
 struct cpu_counters {
-	/* NAPI skb cache */
-	__u64 cache_gets;		/* napi_skb_cache_get() calls */
-	__u64 cache_refills;		/* kmem_cache_alloc_bulk() on the skbuff head cache */
-	__u64 cache_refill_heads;	/* heads those refills returned */
-	__u64 cache_flushes;		/* kmem_cache_free_bulk() on the skbuff head cache */
+	/* NAPI skb cache (this CPU's napi_alloc_cache) */
+	__u64 cache_gets;		/* single-head gets: napi_skb_cache_get(), inline or not */
+	__u64 cache_refills;		/* slab bulk allocations into this CPU's cache */
+	__u64 cache_refill_heads;	/* heads those refills gave (count, or all-or-nothing) */
+	__u64 cache_flushes;		/* slab bulk frees out of this CPU's cache (cache full) */
 	__u64 cache_flush_heads;	/* heads those flushes released */
+	__u64 cache_hits;		/* gets that found a head in the cache */
+	__u64 cache_misses_refilled;	/* gets that found it empty and refilled it */
+	__u64 cache_misses_slab;	/* gets that found it empty and fell back to the slab */
+	__u64 cache_puts;		/* heads returned to the cache: napi_skb_cache_put() */
+	/* other slab bulk calls on the skbuff head cache */
+	__u64 slab_bulk_getbulk_calls;	/* napi_skb_cache_get_bulk() topping up from the slab */
+	__u64 slab_bulk_getbulk_heads;
+	__u64 slab_bulk_other_calls;	/* any other caller: xdp_alloc_skb_bulk(), xsk, ... */
+	__u64 slab_bulk_other_heads;
+	__u64 slab_free_bulk_other_calls; /* bulk frees not out of the NAPI cache */
+	__u64 slab_free_bulk_other_heads;
 	/* napi_skb_cache_get_bulk() */
 	__u64 bulk_calls;
 	__u64 bulk_asked;

@@ -1,14 +1,25 @@
-// SPDX-License-Identifier: GPL-2.0
 /*
  * Allocation side: the NAPI skb cache, napi_skb_cache_get_bulk(), the skb
  * builders, and tun_sendmsg() context for per-queue attribution.
  *
- *   cache_get:   fentry/kprobe napi_skb_cache_get (a symbol up to 6.18,
- *                inline from 6.19)
- *   cache_refill: fexit kmem_cache_alloc_bulk{,_noprof} on the skbuff head cache
- *   cache_flush: fentry/kprobe kmem_cache_free_bulk{,_noprof} on that cache
- *                with the cache's flush size (32 heads: half of 64 up to
- *                6.18, NAPI_SKB_CACHE_FREE from 6.19)
+ * The cache is this CPU's napi_alloc_cache (net/core/skbuff.c), read through
+ * its BTF ksym: a get is a hit when skb_count > 0 as it starts. Gets:
+ *   cache_get:         fentry napi_skb_cache_get, where it is a function (gcc
+ *                      builds up to 6.19; "net: inline napi_skb_cache_get()"
+ *                      made it inline in 7.0, clang builds earlier)
+ *   cache_get_callers: where it is inline, at its out-of-line callers:
+ *                      napi_build_skb(), napi_alloc_skb() and __alloc_skb(),
+ *                      which on 7.x also tries the cache in process context
+ *                      (no refill: a miss falls back to kmem_cache_alloc_node)
+ *   cache_put:         fentry napi_skb_cache_put (static, out of line from 6.12)
+ *   cache_refill:      fexit kmem_cache_alloc_bulk{,_noprof} on the skbuff head
+ *                      cache: into this CPU's skb_cache array = a refill, else
+ *                      napi_skb_cache_get_bulk()'s direct top-up, else other.
+ *                      Heads given: the return value where it is a count, all
+ *                      asked where it is a bool (7.2+: all or nothing);
+ *                      userspace reads which from BTF (refill_returns_bool).
+ *   cache_flush:       fentry kmem_cache_free_bulk on that cache: out of this
+ *                      CPU's skb_cache array = a flush, else another bulk free.
  *   bulk:        fexit napi_skb_cache_get_bulk (6.14+), or kprobe+kretprobe
  *   build:       fentry/kprobe build_skb, build_skb_around, napi_build_skb
  *   tun_sendmsg: fentry+fexit tun_sendmsg (tun module BTF)
@@ -17,8 +28,13 @@
 
 #define TUN_MSG_PTR	2	/* include/linux/if_tun.h */
 #define SOFTIRQ_MASK	0xff00	/* include/linux/preempt.h: SOFTIRQ_BITS 8 at shift 8 */
+#define HARDIRQ_MASK	0xf0000	/* include/linux/preempt.h: HARDIRQ_BITS 4 at shift 16 */
+#define SKB_ALLOC_FCLONE 0x01	/* include/linux/skbuff.h */
+#define SKB_ALLOC_NAPI	0x04
+#define NUMA_NO_NODE	(-1)
 
-const volatile __u32 cache_flush_size = 32;
+/* kmem_cache_alloc_bulk{,_noprof}() returns bool (all or nothing), not a count */
+const volatile bool refill_returns_bool;
 
 /* tun types live in the tun module's BTF; only the fields we read. */
 struct tun_struct___skbtop {
@@ -60,6 +76,44 @@ struct {
 	__type(value, __u32);
 } bulk_args SEC(".maps");
 
+/*
+ * Where this CPU is in the cache's callers. Every path that touches the
+ * cache runs with BH disabled, so nothing else on this CPU changes it
+ * between an entry and an exit seen here.
+ */
+struct cache_cpu_state {
+	__u32 in_get_bulk;	/* inside napi_skb_cache_get_bulk() */
+	__u32 in_napi_alloc;	/* inside napi_alloc_skb() */
+	__u32 napi_alloc_level;	/* skb_count as napi_alloc_skb() started */
+	__u32 napi_alloc_counted; /* its get was counted by __alloc_skb() */
+	__u32 refill_failed;	/* a refill on this CPU gave nothing */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cache_cpu_state);
+} cache_cpu_state SEC(".maps");
+
+/*
+ * __alloc_skb() in process context (BH enabled) on 7.x: thread id -> the
+ * cache as it started, to tell at exit whether the head came from it.
+ */
+struct alloc_start {
+	__u64 top;		/* the head a hit would take: skb_cache[level - 1] */
+	__u32 cpu;
+	__u32 level;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct alloc_start);
+} alloc_start SEC(".maps");
+
 /* Threads inside tun_sendmsg(): skips the tun_ctx lookup when zero. */
 __u64 tun_ctx_active;
 /* The skbuff head cache, learned from its name on first sight. */
@@ -68,6 +122,7 @@ __u64 skbuff_cache_ptr;
 static const struct queue_counters zero_queue;
 
 extern int __preempt_count __ksym __weak;
+extern struct napi_alloc_cache napi_alloc_cache __ksym __weak;
 
 static __always_inline struct queue_counters *current_tun_queue(void)
 {
@@ -99,8 +154,66 @@ static __always_inline bool is_skbuff_cache(struct kmem_cache *s)
 	return true;
 }
 
-/* cache_get */
-static __always_inline int handle_cache_get(void)
+static __always_inline struct cache_cpu_state *cache_state(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cache_cpu_state, &zero);
+}
+
+static __always_inline __u32 cache_level(void)
+{
+	struct napi_alloc_cache *nc = bpf_this_cpu_ptr(&napi_alloc_cache);
+
+	return nc->skb_count;
+}
+
+/* Whether p points into this CPU's skb_cache array. */
+static __always_inline bool in_this_cache(void *p)
+{
+	struct napi_alloc_cache *nc = bpf_this_cpu_ptr(&napi_alloc_cache);
+	__u64 lo = (__u64)nc + bpf_core_field_offset(struct napi_alloc_cache, skb_cache);
+	__u64 hi = lo + bpf_core_field_size(struct napi_alloc_cache, skb_cache);
+
+	return (__u64)p >= lo && (__u64)p < hi;
+}
+
+static __always_inline int preempt_bits(void)
+{
+	return *(int *)bpf_this_cpu_ptr(&__preempt_count);
+}
+
+/* One get, classified by the level it found. Misses that refill are counted at the refill. */
+static __always_inline void count_get(__u32 level, bool may_refill)
+{
+	struct cpu_counters *c = this_cpu_counters();
+
+	if (!c)
+		return;
+	INC(c->cache_gets);
+	if (level)
+		INC(c->cache_hits);
+	else if (!may_refill)
+		INC(c->cache_misses_slab);
+}
+
+/* cache_get: napi_skb_cache_get() out of line; 6.19 gave it bool alloc */
+SEC("fentry/napi_skb_cache_get")
+int BPF_PROG(cache_get)
+{
+	count_get(cache_level(), true);
+	return 0;
+}
+
+SEC("fentry/napi_skb_cache_get")
+int BPF_PROG(cache_get_alloc, bool alloc)
+{
+	count_get(cache_level(), alloc);
+	return 0;
+}
+
+/* Gets only: no fill level to tell hits (no napi_alloc_cache in kallsyms). */
+static __always_inline int handle_cache_get_count(void)
 {
 	struct cpu_counters *c = this_cpu_counters();
 
@@ -110,58 +223,228 @@ static __always_inline int handle_cache_get(void)
 }
 
 SEC("fentry/napi_skb_cache_get")
-int BPF_PROG(cache_get)
+int BPF_PROG(cache_get_count)
 {
-	return handle_cache_get();
+	return handle_cache_get_count();
 }
 
 SEC("kprobe/napi_skb_cache_get")
 int BPF_KPROBE(cache_get_kprobe)
 {
-	return handle_cache_get();
+	return handle_cache_get_count();
 }
 
-/* cache_refill: attach target set at load (kmem_cache_alloc_bulk_noprof on 6.10+) */
-SEC("fexit/kmem_cache_alloc_bulk")
-int BPF_PROG(cache_refill, struct kmem_cache *s, gfp_t flags, size_t size, void **p, int ret)
+/*
+ * cache_get_callers: napi_skb_cache_get() inline (7.x). Its callers:
+ * __napi_build_skb() (inline in napi_build_skb() and napi_alloc_skb()) and
+ * __alloc_skb(): SKB_ALLOC_NAPI gets with refill; otherwise, outside
+ * hardirq, a get without refill whose miss falls back to the slab.
+ */
+SEC("fentry/napi_build_skb")
+int BPF_PROG(cache_get_build)
 {
+	count_get(cache_level(), true);
+	return 0;
+}
+
+SEC("fentry/napi_alloc_skb")
+int BPF_PROG(cache_get_napi_alloc)
+{
+	struct cache_cpu_state *st = cache_state();
+
+	if (st) {
+		st->in_napi_alloc = 1;
+		st->napi_alloc_counted = 0;
+		st->refill_failed = 0;
+		st->napi_alloc_level = cache_level();
+	}
+	return 0;
+}
+
+/*
+ * Not counted by __alloc_skb(): the head came from __napi_build_skb(), or
+ * its refill failed, or the page fragment failed first (no get at all).
+ */
+SEC("fexit/napi_alloc_skb")
+int BPF_PROG(cache_get_napi_alloc_exit, struct napi_struct *napi, unsigned int len,
+	     struct sk_buff *ret)
+{
+	struct cache_cpu_state *st = cache_state();
+
+	if (!st || !st->in_napi_alloc)
+		return 0;
+	st->in_napi_alloc = 0;
+	if (!st->napi_alloc_counted && (ret || st->refill_failed))
+		count_get(st->napi_alloc_level, true);
+	return 0;
+}
+
+SEC("fentry/__alloc_skb")
+int BPF_PROG(cache_get_alloc_skb, unsigned int size, gfp_t gfp, int flags, int node)
+{
+	struct napi_alloc_cache *nc;
+	struct cache_cpu_state *st;
+	struct alloc_start start = {};
+	__u32 tid;
+	int pc;
+
+	if (flags & SKB_ALLOC_FCLONE)
+		return 0;
+	if (node != NUMA_NO_NODE && node != bpf_get_numa_node_id())
+		return 0;
+	if (flags & SKB_ALLOC_NAPI) {
+		st = cache_state();
+		if (st && st->in_napi_alloc)
+			st->napi_alloc_counted = 1;
+		count_get(cache_level(), true);
+		return 0;
+	}
+	pc = preempt_bits();
+	if (pc & HARDIRQ_MASK)
+		return 0;
+	if (pc & SOFTIRQ_MASK) {	/* BH already off: the level cannot change under us */
+		count_get(cache_level(), false);
+		return 0;
+	}
+	/* BH on: a softirq may run before the get; decide at exit by the head taken */
+	nc = bpf_this_cpu_ptr(&napi_alloc_cache);
+	start.level = nc->skb_count;
+	start.cpu = bpf_get_smp_processor_id();
+	if (start.level && start.level <= bpf_core_field_size(nc->skb_cache) / sizeof(void *))
+		bpf_probe_read_kernel(&start.top, sizeof(start.top), &nc->skb_cache[start.level - 1]);
+	tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&alloc_start, &tid, &start, BPF_ANY);
+	return 0;
+}
+
+SEC("fexit/__alloc_skb")
+int BPF_PROG(cache_get_alloc_skb_exit, unsigned int size, gfp_t gfp, int flags, int node,
+	     struct sk_buff *ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct alloc_start *start;
 	struct cpu_counters *c;
 
-	if (!is_skbuff_cache(s))
+	/*
+	 * An __alloc_skb() of a softirq or hardirq that interrupted this task's
+	 * own (at its local_bh_enable(), say) is not the one recorded: it was
+	 * counted, or skipped, at its entry.
+	 */
+	if (preempt_bits() & (SOFTIRQ_MASK | HARDIRQ_MASK))
+		return 0;
+	start = bpf_map_lookup_elem(&alloc_start, &tid);
+	if (!start)
 		return 0;
 	c = this_cpu_counters();
 	if (c) {
-		INC(c->cache_refills);
-		ADD(c->cache_refill_heads, ret);
+		INC(c->cache_gets);
+		if (start->top && (__u64)ret == start->top)
+			INC(c->cache_hits);
+		else
+			INC(c->cache_misses_slab);
 	}
+	bpf_map_delete_elem(&alloc_start, &tid);
+	return 0;
+}
+
+/* cache_put */
+SEC("fentry/napi_skb_cache_put")
+int BPF_PROG(cache_put)
+{
+	struct cpu_counters *c = this_cpu_counters();
+
+	if (c)
+		INC(c->cache_puts);
+	return 0;
+}
+
+/*
+ * cache_refill: every slab bulk allocation on the skbuff head cache, by
+ * where the heads go. The attach target is set at load
+ * (kmem_cache_alloc_bulk_noprof on 6.10+).
+ */
+/*
+ * The destination and the return value come through bpf_get_func_arg() and
+ * bpf_get_func_ret(): 6.1's verifier refuses a direct read of a void **
+ * argument ("arg3 type PTR is not a struct").
+ */
+SEC("fexit/kmem_cache_alloc_bulk")
+int BPF_PROG(cache_refill, struct kmem_cache *s, gfp_t flags, size_t size)
+{
+	struct cache_cpu_state *st;
+	struct cpu_counters *c;
+	__u64 heads, p = 0, ret = 0;
+
+	if (!is_skbuff_cache(s))
+		return 0;
+	bpf_get_func_arg(ctx, 3, &p);
+	bpf_get_func_ret(ctx, &ret);
+	c = this_cpu_counters();
+	st = cache_state();
+	if (!c || !st)
+		return 0;
+	heads = refill_returns_bool ? ((ret & 0xff) ? size : 0) : (__u64)(int)ret;
+	if (in_this_cache((void *)p)) {
+		INC(c->cache_refills);
+		ADD(c->cache_refill_heads, heads);
+		if (!st->in_get_bulk) {	/* a single get found the cache empty */
+			if (heads)
+				INC(c->cache_misses_refilled);
+			else
+				st->refill_failed = 1;
+		}
+	} else if (st->in_get_bulk) {
+		INC(c->slab_bulk_getbulk_calls);
+		ADD(c->slab_bulk_getbulk_heads, heads);
+	} else {
+		INC(c->slab_bulk_other_calls);
+		ADD(c->slab_bulk_other_heads, heads);
+	}
+	return 0;
+}
+
+/* Marks refills made for napi_skb_cache_get_bulk(); ends in the bulk probe's fexit. */
+SEC("fentry/napi_skb_cache_get_bulk")
+int BPF_PROG(cache_refill_bulk_entry)
+{
+	struct cache_cpu_state *st = cache_state();
+
+	if (st)
+		st->in_get_bulk = 1;
+	return 0;
+}
+
+SEC("fexit/napi_skb_cache_get_bulk")
+int BPF_PROG(cache_refill_bulk_exit)
+{
+	struct cache_cpu_state *st = cache_state();
+
+	if (st)
+		st->in_get_bulk = 0;
 	return 0;
 }
 
 /* cache_flush */
-static __always_inline int handle_cache_flush(struct kmem_cache *s, size_t size)
+SEC("fentry/kmem_cache_free_bulk")
+int BPF_PROG(cache_flush, struct kmem_cache *s, size_t size)
 {
 	struct cpu_counters *c;
+	__u64 p = 0;
 
-	if (size != cache_flush_size || !is_skbuff_cache(s))
+	if (!is_skbuff_cache(s))
 		return 0;
+	bpf_get_func_arg(ctx, 2, &p);
 	c = this_cpu_counters();
-	if (c) {
+	if (!c)
+		return 0;
+	if (in_this_cache((void *)p)) {
 		INC(c->cache_flushes);
 		ADD(c->cache_flush_heads, size);
+	} else {
+		INC(c->slab_free_bulk_other_calls);
+		ADD(c->slab_free_bulk_other_heads, size);
 	}
 	return 0;
-}
-
-SEC("fentry/kmem_cache_free_bulk")
-int BPF_PROG(cache_flush, struct kmem_cache *s, size_t size, void **p)
-{
-	return handle_cache_flush(s, size);
-}
-
-SEC("kprobe/kmem_cache_free_bulk")
-int BPF_KPROBE(cache_flush_kprobe, struct kmem_cache *s, size_t size, void **p)
-{
-	return handle_cache_flush(s, size);
 }
 
 /* bulk */

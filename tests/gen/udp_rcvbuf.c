@@ -4,6 +4,12 @@
  * that is not read during the flood. Every datagram that does not fit is
  * dropped by the kernel with SKB_DROP_REASON_SOCKET_RCVBUFF and counted in
  * Udp RcvbufErrors, so sent - received == rcvbuf_errors.
+ *
+ * --drain instead reads each datagram back (blocking, 1 s timeout) right
+ * after sending it: loopback delivers it inside send(), and on 6.18+ the
+ * read frees its head with skb_attempt_defer_free(), which, on the CPU that
+ * allocated it, puts the head into that CPU's NAPI skb cache; pinned with
+ * --cpu, the next send's __alloc_skb() can take it back from there (7.x).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -13,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -32,6 +39,8 @@ static void usage(FILE *f)
 "  -N, --netns NAME  use existing netns /run/netns/NAME (default: create\n"
 "                    skbgen-udp-<pid> and remove it afterwards)\n"
 "  -c, --cpu N       pin the sender to CPU N\n"
+"  -R, --drain       read each datagram back right after sending it (blocking,\n"
+"                    1 s timeout); expect received == sent, no rcvbuf errors\n"
 "  -t, --timeout S   give up after S seconds (default 30)\n"
 "  -h, --help        this text\n");
 }
@@ -57,6 +66,7 @@ int main(int argc, char **argv)
 		{ "netns", required_argument, NULL, 'N' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "drain", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -72,11 +82,11 @@ int main(int argc, char **argv)
 	int rcvbuf, opt, c;
 	socklen_t olen = sizeof(rcvbuf);
 	char *buf;
-	bool named;
+	bool named, drain = false;
 
 	prog_name = "udp_rcvbuf";
 
-	while ((c = getopt_long(argc, argv, "n:s:r:N:c:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:r:N:c:t:Rh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			count = parse_ulong("--count", optarg, 1, 100000000);
@@ -95,6 +105,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			timeout = parse_ulong("--timeout", optarg, 1, 86400);
+			break;
+		case 'R':
+			drain = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -147,6 +160,12 @@ int main(int argc, char **argv)
 		die_errno("connect sender");
 	if (cpu >= 0)
 		pin_cpu(cpu);
+	if (drain) {
+		struct timeval tv = { .tv_sec = 1 };
+
+		if (setsockopt(rx_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+			die_errno("SO_RCVTIMEO");
+	}
 
 	backlog_before = softnet_dropped();
 	rcvbuf_before = snmp_read("Udp", "RcvbufErrors");
@@ -156,6 +175,16 @@ int main(int argc, char **argv)
 
 		if (n == (ssize_t)size) {
 			sent++;
+			while (drain) {
+				n = recv(rx_fd, buf, size ? size : 1, 0);
+				if (n >= 0)
+					received++;
+				else if (errno == EINTR)
+					continue;
+				else if (errno != EAGAIN && errno != EWOULDBLOCK)
+					die_errno("recv #%lu", sent);
+				break;	/* a timeout: not delivered, counted by the kernel */
+			}
 			continue;
 		}
 		if (n < 0 && (errno == ENOBUFS || errno == EAGAIN || errno == EINTR)) {

@@ -76,6 +76,30 @@ skb_sum() {
 	jq -s "[.[] | $1] | add // 0" "$SKB_OUT"
 }
 
+# The slab bulk allocator and what its calls give, from the kernel's own BTF
+# (bpftool), for bpftrace: ALLOC (kmem_cache_alloc_bulk{,_noprof}), HEADS
+# (heads a call gave: retval where it returns a count, all asked or nothing
+# where it returns bool, 7.2+) and OK (the call gave heads); BTF_RAW.
+bulk_alloc_facts() {
+	ALLOC=kmem_cache_alloc_bulk_noprof
+	grep -qE " [tT] $ALLOC\$" /proc/kallsyms || ALLOC=kmem_cache_alloc_bulk
+	BTF_RAW=$TMP/btf.raw
+	bpftool btf dump file /sys/kernel/btf/vmlinux format raw > "$BTF_RAW"
+	# FUNC -> FUNC_PROTO ret_type_id -> (TYPEDEF bool ->) INT
+	_t=$(sed -n "s/^\[[0-9]*\] FUNC '$ALLOC' type_id=\([0-9]*\).*/\1/p" "$BTF_RAW")
+	_t=$(sed -n "s/^\[$_t\] FUNC_PROTO '(anon)' ret_type_id=\([0-9]*\).*/\1/p" "$BTF_RAW")
+	while grep -q "^\[$_t\] TYPEDEF" "$BTF_RAW"; do
+		_t=$(sed -n "s/^\[$_t\] TYPEDEF '[^']*' type_id=\([0-9]*\).*/\1/p" "$BTF_RAW")
+	done
+	if grep -q "^\[$_t\] INT .*encoding=BOOL" "$BTF_RAW"; then
+		HEADS='(retval ? args->size : 0)'; OK='retval'
+		echo "# $ALLOC returns bool: a call gives all it was asked or nothing"
+	else
+		HEADS='retval'; OK='retval > 0'
+		echo "# $ALLOC returns a count"
+	fi
+}
+
 finish() {
 	[ $FAILED = 0 ]
 	exit $?

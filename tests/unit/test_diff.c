@@ -91,7 +91,8 @@ static void make_capture(struct capture *cap, const struct plant *pl, int nint)
 		d.mono_ns = 1000000000ULL;
 		d.real_ns = 1700000000000000000ULL + (i + 1) * 1000000000ULL;
 		d.cpus[0].cache_gets = gets;
-		d.cpus[0].cache_refills = gets / 16;	/* hit rate stays 93.75% */
+		d.cpus[0].cache_refills = gets / 16;
+		d.cpus[0].cache_hits = gets - gets / 16;	/* hit rate stays 93.75% */
 		d.cpus[0].consume_calls = noisy(30000, 0.03);
 		d.cpus[0].drops = r + n + l;
 		d.cpus[1].defer_kicks_sent = k;

@@ -249,6 +249,8 @@ static void test_view_json(void **state)
 	s.cpus[0].cache_gets = 200;
 	s.cpus[1].cache_gets = 56;
 	s.cpus[1].cache_refills = 16;
+	s.cpus[0].cache_hits = 200;	/* hit rate = hits / gets = 240 / 256 */
+	s.cpus[1].cache_hits = 40;
 	s.cpus[1].bulk_hist[4] = 7;
 	s.kicks[0 * 2 + 1].queued = 11;
 	s.kicks[0 * 2 + 1].ipis = 1;

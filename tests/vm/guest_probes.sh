@@ -12,7 +12,7 @@ has_sym() { grep -qE " [tTwW] $1([[:space:]]|$)" /proc/kallsyms; }
 
 # fentry loads here: every probe whose function is a symbol uses fentry
 for p in defer_queue:skb_attempt_defer_free defer_flush:skb_defer_free_flush \
-	 cache_get:napi_skb_cache_get cache_flush:kmem_cache_free_bulk \
+	 cache_put:napi_skb_cache_put cache_flush:kmem_cache_free_bulk \
 	 bulk:napi_skb_cache_get_bulk build:napi_build_skb tun_sendmsg:tun_sendmsg \
 	 consume:napi_consume_skb; do
 	probe=${p%%:*} fn=${p#*:}
@@ -26,6 +26,11 @@ for p in defer_queue:skb_attempt_defer_free defer_flush:skb_defer_free_flush \
 		esac
 	fi
 done
+# cache gets: at napi_skb_cache_get where it is a function, else at its
+# callers (inline from 7.0); hits from the per-CPU napi_alloc_cache
+if has_sym napi_skb_cache_get; then want="fentry+level"; else want="callers+level"; fi
+check_eq "cache_get attached, gets counted at $want" "fentry $want" \
+	"$(jq -r '.[] | select(.probe == "cache_get") | "\(.mode) \(.variant)"' "$TMP/p.json")"
 if has_sym kmem_cache_alloc_bulk_noprof || has_sym kmem_cache_alloc_bulk; then
 	check_eq "cache_refill attached with fexit" fentry "$(mode cache_refill)"
 fi
@@ -47,6 +52,17 @@ for p in defer_kick:csd/csd_queue_cpu defer_ipi:ipi/ipi_send_cpu defer_recv:csd/
 done
 check_eq "drops on tp_btf" tp_btf "$(mode drops)"
 
+# an fexit that fails to attach moves defer_flush to its next variant, the
+# derived one (SKBTOP_FAIL_ATTACH: a testing hook), and nothing else moves
+if [ "$(mode defer_flush)" = fentry ]; then
+	SKBTOP_FAIL_ATTACH=defer_flush_exit "$SKBTOP" probes -j > "$TMP/pf.json"
+	check_eq "defer_flush after a failed fexit attach" "derived consume_skb location" \
+		"$(jq -r '.[] | select(.probe == "defer_flush") | "\(.mode) \(.variant)"' "$TMP/pf.json")"
+	check_eq "the other probes keep their modes" \
+		"$(jq -c '[.[] | select(.probe != "defer_flush") | [.probe, .mode, .variant]]' "$TMP/p.json")" \
+		"$(jq -c '[.[] | select(.probe != "defer_flush") | [.probe, .mode, .variant]]' "$TMP/pf.json")"
+fi
+
 # defer_flush reads napi_consume_skb's return address: another tool's fexit
 # there hides it, and skbtop must say which program does that
 if [ "$(mode defer_flush)" = fentry ]; then
@@ -56,8 +72,14 @@ if [ "$(mode defer_flush)" = fentry ]; then
 	BT=$!
 	on_exit "kill $BT 2>/dev/null"
 	bt_wait "$TMP/bt.raw"
-	id=$(bpftool -j link show | jq -r '[.[] | select(.type == "tracing" and
-		.attach_type == "trace_fexit")] | .[0].prog_id // empty')
+	# bpftrace prints "Attaching" before its link exists: wait for the link (10 s at most)
+	i=0 id=
+	while [ -z "$id" ] && [ $i -lt 100 ]; do
+		id=$(bpftool -j link show | jq -r '[.[] | select(.type == "tracing" and
+			.attach_type == "trace_fexit")] | .[0].prog_id // empty')
+		[ -n "$id" ] || sleep 0.1
+		i=$((i + 1))
+	done
 	"$SKBTOP" probes -j > "$TMP/p2.json"
 	check_eq "defer_flush note names bpftrace's fexit on napi_consume_skb" \
 		"BPF prog $id has an fexit on napi_consume_skb" \

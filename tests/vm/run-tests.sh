@@ -20,12 +20,18 @@ run() {
 # one boot per kernel: the guest runs the scripts in turn
 run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
 	tests/vm/guest_vhost.sh tests/vm/guest_consume.sh tests/vm/guest_napicache.sh \
-	tests/live/test_drops.sh tests/live/test_defer.sh tests/live/test_tap.sh; do
+	tests/vm/guest_napicache_paths.sh tests/live/test_drops.sh tests/live/test_defer.sh \
+	tests/live/test_tap.sh; do
 	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done'
 run bookworm sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
-	tests/live/test_drops.sh tests/live/test_tap.sh; do echo "# $t"; sh "$t"; done'
+	tests/vm/guest_napicache_paths.sh tests/live/test_drops.sh tests/live/test_tap.sh; do
+	echo "# $t"; sh "$t"; done'
+# experimental (7.3 today): the newest kernel; napi_skb_cache_get inline as on 7.2
+run experimental sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
+	tests/vm/guest_napicache_paths.sh tests/vm/guest_cpumap.sh tests/live/test_drops.sh; do
+	echo "# $t"; sh "$t"; done'
 # trixie (6.12): the NAPI cache gets are a traceable function there, as on 6.1
 run trixie sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
-	tests/live/test_drops.sh; do echo "# $t"; sh "$t"; done'
+	tests/vm/guest_napicache_paths.sh tests/live/test_drops.sh; do echo "# $t"; sh "$t"; done'
 echo "vm: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -299,6 +299,21 @@ print(json.dumps({"section": "report", "intervals": int(sys.argv[1]), "secs": ro
 PY
 		rm -f "$OUT/record.json"
 	done
+	# diff over captures whose every interval names a drop reason of its own:
+	# as many metrics as intervals (issue 20: 207 s at 16384 before)
+	"$B/record" -c 4 -n 2 -o "$OUT/base.json" > /dev/null
+	for i in 16384 65536; do
+		python3 "$TOP/tests/gen/wide_capture.py" "$OUT/base.json" "$OUT/wide.json" $i
+		python3 - "$i" "$SKBTOP" diff "$OUT/wide.json" "$OUT/wide.json" >> "$RAW" <<'PY' || log "diff failed"
+import json, resource, subprocess, sys, time
+t = time.time()
+subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, check=True)
+print(json.dumps({"section": "diff", "samples": int(sys.argv[1]), "secs": round(time.time() - t, 2),
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+PY
+		rm -f "$OUT/wide.json"
+	done
+	rm -f "$OUT/base.json"
 	for ((i = 0; i < 5; i++)); do
 		t0=$(date +%s.%N)
 		"$SKBTOP" --text 0.01 1 > /dev/null 2>&1

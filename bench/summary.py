@@ -247,6 +247,9 @@ def main():
     for s in [s for s in samples if s.get("section") == "report"]:
         print("  report over the %d-interval capture: %.2f s, peak RSS %.0f MB" % (
             s["intervals"], s["secs"], s["maxrss_kb"] / 1024))
+    for s in [s for s in samples if s.get("section") == "diff"]:
+        print("  diff of a %d-interval capture, a drop reason per interval: %.2f s, peak RSS %.0f MB" % (
+            s["samples"], s["secs"], s["maxrss_kb"] / 1024))
     if len(rec) > 1:
         lo, hi = min(rec, key=lambda s: s["intervals"]), max(rec, key=lambda s: s["intervals"])
         grow = (hi["maxrss_kb_written"] - lo["maxrss_kb_written"]) / 1024

@@ -94,7 +94,7 @@ static long reason_idx(const struct capture *cap, __u32 id, char *const *names, 
 {
 	char buf[128];
 	const char *nm = capture__reason_name(cap, id, buf, sizeof(buf));
-	char *const *hit = bsearch(&nm, names, n, sizeof(*names), cmp_str);
+	char *const *hit = n ? bsearch(&nm, names, n, sizeof(*names), cmp_str) : NULL;
 
 	return hit ? hit - names : -1;
 }
@@ -128,7 +128,7 @@ static int cmp_key_in(const void *key, const void *elem)
 /* k's index in the metric order; sorted: unique_keys()'s lookup table */
 static long qkey_idx(const struct queue_key *k, const struct key_pos *sorted, size_t n)
 {
-	const struct key_pos *hit = bsearch(k, sorted, n, sizeof(*sorted), cmp_key_in);
+	const struct key_pos *hit = n ? bsearch(k, sorted, n, sizeof(*sorted), cmp_key_in) : NULL;
 
 	return hit ? (long)hit->pos : -1;
 }
@@ -210,7 +210,7 @@ static int side_init(struct side *sd, const struct capture *cap, char *const *re
 			struct id_idx k = { s->drops[j].reason, -1 }, *hit;
 			long x;
 
-			hit = bsearch(&k, ids, nids, sizeof(*ids), cmp_id);
+			hit = nids ? bsearch(&k, ids, nids, sizeof(*ids), cmp_id) : NULL;
 			x = hit ? hit->idx : reason_idx(cap, k.id, reasons, nreasons);
 			if (x >= 0)
 				err = push_cell(&sd->drops, &sd->ndrops, &dcap, (struct cell){

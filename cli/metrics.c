@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "esc.h"
 #include "env.h"
 #include "metrics.h"
 
@@ -160,7 +161,10 @@ const char *metrics__escape(const char *s, char *buf, size_t len)
 {
 	size_t o = 0;
 
-	for (; *s && o + 3 < len; s++) {
+	/* a device named with an escape sequence reaches `curl /metrics` in a
+	 * terminal: control bytes become the text \xHH (esc.h), then the
+	 * format's own escapes apply (its backslash doubled) */
+	for (s = esc(s); *s && o + 3 < len; s++) {
 		if (*s == '\\' || *s == '"') {
 			buf[o++] = '\\';
 			buf[o++] = *s;

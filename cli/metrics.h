@@ -56,7 +56,7 @@ void metrics__free(struct metrics *m);
 int metrics__render(struct metrics *m, FILE *f, const struct snapshot *total,
 		    const struct view_ctx *ctx);
 
-/* Escape a label value (\\, \", \n) into buf; returns buf. */
+/* Escape a label value into buf (control bytes as the text \\xHH, then \\ and \"); returns buf. */
 const char *metrics__escape(const char *s, char *buf, size_t len);
 
 #endif /* SKBTOP_METRICS_H */

@@ -247,18 +247,7 @@ check_true "SIGKILL to record: CMD ($child) is gone within 2 s" \
 # 16384 samples of a real capture's shape, sample i with one drop of reason
 # i + 1: the old diff scanned every row of every sample for every reason
 # (16384 samples: minutes); now a few seconds
-python3 - "$FS/cl.json" "$FS/wide.json" 16384 <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1])); n = int(sys.argv[3])
-s0 = dict(doc["samples"][0]); s0.update(cpus=[], kicks=[], drops=[], queues=[], progs=[])
-s0.pop("drop_details", None)
-step = s0["interval_ns"] = doc["interval_ns"]
-doc["samples"] = [dict(s0, time_ns=s0["time_ns"] + i * step,
-                       drops=[{"reason": i + 1, "cpu": 0, "count": 1}]) for i in range(n)]
-doc["names"]["reasons"] = [{"id": i + 1, "name": "R%d" % (i + 1)} for i in range(n)]
-doc["totals"] = dict(s0, drops=[{"reason": i + 1, "cpu": 0, "count": 1} for i in range(n)])
-json.dump(doc, open(sys.argv[2], "w"), separators=(",", ":"))
-PY
+python3 "$ROOT/tests/gen/wide_capture.py" "$FS/cl.json" "$FS/wide.json" 16384
 t0=$(date +%s%N)
 timeout 60 "$SKBTOP" diff "$FS/wide.json" "$FS/wide.json" --format json > "$TMP/wide.diff" 2> "$TMP/err"
 rc=$? ms=$((($(date +%s%N) - t0) / 1000000))

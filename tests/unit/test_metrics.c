@@ -259,7 +259,10 @@ static void test_escape(void **state)
 	char buf[64], *out;
 
 	(void)state;
-	assert_string_equal(metrics__escape("a\"b\\c\nd", buf, sizeof(buf)), "a\\\"b\\\\c\\nd");
+	/* control bytes as the text \xHH (issue 20), its backslash escaped as any other */
+	assert_string_equal(metrics__escape("a\"b\\c\nd", buf, sizeof(buf)),
+			    "a\\\"b\\\\c\\\\x0ad");
+	assert_string_equal(metrics__escape("\033[31mEV", buf, sizeof(buf)), "\\\\x1b[31mEV");
 	assert_string_equal(metrics__escape("0123456789", buf, 8), "01234");
 	assert_int_equal(snapshot__init(&s, 1), 0);
 	add_drop(&s, 99, 0x1, 0, 1);

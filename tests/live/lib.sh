@@ -76,10 +76,14 @@ skb_sum() {
 	jq -s "[.[] | $1] | add // 0" "$SKB_OUT"
 }
 
+# has_func NAME: NAME is a function (text symbol) in kallsyms
+has_func() { grep -qE " [tT] $1\$" /proc/kallsyms; }
+
 # The slab bulk allocator and what its calls give, from the kernel's own BTF
 # (bpftool), for bpftrace: ALLOC (kmem_cache_alloc_bulk{,_noprof}), HEADS
 # (heads a call gave: retval where it returns a count, all asked or nothing
-# where it returns bool, 7.2+) and OK (the call gave heads); BTF_RAW.
+# where it returns bool, 7.2+) and OK (the call gave heads); BTF_RAW; and
+# cache_size, the heads napi_alloc_cache holds (its skb_cache array).
 bulk_alloc_facts() {
 	ALLOC=kmem_cache_alloc_bulk_noprof
 	grep -qE " [tT] $ALLOC\$" /proc/kallsyms || ALLOC=kmem_cache_alloc_bulk
@@ -98,6 +102,9 @@ bulk_alloc_facts() {
 		HEADS='retval'; OK='retval > 0'
 		echo "# $ALLOC returns a count"
 	fi
+	cache_size=$(awk "/STRUCT 'napi_alloc_cache'/ { f = 1; next } f && /'skb_cache'/ {
+		sub(/.*type_id=/, \"\"); print \$1; exit }" "$BTF_RAW")
+	cache_size=$(sed -n "s/^\[$cache_size\] ARRAY .*nr_elems=\([0-9]*\).*/\1/p" "$BTF_RAW")
 }
 
 finish() {

@@ -27,11 +27,7 @@
 . "$(dirname "$0")/../live/lib.sh"
 need_root
 N=10000
-has_func() { grep -qE " [tT] $1\$" /proc/kallsyms; }
 bulk_alloc_facts
-cache_size=$(awk "/STRUCT 'napi_alloc_cache'/ { f = 1; next } f && /'skb_cache'/ {
-	sub(/.*type_id=/, \"\"); print \$1; exit }" "$BTF_RAW")
-cache_size=$(sed -n "s/^\[$cache_size\] ARRAY .*nr_elems=\([0-9]*\).*/\1/p" "$BTF_RAW")
 echo "# napi_alloc_cache holds ${cache_size:-?} heads"
 
 # Windows, outermost first: the JSON instance; bpftrace, which runs the

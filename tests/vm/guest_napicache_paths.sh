@@ -47,11 +47,7 @@
 need_root
 N=${NAPICACHE_PATHS_N:-2000}
 WINDOWS=${NAPICACHE_PATHS_WINDOWS:-sender cpumap}	# to run one alone
-has_func() { grep -qE " [tT] $1\$" /proc/kallsyms; }
 bulk_alloc_facts
-cache_size=$(awk "/STRUCT 'napi_alloc_cache'/ { f = 1; next } f && /'skb_cache'/ {
-	sub(/.*type_id=/, \"\"); print \$1; exit }" "$BTF_RAW")
-cache_size=$(sed -n "s/^\[$cache_size\] ARRAY .*nr_elems=\([0-9]*\).*/\1/p" "$BTF_RAW")
 echo "# $(uname -r): napi_alloc_cache holds ${cache_size:-?} heads"
 NODE_ALLOC=kmem_cache_alloc_node_noprof
 has_func $NODE_ALLOC || NODE_ALLOC=kmem_cache_alloc_node

@@ -8,7 +8,7 @@ pass=0 fail=0
 run() {
 	kernel=$1; shift
 	echo "# $kernel: $*"
-	out=$(tests/vm/vm-run --kernel-pkg "$kernel" --timeout 900 -- "$@" 2>&1); rc=$?
+	out=$(tests/vm/vm-run --kernel-pkg "$kernel" --timeout 1500 -- "$@" 2>&1); rc=$?
 	printf '%s\n' "$out"
 	p=$(printf '%s\n' "$out" | grep -c '^ok - ')
 	f=$(printf '%s\n' "$out" | grep -c '^not ok - ')
@@ -17,12 +17,15 @@ run() {
 	fi
 	pass=$((pass + p)); fail=$((fail + f))
 }
-# one boot per kernel: the guest runs the scripts in turn
+# a boot runs its scripts in turn; 7.2 has two boots: with every fentry
+# probe attached (the __alloc_skb fentry+fexit among them) its scripts took
+# over 900 s under TCG in one
 run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
 	tests/vm/guest_vhost.sh tests/vm/guest_consume.sh tests/vm/guest_napicache.sh \
-	tests/vm/guest_napicache_paths.sh tests/live/test_drops.sh tests/live/test_defer.sh \
-	tests/live/test_tap.sh; do
+	tests/vm/guest_napicache_paths.sh; do
 	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done'
+run unstable sh -c 'for t in tests/live/test_drops.sh tests/live/test_defer.sh \
+	tests/live/test_tap.sh; do echo "# $t"; sh "$t"; done'
 run bookworm sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
 	tests/vm/guest_napicache_paths.sh tests/live/test_drops.sh tests/live/test_tap.sh; do
 	echo "# $t"; sh "$t"; done'

@@ -39,9 +39,11 @@ mount_tracefs() {
 
 # Start skbtop --text -j in the background; wait until its first interval is
 # out, which proves every probe is attached. Sets SKB_PID and SKB_OUT.
+# SKB_PROBES: attach only these probes (-P), for a run whose assertions need no others
 skbtop_start() {
 	SKB_OUT=$(mktemp "$TMP/skbtop.XXXXXX.jsonl")
-	"$SKBTOP" --text -j -i "${SKB_INTERVAL:-0.2}" "$@" > "$SKB_OUT" 2> "$SKB_OUT.err" &
+	"$SKBTOP" --text -j -i "${SKB_INTERVAL:-0.2}" ${SKB_PROBES:+-P "$SKB_PROBES"} "$@" \
+		> "$SKB_OUT" 2> "$SKB_OUT.err" &
 	SKB_PID=$!
 	on_exit "kill $SKB_PID 2>/dev/null"
 	i=0

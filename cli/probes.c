@@ -510,16 +510,6 @@ static __u32 find_vmlinux_btf_obj(void)
 	return 0;
 }
 
-/* The index of the named probe in the status table (nr_probes if none). */
-static size_t probe_index(const struct skbtop *st, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nr_probes && strcmp(st->status[i].name, name); i++)
-		;
-	return i;
-}
-
 /*
  * defer_flush finds a flush's skbs by napi_consume_skb()'s return address
  * in consume_skb events. An fexit or fmod_ret on napi_consume_skb (skbtop
@@ -532,7 +522,7 @@ static size_t probe_index(const struct skbtop *st, const char *name)
  */
 static void check_flush_locations(struct skbtop *st)
 {
-	size_t i = probe_index(st, "defer_flush");
+	size_t i = chain__find("defer_flush");	/* status[] is in table order */
 	__u32 id = 0;
 
 	if (st->flush_note[0] || !st->napi_consume_btf_id)
@@ -568,7 +558,7 @@ static void check_flush_locations(struct skbtop *st)
 /* The ids check_flush_locations() matches links by, once: only for an attached defer_flush. */
 static void init_flush_check(struct skbtop *st)
 {
-	size_t i = probe_index(st, "defer_flush");
+	size_t i = chain__find("defer_flush");	/* status[] is in table order */
 	int func;
 
 	if (i == nr_probes || !st->chosen[i] || st->opts.btf_path || !st->vmlinux_btf)

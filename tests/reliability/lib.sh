@@ -10,18 +10,24 @@
 # ids_poll PID FILE: append "kind id" lines for PID's BPF fds until it exits.
 ids_poll() {
 	[ -n "$1" ] || return 1
-	python3 "$(dirname "$0")/ids_poll.py" "$1" "$2"
+	# above normal priority: on a loaded machine it must not miss a short run
+	nice -n -10 python3 "$(dirname "$0")/ids_poll.py" "$1" "$2"
 	sort -u -o "$2" "$2"
 }
 
-# wait_ids PID: until PID holds BPF links (up to 2 s), then give the
-# poller a few rounds to see them.
+# wait_ids PID [FILE]: until PID holds BPF links (up to 2 s); with FILE
+# (an ids_poll file), also until the poller has seen them (up to 10 s: its
+# python start-up is slow on a loaded machine).
 wait_ids() {
 	_w=0
 	while ! grep -qs '^link_id:' /proc/"$1"/fdinfo/* && [ $_w -lt 100 ]; do
 		sleep 0.02; _w=$((_w + 1))
 	done
-	sleep 0.05
+	[ -n "$2" ] || { sleep 0.05; return; }
+	_w=0
+	while [ ! -e "$2.seen" ] && [ $_w -lt 500 ] && [ -d /proc/"$1" ]; do
+		sleep 0.02; _w=$((_w + 1))
+	done
 }
 
 # ids_now: "kind id" for every BPF object alive now (kernel BTF left out).

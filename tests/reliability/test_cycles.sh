@@ -25,17 +25,19 @@ run_cycle() {
 	n=$((n + 1))
 	OUT=$TMP/out.$mode.$n; ERR=$TMP/err.$mode.$n; IDS=$TMP/ids.$mode.$n
 	: > "$IDS"
+	# the wrapper execs skbtop (same pid) once the poller has looked
+	set -- sh -c 'while [ ! -e "$0" ]; do sleep 0.01; done; exec "$@"' "$IDS.ready" "$SKBTOP"
 	case $mode in
 	int|term|hup)
-		"$SKBTOP" --text -j -i 0.05 > "$OUT" 2> "$ERR" & ;;
+		"$@" --text -j -i 0.05 > "$OUT" 2> "$ERR" & ;;
 	count)
-		"$SKBTOP" --text 0.05 2 > "$OUT" 2> "$ERR" & ;;
+		"$@" --text 0.05 2 > "$OUT" 2> "$ERR" & ;;
 	duration)
-		"$SKBTOP" --text -i 0.05 -d 0.15 > "$OUT" 2> "$ERR" & ;;
+		"$@" --text -i 0.05 -d 0.15 > "$OUT" 2> "$ERR" & ;;
 	record)
-		"$SKBTOP" record -i 0.05 -o "$TMP/rec.$n.json" -- sleep 0.3 > "$OUT" 2> "$ERR" & ;;
+		"$@" record -i 0.05 -o "$TMP/rec.$n.json" -- sleep 0.3 > "$OUT" 2> "$ERR" & ;;
 	export)
-		"$SKBTOP" export --textfile "$TMP/metrics.$n.prom" -i 0.05 > "$OUT" 2> "$ERR" & ;;
+		"$@" export --textfile "$TMP/metrics.$n.prom" -i 0.05 > "$OUT" 2> "$ERR" & ;;
 	esac
 	pid=$!
 	ids_poll $pid "$IDS" &
@@ -43,11 +45,11 @@ run_cycle() {
 	case $mode in
 	int|term|hup)
 		wait_file "$OUT" 400
-		wait_ids $pid
+		wait_ids $pid "$IDS"
 		kill -"$(echo $mode | tr a-z A-Z)" $pid ;;
 	export)
 		wait_file "$TMP/metrics.$n.prom" 400
-		wait_ids $pid
+		wait_ids $pid "$IDS"
 		kill -TERM $pid ;;
 	esac
 	wait $pid
@@ -122,7 +124,7 @@ EOF
 		ids_poll "$pid" "$IDS" &
 		poller=$!
 		# wait until the links are in place and a screen is drawn
-		wait_ids "$pid"
+		wait_ids "$pid" "$IDS"
 		sleep 0.3
 		tm send-keys -t rel q
 		wait_file "$TMP/rc.$t" 100

@@ -299,9 +299,9 @@ json_t *capture__sample_json(const struct snapshot *d)
 		const struct cpu_counters *cc = &d->cpus[c];
 		json_t *row = json_object(), *h;
 
-		for (size_t i = 0; i < cpu_counter_nfields; i++)
-			set_nonzero(row, cpu_counter_fields[i].name,
-				    counter_at(cc, cpu_counter_fields[i].offset));
+		for (size_t i = 0; i < cpu_nfields; i++)
+			if (cpu_fields[i].kind == FIELD_COUNT)
+				set_nonzero(row, cpu_fields[i].name, field_count(&cpu_fields[i], cc));
 		if ((h = hist_json(cc->bulk_hist)))
 			json_object_set_new(row, "bulk_hist", h);
 		if ((h = hist_json(cc->defer_flush_hist)))
@@ -322,8 +322,8 @@ json_t *capture__sample_json(const struct snapshot *d)
 			if (!k->queued && !k->kicks && !k->ipis)
 				continue;
 			row = json_object();
-			json_object_set_new(row, "from", json_integer(s));
-			json_object_set_new(row, "to", json_integer(t));
+			json_object_set_new(row, "from_cpu", json_integer(s));	/* 1.4 */
+			json_object_set_new(row, "to_cpu", json_integer(t));
 			set_nonzero(row, "queued", k->queued);
 			set_nonzero(row, "kicks", k->kicks);
 			set_nonzero(row, "ipis", k->ipis);
@@ -366,9 +366,10 @@ json_t *capture__sample_json(const struct snapshot *d)
 		json_object_set_new(row, "queue", json_integer(q->key.queue));
 		if (dir_str(q->key.dir))
 			json_object_set_new(row, "dir", json_string(dir_str(q->key.dir)));
-		for (size_t f = 0; f < queue_counter_nfields; f++)
-			set_nonzero(row, queue_counter_fields[f].name,
-				    counter_at(&q->c, queue_counter_fields[f].offset));
+		for (size_t f = 0; f < queue_nfields; f++)
+			if (queue_fields[f].kind == FIELD_COUNT)
+				set_nonzero(row, queue_fields[f].name,
+					    field_count(&queue_fields[f], &q->c));
 		json_array_append_new(queues, row);
 	}
 	json_object_set_new(o, "queues", queues);
@@ -538,6 +539,32 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * 1.4: every cpu field summed over CPUs, null where nothing measured it
+ * (readers take the counts from the CPU rows; this is for other tools).
+ */
+static json_t *measured_sums(const struct snapshot *t, const struct probe_status *probes,
+			     size_t nprobes)
+{
+	json_t *o = json_object();
+	struct cpu_counters sum;
+
+	snapshot__sum_cpus(t, &sum);
+	for (size_t i = 0; i < cpu_nfields; i++) {
+		const struct field *f = &cpu_fields[i];
+		double v;
+
+		if (!field_measured(f, nprobes ? probes : NULL, nprobes) ||
+		    !field_value(f, &sum, &v))
+			json_object_set_new(o, f->name, json_null());
+		else if (f->kind == FIELD_RATIO)
+			json_object_set_new(o, f->name, json_real(v));
+		else
+			json_object_set_new(o, f->name, jint(field_count(f, &sum)));
+	}
+	return o;
+}
+
 /* Everything but the samples. */
 static json_t *writer_header(const struct capture_writer *w, const struct capture *meta,
 			     const struct view_ctx *names)
@@ -593,8 +620,15 @@ static json_t *writer_header(const struct capture_writer *w, const struct captur
 			json_object_set_new(row, "reason", json_string(p->reason));
 		if (p->note)
 			json_object_set_new(row, "note", json_string(p->note));
-		if (p->caps & PROBE_CAP_CACHE_HITS)	/* 1.3 */
-			json_object_set_new(row, "caps", json_pack("[s]", "cache_hits"));
+		if (p->caps) {	/* 1.3; 1.4: every PROBE_CAP_* bit */
+			json_t *caps = json_array();
+
+			for (size_t c = 0; c < probe_ncap_names; c++)
+				if (p->caps & probe_cap_names[c].bit)
+					json_array_append_new(caps,
+							      json_string(probe_cap_names[c].name));
+			json_object_set_new(row, "caps", caps);
+		}
 		json_array_append_new(probes, row);
 	}
 	json_object_set_new(doc, "probes", probes);
@@ -636,6 +670,8 @@ static json_t *writer_header(const struct capture_writer *w, const struct captur
 	json_object_set_new(nm, "locations", ls);
 	json_object_set_new(doc, "names", nm);
 	json_object_set_new(doc, "totals", capture__sample_json(t));
+	json_object_set_new(json_object_get(doc, "totals"), "fields",
+			    measured_sums(t, meta->probes, meta->nprobes));
 	if (!keys) {
 		json_decref(doc);
 		return NULL;
@@ -829,8 +865,9 @@ static int read_caps(struct parser *p, const json_t *row, unsigned int *caps, co
 
 		if (!name)
 			return fail(p, "%s.caps[%zu]: expected a string", where, i);
-		if (!strcmp(name, "cache_hits"))
-			*caps |= PROBE_CAP_CACHE_HITS;
+		for (size_t c = 0; c < probe_ncap_names; c++)
+			if (!strcmp(name, probe_cap_names[c].name))
+				*caps |= probe_cap_names[c].bit;
 	}
 	return err;
 }
@@ -1052,9 +1089,10 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		if (!json_is_object(row))
 			return fail(p, "%s: expected an object", w);
 		err = get_uint(p, row, "cpu", true, p->ncpus - 1, &v, w);
-		for (size_t f = 0; f < cpu_counter_nfields && !err; f++)
-			err = get_uint(p, row, cpu_counter_fields[f].name, false, INT64_MAX,
-				       (__u64 *)((char *)&c + cpu_counter_fields[f].offset), w);
+		for (size_t f = 0; f < cpu_nfields && !err; f++)
+			if (cpu_fields[f].kind == FIELD_COUNT)
+				err = get_uint(p, row, cpu_fields[f].name, false, INT64_MAX,
+					       (__u64 *)((char *)&c + cpu_fields[f].offset), w);
 		err = err ?: parse_hist(p, row, "bulk_hist", c.bulk_hist, w);
 		err = err ?: parse_hist(p, row, "defer_flush_hist", c.defer_flush_hist, w);
 		if (err)
@@ -1076,13 +1114,17 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		snprintf(w, sizeof(w), "%s.kicks[%zu]", where, i);
 		if (!json_is_object(row))
 			return fail(p, "%s: expected an object", w);
-		err = get_uint(p, row, "from", true, p->ncpus - 1, &from, w);
-		err = err ?: get_uint(p, row, "to", true, p->ncpus - 1, &to, w);
+		/* "from"/"to" before 1.4 */
+		err = get_uint(p, row, json_object_get(row, "from") ? "from" : "from_cpu", true,
+			       p->ncpus - 1, &from, w);
+		err = err ?: get_uint(p, row, json_object_get(row, "to") ? "to" : "to_cpu", true,
+				      p->ncpus - 1, &to, w);
 		err = err ?: get_uint(p, row, "queued", false, INT64_MAX, &k.queued, w);
 		err = err ?: get_uint(p, row, "kicks", false, INT64_MAX, &k.kicks, w);
 		err = err ?: get_uint(p, row, "ipis", false, INT64_MAX, &k.ipis, w);
 		if (err)
 			return err;
+		out->sum.defer_ipis_recv += k.ipis;
 		if (acc)
 			p->wrapped |= add_words((__u64 *)&acc->kicks[from * p->ncpus + to],
 						(const __u64 *)&k, NWORDS(struct kick_cell));
@@ -1178,9 +1220,10 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		err = err ?: get_uint(p, row, "queue", false, UINT16_MAX, &queue, w);
 		err = err ?: parse_dir(p, row, &q->key.dir, w);
 		err = err ?: parse_ifname(p, row, q->key.ifname, w);
-		for (size_t f = 0; f < queue_counter_nfields && !err; f++)
-			err = get_uint(p, row, queue_counter_fields[f].name, false, INT64_MAX,
-				       (__u64 *)((char *)&q->c + queue_counter_fields[f].offset), w);
+		for (size_t f = 0; f < queue_nfields && !err; f++)
+			if (queue_fields[f].kind == FIELD_COUNT)
+				err = get_uint(p, row, queue_fields[f].name, false, INT64_MAX,
+					       (__u64 *)((char *)&q->c + queue_fields[f].offset), w);
 		if (err)
 			return err;
 		q->key.ifindex = (__u32)ifindex;
@@ -1359,6 +1402,24 @@ static int parse_probes(struct parser *p, const json_t *doc, struct capture *cap
 	return 0;
 }
 
+/*
+ * Files before 1.4 name only cache_hits; the other capabilities were told
+ * by the mode's variant and note, as skbtop did then.
+ */
+static void compat_caps(struct capture *cap)
+{
+	for (size_t i = 0; i < cap->nprobes; i++) {
+		struct probe_status *ps = &cap->probes[i];
+
+		if (!strcmp(ps->name, "bulk") && ps->variant && strstr(ps->variant, "BH check"))
+			ps->caps |= PROBE_CAP_BH_CHECK;
+		if (!strcmp(ps->name, "defer_flush") && ps->mode != MODE_DERIVED)
+			ps->caps |= PROBE_CAP_FLUSH_COUNT;
+		if (!strcmp(ps->name, "consume") && !ps->note)
+			ps->caps |= PROBE_CAP_DEFER_SPLIT;
+	}
+}
+
 static int parse_command(struct parser *p, const json_t *doc, struct capture *cap)
 {
 	const json_t *cmd = json_object_get(doc, "command"), *argv;
@@ -1509,11 +1570,11 @@ static int check_totals(struct parser *p, const struct capture_sample *t,
 	__u64 dsum = 0, tdsum = 0;
 
 	snapshot__sum_cpus(&cap->totals, &sum);
-	for (size_t f = 0; f < cpu_counter_nfields; f++)
-		if (counter_at(&sum, cpu_counter_fields[f].offset) !=
-		    counter_at(&t->sum, cpu_counter_fields[f].offset))
+	for (size_t f = 0; f < cpu_nfields; f++)
+		if (cpu_fields[f].kind == FIELD_COUNT &&
+		    field_count(&cpu_fields[f], &sum) != field_count(&cpu_fields[f], &t->sum))
 			return fail(p, "totals.%s does not equal the sum of the samples",
-				    cpu_counter_fields[f].name);
+				    cpu_fields[f].name);
 	for (size_t i = 0; i < cap->totals.ndrops; i++)
 		dsum += cap->totals.drops[i].count;
 	for (size_t i = 0; i < t->ndrops; i++)
@@ -1557,6 +1618,8 @@ static int parse_doc(struct parser *p, const json_t *doc, struct capture *cap,
 	err = err ?: parse_probes(p, doc, cap);
 	if (err)
 		return err;
+	if (cap->major == 1 && cap->minor < 4)
+		compat_caps(cap);
 	names = json_object_get(doc, "names");
 	if (names && !json_is_object(names))
 		return fail(p, "names: expected an object");
@@ -1621,6 +1684,8 @@ static int parse_doc(struct parser *p, const json_t *doc, struct capture *cap,
 		err = fail(p, "capture: missing \"totals\"");
 	err = err ?: check_totals(p, &tot, cap);
 	free_sample(&tot);
+	if (!err)
+		snapshot__fill_ipis_recv(&cap->totals);
 	return err;
 }
 

@@ -20,7 +20,7 @@
 
 #define CAPTURE_FORMAT		"skbtop-capture"
 #define CAPTURE_VERSION_MAJOR	1	/* incompatible changes: readers refuse a newer major */
-#define CAPTURE_VERSION_MINOR	3	/* additions only: older readers ignore unknown keys */
+#define CAPTURE_VERSION_MINOR	4	/* additions only: older readers ignore unknown keys */
 
 /* The sysctls every capture records, in this order. */
 #define CAPTURE_NSYSCTLS	6
@@ -188,6 +188,7 @@ struct diff_result {
 	struct diff_row *rows;
 	size_t nrows;
 	size_t nzero;		/* metrics zero in both captures, left out */
+	size_t nunmeasured;	/* metrics no probe measured in either capture, left out */
 	char **warnings;
 	size_t nwarnings;
 	size_t nsamples_before, nsamples_after;	/* intervals the test used */

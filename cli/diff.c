@@ -20,13 +20,12 @@
 
 /* ---- metrics ---- */
 
-enum metric_kind { M_COUNTER, M_DROP, M_QUEUE, M_HIT };
+enum metric_kind { M_COUNTER, M_DROP, M_QUEUE, M_RATIO };
 
 struct metric {
 	enum metric_kind kind;
 	char name[112];
-	const char *group;		/* probe group feeding it */
-	size_t off;			/* M_COUNTER: cpu_counters; M_QUEUE: queue_counters */
+	const struct field *f;		/* its registry row (M_DROP: cpu field "drops") */
 	size_t idx;			/* M_DROP: reason index; M_QUEUE: queue key index */
 };
 
@@ -193,12 +192,8 @@ static int side_init(struct side *sd, const struct capture *cap, char *const *re
 
 		if (x < 0)
 			continue;
-		for (size_t f = 0; f < queue_counter_nfields; f++) {
-			size_t off = queue_counter_fields[f].offset;
-
-			*(__u64 *)((char *)&sd->qtotal[x] + off) +=
-				counter_at(&cap->totals.queues[i].c, off);
-		}
+		for (size_t w = 0; w < sizeof(struct queue_counters) / sizeof(__u64); w++)
+			((__u64 *)&sd->qtotal[x])[w] += ((const __u64 *)&cap->totals.queues[i].c)[w];
 	}
 	for (size_t i = 0; i < cap->nsamples && !err; i++) {
 		const struct capture_sample *s = &cap->samples[i];
@@ -269,13 +264,9 @@ static double sample_value(const struct capture *cap, const struct capture_sampl
 {
 	double v;
 
-	if (m->kind == M_HIT) {
-		/* no probe table: synthetic data, everything measured (as capture__view_ctx) */
-		if (!cache_hit_rate(cap->nprobes ? cap->probes : NULL, cap->nprobes, &s->sum, &v))
-			return -1;
-		return 100.0 * v;
-	}
-	return (double)counter_at(&s->sum, m->off);
+	if (m->kind == M_RATIO)
+		return field_value(m->f, &s->sum, &v) ? 100.0 * v : -1;
+	return (double)field_count(m->f, &s->sum);
 }
 
 static __u64 total_value(const struct side *sd, const struct metric *m)
@@ -285,26 +276,22 @@ static __u64 total_value(const struct side *sd, const struct metric *m)
 	switch (m->kind) {
 	case M_COUNTER:
 		snapshot__sum_cpus(&sd->cap->totals, &sum);
-		return counter_at(&sum, m->off);
+		return field_count(m->f, &sum);
 	case M_DROP:
 		return sd->dtotal[m->idx];
 	case M_QUEUE:
-		return counter_at(&sd->qtotal[m->idx], m->off);
-	case M_HIT:
+		return field_count(m->f, &sd->qtotal[m->idx]);
+	case M_RATIO:		/* its denominator: a ratio of nothing is not shown */
 		snapshot__sum_cpus(&sd->cap->totals, &sum);
-		return sum.cache_gets;
+		return counter_at(&sum, m->f->offset2);
 	}
 	return 0;
 }
 
-static bool group_live(const struct capture *cap, const char *group)
+/* No probe table: synthetic data, everything measured (as capture__view_ctx). */
+static bool measured(const struct capture *cap, const struct field *f)
 {
-	struct view_ctx ctx;
-
-	if (!strcmp(group, "health"))
-		return true;
-	capture__view_ctx(cap, &ctx);
-	return view_group_live(&ctx, group);
+	return field_measured(f, cap->nprobes ? cap->probes : NULL, cap->nprobes);
 }
 
 /*
@@ -334,7 +321,7 @@ static void sparse_summary(const struct side *sd, const struct metric *m,
 		/* the cells of one interval add up (two ids may share a name) */
 		for (; i < hi && c[i].ord == ord; i++)
 			x += m->kind == M_DROP ? (double)c[i].count
-					       : (double)counter_at(c[i].qc, m->off);
+					       : (double)field_count(m->f, c[i].qc);
 		i--;
 		x /= sd->secs[ord];
 		n += 1;
@@ -360,7 +347,7 @@ static size_t series(const struct side *sd, const struct metric *m, double *out)
 		if (!sample_used(cap, s))
 			continue;
 		v = sample_value(cap, s, m);
-		if (m->kind == M_HIT) {
+		if (m->kind == M_RATIO) {
 			if (v >= 0)
 				out[n++] = v;
 		} else {
@@ -396,15 +383,19 @@ static int add_row(struct diff_result *r, const struct side *a, const struct sid
 {
 	struct stats_summary sa, sb;
 	struct diff_row *row, *rows;
-	bool ana = !group_live(a->cap, m->group), bna = !group_live(b->cap, m->group);
+	bool ana = !measured(a->cap, m->f), bna = !measured(b->cap, m->f);
 	__u64 ta = total_value(a, m), tb = total_value(b, m);
 	size_t n;
 
-	if (ta == 0 && tb == 0) {
+	if (ana && bna) {	/* n/a on both sides: not a zero */
+		r->nunmeasured++;
+		return 0;
+	}
+	if (ta == 0 && tb == 0 && !ana && !bna) {
 		r->nzero++;
 		return 0;
 	}
-	if (m->kind == M_HIT && (!ta || !tb))
+	if (m->kind == M_RATIO && (!ta || !tb) && !ana && !bna)
 		return 0;
 	rows = realloc(r->rows, (r->nrows + 1) * sizeof(*rows));
 	if (!rows)
@@ -415,7 +406,7 @@ static int add_row(struct diff_result *r, const struct side *a, const struct sid
 	snprintf(row->name, sizeof(row->name), "%s", m->name);
 	row->kind = m->kind == M_COUNTER ? "counter" : m->kind == M_DROP ? "drop" :
 		    m->kind == M_QUEUE ? "queue" : "ratio";
-	row->unit = m->kind == M_HIT ? "%" : "/s";
+	row->unit = m->kind == M_RATIO ? "%" : "/s";
 	row->before_na = ana;
 	row->after_na = bna;
 	row->before_total = ta;
@@ -643,41 +634,31 @@ int diff__compare(const struct capture *a, const struct capture *b, struct diff_
 	err = err ?: side_init(&sa, a, reasons, nreasons, qsorted, nq);
 	err = err ?: side_init(&sb, b, reasons, nreasons, qsorted, nq);
 
-	for (size_t f = 0; f < cpu_counter_nfields && !err; f++) {
+	for (size_t f = 0; f < cpu_nfields && !err; f++) {
 		memset(&m, 0, sizeof(m));
-		m.kind = M_COUNTER;
-		m.off = cpu_counter_fields[f].offset;
-		m.group = cpu_counter_fields[f].group;
-		snprintf(m.name, sizeof(m.name), "%s", cpu_counter_fields[f].name);
+		m.kind = cpu_fields[f].kind == FIELD_RATIO ? M_RATIO : M_COUNTER;
+		m.f = &cpu_fields[f];
+		snprintf(m.name, sizeof(m.name), "%s", cpu_fields[f].name);
 		err = add_row(r, &sa, &sb, &m, buf);
-		if (!err && !strcmp(cpu_counter_fields[f].name, "cache_refill_heads")) {
-			/* derived right after the cache counters */
-			memset(&m, 0, sizeof(m));
-			m.kind = M_HIT;
-			m.group = "cache";
-			snprintf(m.name, sizeof(m.name), "cache_hit_pct");
-			err = add_row(r, &sa, &sb, &m, buf);
-		}
 	}
 	for (size_t i = 0; i < nreasons && !err; i++) {
 		memset(&m, 0, sizeof(m));
 		m.kind = M_DROP;
-		m.group = "drops";
+		m.f = field_find(cpu_fields, cpu_nfields, "drops");
 		m.idx = i;
 		snprintf(m.name, sizeof(m.name), "drop:%s", reasons[i]);
 		err = add_row(r, &sa, &sb, &m, buf);
 	}
 	for (size_t i = 0; i < nq && !err; i++)
-		for (size_t f = 0; f < queue_counter_nfields && !err; f++) {
+		for (size_t f = 0; f < queue_nfields && !err; f++) {
 			memset(&m, 0, sizeof(m));
 			m.kind = M_QUEUE;
-			m.group = "tun";
+			m.f = &queue_fields[f];
 			m.idx = i;
-			m.off = queue_counter_fields[f].offset;
 			snprintf(m.name, sizeof(m.name), "%.*s/%s%u:%s", SKBTOP_IFNAMSIZ,
 				 qkeys[i].ifname,
 				 qkeys[i].dir == QUEUE_RX ? "rx" : qkeys[i].dir == QUEUE_TX ? "tx" : "q",
-				 qkeys[i].queue, queue_counter_fields[f].name);
+				 qkeys[i].queue, queue_fields[f].name);
 			err = add_row(r, &sa, &sb, &m, buf);
 		}
 	side_free(&sa);
@@ -763,41 +744,9 @@ static void fmt_p(char *buf, size_t len, const struct diff_row *r)
 		snprintf(buf, len, "%.3f", r->w.p);
 }
 
-/* Print text wrapped at DIFF_TEXT_WIDTH, continuation lines indented. */
 static void wrap(FILE *f, const char *first, const char *text)
 {
-	size_t col = 0, indent = strlen(first);
-	const char *p = text;
-
-	fputs(first, f);
-	col = indent;
-	while (*p) {
-		size_t wlen = strcspn(p, " ");
-
-		if (col > indent && col + 1 + wlen > DIFF_TEXT_WIDTH) {
-			fprintf(f, "\n%*s", (int)indent, "");
-			col = indent;
-		} else if (col > indent) {
-			fputc(' ', f);
-			col++;
-		}
-		/* a word longer than the line: break it hard */
-		while (col + wlen > DIFF_TEXT_WIDTH) {
-			size_t room = DIFF_TEXT_WIDTH - col;
-
-			fwrite(p, 1, room, f);
-			fprintf(f, "\n%*s", (int)indent, "");
-			p += room;
-			wlen -= room;
-			col = indent;
-		}
-		fwrite(p, 1, wlen, f);
-		col += wlen;
-		p += wlen;
-		while (*p == ' ')
-			p++;
-	}
-	fputc('\n', f);
+	view_wrap(f, first, text, DIFF_TEXT_WIDTH);
 }
 
 #define NAME_W 26
@@ -834,6 +783,9 @@ void diff__text(FILE *f, const struct diff_result *r, const char *bname, const c
 	}
 	if (r->nzero)
 		fprintf(f, "(%zu metrics zero in both captures not shown)\n", r->nzero);
+	if (r->nunmeasured)
+		fprintf(f, "(%zu metrics measured in neither capture not shown)\n",
+			r->nunmeasured);
 	fputc('\n', f);
 	wrap(f, "", "Verdict from Welch's t-test on the per-interval rates: "
 		    "++/-- p<0.001 and change>=10%, +/- p<0.01 and change>=1%, "
@@ -888,6 +840,9 @@ void diff__markdown(FILE *f, const struct diff_result *r, const char *bname, con
 		   "change>=1%%, ~ within noise, ? too few intervals or probe missing.");
 	if (r->nzero)
 		fprintf(f, " %zu metrics zero in both captures are not shown.", r->nzero);
+	if (r->nunmeasured)
+		fprintf(f, " %zu metrics measured in neither capture are not shown.",
+			r->nunmeasured);
 	fputc('\n', f);
 }
 
@@ -928,6 +883,7 @@ json_t *diff__json(const struct diff_result *r, const char *bname, const char *a
 	}
 	json_object_set_new(o, "metrics", rows);
 	json_object_set_new(o, "zero_in_both", json_integer((json_int_t)r->nzero));
+	json_object_set_new(o, "measured_in_neither", json_integer((json_int_t)r->nunmeasured));
 	return o;
 }
 

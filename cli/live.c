@@ -34,6 +34,7 @@ void view_ctx_live(struct view_ctx *ctx, struct skbtop *st)
 	ctx->priv = st;
 	ctx->probes = skbtop__probe(st, 0);
 	ctx->nprobes = skbtop__nprobes(st);
+	ctx->prog_stats = skbtop__prog_stats(st);
 	ctx->top = 10;
 }
 

@@ -15,144 +15,9 @@
 #define NAME_LEN	128	/* reason or location name */
 #define ESC_LEN		(2 * NAME_LEN + 1)
 
-/* ---- probe liveness ---- */
-
-static const struct probe_status *find_probe(const struct view_ctx *ctx, const char *name)
+static bool live(const struct view_ctx *ctx, const struct field *f)
 {
-	for (size_t i = 0; i < ctx->nprobes; i++)
-		if (!strcmp(ctx->probes[i].name, name))
-			return &ctx->probes[i];
-	return NULL;
-}
-
-static bool mode_live(enum probe_mode m)
-{
-	return m != MODE_UNAVAILABLE && m != MODE_DISABLED;
-}
-
-/* Without a probe table (tests, recorded data) every family is live. */
-static bool probe_live(const struct view_ctx *ctx, const char *name)
-{
-	const struct probe_status *p;
-
-	if (!ctx->probes)
-		return true;
-	p = find_probe(ctx, name);
-	return p && mode_live(p->mode);
-}
-
-/* What a field needs beyond its probe being attached. */
-enum need {
-	NEED_ATTACHED,
-	NEED_EXACT,		/* not a derived mode (defer_flush: flush count needs fentry) */
-	NEED_BH_CHECK,		/* bulk variant that reads the preempt count */
-	NEED_DEFER_SPLIT,	/* consume variant that also traces skb_attempt_defer_free */
-	NEED_CACHE_HITS,	/* cache_get mode that reads the fill level (PROBE_CAP_CACHE_HITS) */
-	NEED_NOTHING,		/* health counters: always exposed */
-};
-
-static bool field_live(const struct view_ctx *ctx, const char *probe, enum need need)
-{
-	const struct probe_status *p;
-
-	if (need == NEED_NOTHING || !ctx->probes)
-		return true;
-	p = find_probe(ctx, probe);
-	if (!p || !mode_live(p->mode))
-		return false;
-	switch (need) {
-	case NEED_EXACT:
-		return p->mode != MODE_DERIVED;
-	case NEED_CACHE_HITS:
-		return p->caps & PROBE_CAP_CACHE_HITS;
-	case NEED_BH_CHECK:
-		return p->variant && strstr(p->variant, "BH check");
-	case NEED_DEFER_SPLIT:
-		/* the variant without skb_attempt_defer_free carries a note saying so */
-		return !p->note;
-	default:
-		return true;
-	}
-}
-
-/*
- * Metric name and feeding probe of each cpu_counters field. Fields missing
- * here (added to snapshot.c later) are still exported, as
- * skbtop_<field>_total, live when their group has a live probe.
- */
-struct field_map {
-	const char *field;
-	const char *metric;	/* without skbtop_ and _total */
-	const char *probe;
-	enum need need;
-};
-
-static const struct field_map cpu_map[] = {
-	{ "cache_gets", "napi_cache_gets", "cache_get", NEED_ATTACHED },
-	{ "cache_hits", "napi_cache_hits", "cache_get", NEED_CACHE_HITS },
-	{ "cache_misses_refilled", "napi_cache_misses_refilled", "cache_get", NEED_CACHE_HITS },
-	{ "cache_misses_slab", "napi_cache_misses_slab", "cache_get", NEED_CACHE_HITS },
-	{ "cache_puts", "napi_cache_puts", "cache_put", NEED_ATTACHED },
-	{ "cache_refills", "napi_cache_refills", "cache_refill", NEED_ATTACHED },
-	{ "cache_refill_heads", "napi_cache_refill_heads", "cache_refill", NEED_ATTACHED },
-	{ "cache_flushes", "napi_cache_flushes", "cache_flush", NEED_ATTACHED },
-	{ "cache_flush_heads", "napi_cache_flush_heads", "cache_flush", NEED_ATTACHED },
-	{ "slab_bulk_getbulk_calls", "slab_bulk_getbulk_calls", "cache_refill", NEED_ATTACHED },
-	{ "slab_bulk_getbulk_heads", "slab_bulk_getbulk_heads", "cache_refill", NEED_ATTACHED },
-	{ "slab_bulk_other_calls", "slab_bulk_other_calls", "cache_refill", NEED_ATTACHED },
-	{ "slab_bulk_other_heads", "slab_bulk_other_heads", "cache_refill", NEED_ATTACHED },
-	{ "slab_free_bulk_other_calls", "slab_free_bulk_other_calls", "cache_flush", NEED_ATTACHED },
-	{ "slab_free_bulk_other_heads", "slab_free_bulk_other_heads", "cache_flush", NEED_ATTACHED },
-	{ "bulk_calls", "bulk_calls", "bulk", NEED_ATTACHED },
-	{ "bulk_asked", "bulk_heads_asked", "bulk", NEED_ATTACHED },
-	{ "bulk_got", "bulk_heads_got", "bulk", NEED_ATTACHED },
-	{ "bulk_short_calls", "bulk_short_calls", "bulk", NEED_ATTACHED },
-	{ "bulk_nonbh_calls", "bulk_nonbh_calls", "bulk", NEED_BH_CHECK },
-	{ "builds", "skb_builds", "build", NEED_ATTACHED },
-	{ "consume_calls", "napi_consume_calls", "consume", NEED_ATTACHED },
-	{ "consume_budget0", "napi_consume_budget0_calls", "consume", NEED_ATTACHED },
-	{ "consume_deferred", "napi_consume_deferred", "consume", NEED_DEFER_SPLIT },
-	{ "consume_recycled", "napi_consume_recycled", "consume", NEED_ATTACHED },
-	{ "defer_queued", "defer_queued", "defer_queue", NEED_ATTACHED },
-	{ "defer_kicks_sent", "defer_kicks_sent", "defer_kick", NEED_ATTACHED },
-	{ "defer_kicks_recv", "defer_kicks_received", "defer_recv", NEED_ATTACHED },
-	{ "defer_ipis_sent", "defer_ipis_sent", "defer_ipi", NEED_ATTACHED },
-	{ "defer_flushes", "defer_flushes", "defer_flush", NEED_EXACT },
-	{ "defer_flush_skbs", "defer_flush_skbs", "defer_flush", NEED_ATTACHED },
-	/* skbtop_drops_total is the per-reason family; this one counts every drop */
-	{ "drops", "kfree_skb", "drops", NEED_ATTACHED },
-	{ "tun_consumes", "tun_consumes", "tun_consume", NEED_ATTACHED },
-	{ "map_full", "map_full", NULL, NEED_NOTHING },
-};
-
-static const struct field_map *cpu_field_map(const char *field)
-{
-	for (size_t i = 0; i < sizeof(cpu_map) / sizeof(cpu_map[0]); i++)
-		if (!strcmp(cpu_map[i].field, field))
-			return &cpu_map[i];
-	return NULL;
-}
-
-static const struct field_map queue_map[] = {
-	{ "builds", NULL, "tun_sendmsg", NEED_ATTACHED },
-	{ "bulk_calls", NULL, "tun_sendmsg", NEED_ATTACHED },
-	{ "bulk_asked", NULL, "tun_sendmsg", NEED_ATTACHED },
-	{ "bulk_got", NULL, "tun_sendmsg", NEED_ATTACHED },
-	{ "bulk_short_calls", NULL, "tun_sendmsg", NEED_ATTACHED },
-	{ "sendmsg_calls", NULL, "tun_sendmsg", NEED_ATTACHED },
-	{ "sendmsg_batches", NULL, "tun_sendmsg", NEED_ATTACHED },
-	{ "sendmsg_frames", NULL, "tun_sendmsg", NEED_ATTACHED },
-	{ "consumes", NULL, "tun_consume", NEED_ATTACHED },
-	{ "napi_consumes", NULL, "consume", NEED_ATTACHED },
-	{ "drops", NULL, "drops", NEED_ATTACHED },
-};
-
-static bool queue_field_live(const struct view_ctx *ctx, const char *field)
-{
-	for (size_t i = 0; i < sizeof(queue_map) / sizeof(queue_map[0]); i++)
-		if (!strcmp(queue_map[i].field, field))
-			return field_live(ctx, queue_map[i].probe, queue_map[i].need);
-	return !ctx->probes || view_group_live(ctx, "tun");
+	return field_measured(f, ctx->probes, ctx->nprobes);
 }
 
 /* ---- text format helpers ---- */
@@ -501,38 +366,21 @@ cleanup:
 
 /* ---- per-CPU counters ---- */
 
+/* Every measured per-CPU field with a family of its own (ratios have none). */
 static void render_cpu_fields(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
 {
 	char name[128], labels[32];
 
-	for (size_t i = 0; i < cpu_counter_nfields; i++) {
-		const struct counter_field *cf = &cpu_counter_fields[i];
-		const struct field_map *fm = cpu_field_map(cf->name);
-		bool live = fm ? field_live(ctx, fm->probe, fm->need)
-			       : !ctx->probes || !strcmp(cf->group, "health") ||
-				 view_group_live(ctx, cf->group);
+	for (size_t i = 0; i < cpu_nfields; i++) {
+		const struct field *cf = &cpu_fields[i];
 
-		if (!live)
+		if (!cf->metric || cf->kind == FIELD_RATIO || !live(ctx, cf))
 			continue;
-		snprintf(name, sizeof(name), "skbtop_%s_total", fm ? fm->metric : cf->name);
+		snprintf(name, sizeof(name), "skbtop_%s_total", cf->metric);
 		family(f, name, "counter", cf->help);
 		for (__u32 c = 0; c < s->ncpus; c++) {
 			snprintf(labels, sizeof(labels), "cpu=\"%u\"", c);
-			sample(f, name, labels, counter_at(&s->cpus[c], cf->offset));
-		}
-	}
-	/* derived: heads asked minus heads got; monotonic because got <= asked per call */
-	if (field_live(ctx, "bulk", NEED_ATTACHED)) {
-		static const char hs[] = "skbtop_bulk_heads_short_total";
-
-		family(f, hs, "counter",
-		       "skb heads napi_skb_cache_get_bulk() did not supply (asked minus got).");
-		for (__u32 c = 0; c < s->ncpus; c++) {
-			const struct cpu_counters *cc = &s->cpus[c];
-
-			snprintf(labels, sizeof(labels), "cpu=\"%u\"", c);
-			sample(f, hs, labels,
-			       cc->bulk_asked > cc->bulk_got ? cc->bulk_asked - cc->bulk_got : 0);
+			sample(f, name, labels, field_count(cf, &s->cpus[c]));
 		}
 	}
 }
@@ -573,36 +421,23 @@ static void render_hist(FILE *f, const char *name, const char *help,
 
 static void render_kicks(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
 {
-	static const struct {
-		const char *name, *probe, *help;
-		size_t off;
-	} fams[] = {
-		{ "skbtop_defer_queued_skbs_total", "defer_queue",
-		  "skbs queued by from_cpu for deferred free on to_cpu (their allocating CPU).",
-		  offsetof(struct kick_cell, queued) },
-		{ "skbtop_defer_kicks_total", "defer_kick",
-		  "Defer-list kicks (trigger_rx_softirq csds) queued by from_cpu for to_cpu.",
-		  offsetof(struct kick_cell, kicks) },
-		{ "skbtop_defer_ipis_total", "defer_ipi",
-		  "IPIs from_cpu sent to to_cpu for defer-list kicks.",
-		  offsetof(struct kick_cell, ipis) },
-	};
-	char labels[64];
+	char name[128], labels[64];
 
-	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
-		if (!probe_live(ctx, fams[i].probe))
+	for (size_t i = 0; i < kick_nfields; i++) {
+		if (!live(ctx, &kick_fields[i]))
 			continue;
-		family(f, fams[i].name, "counter", fams[i].help);
+		snprintf(name, sizeof(name), "skbtop_%s_total", kick_fields[i].metric);
+		family(f, name, "counter", kick_fields[i].help);
 		for (__u32 from = 0; from < s->ncpus; from++)
 			for (__u32 to = 0; to < s->ncpus; to++) {
-				__u64 v = counter_at(&s->kicks[from * s->ncpus + to], fams[i].off);
+				__u64 v = field_count(&kick_fields[i], &s->kicks[from * s->ncpus + to]);
 
 				/* only pairs that ever saw traffic: ncpus^2 would be too many */
 				if (!v)
 					continue;
 				snprintf(labels, sizeof(labels), "from_cpu=\"%u\",to_cpu=\"%u\"",
 					 from, to);
-				sample(f, fams[i].name, labels, v);
+				sample(f, name, labels, v);
 			}
 	}
 }
@@ -682,13 +517,13 @@ static int render_queues(struct metrics *m, FILE *f, const struct snapshot *s,
 			for (size_t w = 0; w < nw; w++)
 				((__u64 *)&other)[w] += ((__u64 *)&a[i].c)[w];
 		}
-	for (size_t fi = 0; fi < queue_counter_nfields; fi++) {
-		const struct queue_field *qf = &queue_counter_fields[fi];
+	for (size_t fi = 0; fi < queue_nfields; fi++) {
+		const struct field *qf = &queue_fields[fi];
 		char help[256];
 
-		if (!queue_field_live(ctx, qf->name))
+		if (!live(ctx, qf))
 			continue;
-		snprintf(name, sizeof(name), "skbtop_queue_%s_total", qf->name);
+		snprintf(name, sizeof(name), "skbtop_%s_total", qf->metric);
 		snprintf(help, sizeof(help), "Per tun/tap queue: %s.", qf->help);
 		family(f, name, "counter", help);
 		for (size_t i = 0; i < n; i++) {
@@ -697,11 +532,11 @@ static int render_queues(struct metrics *m, FILE *f, const struct snapshot *s,
 			snprintf(labels, sizeof(labels), "ifname=\"%s\",queue=\"%u\",dir=\"%s\"",
 				 metrics__escape(a[i].ifname, esc, sizeof(esc)), a[i].queue,
 				 dir_label(a[i].dir));
-			sample(f, name, labels, counter_at(&a[i].c, qf->offset));
+			sample(f, name, labels, field_count(qf, &a[i].c));
 		}
 		if (any_other)
 			sample(f, name, "ifname=\"other\",queue=\"other\",dir=\"other\"",
-			       counter_at(&other, qf->offset));
+			       field_count(qf, &other));
 	}
 	err = 0;
 cleanup:
@@ -720,14 +555,14 @@ static int cmp_prog(const void *a, const void *b)
 	return strcmp(((const struct prog_row *)a)->name, ((const struct prog_row *)b)->name);
 }
 
-static int render_self(FILE *f, const struct snapshot *s)
+static int render_self(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
 {
 	static const char secs[] = "skbtop_bpf_run_seconds_total";
 	static const char cnt[] = "skbtop_bpf_run_count_total";
 	struct prog_row *p = NULL;
 	char esc[2 * sizeof(p->name) + 1], labels[sizeof(esc) + 16];
 
-	if (s->nprogs) {
+	if (s->nprogs && ctx->prog_stats) {	/* without stats, run times are not measured */
 		p = malloc(s->nprogs * sizeof(*p));
 		if (!p)
 			return -ENOMEM;
@@ -735,7 +570,7 @@ static int render_self(FILE *f, const struct snapshot *s)
 		qsort(p, s->nprogs, sizeof(*p), cmp_prog);
 		family(f, secs, "counter",
 		       "Time the kernel spent running each skbtop BPF program "
-		       "(kernel.bpf_stats_enabled, turned on while skbtop runs).");
+		       "(BPF run-time stats, turned on by --prog-stats).");
 		for (size_t i = 0; i < s->nprogs; i++) {
 			snprintf(labels, sizeof(labels), "prog=\"%s\"",
 				 metrics__escape(p[i].name, esc, sizeof(esc)));
@@ -790,24 +625,25 @@ void metrics__free(struct metrics *m)
 int metrics__render(struct metrics *m, FILE *f, const struct snapshot *total,
 		    const struct view_ctx *ctx)
 {
+	const struct field *drops = field_find(cpu_fields, cpu_nfields, "drops");
 	int err = 0;
 
 	family(f, "skbtop_build_info", "gauge", "Always 1: the skbtop version.");
 	fprintf(f, "skbtop_build_info{version=\"%s\"} 1\n", SKBTOP_VERSION);
 	render_probes(f, ctx);
-	if (probe_live(ctx, "drops"))
+	if (live(ctx, drops))
 		err = render_drops(f, total, ctx);
-	if (!err && m->opts.locations > 0 && probe_live(ctx, "drops"))
+	if (!err && m->opts.locations > 0 && live(ctx, drops))
 		err = render_locations(m, f, total, ctx);
 	if (err)
 		return err;
 	render_cpu_fields(f, total, ctx);
-	if (field_live(ctx, "bulk", NEED_ATTACHED))
+	if (live(ctx, field_find(cpu_fields, cpu_nfields, "bulk_asked")))
 		render_hist(f, "skbtop_bulk_request_heads",
 			    "skb heads asked per napi_skb_cache_get_bulk() call.", total,
 			    offsetof(struct cpu_counters, bulk_hist),
 			    offsetof(struct cpu_counters, bulk_asked));
-	if (field_live(ctx, "defer_flush", NEED_EXACT))
+	if (live(ctx, field_find(cpu_fields, cpu_nfields, "defer_flushes")))
 		render_hist(f, "skbtop_defer_flush_batch_skbs",
 			    "skbs freed per skb_defer_free_flush() run that freed any.", total,
 			    offsetof(struct cpu_counters, defer_flush_hist),
@@ -816,7 +652,7 @@ int metrics__render(struct metrics *m, FILE *f, const struct snapshot *total,
 	if (m->opts.queues > 0)
 		err = render_queues(m, f, total, ctx);
 	if (!err)
-		err = render_self(f, total);
+		err = render_self(f, total, ctx);
 	if (!err) {
 		family(f, "skbtop_last_read_timestamp_seconds", "gauge",
 		       "Wall-clock time of the map read these values come from.");

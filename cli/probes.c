@@ -683,6 +683,11 @@ void skbtop__mode_counts(const struct skbtop *st, int *exact, int *derived, int 
 	}
 }
 
+bool skbtop__prog_stats(const struct skbtop *st)
+{
+	return st->opts.prog_stats;
+}
+
 __u32 skbtop__ncpus(const struct skbtop *st)
 {
 	return st->ncpus;
@@ -956,6 +961,8 @@ int skbtop__read(struct skbtop *st, struct snapshot *s)
 		err = err ?: read_percpu_hash(st, st->consume->maps.queue_counters, s, queue_row);
 	}
 	err = err ?: read_progs(st, s);
+	if (!err)
+		snapshot__fill_ipis_recv(s);
 	if (!err && s->mono_ns - st->flush_checked_ns >= 5000000000ULL) {
 		check_flush_locations(st);
 		st->flush_checked_ns = s->mono_ns;

@@ -28,6 +28,9 @@ const char *probe_mode_name(enum probe_mode m);
 
 /* Capabilities a probe mode declares (probe_status.caps). */
 #define PROBE_CAP_CACHE_HITS	0x1	/* cache_get: hits and misses (reads the fill level) */
+#define PROBE_CAP_BH_CHECK	0x2	/* bulk: reads the preempt count (calls outside BH) */
+#define PROBE_CAP_FLUSH_COUNT	0x4	/* defer_flush: flushes and skbs per flush (fexit) */
+#define PROBE_CAP_DEFER_SPLIT	0x8	/* consume: calls handed to skb_attempt_defer_free() */
 
 struct probe_status {
 	const char *name;	/* "drops", "bulk", ... */
@@ -72,6 +75,8 @@ const char *skbtop__new_warning(struct skbtop *st);
 const struct probe_status *skbtop__probe(const struct skbtop *st, size_t i);
 void skbtop__mode_counts(const struct skbtop *st, int *exact, int *derived, int *unavailable);
 __u32 skbtop__ncpus(const struct skbtop *st);
+/* Were BPF run-time stats asked for (--prog-stats)? */
+bool skbtop__prog_stats(const struct skbtop *st);
 
 /* Read every map once into s (reset by this call: zeroed, or reused). Returns 0 or -errno. */
 int skbtop__read(struct skbtop *st, struct snapshot *s);

@@ -80,14 +80,22 @@ static void print_text(FILE *f, const struct capture *cap, const char *path)
 	view_text(f, &cap->totals, &ctx);
 	snapshot__sum_cpus(&cap->totals, &sum);
 	if (sec > 0) {
-		fprintf(f, "%-20s %14s %14s\n", "RATES", "total", "per second");
-		for (size_t i = 0; i < cpu_counter_nfields; i++) {
-			__u64 v = counter_at(&sum, cpu_counter_fields[i].offset);
+		char na[1024] = "";
 
-			if (v)
-				fprintf(f, "%-20s %14llu %14.1f\n", cpu_counter_fields[i].name,
+		fprintf(f, "%-26s %14s %14s\n", "RATES", "total", "per second");
+		for (size_t i = 0; i < cpu_nfields; i++) {
+			const struct field *fd = &cpu_fields[i];
+			__u64 v = field_count(fd, &sum);
+
+			if (!field_measured(fd, ctx.probes, ctx.nprobes))
+				snprintf(na + strlen(na), sizeof(na) - strlen(na), "%s%s",
+					 *na ? ", " : "", fd->name);
+			else if (fd->kind != FIELD_RATIO && v)
+				fprintf(f, "%-26s %14llu %14.1f\n", fd->name,
 					(unsigned long long)v, v / sec);
 		}
+		if (*na)
+			view_wrap(f, "not measured (probe unavailable): ", na, 72);
 	}
 	if (cap->totals.ndrops) {
 		__u32 reasons[256];
@@ -163,9 +171,14 @@ static void report_json(struct jsonw *w, const struct capture *cap, const char *
 	snapshot__sum_cpus(&cap->totals, &sum);
 	jw_key(w, "rates_per_second");
 	jw_object(w);
-	for (size_t i = 0; i < cpu_counter_nfields; i++) {
-		jw_key(w, cpu_counter_fields[i].name);
-		jw_real(w, sec > 0 ? counter_at(&sum, cpu_counter_fields[i].offset) / sec : 0);
+	for (size_t i = 0; i < cpu_nfields; i++) {
+		if (cpu_fields[i].kind == FIELD_RATIO)
+			continue;
+		jw_key(w, cpu_fields[i].name);
+		if (field_measured(&cpu_fields[i], ctx.probes, ctx.nprobes))
+			jw_real(w, sec > 0 ? field_count(&cpu_fields[i], &sum) / sec : 0);
+		else
+			jw_null(w);
 	}
 	jw_end(w);
 	jw_key(w, "drops_by_reason");
@@ -196,6 +209,39 @@ static void md_text(FILE *f, const char *s)
 {
 	for (s = esc(s); s && *s; s++)
 		fputs(*s == '|' ? "\\|" : *s == '\n' ? " " : (char[2]){ *s, 0 }, f);
+}
+
+/* A markdown table's header: lead's columns, then the --text columns of fields. */
+static void md_field_table(FILE *f, const char *lead, const struct field *fields, size_t n,
+			   const struct view_ctx *ctx)
+{
+	const struct field *cols[FIELDS_MAX];
+	size_t k = field_columns(fields, n, false, cols, FIELDS_MAX);
+
+	fprintf(f, "\n| %s |", lead);
+	for (size_t i = 0; i < k; i++)
+		fprintf(f, " %s |", cols[i]->title);
+	fprintf(f, "\n|");
+	for (const char *p = lead; p; p = strchr(p + 1, '|'))
+		fprintf(f, "---|");
+	for (size_t i = 0; i < k; i++)
+		fprintf(f, "---:|");
+	fputc('\n', f);
+}
+
+/* The rest of a row: each column's count, n/a where nothing measured it. */
+static void md_field_row(FILE *f, const struct field *fields, size_t n, const void *c,
+			 const struct view_ctx *ctx)
+{
+	const struct field *cols[FIELDS_MAX];
+	size_t k = field_columns(fields, n, false, cols, FIELDS_MAX);
+
+	for (size_t i = 0; i < k; i++)
+		if (field_measured(cols[i], ctx->probes, ctx->nprobes))
+			fprintf(f, " %llu |", (unsigned long long)field_count(cols[i], c));
+		else
+			fprintf(f, " n/a |");
+	fputc('\n', f);
 }
 
 static void print_markdown(FILE *f, const struct capture *cap, const char *path)
@@ -252,25 +298,22 @@ static void print_markdown(FILE *f, const struct capture *cap, const char *path)
 	}
 	snapshot__sum_cpus(&cap->totals, &sum);
 	fprintf(f, "\n| counter | total | per second |\n|---|---:|---:|\n");
-	for (size_t i = 0; i < cpu_counter_nfields; i++) {
-		__u64 v = counter_at(&sum, cpu_counter_fields[i].offset);
+	for (size_t i = 0; i < cpu_nfields; i++) {
+		const struct field *fd = &cpu_fields[i];
+		double v;
 
-		if (!view_group_live(&ctx, cpu_counter_fields[i].group) &&
-		    strcmp(cpu_counter_fields[i].group, "health"))
-			fprintf(f, "| %s | - | - |\n", cpu_counter_fields[i].name);
+		if (!field_measured(fd, ctx.probes, ctx.nprobes) || !field_value(fd, &sum, &v))
+			fprintf(f, "| %s | n/a | n/a |\n", fd->name);
+		else if (fd->kind == FIELD_RATIO)
+			fprintf(f, "| %s | %.2f%% | |\n", fd->name, 100.0 * v);
 		else
-			fprintf(f, "| %s | %llu | %.1f |\n", cpu_counter_fields[i].name,
-				(unsigned long long)v, sec > 0 ? v / sec : 0);
+			fprintf(f, "| %s | %llu | %.1f |\n", fd->name,
+				(unsigned long long)field_count(fd, &sum), sec > 0 ? v / sec : 0);
 	}
-	fprintf(f, "\n| CPU | drops | kicks sent | kicks run | IPIs | defer queued | consume |\n"
-		   "|---:|---:|---:|---:|---:|---:|---:|\n");
+	md_field_table(f, "CPU", cpu_fields, cpu_nfields, &ctx);
 	for (__u32 c = 0; c < cap->totals.ncpus; c++) {
-		const struct cpu_counters *k = &cap->totals.cpus[c];
-
-		fprintf(f, "| %u | %llu | %llu | %llu | %llu | %llu | %llu |\n", c,
-			(unsigned long long)k->drops, (unsigned long long)k->defer_kicks_sent,
-			(unsigned long long)k->defer_kicks_recv, (unsigned long long)k->defer_ipis_sent,
-			(unsigned long long)k->defer_queued, (unsigned long long)k->consume_calls);
+		fprintf(f, "| %u |", c);
+		md_field_row(f, cpu_fields, cpu_nfields, &cap->totals.cpus[c], &ctx);
 	}
 	if (cap->totals.ndrops) {
 		fprintf(f, "\n| drop reason | count | device | location |\n"
@@ -303,13 +346,7 @@ static void print_markdown(FILE *f, const struct capture *cap, const char *path)
 		}
 	}
 	if (cap->totals.nqueues) {
-		fprintf(f, "\n| device | queue |");
-		for (size_t q = 0; q < queue_counter_nfields; q++)
-			fprintf(f, " %s |", queue_counter_fields[q].name);
-		fprintf(f, "\n|---|---|");
-		for (size_t q = 0; q < queue_counter_nfields; q++)
-			fprintf(f, "---:|");
-		fputc('\n', f);
+		md_field_table(f, "device | queue", queue_fields, queue_nfields, &ctx);
 		for (size_t i = 0; i < cap->totals.nqueues; i++) {
 			const struct queue_row *qr = &cap->totals.queues[i];
 
@@ -317,10 +354,7 @@ static void print_markdown(FILE *f, const struct capture *cap, const char *path)
 			md_text(f, qr->key.ifname);
 			fprintf(f, " | %s%u |", qr->key.dir == QUEUE_RX ? "rx" :
 				qr->key.dir == QUEUE_TX ? "tx" : "", qr->key.queue);
-			for (size_t q = 0; q < queue_counter_nfields; q++)
-				fprintf(f, " %llu |", (unsigned long long)counter_at(&qr->c,
-					queue_counter_fields[q].offset));
-			fputc('\n', f);
+			md_field_row(f, queue_fields, queue_nfields, &qr->c, &ctx);
 		}
 	}
 	for (__u32 s = 0; s < cap->totals.ncpus; s++)

@@ -5,60 +5,6 @@
 #include <string.h>
 #include "snapshot.h"
 
-#define CPU_FIELD(n, g, h) { #n, g, offsetof(struct cpu_counters, n), h }
-const struct counter_field cpu_counter_fields[] = {
-	CPU_FIELD(cache_gets, "cache", "single-head gets from the NAPI skb cache (napi_skb_cache_get(), inline or not)"),
-	CPU_FIELD(cache_hits, "cache", "gets that found a head in the cache"),
-	CPU_FIELD(cache_misses_refilled, "cache", "gets that found the cache empty and refilled it from the slab"),
-	CPU_FIELD(cache_misses_slab, "cache", "gets that found the cache empty and fell back to one slab allocation"),
-	CPU_FIELD(cache_puts, "cache", "skb heads returned to the cache (napi_skb_cache_put())"),
-	CPU_FIELD(cache_refills, "cache", "bulk refills of the NAPI skb cache from the slab"),
-	CPU_FIELD(cache_refill_heads, "cache", "skb heads those refills gave"),
-	CPU_FIELD(cache_flushes, "cache", "NAPI skb cache flushes to the slab when full"),
-	CPU_FIELD(cache_flush_heads, "cache", "skb heads those flushes released"),
-	CPU_FIELD(slab_bulk_getbulk_calls, "cache", "slab bulk allocations by napi_skb_cache_get_bulk() past the cache"),
-	CPU_FIELD(slab_bulk_getbulk_heads, "cache", "skb heads those allocations gave"),
-	CPU_FIELD(slab_bulk_other_calls, "cache", "other slab bulk allocations of skb heads (not into the NAPI cache)"),
-	CPU_FIELD(slab_bulk_other_heads, "cache", "skb heads those allocations gave"),
-	CPU_FIELD(slab_free_bulk_other_calls, "cache", "slab bulk frees of skb heads not out of the NAPI cache"),
-	CPU_FIELD(slab_free_bulk_other_heads, "cache", "skb heads those frees released"),
-	CPU_FIELD(bulk_calls, "bulk", "napi_skb_cache_get_bulk() calls"),
-	CPU_FIELD(bulk_asked, "bulk", "skb heads asked of napi_skb_cache_get_bulk()"),
-	CPU_FIELD(bulk_got, "bulk", "skb heads napi_skb_cache_get_bulk() returned"),
-	CPU_FIELD(bulk_short_calls, "bulk", "napi_skb_cache_get_bulk() calls that returned fewer than asked"),
-	CPU_FIELD(bulk_nonbh_calls, "bulk", "napi_skb_cache_get_bulk() calls outside BH context"),
-	CPU_FIELD(builds, "build", "skbs built by build_skb(), build_skb_around(), napi_build_skb()"),
-	CPU_FIELD(consume_calls, "consume", "napi_consume_skb() calls"),
-	CPU_FIELD(consume_budget0, "consume", "napi_consume_skb() calls with budget 0 (non-NAPI)"),
-	CPU_FIELD(consume_deferred, "consume", "napi_consume_skb() calls deferred to the allocating CPU"),
-	CPU_FIELD(consume_recycled, "consume", "napi_consume_skb() calls that recycled the head into the NAPI cache"),
-	CPU_FIELD(defer_queued, "defer", "skbs queued for deferred free on another CPU"),
-	CPU_FIELD(defer_kicks_sent, "defer", "defer-list kicks (trigger_rx_softirq csds) sent"),
-	CPU_FIELD(defer_kicks_recv, "defer", "defer-list kicks run on this CPU"),
-	CPU_FIELD(defer_ipis_sent, "defer", "IPIs sent for defer-list kicks"),
-	CPU_FIELD(defer_flushes, "defer", "defer-list flushes that freed skbs"),
-	CPU_FIELD(defer_flush_skbs, "defer", "skbs freed by defer-list flushes"),
-	CPU_FIELD(drops, "drops", "kfree_skb() drops"),
-	CPU_FIELD(tun_consumes, "drops", "consume_skb() of skbs on tun/tap devices"),
-	CPU_FIELD(map_full, "health", "map updates refused because a map was full"),
-};
-const size_t cpu_counter_nfields = sizeof(cpu_counter_fields) / sizeof(cpu_counter_fields[0]);
-
-#define Q_FIELD(n, h) { #n, offsetof(struct queue_counters, n), h }
-const struct queue_field queue_counter_fields[] = {
-	Q_FIELD(builds, "skbs built inside tun_sendmsg()"),
-	Q_FIELD(bulk_calls, "napi_skb_cache_get_bulk() calls inside tun_sendmsg()"),
-	Q_FIELD(bulk_asked, "skb heads asked by those calls"),
-	Q_FIELD(bulk_got, "skb heads returned to those calls"),
-	Q_FIELD(bulk_short_calls, "those calls that returned fewer than asked"),
-	Q_FIELD(sendmsg_calls, "tun_sendmsg() calls"),
-	Q_FIELD(sendmsg_batches, "tun_sendmsg() TUN_MSG_PTR batches"),
-	Q_FIELD(sendmsg_frames, "frames in those batches"),
-	Q_FIELD(consumes, "consume_skb() of the queue's skbs"),
-	Q_FIELD(napi_consumes, "napi_consume_skb() of the queue's skbs"),
-	Q_FIELD(drops, "kfree_skb() of the queue's skbs"),
-};
-const size_t queue_counter_nfields = sizeof(queue_counter_fields) / sizeof(queue_counter_fields[0]);
 
 #define NWORDS(type) (sizeof(type) / sizeof(__u64))
 
@@ -635,6 +581,15 @@ void snapshot__sum_cpus(const struct snapshot *s, struct cpu_counters *total)
 	memset(total, 0, sizeof(*total));
 	for (__u32 c = 0; c < s->ncpus; c++)
 		add_words((__u64 *)total, (const __u64 *)&s->cpus[c], NWORDS(struct cpu_counters));
+}
+
+void snapshot__fill_ipis_recv(struct snapshot *s)
+{
+	for (__u32 t = 0; t < s->ncpus; t++) {
+		s->cpus[t].defer_ipis_recv = 0;
+		for (__u32 c = 0; c < s->ncpus; c++)
+			s->cpus[t].defer_ipis_recv += s->kicks[(size_t)c * s->ncpus + t].ipis;
+	}
 }
 
 size_t snapshot__drops_by_reason(const struct snapshot *s, __u32 *reasons, __u64 *counts,

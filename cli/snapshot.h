@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "skbtop.h"
+#include "fields.h"
 
 /* Drops of one key (reason; with -L also device, queue and location), summed over CPUs. */
 struct drop_row {
@@ -139,23 +140,11 @@ void snapshot__sum_cpus(const struct snapshot *s, struct cpu_counters *total);
 size_t snapshot__drops_by_reason(const struct snapshot *s, __u32 *reasons, __u64 *counts,
 				 size_t max);
 
-/* Iterate cpu_counters fields generically (for JSON, diff, export). */
-struct counter_field {
-	const char *name;	/* JSON/metric name, e.g. "cache_gets" */
-	const char *group;	/* "cache", "bulk", "build", "consume", "defer", "drops", "health" */
-	size_t offset;		/* into struct cpu_counters */
-	const char *help;
-};
-extern const struct counter_field cpu_counter_fields[];
-extern const size_t cpu_counter_nfields;
-
-struct queue_field {
-	const char *name;
-	size_t offset;		/* into struct queue_counters */
-	const char *help;
-};
-extern const struct queue_field queue_counter_fields[];
-extern const size_t queue_counter_nfields;
+/*
+ * defer_ipis_recv of every CPU from the kick matrix (IPIs sent to it): the
+ * collector and the capture reader call this after filling a snapshot.
+ */
+void snapshot__fill_ipis_recv(struct snapshot *s);
 
 static inline __u64 counter_at(const void *base, size_t offset)
 {

@@ -287,72 +287,83 @@ static void set_num(struct tui_row *r, int col, double v, bool live, const struc
 		tui_fmt_rate(r->cell[col], TUI_CELL, v);
 }
 
-/* ---- per-CPU panel ---- */
-
-enum {
-	CC_CPU, CC_HIT, CC_REFILL, CC_BULK, CC_ASKED, CC_GOT, CC_SHORT, CC_B0, CC_DEFER,
-	CC_RECYC, CC_DEFQ, CC_KICKS, CC_KICKR, CC_IPIS, CC_IPIR, CC_FLUSH, CC_FLSKB, CC_DROPS,
-	CC_N
+/*
+ * A panel's columns from the registry: its label columns, then the
+ * fields' screen columns in order. Built once (the registry is constant).
+ */
+struct panel_cols {
+	struct tui_col cols[TUI_MAXCOLS];
+	const struct field *f[TUI_MAXCOLS];	/* NULL for label columns */
+	int n;
 };
 
-static const struct tui_col cpu_cols[CC_N] = {
-	[CC_CPU] = { "CPU", 4, true },	[CC_HIT] = { "hit%", 6 },
-	[CC_REFILL] = { "refill", 7 },	[CC_BULK] = { "bulk", 7 },
-	[CC_ASKED] = { "asked", 7 },	[CC_GOT] = { "got", 7 },
-	[CC_SHORT] = { "short", 6 },	[CC_B0] = { "bdg0", 6 },
-	[CC_DEFER] = { "cdefer", 7 },	[CC_RECYC] = { "recyc", 6 },
-	[CC_DEFQ] = { "defQ", 6 },	[CC_KICKS] = { "kick>", 6 },
-	[CC_KICKR] = { "kick<", 6 },	[CC_IPIS] = { "ipi>", 6 },
-	[CC_IPIR] = { "ipi<", 6 },	[CC_FLUSH] = { "flush", 6 },
-	[CC_FLSKB] = { "flskb", 6 },	[CC_DROPS] = { "drops", 8 },
-};
-
-/* The per-CPU row of one counter set; ipis_in: IPIs received (from the matrix). */
-static void fill_cpu_row(struct tui_row *r, const struct tui_data *d,
-			 const struct cpu_counters *dc, const struct cpu_counters *tc,
-			 __u64 dipis_in, __u64 tipis_in)
+static void panel_cols_init(struct panel_cols *p, const struct tui_col *labels, int nlabels,
+			    const struct field *fields, size_t n, const struct tui_col *tail)
 {
-	const struct view_ctx *ctx = d->ctx;
-	const struct cpu_counters *h = d->totals ? tc : dc;
-	double rate;
-	bool bulk = tui_probe_live(ctx, "bulk"), cons = tui_probe_live(ctx, "consume");
-	bool flush_exact = tui_probe_live(ctx, "defer_flush") &&
-			   tui_probe_mode(ctx, "defer_flush") != MODE_DERIVED;
+	const struct field *f[TUI_MAXCOLS];
+	size_t k;
 
-#define NUM(col, field, live) set_num(r, col, shown(d, dc->field, tc->field), live, d)
-	if (cache_hit_rate(ctx->probes, ctx->nprobes, h, &rate)) {
-		r->key[CC_HIT] = 100.0 * rate;
-		snprintf(r->cell[CC_HIT], TUI_CELL, "%.1f", r->key[CC_HIT]);
-	} else {
-		snprintf(r->cell[CC_HIT], TUI_CELL, "-");
+	if (p->n)
+		return;
+	for (int i = 0; i < nlabels; i++)
+		p->cols[p->n++] = labels[i];
+	k = field_columns(fields, n, true, f, TUI_MAXCOLS - p->n - (tail != NULL));
+	for (size_t i = 0; i < k; i++) {
+		int w = (int)strlen(f[i]->title) + 1;
+
+		p->f[p->n] = f[i];
+		p->cols[p->n++] = (struct tui_col){ f[i]->title, w < 7 ? 7 : w };
 	}
-	NUM(CC_REFILL, cache_refills, tui_probe_live(ctx, "cache_refill"));
-	NUM(CC_BULK, bulk_calls, bulk);
-	NUM(CC_ASKED, bulk_asked, bulk);
-	NUM(CC_GOT, bulk_got, bulk);
-	NUM(CC_SHORT, bulk_short_calls, bulk);
-	NUM(CC_B0, consume_budget0, cons);
-	NUM(CC_DEFER, consume_deferred, cons);
-	NUM(CC_RECYC, consume_recycled, cons);
-	NUM(CC_DEFQ, defer_queued, tui_probe_live(ctx, "defer_queue"));
-	NUM(CC_KICKS, defer_kicks_sent, tui_probe_live(ctx, "defer_kick"));
-	NUM(CC_KICKR, defer_kicks_recv, tui_probe_live(ctx, "defer_recv"));
-	NUM(CC_IPIS, defer_ipis_sent, tui_probe_live(ctx, "defer_ipi"));
-	set_num(r, CC_IPIR, shown(d, dipis_in, tipis_in), tui_probe_live(ctx, "defer_ipi"), d);
-	NUM(CC_FLUSH, defer_flushes, flush_exact);
-	NUM(CC_FLSKB, defer_flush_skbs, tui_probe_live(ctx, "defer_flush"));
-	NUM(CC_DROPS, drops, tui_probe_live(ctx, "drops"));
-#undef NUM
-	r->alert = (bulk && h->bulk_short_calls) || h->drops;
+	if (tail)
+		p->cols[p->n++] = *tail;
 }
 
-static __u64 ipis_in(const struct snapshot *s, __u32 target)
+/* The field columns of a row: rates or totals, '-' where nothing measured them. */
+static void fill_fields(struct tui_row *r, const struct panel_cols *p, const struct tui_data *d,
+			const void *dc, const void *tc)
 {
-	__u64 sum = 0;
+	const struct view_ctx *ctx = d->ctx;
 
-	for (__u32 c = 0; c < s->ncpus; c++)
-		sum += s->kicks[c * s->ncpus + target].ipis;
-	return sum;
+	for (int col = 0; col < p->n; col++) {
+		const struct field *f = p->f[col];
+		double v;
+
+		if (!f)
+			continue;
+		if (f->kind == FIELD_RATIO) {
+			if (field_measured(f, ctx->probes, ctx->nprobes) &&
+			    field_value(f, d->totals ? tc : dc, &v)) {
+				r->key[col] = 100.0 * v;
+				snprintf(r->cell[col], TUI_CELL, "%.1f", r->key[col]);
+			} else {
+				r->key[col] = NAN;
+				snprintf(r->cell[col], TUI_CELL, "-");
+			}
+			continue;
+		}
+		set_num(r, col, shown(d, field_count(f, dc), field_count(f, tc)),
+			field_measured(f, ctx->probes, ctx->nprobes), d);
+	}
+}
+
+static bool measured(const struct view_ctx *ctx, const struct field *fields, size_t n,
+		     const char *name)
+{
+	return field_measured(field_find(fields, n, name), ctx->probes, ctx->nprobes);
+}
+
+/* ---- per-CPU panel ---- */
+
+static struct panel_cols cpu_panel;
+
+static void fill_cpu_row(struct tui_row *r, const struct tui_data *d,
+			 const struct cpu_counters *dc, const struct cpu_counters *tc)
+{
+	const struct cpu_counters *h = d->totals ? tc : dc;
+
+	fill_fields(r, &cpu_panel, d, dc, tc);
+	r->alert = (measured(d->ctx, cpu_fields, cpu_nfields, "bulk_short_calls") &&
+		    h->bulk_short_calls) || h->drops;
 }
 
 static const struct cpu_counters *cpu_at(const struct snapshot *s, __u32 c)
@@ -364,15 +375,15 @@ static const struct cpu_counters *cpu_at(const struct snapshot *s, __u32 c)
 
 int tui_build_cpus(struct tui_table *t, const struct tui_data *d)
 {
+	static const struct tui_col label = { "CPU", 4, true };
 	struct cpu_counters dsum = {}, tsum = {};
-	__u64 dsum_in = 0, tsum_in = 0;
 
-	t->cols = cpu_cols;
-	t->ncols = CC_N;
+	panel_cols_init(&cpu_panel, &label, 1, cpu_fields, cpu_nfields, NULL);
+	t->cols = cpu_panel.cols;
+	t->ncols = cpu_panel.n;
 	tui_table__reset(t);
 	for (__u32 c = 0; c < d->delta->ncpus; c++) {
 		const struct cpu_counters *dc = cpu_at(d->delta, c), *tc = cpu_at(d->total, c);
-		__u64 di = ipis_in(d->delta, c), ti = c < d->total->ncpus ? ipis_in(d->total, c) : 0;
 		struct tui_row *r;
 
 		if (!tui_filter__cpu(d->filter, c))
@@ -380,20 +391,18 @@ int tui_build_cpus(struct tui_table *t, const struct tui_data *d)
 		r = tui_table__add(t);
 		if (!r)
 			return -ENOMEM;
-		snprintf(r->cell[CC_CPU], TUI_CELL, "%u", c);
-		r->key[CC_CPU] = c;
+		snprintf(r->cell[0], TUI_CELL, "%u", c);
+		r->key[0] = c;
 		r->id = c;
-		fill_cpu_row(r, d, dc, tc, di, ti);
+		fill_cpu_row(r, d, dc, tc);
 		for (size_t w = 0; w < sizeof(dsum) / sizeof(__u64); w++) {
 			((__u64 *)&dsum)[w] += ((const __u64 *)dc)[w];
 			((__u64 *)&tsum)[w] += ((const __u64 *)tc)[w];
 		}
-		dsum_in += di;
-		tsum_in += ti;
 	}
 	memset(&t->sum, 0, sizeof(t->sum));
-	snprintf(t->sum.cell[CC_CPU], TUI_CELL, "all");
-	fill_cpu_row(&t->sum, d, &dsum, &tsum, dsum_in, tsum_in);
+	snprintf(t->sum.cell[0], TUI_CELL, "all");
+	fill_cpu_row(&t->sum, d, &dsum, &tsum);
 	t->has_sum = true;
 	return 0;
 }
@@ -644,16 +653,7 @@ int tui_build_drop_cpus(struct tui_table *t, const struct tui_data *d, __u32 rea
 
 /* ---- tun/tap queues ---- */
 
-enum { QC_DEV, QC_QUEUE, QC_BUILDS, QC_BULK, QC_SHORT, QC_SEND, QC_CONS, QC_DROPS,
-       QC_TOP, QC_N };
-
-static const struct tui_col queue_cols[QC_N] = {
-	[QC_DEV] = { "DEVICE", 16, true },	[QC_QUEUE] = { "queue", 6 },
-	[QC_BUILDS] = { "builds", 8 },		[QC_BULK] = { "bulk", 7 },
-	[QC_SHORT] = { "short", 6 },		[QC_SEND] = { "sendmsg", 8 },
-	[QC_CONS] = { "consume", 8 },		[QC_DROPS] = { "drops", 8 },
-	[QC_TOP] = { "  TOP DROP REASON", 40, true },
-};
+static struct panel_cols queue_panel;
 
 static const char *dir_name(__u8 dir)
 {
@@ -749,16 +749,15 @@ static void top_reason(char *out, size_t len, const struct tui_data *d, const st
 
 int tui_build_queues(struct tui_table *t, const struct tui_data *d)
 {
+	static const struct tui_col labels[] = { { "DEVICE", 16, true }, { "queue", 6 } };
+	static const struct tui_col top = { "  TOP DROP REASON", 40, true };
 	static const struct queue_counters zero;
-	const struct view_ctx *ctx = d->ctx;
-	bool send = tui_probe_live(ctx, "tun_sendmsg");
-	bool builds = send && tui_probe_live(ctx, "build"), bulk = send && tui_probe_live(ctx, "bulk");
-
 	const struct drop_row **idx;
 	size_t nidx;
 
-	t->cols = queue_cols;
-	t->ncols = QC_N;
+	panel_cols_init(&queue_panel, labels, 2, queue_fields, queue_nfields, &top);
+	t->cols = queue_panel.cols;
+	t->ncols = queue_panel.n;
 	tui_table__reset(t);
 	idx = queue_drop_index(d->total, &nidx);
 	if (!idx)
@@ -778,19 +777,12 @@ int tui_build_queues(struct tui_table *t, const struct tui_data *d)
 			return -ENOMEM;
 		}
 		snprintf(dev, sizeof(dev), "%.*s", SKBTOP_IFNAMSIZ, tq->key.ifname);
-		snprintf(r->cell[QC_DEV], TUI_CELL, "%s", esc(dev));
-		snprintf(r->cell[QC_QUEUE], TUI_CELL, "%s%u", dir_name(tq->key.dir), tq->key.queue);
-		r->key[QC_QUEUE] = tq->key.queue;
+		snprintf(r->cell[0], TUI_CELL, "%s", esc(dev));
+		snprintf(r->cell[1], TUI_CELL, "%s%u", dir_name(tq->key.dir), tq->key.queue);
+		r->key[1] = tq->key.queue;
 		r->id = i;
-#define NUM(col, field, live) set_num(r, col, shown(d, dc->field, tc->field), live, d)
-		NUM(QC_BUILDS, builds, builds);
-		NUM(QC_BULK, bulk_calls, bulk);
-		NUM(QC_SHORT, bulk_short_calls, bulk);
-		NUM(QC_SEND, sendmsg_calls, send);
-		NUM(QC_CONS, consumes, tui_probe_live(ctx, "tun_consume"));
-		NUM(QC_DROPS, drops, tui_probe_live(ctx, "drops"));
-#undef NUM
-		top_reason(r->cell[QC_TOP], TUI_CELL, d, &tq->key, idx, nidx);
+		fill_fields(r, &queue_panel, d, dc, tc);
+		top_reason(r->cell[queue_panel.n - 1], TUI_CELL, d, &tq->key, idx, nidx);
 		r->alert = dc->drops || dc->bulk_short_calls;
 	}
 	free(idx);

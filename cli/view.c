@@ -38,29 +38,12 @@ const char *view_location(const struct view_ctx *ctx, __u64 addr, char *buf, siz
 	return ctx->location_name(ctx, addr, buf, len);
 }
 
-static bool probe_live(const struct view_ctx *ctx, const char *name)
-{
-	if (!ctx->probes)
-		return true;
-	for (size_t i = 0; i < ctx->nprobes; i++)
-		if (!strcmp(ctx->probes[i].name, name))
-			return ctx->probes[i].mode != MODE_UNAVAILABLE &&
-			       ctx->probes[i].mode != MODE_DISABLED;
-	return false;
-}
-
 bool cache_hit_rate(const struct probe_status *probes, size_t nprobes,
 		    const struct cpu_counters *c, double *rate)
 {
-	bool hits = !probes;
+	const struct field *f = field_find(cpu_fields, cpu_nfields, "cache_hit_rate");
 
-	for (size_t i = 0; i < nprobes && !hits; i++)
-		hits = !strcmp(probes[i].name, "cache_get") && probes[i].mode != MODE_UNAVAILABLE &&
-		       probes[i].mode != MODE_DISABLED && (probes[i].caps & PROBE_CAP_CACHE_HITS);
-	if (!hits || !c->cache_gets)
-		return false;
-	*rate = (double)c->cache_hits / (double)c->cache_gets;
-	return true;
+	return field_measured(f, probes, nprobes) && field_value(f, c, rate);
 }
 
 static const char *dir_name(__u8 dir)
@@ -70,29 +53,55 @@ static const char *dir_name(__u8 dir)
 
 /* ---- text ---- */
 
-/* A column: header, the probe that feeds it, the field. */
-struct column {
-	const char *head;
-	const char *probe;
-	size_t off;
+void view_wrap(FILE *f, const char *first, const char *text, size_t width)
+{
+	size_t col = 0, indent = strlen(first);
+	const char *p = text;
+
+	fputs(first, f);
+	col = indent;
+	while (*p) {
+		size_t wlen = strcspn(p, " ");
+
+		if (col > indent && col + 1 + wlen > width) {
+			fprintf(f, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		/* a word longer than the line: break it hard */
+		while (col + wlen > width) {
+			size_t room = width - col;
+
+			fwrite(p, 1, room, f);
+			fprintf(f, "\n%*s", (int)indent, "");
+			p += room;
+			wlen -= room;
+			col = indent;
+		}
+		fwrite(p, 1, wlen, f);
+		col += wlen;
+		p += wlen;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
+
+#define MAX_COLS 32
+
+/* The --text columns of a field table, in order. */
+struct columns {
+	const struct field *f[MAX_COLS];
+	size_t n;
 };
 
-#define COL(h, p, f) { h, p, offsetof(struct cpu_counters, f) }
-static const struct column cpu_cols[] = {
-	COL("gets", "cache_get", cache_gets),
-	COL("refil", "cache_refill", cache_refills),
-	COL("bulk", "bulk", bulk_calls),
-	COL("short", "bulk", bulk_short_calls),
-	COL("nonBH", "bulk", bulk_nonbh_calls),
-	COL("cons", "consume", consume_calls),
-	COL("b0", "consume", consume_budget0),
-	COL("recyc", "consume", consume_recycled),
-	COL("defQ", "defer_queue", defer_queued),
-	COL("kicks", "defer_kick", defer_kicks_sent),
-	COL("ipis", "defer_ipi", defer_ipis_sent),
-	COL("drops", "drops", drops),
-};
-#define NCOLS (sizeof(cpu_cols) / sizeof(cpu_cols[0]))
+static void columns_init(struct columns *c, const struct field *fields, size_t n)
+{
+	c->n = field_columns(fields, n, false, c->f, MAX_COLS);
+}
 
 static void fmt_count(char *buf, size_t len, __u64 v)
 {
@@ -107,19 +116,24 @@ static void fmt_count(char *buf, size_t len, __u64 v)
 		snprintf(buf, len, "%lluG", (unsigned long long)(v / 1000000000ULL));
 }
 
-static void text_cpu_row(FILE *f, const char *label, const struct cpu_counters *c,
-			 const struct view_ctx *ctx)
+/* One row of counts under cols, '-' where nothing measured them; w: column width. */
+static void text_counts(FILE *f, const struct columns *cols, const void *c, int w,
+			const struct view_ctx *ctx)
 {
-	fprintf(f, "%-5s", label);
-	for (size_t i = 0; i < NCOLS; i++) {
-		char buf[16];
+	for (size_t i = 0; i < cols->n; i++) {
+		char buf[16] = "-";
 
-		if (probe_live(ctx, cpu_cols[i].probe))
-			fmt_count(buf, sizeof(buf), counter_at(c, cpu_cols[i].off));
-		else
-			snprintf(buf, sizeof(buf), "-");
-		fprintf(f, "%6s", buf);
+		if (field_measured(cols->f[i], ctx->probes, ctx->nprobes))
+			fmt_count(buf, sizeof(buf), field_count(cols->f[i], c));
+		fprintf(f, " %*s", w - 1, buf);
 	}
+	fputc('\n', f);
+}
+
+static void text_heads(FILE *f, const struct columns *cols, int w)
+{
+	for (size_t i = 0; i < cols->n; i++)
+		fprintf(f, " %*s", w - 1, cols->f[i]->title);
 	fputc('\n', f);
 }
 
@@ -186,25 +200,24 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 	struct tm tm;
 	size_t want, n, *idx = NULL;
 	__u64 *w = NULL;
+	struct columns cols;
 
+	columns_init(&cols, cpu_fields, cpu_nfields);
 	localtime_r(&t, &tm);
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 	snapshot__sum_cpus(d, &total);
 	fprintf(f, "%s  interval %.3f s  counts per interval ('-': probe unavailable)\n", tbuf,
 		d->mono_ns / 1e9);
 	fprintf(f, "%-5s", "CPU");
-	for (size_t i = 0; i < NCOLS; i++)
-		fprintf(f, "%6s", cpu_cols[i].head);
-	fputc('\n', f);
+	text_heads(f, &cols, 6);
 	if (ctx->per_cpu) {
 		for (__u32 c = 0; c < d->ncpus; c++) {
-			char label[12];
-
-			snprintf(label, sizeof(label), "%u", c);
-			text_cpu_row(f, label, &d->cpus[c], ctx);
+			fprintf(f, "%-5u", c);
+			text_counts(f, &cols, &d->cpus[c], 6, ctx);
 		}
 	}
-	text_cpu_row(f, "all", &total, ctx);
+	fprintf(f, "%-5s", "all");
+	text_counts(f, &cols, &total, 6, ctx);
 	if (cache_hit_rate(ctx->probes, ctx->nprobes, &total, &rate))
 		fprintf(f, "NAPI cache hit rate %.1f%% (%llu gets, %llu hits, %llu puts)\n",
 			100.0 * rate, (unsigned long long)total.cache_gets,
@@ -266,21 +279,16 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 	}
 	n = top_items(d->nqueues, want, queue_weight, d->queues, idx, w);
 	if (n) {
-		fprintf(f, "%-12s %5s %7s %6s %6s %6s %6s %7s %7s\n", "TUN DEVICE", "QUEUE",
-			"builds", "bulk", "asked", "got", "short", "consume", "drops");
+		columns_init(&cols, queue_fields, queue_nfields);
+		fprintf(f, "%-12s %5s", "TUN DEVICE", "QUEUE");
+		text_heads(f, &cols, 8);
 		for (size_t i = 0; i < n; i++) {
 			const struct queue_row *q = &d->queues[idx[i]];
 			char qs[12];
 
 			snprintf(qs, sizeof(qs), "%s%u", dir_name(q->key.dir), q->key.queue);
-			fprintf(f, "%-12.12s %5s %7llu %6llu %6llu %6llu %6llu %7llu %7llu\n",
-				esc(q->key.ifname), qs, (unsigned long long)q->c.builds,
-				(unsigned long long)q->c.bulk_calls,
-				(unsigned long long)q->c.bulk_asked,
-				(unsigned long long)q->c.bulk_got,
-				(unsigned long long)q->c.bulk_short_calls,
-				(unsigned long long)q->c.consumes,
-				(unsigned long long)q->c.drops);
+			fprintf(f, "%-12.12s %5s", esc(q->key.ifname), qs);
+			text_counts(f, &cols, &q->c, 8, ctx);
 		}
 		if (d->nqueues > n)
 			fprintf(f, "  (%zu more queue rows; -j for all)\n", d->nqueues - n);
@@ -289,14 +297,14 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 	if (n) {
 		size_t cells = 0;
 
-		fprintf(f, "%-14s %8s %8s %8s\n", "DEFER CPU->CPU", "queued", "kicks", "ipis");
+		columns_init(&cols, kick_fields, kick_nfields);
+		fprintf(f, "%-14s", "DEFER CPU->CPU");
+		text_heads(f, &cols, 9);
 		for (size_t i = 0; i < n; i++) {
-			const struct kick_cell *k = &d->kicks[idx[i]];
-
 			snprintf(name, sizeof(name), "%zu->%zu", idx[i] / d->ncpus,
 				 idx[i] % d->ncpus);
-			fprintf(f, "%-14s %8llu %8llu %8llu\n", name, (unsigned long long)k->queued,
-				(unsigned long long)k->kicks, (unsigned long long)k->ipis);
+			fprintf(f, "%-14s", name);
+			text_counts(f, &cols, &d->kicks[idx[i]], 9, ctx);
 		}
 		for (size_t i = 0; i < (size_t)d->ncpus * d->ncpus; i++)
 			cells += kick_weight(d->kicks, i) != 0;
@@ -311,34 +319,38 @@ out:
 
 /* ---- JSON ---- */
 
-/* Every field is a __u64 word of its struct: the word count bounds the field count. */
-static void counters_write(struct jsonw *w, const struct cpu_counters *c)
+/* Every field of a table: its count, its ratio, or null where nothing measured it. */
+static void fields_write(struct jsonw *w, const struct field *fields, size_t n, const void *c,
+			 const bool *measured)
 {
-	const char *keys[sizeof(*c) / sizeof(__u64)];
-	__u64 vals[sizeof(*c) / sizeof(__u64)];
+	for (size_t i = 0; i < n; i++) {
+		double v;
 
-	for (size_t i = 0; i < cpu_counter_nfields; i++) {
-		keys[i] = cpu_counter_fields[i].name;
-		vals[i] = counter_at(c, cpu_counter_fields[i].offset);
+		jw_key(w, fields[i].name);
+		if (!measured[i] || !field_value(&fields[i], c, &v))
+			jw_null(w);
+		else if (fields[i].kind == FIELD_RATIO)
+			jw_real(w, v);
+		else
+			jw_u64(w, field_count(&fields[i], c));
 	}
-	jw_kv_u64s(w, keys, vals, cpu_counter_nfields);
 }
 
-static void queue_counters_write(struct jsonw *w, const struct queue_counters *c)
+static void measured_init(bool *m, const struct field *fields, size_t n,
+			  const struct view_ctx *ctx)
 {
-	const char *keys[sizeof(*c) / sizeof(__u64)];
-	__u64 vals[sizeof(*c) / sizeof(__u64)];
-
-	for (size_t i = 0; i < queue_counter_nfields; i++) {
-		keys[i] = queue_counter_fields[i].name;
-		vals[i] = counter_at(c, queue_counter_fields[i].offset);
-	}
-	jw_kv_u64s(w, keys, vals, queue_counter_nfields);
+	for (size_t i = 0; i < n; i++)
+		m[i] = field_measured(&fields[i], ctx->probes, ctx->nprobes);
 }
 
-static void hist_write(struct jsonw *w, const char *key, const __u64 *h)
+/* A histogram, null unless the field named with it is measured. */
+static void hist_write(struct jsonw *w, const char *key, const __u64 *h, bool measured)
 {
 	jw_key(w, key);
+	if (!measured) {
+		jw_null(w);
+		return;
+	}
 	jw_array(w);
 	for (int i = 0; i < SKBTOP_HIST_SLOTS; i++)
 		jw_u64(w, h[i]);
@@ -347,12 +359,17 @@ static void hist_write(struct jsonw *w, const char *key, const __u64 *h)
 
 void view_json_write(struct jsonw *w, const struct snapshot *d, const struct view_ctx *ctx)
 {
-	static const char *const kick_names[] = { "from_cpu", "to_cpu", "queued", "kicks", "ipis" };
-	struct jw_keys kick_keys;
 	struct cpu_counters total;
-	double rate;
+	bool cm[FIELDS_MAX], qm[FIELDS_MAX], km[FIELDS_MAX], bulk, flush;
 	char name[96], loc[128];
 
+	measured_init(cm, cpu_fields, cpu_nfields, ctx);
+	measured_init(qm, queue_fields, queue_nfields, ctx);
+	measured_init(km, kick_fields, kick_nfields, ctx);
+	bulk = field_measured(field_find(cpu_fields, cpu_nfields, "bulk_asked"), ctx->probes,
+			      ctx->nprobes);
+	flush = field_measured(field_find(cpu_fields, cpu_nfields, "defer_flushes"), ctx->probes,
+			       ctx->nprobes);
 	snapshot__sum_cpus(d, &total);
 	jw_object(w);
 	jw_kv_u64(w, "time_ns", d->real_ns);
@@ -360,22 +377,18 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 	jw_kv_u64(w, "ncpus", d->ncpus);
 	jw_key(w, "totals");
 	jw_object(w);
-	counters_write(w, &total);
-	hist_write(w, "bulk_hist", total.bulk_hist);
-	hist_write(w, "defer_flush_hist", total.defer_flush_hist);
-	if (cache_hit_rate(ctx->probes, ctx->nprobes, &total, &rate)) {
-		jw_key(w, "cache_hit_rate");
-		jw_real(w, rate);
-	}
+	fields_write(w, cpu_fields, cpu_nfields, &total, cm);
+	hist_write(w, "bulk_hist", total.bulk_hist, bulk);
+	hist_write(w, "defer_flush_hist", total.defer_flush_hist, flush);
 	jw_end(w);
 	jw_key(w, "cpus");
 	jw_array(w);
 	for (__u32 c = 0; c < d->ncpus; c++) {
 		jw_object(w);
-		counters_write(w, &d->cpus[c]);
+		fields_write(w, cpu_fields, cpu_nfields, &d->cpus[c], cm);
 		jw_kv_u64(w, "cpu", c);
-		hist_write(w, "bulk_hist", d->cpus[c].bulk_hist);
-		hist_write(w, "defer_flush_hist", d->cpus[c].defer_flush_hist);
+		hist_write(w, "bulk_hist", d->cpus[c].bulk_hist, bulk);
+		hist_write(w, "defer_flush_hist", d->cpus[c].defer_flush_hist, flush);
 		jw_end(w);
 	}
 	jw_end(w);
@@ -440,22 +453,22 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 		jw_kv_u64(w, "ifindex", q->key.ifindex);
 		jw_kv_u64(w, "queue", q->key.queue);
 		jw_kv_string(w, "dir", dir_name(q->key.dir));
-		queue_counters_write(w, &q->c);
+		fields_write(w, queue_fields, queue_nfields, &q->c, qm);
 		jw_end(w);
 	}
 	jw_end(w);
 	jw_key(w, "kicks");
 	jw_array(w);
-	jw_keys_init(&kick_keys, kick_names, 5);
 	for (__u32 s = 0; s < d->ncpus; s++)
 		for (__u32 tg = 0; tg < d->ncpus; tg++) {
 			const struct kick_cell *k = &d->kicks[s * d->ncpus + tg];
-			__u64 vals[5] = { s, tg, k->queued, k->kicks, k->ipis };
 
 			if (!k->kicks && !k->ipis && !k->queued)
 				continue;
 			jw_object(w);
-			jw_kv_u64s_keys(w, &kick_keys, vals);
+			jw_kv_u64(w, "from_cpu", s);
+			jw_kv_u64(w, "to_cpu", tg);
+			fields_write(w, kick_fields, kick_nfields, k, km);
 			jw_end(w);
 		}
 	jw_end(w);
@@ -489,10 +502,12 @@ void view_probes_write(struct jsonw *w, const struct probe_status *p, size_t n)
 			jw_kv_string(w, "reason", p[i].reason);
 		if (p[i].note)
 			jw_kv_string(w, "note", p[i].note);
-		if (p[i].caps & PROBE_CAP_CACHE_HITS) {
+		if (p[i].caps) {
 			jw_key(w, "caps");
 			jw_array(w);
-			jw_string(w, "cache_hits");
+			for (size_t c = 0; c < probe_ncap_names; c++)
+				if (p[i].caps & probe_cap_names[c].bit)
+					jw_string(w, probe_cap_names[c].name);
 			jw_end(w);
 		}
 		jw_kv_string(w, "metrics", p[i].metrics);

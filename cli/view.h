@@ -20,6 +20,7 @@ struct view_ctx {
 	const struct probe_status *probes;	/* [nprobes] */
 	size_t nprobes;
 	bool per_cpu;		/* text: one row per CPU, not only the total */
+	bool prog_stats;	/* BPF run-time stats on: progs' run_ns and run_cnt measured */
 	int top;		/* text: rows of drops to show */
 };
 
@@ -39,6 +40,9 @@ bool cache_hit_rate(const struct probe_status *probes, size_t nprobes,
 
 /* Is the metric group fed by an attached probe? ("drops", "bulk", ...) */
 bool view_group_live(const struct view_ctx *ctx, const char *group);
+
+/* first, then text wrapped at width columns, continuation lines indented as far. */
+void view_wrap(FILE *f, const char *first, const char *text, size_t width);
 
 void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx);
 /* The delta as one JSON object (the -j record of an interval). */

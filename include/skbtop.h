@@ -56,6 +56,8 @@ struct cpu_counters {
 	__u64 defer_kicks_sent;		/* trigger_rx_softirq csds queued by this CPU */
 	__u64 defer_kicks_recv;		/* trigger_rx_softirq csds run on this CPU */
 	__u64 defer_ipis_sent;		/* IPIs this CPU sent for those kicks */
+	__u64 defer_ipis_recv;		/* IPIs sent to this CPU: filled in by userspace from
+					 * the kick matrix (snapshot__fill_ipis_recv) */
 	__u64 defer_flushes;		/* skb_defer_free_flush() runs that freed >= 1 skb */
 	__u64 defer_flush_skbs;		/* skbs freed by defer flushes on this CPU */
 	__u64 defer_flush_hist[SKBTOP_HIST_SLOTS];	/* log2 of skbs per flush */

@@ -29,7 +29,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all gen deps demo test test-unit test-fuzz test-live test-vm bench soak review-demo clean help lint
+.PHONY: all gen deps demo test test-unit test-docs test-fuzz test-live test-vm bench soak review-demo clean help lint man
 
 all: $(BIN)
 
@@ -40,6 +40,8 @@ help:
 	@echo '  make demo       deps + build, then run skbtop over a built-in workload'
 	@echo '  make test       deps + build, then every test tier this machine can run'
 	@echo '  make test-unit  unit tests only (no root)'
+	@echo '  make test-docs  man page current, help and field registry agree, 72-column report/diff'
+	@echo '  make man        regenerate man/skbtop.8 sections from man/*.md and the field registry'
 	@echo '  make test-live  live tests on this kernel (root)'
 	@echo '  make test-vm    VM tests on Debian kernels under QEMU (root)'
 	@echo '  make test-fuzz  libFuzzer run over the capture reader (20 s, ASan+UBSan)'
@@ -100,6 +102,12 @@ test-live: $(BIN) gen
 
 test-vm: $(BIN) gen
 	$(Q)./tests/vm/run-tests.sh
+
+test-docs: $(BIN)
+	$(Q)./tests/docs/check.sh
+
+man: $(BIN)
+	$(Q)sh man/gen-sections.sh
 
 test-fuzz:
 	$(Q)./tests/fuzz/run.sh 20

@@ -181,7 +181,7 @@ struct diff_row {
 	double change_pct;	/* NAN when before is 0 */
 	struct welch w;
 	bool before_na, after_na;	/* the probe feeding it was not attached */
-	char verdict[3];	/* "~", "+", "++", "-", "--", "?" */
+	char verdict[4];	/* "~", "+", "++", "-", "--", "new", "?" */
 };
 
 struct diff_result {

@@ -11,6 +11,7 @@ int cmd_record(struct env *env);	/* record.c */
 int cmd_report(struct env *env);	/* report.c */
 int cmd_diff(struct env *env);		/* diff.c */
 int cmd_export(struct env *env);	/* export.c */
+int cmd_fields(struct env *env);	/* legend.c */
 int tui_run(struct env *env, struct skbtop *st);	/* tui.c */
 
 #endif

@@ -367,6 +367,10 @@ static void verdict(struct diff_row *r)
 		snprintf(r->verdict, sizeof(r->verdict), "?");
 		return;
 	}
+	if (isnan(c)) {		/* zero before: it appeared, whatever the noise */
+		snprintf(r->verdict, sizeof(r->verdict), "new");
+		return;
+	}
 	/* a ratio's change is in points, and small point moves matter */
 	if (!strcmp(r->unit, "%"))
 		mag = fabs(r->after - r->before) * 10;
@@ -788,8 +792,9 @@ void diff__text(FILE *f, const struct diff_result *r, const char *bname, const c
 			r->nunmeasured);
 	fputc('\n', f);
 	wrap(f, "", "Verdict from Welch's t-test on the per-interval rates: "
-		    "++/-- p<0.001 and change>=10%, +/- p<0.01 and change>=1%, "
-		    "~ within noise, ? too few intervals or probe missing.");
+		    "++/-- p<0.001 and change>=10%, +/- p<0.01 and change>=1% (a "
+		    "direction, not better or worse), ~ within noise, new: zero before, "
+		    "? too few intervals or probe missing (n/a).");
 }
 
 /* Markdown cells must not break the table (nor the terminal: esc.h). */
@@ -837,7 +842,8 @@ void diff__markdown(FILE *f, const struct diff_result *r, const char *bname, con
 	}
 	fprintf(f, "\nMean per-second rates over the intervals (`%%` rows: percent). Verdict "
 		   "from Welch's t-test: ++/-- p<0.001 and change>=10%%, +/- p<0.01 and "
-		   "change>=1%%, ~ within noise, ? too few intervals or probe missing.");
+		   "change>=1%% (a direction, not better or worse), ~ within noise, new: zero "
+		   "before, ? too few intervals or probe missing (n/a).");
 	if (r->nzero)
 		fprintf(f, " %zu metrics zero in both captures are not shown.", r->nzero);
 	if (r->nunmeasured)

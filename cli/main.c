@@ -31,6 +31,7 @@ static const char *const probes_opts[] = { "json", "pretty", "facts", PROBE_OPTS
 static const char *const record_opts[] = {
 	"interval", "duration", "output", "drop-detail", PROBE_OPTS, NULL };
 static const char *const format_opts[] = { "format", NULL };
+static const char *const fields_opts[] = { "format", "json", "pretty", NULL };
 static const char *const export_opts[] = {
 	"interval", "duration", "listen", "textfile", "queues", "locations", "drop-detail",
 	"prog-stats", PROBE_OPTS, NULL };
@@ -41,6 +42,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, format_opts },
 	{ "diff", cmd_diff, format_opts },
 	{ "export", cmd_export, export_opts },
+	{ "fields", cmd_fields, fields_opts },
 };
 
 int main(int argc, char **argv)

@@ -43,34 +43,54 @@ static void status_text(char *buf, size_t len, const struct capture *cap)
 		snprintf(buf, len, "%d", cap->exit_status);
 }
 
+#define REPORT_WIDTH 72
+
 static void print_text(FILE *f, const struct capture *cap, const char *path)
 {
 	struct view_ctx ctx;
 	struct cpu_counters sum;
 	double sec = capture__seconds(cap);
-	char t0[32], t1[32], cmd[1024], st[64];
+	char t0[32], t1[32], cmd[1024], st[64], line[1200];
 
+	/* for mailing lists: every line within REPORT_WIDTH (the kernel command
+	 * line is in --format json only); every string from the capture escaped */
 	fmt_time(t0, sizeof(t0), cap->start_ns);
 	fmt_time(t1, sizeof(t1), cap->end_ns);
-	fprintf(f, "capture  %s (format %u.%u, skbtop %s)\n", esc(path), cap->major, cap->minor,
-		esc(S(cap->skbtop_version)));
-	fprintf(f, "time     %s .. %s, %.3f s in %zu intervals of %.3f s\n", t0, t1, sec,
-		cap->nsamples, cap->interval_ns / 1e9);
+	snprintf(line, sizeof(line), "%s (format %u.%u, skbtop %s)", esc(path), cap->major,
+		 cap->minor, esc(S(cap->skbtop_version)));
+	view_wrap(f, "capture  ", line, REPORT_WIDTH);
+	fprintf(f, "time     %s .. %s\n", t0, t1);
+	fprintf(f, "         %.3f s in %zu intervals of %.3f s\n", sec, cap->nsamples,
+		cap->interval_ns / 1e9);
 	if (cap->argc) {
 		command_line(cmd, sizeof(cmd), cap);
 		status_text(st, sizeof(st), cap);
-		fprintf(f, "command  %s (exit status %s)\n", cmd, st);
+		snprintf(line, sizeof(line), "%s (exit status %s)", cmd, st);
+		view_wrap(f, "command  ", line, REPORT_WIDTH);
 	}
-	/* every string below is the capture's: escaped (esc.h) */
-	fprintf(f, "kernel   %s\n", esc(S(cap->env.kernel_release)));
-	fprintf(f, "cmdline  %s\n", esc(S(cap->env.kernel_cmdline)));
-	fprintf(f, "cpus     %u x %s\n", cap->env.ncpus, esc(S(cap->env.cpu_model)));
-	for (int i = 0; i < CAPTURE_NSYSCTLS; i++)
-		fprintf(f, "sysctl   %s = %s\n", capture_sysctl_names[i],
-			esc(S(cap->env.sysctls[i])));
+	view_wrap(f, "kernel   ", esc(S(cap->env.kernel_release)), REPORT_WIDTH);
+	snprintf(line, sizeof(line), "%u x %s", cap->env.ncpus, esc(S(cap->env.cpu_model)));
+	view_wrap(f, "cpus     ", line, REPORT_WIDTH);
+	for (int i = 0; i < CAPTURE_NSYSCTLS; i++) {
+		snprintf(line, sizeof(line), "%s = %s", capture_sysctl_names[i],
+			 esc(S(cap->env.sysctls[i])));
+		view_wrap(f, "sysctl   ", line, REPORT_WIDTH);
+	}
 	fputc('\n', f);
 	if (cap->nprobes) {
-		view_probes_text(f, cap->probes, cap->nprobes);
+		fprintf(f, "%-13s %-11s %s\n", "PROBE", "MODE", "DETAIL");
+		for (size_t i = 0; i < cap->nprobes; i++) {
+			const struct probe_status *p = &cap->probes[i];
+			bool up = p->mode != MODE_UNAVAILABLE && p->mode != MODE_DISABLED;
+			char first[40];
+
+			snprintf(first, sizeof(first), "%-13.13s %-11s ", esc(p->name),
+				 probe_mode_name(p->mode));
+			view_wrap(f, first, esc(up ? S(p->variant) : p->reason), REPORT_WIDTH);
+			if (up && p->note)
+				view_wrap(f, "                          note: ", esc(p->note),
+					  REPORT_WIDTH);
+		}
 		fputc('\n', f);
 	}
 	fprintf(f, "Totals over the capture:\n");

@@ -206,7 +206,7 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 	localtime_r(&t, &tm);
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 	snapshot__sum_cpus(d, &total);
-	fprintf(f, "%s  interval %.3f s  counts per interval ('-': probe unavailable)\n", tbuf,
+	fprintf(f, "%s  interval %.3f s  counts; '-' unmeasured; skbtop fields\n", tbuf,
 		d->mono_ns / 1e9);
 	fprintf(f, "%-5s", "CPU");
 	text_heads(f, &cols, 6);
@@ -254,9 +254,14 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 			fprintf(f, "%-22.22s %8llu",
 				esc(ctx->reason_name(ctx, r->key.reason, name, sizeof(name))),
 				(unsigned long long)r->count);
-			if (detail)
-				fprintf(f, " %-12.12s %5s %s", r->key.ifindex ? esc(r->key.ifname) : "-",
-					q, esc(view_location(ctx, r->key.location, loc, sizeof(loc))));
+			if (detail) {
+				const char *l = esc(view_location(ctx, r->key.location, loc,
+								  sizeof(loc)));
+
+				/* within 72 columns: a long location on a line of its own */
+				fprintf(f, " %-12.12s %5s%s%s", r->key.ifindex ? esc(r->key.ifname) : "-",
+					q, 51 + strlen(l) > 72 ? "\n    " : " ", l);
+			}
 			fputc('\n', f);
 		}
 		if (d->ndrops > n)
@@ -281,14 +286,14 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 	if (n) {
 		columns_init(&cols, queue_fields, queue_nfields);
 		fprintf(f, "%-12s %5s", "TUN DEVICE", "QUEUE");
-		text_heads(f, &cols, 8);
+		text_heads(f, &cols, 7);
 		for (size_t i = 0; i < n; i++) {
 			const struct queue_row *q = &d->queues[idx[i]];
 			char qs[12];
 
 			snprintf(qs, sizeof(qs), "%s%u", dir_name(q->key.dir), q->key.queue);
 			fprintf(f, "%-12.12s %5s", esc(q->key.ifname), qs);
-			text_counts(f, &cols, &q->c, 8, ctx);
+			text_counts(f, &cols, &q->c, 7, ctx);
 		}
 		if (d->nqueues > n)
 			fprintf(f, "  (%zu more queue rows; -j for all)\n", d->nqueues - n);

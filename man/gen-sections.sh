@@ -1,10 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Regenerate the sections of skbtop.8 kept as markdown (capture format,
-# export metrics, overhead numbers) between the BEGIN/END markers. Needs
-# pandoc (Debian package pandoc); the generated man page is committed.
+# Regenerate the sections of skbtop.8 kept as markdown (the fields, from
+# the built binary's registry: `skbtop fields --format markdown`; capture
+# format, export metrics, overhead numbers) between the BEGIN/END markers.
+# Needs pandoc (Debian package pandoc) and a built skbtop ($SKBTOP, default
+# ../skbtop); the generated man page is committed, and `make check-man`
+# fails when it is not what this script makes.
+# OUT=FILE writes the page there instead of over skbtop.8.
 set -eu
 cd "$(dirname "$0")"
+SKBTOP=${SKBTOP:-../skbtop}
+OUT=${OUT:-skbtop.8}
+FIELDS=$(mktemp)
+trap 'rm -f "$FIELDS"' EXIT
+"$SKBTOP" fields --format markdown > "$FIELDS"
 section() {	# TITLE FILE
 	[ -f "$2" ] || return 0
 	echo ".SH $1"
@@ -14,9 +23,10 @@ section() {	# TITLE FILE
 }
 {
 	sed -n '1,/^\.\\" BEGIN generated/p' skbtop.8
+	section "FIELDS" "$FIELDS"
 	section "CAPTURE FORMAT" capture-format.md
 	section "EXPORT" export.md
 	section "OVERHEAD" overhead.md
 	sed -n '/^\.\\" END generated/,$p' skbtop.8
-} > skbtop.8.tmp
-mv skbtop.8.tmp skbtop.8
+} > "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"

@@ -6,7 +6,7 @@ set -eu
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev
 libncurses-dev libmicrohttpd-dev libcmocka-dev iproute2 procps tmux jq bpftrace
 qemu-system-x86 busybox-static xz-utils kmod cpio prometheus curl valgrind
-cppcheck python3 linux-perf debootstrap"
+cppcheck python3 linux-perf debootstrap pandoc"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -22,6 +22,7 @@ tier() {
 	pass=$((pass + p)); fail=$((fail + f))
 }
 tier unit make --no-print-directory test-unit
+tier docs make --no-print-directory test-docs
 tier fuzz make --no-print-directory test-fuzz
 tier live make --no-print-directory test-live
 if [ -x tests/vm/run-tests.sh ]; then

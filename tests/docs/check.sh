@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Docs tier (no root): the man page, the help and the field registry agree,
+# and report and diff text fit a mail (72 columns) on the test captures.
+# - man/skbtop.8 is exactly what man/gen-sections.sh makes from man/*.md and
+#   the built binary's registry (`skbtop fields --format markdown`): a field
+#   added without its documentation, or a markdown edit not regenerated, fails;
+# - every field name, and every subcommand of the help, is in the man page;
+# - every column title of the text table and the screen is in the legend.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+SKBTOP=${SKBTOP:-./skbtop}
+pass=0 fail=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
+check() { if [ "$2" = "$3" ]; then ok "$1 ($3)"; else not_ok "$1: expected $2, got $3"; fi; }
+TMP=$(mktemp -d) || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+if command -v pandoc > /dev/null; then
+	cp man/skbtop.8 "$TMP/skbtop.8"
+	if SKBTOP=$(realpath "$SKBTOP") OUT="$TMP/skbtop.8" sh man/gen-sections.sh &&
+		cmp -s man/skbtop.8 "$TMP/skbtop.8"; then
+		ok "man/skbtop.8 is what man/gen-sections.sh makes"
+	else
+		diff man/skbtop.8 "$TMP/skbtop.8" | head -20 | sed 's/^/# /'
+		not_ok "man/skbtop.8 is stale: run make man and commit it"
+	fi
+else
+	not_ok "pandoc not installed (make deps installs it)"
+fi
+
+# every field, cap and subcommand documented
+missing=""
+for n in $("$SKBTOP" fields -j | jq -r '.[].name') bh_check flush_count defer_split cache_hits; do
+	grep -q "$n" man/skbtop.8 || missing="$missing $n"
+done
+check "every field name and cap is in the man page" "" "$missing"
+missing=""
+for c in $("$SKBTOP" --help | sed -n 's/^ *\(USAGE: \)\{0,1\}skbtop \([a-z]\{1,\}\).*/\2/p'); do
+	# in SYNOPSIS and as an entry of COMMANDS
+	grep -q "^\\.B skbtop $c\$" man/skbtop.8 &&
+		sed -n '/^\.SH COMMANDS/,/^\.SH OPTIONS/p' man/skbtop.8 | grep -q "^\\.B $c\$" ||
+		missing="$missing $c"
+done
+check "every subcommand of the help is in the man page" "" "$missing"
+# the titles come from the registry: each is explained by the legend
+legend=$("$SKBTOP" fields)
+missing=""
+for t in $("$SKBTOP" fields -j | jq -r '.[] | select(.title) | .title'); do
+	printf '%s\n' "$legend" | grep -q "^  $t " || missing="$missing $t"
+done
+check "every column title is in the legend (skbtop fields)" "" "$missing"
+
+# report and diff text within 72 columns on the readable test captures
+wide=0 n=0
+for f in tests/data/captures/*.json; do
+	case $f in */bad_*) continue ;; esac
+	"$SKBTOP" report "$f" > "$TMP/r.txt" 2> /dev/null || continue
+	"$SKBTOP" diff "$f" "$f" > "$TMP/d.txt" 2> /dev/null || continue
+	n=$((n + 1))
+	w=$(cat "$TMP/r.txt" "$TMP/d.txt" | awk 'length > 72' | wc -l)
+	[ "$w" = 0 ] || { wide=$((wide + w)); awk 'length > 72 { print "# " FILENAME ": " $0 }' \
+		"$TMP/r.txt" "$TMP/d.txt" | head -5; }
+done
+check "report and diff lines over 72 columns ($n captures)" 0 "$wide"
+[ "$n" -gt 0 ] || not_ok "no readable capture in tests/data/captures"
+
+echo "docs: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -25,6 +25,7 @@ struct env {
 	bool text;		/* --text: plain periodic table even on a terminal */
 	bool per_cpu;
 	bool no_color;
+	bool help;		/* -h: print the usage (of the subcommand given) */
 	long max_iterations;	/* -n: TUI refreshes before exit */
 	const char *output;	/* -o FILE */
 	const char *format;	/* --format text|json|markdown */

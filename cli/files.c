@@ -225,6 +225,39 @@ out:
 	return 0;
 }
 
+int outfile__keep_old(const char *path, char *err, size_t errlen)
+{
+	char old[PATH_MAX];
+	struct stat st;
+
+	if (lstat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	if (snprintf(old, sizeof(old), "%s.old", path) >= (int)sizeof(old)) {
+		snprintf(err, errlen, "failed to keep %s.old: %s", path, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	if (!lstat(old, &st)) {
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "failed to keep %s: %s %s", old, old,
+				 not_regular(st.st_mode));
+			return -EEXIST;
+		}
+		if (unlink(old)) {
+			int e = errno;
+
+			snprintf(err, errlen, "failed to keep %s: %s", old, strerror(e));
+			return -e;
+		}
+	}
+	if (link(path, old)) {
+		int e = errno;
+
+		snprintf(err, errlen, "failed to keep %s: %s", old, strerror(e));
+		return -e;
+	}
+	return 1;
+}
+
 void outfile__remove(const char *path, const struct stat *written)
 {
 	struct stat st;

@@ -32,6 +32,15 @@ int outfile__check(const char *path, char *err, size_t errlen);
 int outfile__write(const char *path, int (*emit)(FILE *f, void *arg), void *arg, bool durable,
 		   struct stat *written, char *err, size_t errlen);
 
+/*
+ * Keep the regular file at path as PATH.old (a hard link, so path itself is
+ * still replaced atomically), as perf keeps perf.data.old: an earlier
+ * PATH.old that is a regular file is replaced, anything else there is left
+ * alone. Returns 1 when kept, 0 when path held nothing, -errno with a
+ * message in err when it could not be kept.
+ */
+int outfile__keep_old(const char *path, char *err, size_t errlen);
+
 /* Unlink path only if it is still the file outfile__write() left there. */
 void outfile__remove(const char *path, const struct stat *written);
 

@@ -21,6 +21,8 @@ struct command {
 	const char *name;
 	int (*fn)(struct env *env);
 	const char *const *options;	/* long names it takes (help, version: all) */
+	const char *synopsis;		/* after "skbtop NAME" */
+	const char *what;
 };
 
 #define PROBE_OPTS "probes", "max-mode", "btf", "verbose"
@@ -37,13 +39,49 @@ static const char *const export_opts[] = {
 	"prog-stats", PROBE_OPTS, NULL };
 
 static const struct command commands[] = {
-	{ "probes", cmd_probes, probes_opts },
-	{ "record", cmd_record, record_opts },
-	{ "report", cmd_report, format_opts },
-	{ "diff", cmd_diff, format_opts },
-	{ "export", cmd_export, export_opts },
-	{ "fields", cmd_fields, fields_opts },
+	{ "probes", cmd_probes, probes_opts, "[-j] [--facts]",
+	  "Every probe, the mode it attaches in here, and why better modes (or all) are not\n"
+	  "usable; with --facts, the kernel facts (BTF, kallsyms, tracefs) behind that." },
+	{ "record", cmd_record, record_opts, "[-d SEC] [-i SEC] -o FILE [-- CMD ARGS...]",
+	  "Count while CMD runs (or for -d seconds, or until Ctrl-C) and write a capture\n"
+	  "file; the exit status is CMD's." },
+	{ "report", cmd_report, format_opts, "FILE [--format text|json|markdown]",
+	  "Summarize a capture file (text fits a 72-column mail)." },
+	{ "diff", cmd_diff, format_opts, "BEFORE AFTER [--format text|json|markdown]",
+	  "Compare two captures metric by metric, with a verdict from Welch's t-test." },
+	{ "export", cmd_export, export_opts,
+	  "(--listen [ADDR:]PORT | --textfile PATH) [-i SEC] [--queues[=N]] [--locations[=N]]",
+	  "Serve /metrics (Prometheus) or rewrite a node_exporter textfile every interval." },
+	{ "fields", cmd_fields, fields_opts, "[-j | --format text|json|markdown]",
+	  "Every field: its column title, JSON name, /metrics family, unit and probe." },
 };
+
+/*
+ * NAME --help: its synopsis, what it does, and the lines of the global
+ * OPTIONS list for the options it takes (an option's continuation lines,
+ * indented further, come with it).
+ */
+static void command_help(const struct command *cmd)
+{
+	const char *l = strstr(usage, "OPTIONS:\n");
+	bool keep = false;
+
+	printf("USAGE: skbtop %s %s\n\n%s\n\nOPTIONS:\n", cmd->name, cmd->synopsis, cmd->what);
+	for (l = l ? strchr(l, '\n') + 1 : ""; *l && *l != '\n'; l = strchr(l, '\n') + 1) {
+		size_t len = strcspn(l, "\n");
+		const char *dash = strstr(l, "--");
+
+		if (strncmp(l, "                         ", 25)) {	/* an option's first line */
+			keep = false;
+			for (const char *const *o = cmd->options; *o && dash && dash < l + len; o++)
+				keep |= !strncmp(dash + 2, *o, strlen(*o)) &&
+					strchr(" =[", dash[2 + strlen(*o)]);
+			keep |= dash && !strncmp(dash, "--help", 6);
+		}
+		if (keep)
+			printf("%.*s\n", (int)len, l);
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -84,6 +122,13 @@ int main(int argc, char **argv)
 	if (!cmd || cmd->fn == cmd_record || cmd->fn == cmd_export)
 		install_stop_handlers();
 	ret = parse_args(argc, argv, &env, &done);
+	if (!ret && env.help) {
+		if (cmd)
+			command_help(cmd);
+		else
+			fputs(usage, stdout);
+		return stdout__flush() < 0 ? EXIT_FAIL : EXIT_OK;
+	}
 	if (ret || done)
 		return ret;
 	ret = cmd ? check_options(&env, cmd->name, cmd->options)

@@ -246,8 +246,8 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 			printf("skbtop %s\n", SKBTOP_VERSION);
 			*done = 1;
 			return EXIT_OK;
-		case 'h':
-			fputs(usage, stdout);
+		case 'h':	/* main prints the help of the command given */
+			env->help = true;
 			*done = 1;
 			return EXIT_OK;
 		case ':':

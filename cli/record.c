@@ -153,7 +153,7 @@ int cmd_record(struct env *env)
 	struct view_ctx names;
 	__u64 start_mono, deadline, step;
 	bool exited = false, term_sent = false;
-	int wstatus = 0, ret = EXIT_FAIL, err;
+	int wstatus = 0, ret = EXIT_FAIL, err, kept;
 	char msg[512];
 	pid_t pid = 0;
 
@@ -207,6 +207,11 @@ int cmd_record(struct env *env)
 				strsignal(stop_requested), env->argv[0]);
 			goto cleanup;
 		}
+	} else {
+		/* nothing else tells the user it has started, or how it ends */
+		fprintf(stderr, "skbtop: recording to %s every %g s %s\n", env->output,
+			env->interval, env->duration > 0 ? "for -d seconds (or until Ctrl-C)"
+							  : "until Ctrl-C");
 	}
 	deadline = start_mono + step;
 	for (;;) {
@@ -260,12 +265,21 @@ int cmd_record(struct env *env)
 		set_status(&meta, wstatus);
 	meta.end_ns = prev.real_ns;
 	view_ctx_live(&names, st);
+	/* an earlier capture at FILE is kept as FILE.old, never lost */
+	kept = outfile__keep_old(env->output, msg, sizeof(msg));
+	if (kept < 0) {
+		fprintf(stderr, "skbtop: %s; not writing over it\n", msg);
+		goto cleanup;
+	}
 	if (capture_writer__write_file(&w, &meta, &names, env->output, msg, sizeof(msg))) {
 		fprintf(stderr, "skbtop: %s\n", msg);
 		goto cleanup;
 	}
 	fprintf(stderr, "skbtop: wrote %s: %zu intervals, %.3f s%s\n", env->output, w.nsamples,
 		w.totals.mono_ns / 1e9, err ? " (stopped early: see above)" : "");
+	if (kept)
+		fprintf(stderr, "skbtop: the previous %s is kept as %s.old\n", env->output,
+			env->output);
 	ret = pid > 0 ? meta.exit_status : err ? EXIT_FAIL : EXIT_OK;
 cleanup:
 	if (pid > 0 && !exited) {

@@ -67,6 +67,7 @@ struct tui {
 	int ov_top;
 	int ipi_metric;			/* 0 kicks, 1 IPIs, 2 skbs queued */
 	bool paused, totals, color, quit;
+	bool all_cols;			/* `a`: unmeasured columns shown too */
 	bool zeroed;			/* `z` was pressed: totals count from then */
 	char search[64];
 	bool search_jump;		/* move the selection to the next match on draw */
@@ -211,7 +212,8 @@ static void note_overhead(struct tui *t)
 static struct tui_data tdata(struct tui *t)
 {
 	return (struct tui_data){ .delta = &t->delta, .total = &t->total, .ctx = &t->ctx,
-				  .filter = &t->filter, .totals = t->totals };
+				  .filter = &t->filter, .totals = t->totals, .width = COLS,
+				  .all_cols = t->all_cols };
 }
 
 /* ---- drawing helpers ---- */
@@ -266,6 +268,8 @@ static void row_text(const struct tui_table *tb, const struct tui_row *r, char *
 		const char *s = r ? r->cell[c] : h;
 		int w = col->width;
 
+		if (!tui_col_shown(tb, c))
+			continue;
 		if (head)
 			snprintf(h, sizeof(h), "%s%s", col->head, ps && ps->sort == c ? "*" : "");
 		/* right-aligned cells keep one blank in front of them */
@@ -383,8 +387,8 @@ static void cpus_draw(struct tui *t, int y, int h)
 {
 	struct tui_data d = tdata(t);
 
-	put(y - 1, 0, A_DIM, "Per CPU, %s   '-': probe unavailable (P)   t: rates/totals",
-	    rate_title(t));
+	put(y - 1, 0, A_DIM, "Per CPU, %s   %s", rate_title(t),
+	    t->all_cols ? "'-': unmeasured (P)   a: hide them" : "a: all columns   t: totals");
 	if (tui_build_cpus(&t->table, &d))
 		return;
 	tui_table__sort(&t->table, t->ps[P_CPUS].sort);
@@ -763,6 +767,7 @@ static const char *const help_lines[] = {
 	"  f                    filter: cpu:0-3,5  dev:tap0  reason:RCVBUF (bare words too)",
 	"  /  n                 search rows, next match",
 	"  t                    rates per second <-> totals since start or z",
+	"  a                    all columns: also those no attached probe measures ('-')",
 	"  m                    IPI matrix: kicks, IPIs, skbs queued",
 	"  p                    pause (the screen keeps the last refresh)",
 	"  + / -                longer / shorter interval",
@@ -770,14 +775,10 @@ static const char *const help_lines[] = {
 	"  P                    probe list: attach mode per probe and why others are missing",
 	"  h, ?                 this help;  Esc closes",
 	"  q                    quit",
+	"Overhead: BPF run time per event and share of one CPU (with --prog-stats);",
+	"  skbtop's own user+system CPU.",
 	"",
-	"Columns (CPU panel): hit% NAPI cache hits, refill kmem_cache_alloc_bulk refills,",
-	"  bulk/asked/got/short napi_skb_cache_get_bulk(), bdg0/cdefer/recyc napi_consume_skb()",
-	"  budget 0, deferred, recycled; defQ skbs queued for another CPU; kick>/kick< defer kicks",
-	"  sent/run; ipi>/ipi< IPIs sent/received; flush/flskb defer flushes and skbs freed;",
-	"  drops kfree_skb(). '-' means the probe behind the column is unavailable here.",
-	"Overhead: BPF run time per event and share of one CPU (kernel BPF stats, enabled",
-	"  only while skbtop runs); skbtop's own user+system CPU.",
+	"Columns (`skbtop fields` lists them all; a narrow screen drops the least wanted):",
 };
 
 /* Word-wrap text into columns [x, x + w) from line y, below ymax; the next free line. */
@@ -810,11 +811,27 @@ static void draw_overlay(struct tui *t)
 
 	erase();
 	if (t->overlay == OV_HELP) {
-		n = sizeof(help_lines) / sizeof(help_lines[0]);
+		int nh = sizeof(help_lines) / sizeof(help_lines[0]);
+		const struct field *cols[2][TUI_MAXCOLS];
+		int nc[2];
+
+		/* the column legend comes from the registry, as the columns do */
+		nc[0] = field_columns(cpu_fields, cpu_nfields, true, cols[0], TUI_MAXCOLS);
+		nc[1] = field_columns(queue_fields, queue_nfields, true, cols[1], TUI_MAXCOLS);
+		n = nh + nc[0] + nc[1];
 		if (t->ov_top > n - 1)
 			t->ov_top = n - 1;
-		for (int i = t->ov_top; i < n && y < h; i++)
-			put(y++, 0, i == 0 ? A_BOLD : A_NORMAL, "%s", help_lines[i]);
+		for (int i = t->ov_top; i < n && y < h; i++) {
+			const struct field *f;
+
+			if (i < nh) {
+				put(y++, 0, i == 0 ? A_BOLD : A_NORMAL, "%s", help_lines[i]);
+				continue;
+			}
+			f = i < nh + nc[0] ? cols[0][i - nh] : cols[1][i - nh - nc[0]];
+			put(y++, 0, A_NORMAL, "  %-6s %-5s %s", f->title,
+			    i < nh + nc[0] ? "CPU" : "queue", f->help);
+		}
 	} else {
 		size_t np = skbtop__nprobes(t->st);
 		int skip = t->ov_top;
@@ -925,13 +942,18 @@ static void key_move(struct tui *t, int ch)
 static void key_sort(struct tui *t, int ch)
 {
 	struct panel_state *ps = &t->ps[t->panel];
-	static const int ncols[NPANELS] = { 18, 9, 5, 0, 0 };
+	const struct tui_table *tb = &t->table;	/* the current panel's, as last drawn */
 
-	if (!panels[t->panel].table || (t->panel == P_DROPS && t->drill)) {
+	if (!panels[t->panel].table || (t->panel == P_DROPS && t->drill) || tb->ncols < 1) {
 		set_msg(t, false, "nothing to sort in this panel");
 		return;
 	}
-	ps->sort = (ps->sort + 1) % ncols[t->panel];
+	/* the next column drawn; the queue panel's last (a reason) is not a count */
+	for (int k = 0; k < tb->ncols; k++) {
+		ps->sort = (ps->sort + 1) % (tb->ncols - (t->panel == P_QUEUES));
+		if (tui_col_shown(tb, ps->sort))
+			break;
+	}
 	/* the column name is marked with * in the header */
 	t->msg[0] = '\0';
 }
@@ -953,6 +975,7 @@ static void key_next(struct tui *t, int ch)
 }
 
 static void key_totals(struct tui *t, int ch) { t->totals = !t->totals; }
+static void key_all_cols(struct tui *t, int ch) { t->all_cols = !t->all_cols; }
 
 static void key_pause(struct tui *t, int ch)
 {
@@ -1031,7 +1054,7 @@ static const struct key_binding key_table[] = {
 	{ KEY_END, key_move }, { 'g', key_move }, { 'G', key_move },
 	{ 's', key_sort },
 	{ 'f', key_prompt }, { '/', key_prompt }, { 'n', key_next },
-	{ 't', key_totals },
+	{ 't', key_totals }, { 'a', key_all_cols },
 	{ 'p', key_pause },
 	{ '+', key_interval }, { '=', key_interval }, { '-', key_interval },
 	{ 'z', key_zero },
@@ -1175,9 +1198,13 @@ int tui_run(struct env *env, struct skbtop *st)
 			if (t.next_due < now_s())
 				t.next_due = now_s() + t.interval;
 			draw(&t);
-			if (env->max_iterations && t.refreshes >= env->max_iterations)
+			/* COUNT, -n and -d end the screen as they end --text */
+			if ((env->count && t.refreshes >= env->count) ||
+			    (!env->count && env->max_iterations && t.refreshes >= env->max_iterations))
 				break;
 		}
+		if (env->duration > 0 && now_s() - t.base_time >= env->duration - 1e-9)
+			break;
 		ch = getch();
 		if (ch != ERR) {
 			handle_key(&t, ch);

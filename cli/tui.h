@@ -53,6 +53,7 @@ struct tui_row {
 struct tui_table {
 	const struct tui_col *cols;
 	int ncols;
+	bool hide[TUI_MAXCOLS];		/* columns not drawn: unmeasured, or no room */
 	struct tui_row *rows;
 	size_t n, cap;
 	struct tui_row sum;		/* a totals row drawn under the others */
@@ -63,6 +64,11 @@ struct tui_table {
 struct tui_row *tui_table__add(struct tui_table *t);
 void tui_table__reset(struct tui_table *t);
 void tui_table__free(struct tui_table *t);
+/* Is column c drawn (built, not hidden)? */
+static inline bool tui_col_shown(const struct tui_table *t, int c)
+{
+	return c >= 0 && c < t->ncols && !t->hide[c];
+}
 /* Sort by column col: the first column ascending, the others descending. */
 void tui_table__sort(struct tui_table *t, int col);
 
@@ -73,9 +79,11 @@ struct tui_data {
 	const struct view_ctx *ctx;
 	const struct tui_filter *filter;
 	bool totals;			/* `t`: show totals instead of rates */
+	int width;			/* screen columns: lowest-priority columns give way; 0 all */
+	bool all_cols;			/* `a`: show columns whose field is unmeasured too */
 };
 
-/* Format helpers: at most 5 characters below 100G; "-" for NaN. */
+/* Format helpers: 3 significant digits with k/M/G/T, at most 5 characters; "-" for NaN. */
 void tui_fmt_count(char *buf, size_t len, double v);
 void tui_fmt_rate(char *buf, size_t len, double v);
 

@@ -166,6 +166,7 @@ void tui_table__reset(struct tui_table *t)
 {
 	t->n = 0;
 	t->has_sum = false;
+	memset(t->hide, 0, sizeof(t->hide));
 }
 
 void tui_table__free(struct tui_table *t)
@@ -214,34 +215,43 @@ void tui_table__sort(struct tui_table *t, int col)
 
 /* ---- formatting ---- */
 
+/*
+ * Counts and rates alike: exact while 5 digits hold them (a count on the
+ * screen can be checked against the kernel's), then 3 significant digits
+ * with k, M, G, T (123k, 1.23M, 12.3G, ...), so 100k-1M pps reads as
+ * such; rates below 10 keep one decimal. At most 5 characters below 1000T.
+ */
+static void fmt_num(char *buf, size_t len, double v, bool rate)
+{
+	static const char units[] = "kMGT";
+	int u = -1;
+
+	if (isnan(v)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (v < 99999.5) {
+		if (rate && v > 0 && v < 9.95)
+			snprintf(buf, len, "%.1f", v);
+		else
+			snprintf(buf, len, "%.0f", v);
+		return;
+	}
+	while (v >= 999.5 && u < 3) {	/* v >= 99999.5: at least k */
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, len, v < 9.995 ? "%.2f%c" : v < 99.95 ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
 void tui_fmt_count(char *buf, size_t len, double v)
 {
-	if (isnan(v))
-		snprintf(buf, len, "-");
-	else if (v < 1e5)
-		snprintf(buf, len, "%.0f", v);
-	else if (v < 1e6)
-		snprintf(buf, len, "%.0fk", v / 1e3);
-	else if (v < 1e9)
-		snprintf(buf, len, "%.1fM", v / 1e6);
-	else
-		snprintf(buf, len, "%.1fG", v / 1e9);
+	fmt_num(buf, len, v, false);
 }
 
 void tui_fmt_rate(char *buf, size_t len, double v)
 {
-	if (isnan(v))
-		snprintf(buf, len, "-");
-	else if (v == 0)
-		snprintf(buf, len, "0");
-	else if (v < 10)
-		snprintf(buf, len, "%.1f", v);
-	else if (v < 1e5)
-		snprintf(buf, len, "%.0f", v);
-	else if (v < 1e8)
-		snprintf(buf, len, "%.1fM", v / 1e6);
-	else
-		snprintf(buf, len, "%.1fG", v / 1e9);
+	fmt_num(buf, len, v, true);
 }
 
 /* ---- probes ---- */
@@ -346,6 +356,39 @@ static void fill_fields(struct tui_row *r, const struct panel_cols *p, const str
 	}
 }
 
+/*
+ * Which columns are drawn: unmeasured fields are hidden unless d->all_cols;
+ * then, while the labels and the shown fields are wider than d->width, the
+ * shown field with the highest prio (the least wanted) gives way. Columns
+ * after the fields (the queue panel's top reason) are cut at the edge.
+ */
+static void fit_columns(struct tui_table *t, const struct panel_cols *p,
+			const struct tui_data *d)
+{
+	int used = 0;
+
+	memset(t->hide, 0, sizeof(t->hide));
+	for (int c = 0; c < p->n; c++) {
+		if (p->f[c] && !d->all_cols && !field_measured(p->f[c], d->ctx->probes,
+							      d->ctx->nprobes))
+			t->hide[c] = true;
+		else if (p->f[c] || !p->cols[c].left || c < 2)
+			used += p->cols[c].width;
+	}
+	while (d->width > 0 && used > d->width) {
+		int worst = -1;
+
+		for (int c = 0; c < p->n; c++)
+			if (p->f[c] && !t->hide[c] &&
+			    (worst < 0 || p->f[c]->prio > p->f[worst]->prio))
+				worst = c;
+		if (worst < 0)
+			break;
+		t->hide[worst] = true;
+		used -= p->cols[worst].width;
+	}
+}
+
 static bool measured(const struct view_ctx *ctx, const struct field *fields, size_t n,
 		     const char *name)
 {
@@ -382,6 +425,7 @@ int tui_build_cpus(struct tui_table *t, const struct tui_data *d)
 	t->cols = cpu_panel.cols;
 	t->ncols = cpu_panel.n;
 	tui_table__reset(t);
+	fit_columns(t, &cpu_panel, d);
 	for (__u32 c = 0; c < d->delta->ncpus; c++) {
 		const struct cpu_counters *dc = cpu_at(d->delta, c), *tc = cpu_at(d->total, c);
 		struct tui_row *r;
@@ -759,6 +803,7 @@ int tui_build_queues(struct tui_table *t, const struct tui_data *d)
 	t->cols = queue_panel.cols;
 	t->ncols = queue_panel.n;
 	tui_table__reset(t);
+	fit_columns(t, &queue_panel, d);
 	idx = queue_drop_index(d->total, &nidx);
 	if (!idx)
 		return -ENOMEM;

@@ -74,6 +74,21 @@ else
 fi
 
 # ---- CMD status ----
+# ---- an existing capture is kept as FILE.old, never lost ----
+F=$TMP/again.json
+"$SKBTOP" record -i 0.2 -o "$F" -- true 2> /dev/null
+first=$(jq -c .start_time_ns "$F")
+"$SKBTOP" record -i 0.2 -o "$F" -- true 2> "$TMP/again.err"
+check_eq "a second record over FILE exits 0" 0 $?
+check_eq "FILE.old is the first capture" "$first" "$(jq -c .start_time_ns "$F.old")"
+second=$(jq -c .start_time_ns "$F")
+check_true "FILE is the second capture" [ "$second" != "$first" ]
+check_true "... and says so" grep -q "the previous $F is kept as $F.old" "$TMP/again.err"
+rm "$F.old" && mkdir "$F.old"
+"$SKBTOP" record -i 0.2 -o "$F" -- true 2> "$TMP/again.err"
+check_eq "FILE.old a directory: exit 1, FILE not replaced" "1 $second" \
+	"$? $(jq -c .start_time_ns "$F")"
+rmdir "$F.old"
 F=$TMP/false.json
 "$SKBTOP" record -i 0.2 -o "$F" -- false 2> /dev/null
 check_eq "record -- false returns 1" 1 $?
@@ -93,6 +108,11 @@ F=$TMP/int.json
 "$SKBTOP" record -d 30 -i 0.2 -o "$F" 2> "$TMP/int.err" &
 pid=$!
 on_exit "kill $pid 2>/dev/null"
+# recording starts once the probes are up (seconds on a loaded machine)
+w=0
+while ! grep -q "recording to" "$TMP/int.err" && [ $w -lt 300 ]; do sleep 0.1; w=$((w + 1)); done
+check_true "record without CMD says it records until Ctrl-C" \
+	grep -q "skbtop: recording to $F every 0.2 s for -d seconds (or until Ctrl-C)" "$TMP/int.err"
 sleep 1.5
 kill -INT $pid
 wait $pid

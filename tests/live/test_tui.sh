@@ -190,7 +190,23 @@ keys t
 cpu_drops=$(awk '$1 == "all" { print $NF }' "$TMP/screen.cpus.txt")
 check_true "CPU panel totals: drops on all CPUs ($cpu_drops) >= both reasons" \
 	test "${cpu_drops:-0}" -ge $((seen + 3))
-check_true "unavailable fentry metrics show '-'" grep -Eq '^all +- +- ' "$TMP/screen.cpus.txt"
+# unmeasured columns (fentry probes under lockdown) are hidden until `a`
+check_true "unmeasured columns hidden by default (no hit%, refil)" \
+	sh -c "! grep -Eq 'hit%|refil' '$TMP/screen.cpus.txt'"
+keys a
+check_true "a: every column, the unmeasured ones too" wait_for "hit%" 30
+save cpusall
+check_true "a: unavailable fentry metrics show '-'" grep -Eq '^all +- +- ' "$TMP/screen.cpusall.txt"
+keys a
+check_true "a again: hidden again" wait_gone "hit%" 30
+# 80x24: the drops column (the one with data on this host) is on screen
+tm resize-window -t $S -x 80 -y 24
+sleep 1.5
+save cpus80
+check_true "80x24: the drops column is shown" grep -Eq ' drops\*?$| drops ' "$TMP/screen.cpus80.txt"
+check_true "80x24: no line wider than 80" sh -c "! awk 'length > 80' '$TMP/screen.cpus80.txt' | grep -q ."
+tm resize-window -t $S -x 120 -y 40
+sleep 0.5
 keys f; type_line "cpu:0"
 wait_for "filter: cpu:0" 20
 save cpus-filtered

@@ -85,8 +85,26 @@ record -C -o x.json     | skbtop: option '--per-cpu' does not apply to record
 record -j -o x.json     | skbtop: option '--json' does not apply to record
 export -C --listen 9999 | skbtop: option '--per-cpu' does not apply to export
 export --text --listen 9999 | skbtop: option '--text' does not apply to export
+fields extra            | skbtop: fields takes no arguments
+fields -C               | skbtop: option '--per-cpu' does not apply to fields
 EOF2
 # the empty string as a command
 "$SKBTOP" "" > /dev/null 2> "$TMP/err"
 check_eq "skbtop '': 64" 64 $?
+
+# SUB --help: that subcommand's usage and only the options it takes
+for sub in probes record report diff export fields; do
+	"$SKBTOP" $sub --help > "$TMP/help" 2> "$TMP/err"
+	check_eq "$sub --help exits 0, nothing on stderr" "0 0" "$? $(wc -c < "$TMP/err")"
+	check_eq "$sub --help: its synopsis first" "USAGE: skbtop $sub" \
+		"$(head -1 "$TMP/help" | cut -d' ' -f1-3)"
+done
+"$SKBTOP" record --help > "$TMP/help"
+check_true "record --help lists --output" grep -q -- "--output FILE" "$TMP/help"
+check_true "record --help does not list --listen" sh -c "! grep -q -- '--listen' '$TMP/help'"
+"$SKBTOP" export -h > "$TMP/help"
+check_true "export -h lists --listen" grep -q -- "--listen" "$TMP/help"
+check_true "export -h does not list --output" sh -c "! grep -q -- '--output' '$TMP/help'"
+"$SKBTOP" --help > "$TMP/help"
+check_true "--help is the global usage" grep -q "^EXAMPLES:" "$TMP/help"
 finish

@@ -265,6 +265,63 @@ static void test_screen(void **state)
 	snapshot__free(&s);
 }
 
+/* The drawn width of a table: its label and shown field columns. */
+static int shown_width(const struct tui_table *t, const char **drops_shown)
+{
+	int w = 0;
+
+	for (int c = 0; c < t->ncols; c++)
+		if (tui_col_shown(t, c) && (c < 2 || !t->cols[c].left)) {
+			w += t->cols[c].width;
+			if (!strcmp(t->cols[c].head, "drops"))
+				*drops_shown = "yes";
+		}
+	return w;
+}
+
+/* 80 columns: unmeasured columns hidden, then the least wanted; drops stays. */
+static void test_screen_fit(void **state)
+{
+	struct snapshot s;
+	struct view_ctx ctx;
+	struct tui_filter filter = {};
+	struct tui_table t = {};
+	struct tui_data d = { .ctx = &ctx, .filter = &filter, .width = 80 };
+	const char *drops = "no";
+
+	(void)state;
+	make_snapshot(&s);
+	make_ctx(&ctx);
+	d.delta = &s;
+	d.total = &s;
+	assert_int_equal(tui_build_cpus(&t, &d), 0);
+	for (int c = 1; c < t.ncols; c++) {
+		const struct field *f = NULL;
+
+		for (size_t i = 0; i < cpu_nfields && !f; i++)
+			if (cpu_fields[i].screen && !strcmp(cpu_fields[i].title, t.cols[c].head))
+				f = &cpu_fields[i];
+		assert_non_null(f);
+		assert_int_equal(tui_col_shown(&t, c), measured(f));	/* all fit in 80 */
+	}
+	assert_true(shown_width(&t, &drops) <= 80);
+	assert_string_equal(drops, "yes");
+	/* every column asked for: the lowest priorities give way, drops stays */
+	d.all_cols = true;
+	drops = "no";
+	assert_int_equal(tui_build_cpus(&t, &d), 0);
+	assert_true(shown_width(&t, &drops) <= 80);
+	assert_string_equal(drops, "yes");
+	assert_true(tui_col_shown(&t, 0));
+	/* no width limit: every column */
+	d.width = 0;
+	assert_int_equal(tui_build_cpus(&t, &d), 0);
+	for (int c = 0; c < t.ncols; c++)
+		assert_true(tui_col_shown(&t, c));
+	tui_table__free(&t);
+	snapshot__free(&s);
+}
+
 static void test_metrics(void **state)
 {
 	struct snapshot s;
@@ -423,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_screen),
+		cmocka_unit_test(test_screen_fit),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_diff),

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
@@ -178,9 +179,35 @@ static void test_queue_top_reason(void **state)
 	snapshot__free(&delta);
 }
 
+/* Counts and rates: exact up to 5 digits, then 3 significant digits, the same units. */
+static void test_fmt(void **state)
+{
+	static const struct { double v; const char *count, *rate; } cases[] = {
+		{ 0, "0", "0" },		{ 0.26, "0", "0.3" },
+		{ 7, "7", "7.0" },		{ 42, "42", "42" },
+		{ 999, "999", "999" },		{ 9998, "9998", "9998" },
+		{ 99999, "99999", "99999" },	{ 99999.6, "100k", "100k" },
+		{ 123456, "123k", "123k" },	{ 456789, "457k", "457k" },
+		{ 999499, "999k", "999k" },	{ 999500, "1.00M", "1.00M" },
+		{ 1.5e6, "1.50M", "1.50M" },	{ 2.5e9, "2.50G", "2.50G" },
+		{ 3e12, "3.00T", "3.00T" },	{ NAN, "-", "-" },
+	};
+	char buf[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tui_fmt_count(buf, sizeof(buf), cases[i].v);
+		assert_string_equal(buf, cases[i].count);
+		tui_fmt_rate(buf, sizeof(buf), cases[i].v);
+		assert_string_equal(buf, cases[i].rate);
+		assert_true(strlen(buf) <= 5);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_drops_tables),
 		cmocka_unit_test(test_queue_top_reason),
 	};

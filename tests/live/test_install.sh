@@ -3,7 +3,7 @@
 # Installing skbtop (issue 18). `make install DESTDIR=` installs exactly the
 # binary, man page, completion and unit where PREFIX, BINDIR and MANDIR say,
 # and `make uninstall` removes them. The .deb that dpkg-buildpackage builds
-# from a copy of the tree is lintian-clean; installed with dpkg -i, its
+# from a copy of the tree is lintian-clean; installed (apt-get), its
 # /usr/bin/skbtop reports the same probes as the checkout's binary, `man
 # skbtop` renders every section, the bash completion offers `probes` for
 # `skbtop pro`, every probe for -P and captures for report, the unit
@@ -15,8 +15,9 @@
 need_root
 mount_tracefs
 
-if dpkg-query -W -f='${Status}' skbtop 2>/dev/null | grep -q installed; then
-	not_ok "a skbtop package is installed already: purge it first (dpkg --purge skbtop)"
+st=$(dpkg-query -W -f='${db:Status-Status}' skbtop 2> /dev/null)
+if [ -n "$st" ] && [ "$st" != not-installed ]; then
+	not_ok "a skbtop package is on this machine ($st): purge it first (dpkg --purge skbtop)"
 	exit 1
 fi
 
@@ -62,10 +63,11 @@ sed 's/^/# /' "$TMP/deb/lintian.log"
 check_eq "lintian exits 0, no errors, no warnings" "0 0 0" \
 	"$rc $(grep -c '^E: ' "$TMP/deb/lintian.log") $(grep -c '^W: ' "$TMP/deb/lintian.log")"
 
-# ---- installed
-on_exit "dpkg --purge skbtop > /dev/null 2>&1"
-dpkg -i "$deb" > "$TMP/deb/dpkg.log" 2>&1
-check_eq "dpkg -i exits 0" 0 $?
+# ---- installed (apt-get: it waits for a dpkg lock another apt run holds)
+APT="apt-get -y -q -o DPkg::Lock::Timeout=300"
+on_exit "$APT purge skbtop > /dev/null 2>&1"
+$APT install "$deb" > "$TMP/deb/apt.log" 2>&1
+check_eq "apt-get install ./skbtop_*.deb exits 0" 0 $?
 check_eq "package installed" "install ok installed" "$(dpkg-query -W -f='${Status}' skbtop)"
 FILES="/lib/systemd/system/skbtop-export.service /usr/bin/skbtop
 /usr/share/bash-completion/completions/skbtop /usr/share/doc/skbtop/changelog.gz
@@ -154,8 +156,8 @@ check_eq "/usr/bin/skbtop: SOCKET_RCVBUFF == Udp RcvbufErrors delta" "$(jq .rcvb
 	"$(skb_sum '.drops[] | select(.reason == "SOCKET_RCVBUFF") | .count')"
 
 # ---- purged
-dpkg --purge skbtop > "$TMP/deb/dpkg.log" 2>&1
-check_eq "dpkg --purge exits 0" 0 $?
+$APT purge skbtop > "$TMP/deb/apt.log" 2>&1
+check_eq "apt-get purge exits 0" 0 $?
 check_eq "purge: package unknown to dpkg" 1 "$(dpkg-query -W skbtop > /dev/null 2>&1; echo $?)"
 left=$(for f in $FILES; do [ ! -e "$f" ] || echo "$f"; done
 	find /etc/systemd /var/lib/systemd -name '*skbtop*' 2> /dev/null)

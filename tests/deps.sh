@@ -9,11 +9,11 @@ set -eu
 BUILD="make gcc libc6-dev clang bpftool libbpf-dev libelf-dev zlib1g-dev libjansson-dev
 libncurses-dev libmicrohttpd-dev"
 # llvm: llvm-symbolizer for ASan reports; build-essential (dpkg-buildpackage
-# checks it), debhelper, lintian, man-db, strace,
+# checks it), debhelper, lintian, man-db, strace, systemd (systemd-analyze),
 # git: tests/live/test_install.sh
 TEST="llvm libcmocka-dev iproute2 procps tmux jq bpftrace qemu-system-x86 busybox-static
 xz-utils kmod cpio prometheus curl valgrind cppcheck python3 linux-perf debootstrap
-build-essential debhelper lintian man-db strace git"
+build-essential debhelper lintian man-db strace systemd git"
 case ${1:-} in
 build) PKGS=$BUILD ;;
 test) PKGS="$BUILD $TEST" ;;

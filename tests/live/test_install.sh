@@ -6,7 +6,8 @@
 # from a copy of the tree is lintian-clean; installed (apt-get), its
 # /usr/bin/skbtop reports the same probes as the checkout's binary, `man
 # skbtop` renders every section, the bash completion offers `probes` for
-# `skbtop pro`, every probe for -P and captures for report, the unit
+# `skbtop pro`, the subcommands and long options of --help, every probe
+# of `skbtop probes` for -P and captures for diff, the unit
 # verifies and its capability set and syscall filter let export serve
 # (setpriv and strace stand in for systemd, which does not run here), and
 # its drop count equals Udp RcvbufErrors. Purging leaves nothing; the
@@ -100,6 +101,12 @@ complete_words() {
 		echo "${COMPREPLY[*]}"' complete "$@"
 }
 check_eq "completion: skbtop pro<TAB>" probes "$(complete_words skbtop pro)"
+check_eq "completion: skbtop <TAB> offers the subcommands of skbtop --help" \
+	"$(/usr/bin/skbtop --help | sed -n '1,/^$/s/^\(USAGE:\)\{0,1\} *skbtop \([a-z]\{1,\}\).*/\2/p' | xargs)" \
+	"$(complete_words skbtop '')"
+check_eq "completion: skbtop --<TAB> offers the long options of skbtop --help" \
+	"$(/usr/bin/skbtop --help | grep -o -- '--[a-z][a-z-]*' | sort -u | xargs)" \
+	"$(complete_words skbtop -- | tr ' ' '\n' | sort | xargs)"
 check_eq "completion: skbtop -P <TAB> offers every probe of skbtop probes" \
 	"$(jq -r '.[].probe' "$TMP/probes.json" | xargs)" "$(complete_words skbtop -P '')"
 check_eq "completion: skbtop -P drops,tun_s<TAB>" drops,tun_sendmsg \

@@ -8,7 +8,7 @@
 # skbtop` renders every section, the bash completion offers `probes` for
 # `skbtop pro`, the subcommands and long options of --help, every probe
 # of `skbtop probes` for -P and captures for diff, the unit
-# verifies and its capability set and syscall filter let export serve
+# verifies and its user, capabilities and syscall filter let export serve
 # (setpriv and strace stand in for systemd, which does not run here), and
 # its drop count equals Udp RcvbufErrors. Purging leaves nothing; the
 # package is purged on every exit.
@@ -116,8 +116,9 @@ check_eq "completion: skbtop diff a.json <TAB> offers captures and directories" 
 	"$(cd "$TMP/caps" && complete_words skbtop diff a.json '')"
 
 # The unit: systemd-analyze checks it (and its man: link) offline. Its
-# CapabilityBoundingSet becomes setpriv's bounding set, and every syscall
-# ExecStart's command makes under strace while serving one scrape must be
+# DynamicUser becomes user nobody, its AmbientCapabilities and
+# CapabilityBoundingSet setpriv's, and every syscall ExecStart's command
+# makes under strace (from its execve on) while serving one scrape must be
 # in its SystemCallFilter.
 U=/lib/systemd/system/skbtop-export.service
 systemd-analyze verify "$U" > "$TMP/verify.log" 2>&1
@@ -125,21 +126,25 @@ check_eq "systemd-analyze verify the unit" "0 " "$? $(cat "$TMP/verify.log")"
 exec_start=$(sed -n 's/^ExecStart=//p' "$U")
 check_eq "the unit runs the package's skbtop" \
 	"/usr/bin/skbtop export --listen 127.0.0.1:9800" "$exec_start"
-bounding=$(sed -n 's/^CapabilityBoundingSet=//p' "$U" | tr 'A-Z' 'a-z' | sed 's/cap_/,+/g; s/ //g')
+check_eq "the unit runs it as a dynamic user" yes "$(sed -n 's/^DynamicUser=//p' "$U")"
+# caps KEY: the unit's KEY=CAP_A CAP_B as setpriv's -all,+a,+b
+caps() { echo "-all$(sed -n "s/^$1=//p" "$U" | tr 'A-Z' 'a-z' | sed 's/cap_/,+/g; s/ //g')"; }
 # port 0: 9800 may be taken on a test machine
 : > "$TMP/export.err"
-setpriv --bounding-set "-all$bounding" strace -f -qq -o "$TMP/strace.log" \
+strace -f -qq -o "$TMP/strace.log" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	--inh-caps="$(caps AmbientCapabilities)" --ambient-caps="$(caps AmbientCapabilities)" \
+	--bounding-set="$(caps CapabilityBoundingSet)" \
 	$(echo "$exec_start" | sed 's/:9800$/:0/') -d 3 > /dev/null 2> "$TMP/export.err" &
 pid=$!
 on_exit "kill $pid 2> /dev/null"
 i=0
 while ! grep -q 'serving http' "$TMP/export.err" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 url=$(sed -n 's/^skbtop: serving //p' "$TMP/export.err")
-check_eq "export under the unit's capabilities: skbtop_build_info" \
+check_eq "export as the unit's user and capabilities: skbtop_build_info" \
 	"skbtop_build_info{version=\"$(/usr/bin/skbtop -V | cut -d' ' -f2)\"} 1" \
 	"$(curl -s "$url" | grep '^skbtop_build_info')"
 wait $pid
-check_eq "export under the unit's capabilities exits 0" 0 $?
+check_eq "export as the unit's user and capabilities exits 0" 0 $?
 # the filter's groups, expanded: systemd-analyze syscall-filter @GROUP
 expand() {
 	systemd-analyze syscall-filter "$1" < /dev/null | sed -n 's/^ \{1,\}\([-@a-z0-9_]\{1,\}\)$/\1/p' |
@@ -148,7 +153,8 @@ expand() {
 for s in $(sed -n 's/^SystemCallFilter=//p' "$U"); do
 	case $s in @*) expand "$s" ;; *) echo "$s" ;; esac
 done | sort -u > "$TMP/allowed"
-sed -n 's/^[0-9]\{1,\} \{1,\}\([a-z0-9_]\{1,\}\)(.*/\1/p' "$TMP/strace.log" | sort -u > "$TMP/used"
+sed -n '/execve("\/usr\/bin\/skbtop"/,$s/^[0-9]\{1,\} \{1,\}\([a-z0-9_]\{1,\}\)(.*/\1/p' "$TMP/strace.log" |
+	sort -u > "$TMP/used"
 check_eq "export's syscalls are all in SystemCallFilter ($(wc -l < "$TMP/used") used)" "" \
 	"$(comm -23 "$TMP/used" "$TMP/allowed" | xargs)"
 

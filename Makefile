@@ -11,6 +11,11 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CPPFLAGS += -Iinclude -Icli -I$(OUT)
 LDLIBS += -lbpf -lelf -lz -ljansson -lncursesw -lmicrohttpd -lm
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Wall -Wno-unused-function
 
 PROBES := $(patsubst probes/%.bpf.c,%,$(wildcard probes/*.bpf.c))
@@ -29,15 +34,20 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all gen deps demo test test-unit test-docs test-fuzz test-live test-vm bench soak review-demo clean help lint man
+.PHONY: all gen deps deps-build install uninstall demo test test-unit test-fuzz test-live test-vm bench soak review-demo clean help lint test-docs man
 
 all: $(BIN)
 
 help:
 	@echo 'skbtop targets:'
 	@echo '  make            build ./skbtop (BPF objects, skeletons, binary)'
-	@echo '  make deps       install every Debian package the project needs (idempotent)'
-	@echo '  make demo       deps + build, then run skbtop over a built-in workload'
+	@echo '  make install    install the binary, man page, bash completion and the'
+	@echo '                  skbtop-export systemd unit under PREFIX (/usr/local);'
+	@echo '                  DESTDIR, BINDIR, MANDIR, COMPLETIONDIR, UNITDIR override'
+	@echo '  make uninstall  remove what make install installed (same variables)'
+	@echo '  make deps-build install the Debian packages building skbtop needs (idempotent)'
+	@echo '  make deps       deps-build + the packages the tests need (idempotent)'
+	@echo '  make demo       deps-build + build, then run skbtop over a built-in workload'
 	@echo '  make test       deps + build, then every test tier this machine can run'
 	@echo '  make test-unit  unit tests only (no root)'
 	@echo '  make test-docs  man page current, help and field registry agree, 72-column report/diff'
@@ -52,8 +62,28 @@ help:
 	@echo '  make clean      remove build products'
 	@echo 'Options: V=1 for full commands.'
 
+deps-build:
+	./tests/deps.sh build
+
 deps:
-	./tests/deps.sh
+	./tests/deps.sh test
+
+# the completion's word lists come from the source (dist/gen-completion.sh)
+$(OUT)/skbtop.bash: dist/skbtop.bash.in dist/gen-completion.sh cli/main.c cli/options.c cli/chain.c | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)dist/gen-completion.sh > $@
+
+# the unit names BINDIR, so it is made at each install
+install: $(BIN) $(OUT)/skbtop.bash
+	sed 's|@BINDIR@|$(BINDIR)|' dist/skbtop-export.service.in > $(OUT)/skbtop-export.service
+	install -D -m 755 $(BIN) $(DESTDIR)$(BINDIR)/skbtop
+	install -D -m 644 man/skbtop.8 $(DESTDIR)$(MANDIR)/man8/skbtop.8
+	install -D -m 644 $(OUT)/skbtop.bash $(DESTDIR)$(COMPLETIONDIR)/skbtop
+	install -D -m 644 $(OUT)/skbtop-export.service $(DESTDIR)$(UNITDIR)/skbtop-export.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/skbtop $(DESTDIR)$(MANDIR)/man8/skbtop.8 \
+		$(DESTDIR)$(COMPLETIONDIR)/skbtop $(DESTDIR)$(UNITDIR)/skbtop-export.service
 
 $(BIN): $(CLI_OBJS)
 	$(call msg,LINK,$@)
@@ -125,7 +155,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tests/run-all.sh
 
-demo: deps
+demo: deps-build
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tests/demo.sh
 

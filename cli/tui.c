@@ -756,27 +756,37 @@ static void draw_footer(struct tui *t)
 
 /* ---- overlays ---- */
 
+/*
+ * The keys as the help overlay shows them; man/gen-sections.sh makes the
+ * man page's SCREEN section from this table (one "{ keys, text }" a line),
+ * and the docs tier checks that every key of key_table[] is named here.
+ */
+static const struct key_help {
+	const char *keys, *what;
+} key_help[] = {
+	{ "Tab, Shift-Tab, 1-5", "switch panel: CPUs, Queues, Drops, IPI matrix, Histograms" },
+	{ "Up/Down, j/k", "move the selection (scroll in the matrix and overlays)" },
+	{ "PgUp/PgDn, Home/End, g/G", "page, first, last" },
+	{ "Enter / Esc", "Drops: drill into a reason (locations, CPUs) / back" },
+	{ "s", "sort by the next column shown (marked *)" },
+	{ "f", "filter: cpu:0-3,5  dev:tap0  reason:RCVBUF (bare words too)" },
+	{ "/  n", "search rows, next match" },
+	{ "t", "rates per second <-> totals since start or z" },
+	{ "a", "all columns: also those no attached probe measures ('-')" },
+	{ "m", "IPI matrix: kicks, IPIs, skbs queued" },
+	{ "p", "pause (the screen keeps the last refresh)" },
+	{ "+ (=) / -", "longer / shorter interval" },
+	{ "z", "zero: counts and totals start from now" },
+	{ "P", "probe list: attach mode per probe and why others are missing" },
+	{ "h, ?", "this help;  Esc closes" },
+	{ "q, Q", "quit" },
+};
+
 static const char *const help_lines[] = {
 	"skbtop: live view of skb allocation, deferred free, IPIs and drops",
 	"",
-	"  Tab, Shift-Tab, 1-5  switch panel: CPUs, Queues, Drops, IPI matrix, Histograms",
-	"  Up/Down, j/k         move the selection (scroll in the matrix and overlays)",
-	"  PgUp/PgDn, g/G       page, first, last",
-	"  Enter / Esc          Drops: drill into a reason (locations, CPUs) / back",
-	"  s                    sort by the next column (marked *)",
-	"  f                    filter: cpu:0-3,5  dev:tap0  reason:RCVBUF (bare words too)",
-	"  /  n                 search rows, next match",
-	"  t                    rates per second <-> totals since start or z",
-	"  a                    all columns: also those no attached probe measures ('-')",
-	"  m                    IPI matrix: kicks, IPIs, skbs queued",
-	"  p                    pause (the screen keeps the last refresh)",
-	"  + / -                longer / shorter interval",
-	"  z                    zero: counts and totals start from now",
-	"  P                    probe list: attach mode per probe and why others are missing",
-	"  h, ?                 this help;  Esc closes",
-	"  q                    quit",
 	"Overhead: BPF run time per event and share of one CPU (with --prog-stats);",
-	"  skbtop's own user+system CPU.",
+	"  skbtop's own user+system CPU. Bold red rows: drops, or short bulk gets.",
 	"",
 	"Columns (`skbtop fields` lists them all; a narrow screen drops the least wanted):",
 };
@@ -811,7 +821,8 @@ static void draw_overlay(struct tui *t)
 
 	erase();
 	if (t->overlay == OV_HELP) {
-		int nh = sizeof(help_lines) / sizeof(help_lines[0]);
+		int nk = sizeof(key_help) / sizeof(key_help[0]);
+		int nh = sizeof(help_lines) / sizeof(help_lines[0]) + nk;
 		const struct field *cols[2][TUI_MAXCOLS];
 		int nc[2];
 
@@ -824,8 +835,14 @@ static void draw_overlay(struct tui *t)
 		for (int i = t->ov_top; i < n && y < h; i++) {
 			const struct field *f;
 
+			if (i >= 2 && i < 2 + nk) {	/* the keys, under the title */
+				put(y++, 0, A_NORMAL, "  %-24s %s", key_help[i - 2].keys,
+				    key_help[i - 2].what);
+				continue;
+			}
 			if (i < nh) {
-				put(y++, 0, i == 0 ? A_BOLD : A_NORMAL, "%s", help_lines[i]);
+				put(y++, 0, i == 0 ? A_BOLD : A_NORMAL, "%s",
+				    help_lines[i < 2 ? i : i - nk]);
 				continue;
 			}
 			f = i < nh + nc[0] ? cols[0][i - nh] : cols[1][i - nh - nc[0]];

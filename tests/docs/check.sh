@@ -52,6 +52,23 @@ for t in $("$SKBTOP" fields -j | jq -r '.[] | select(.title) | .title'); do
 done
 check "every column title is in the legend (skbtop fields)" "" "$missing"
 
+# every key bound in key_table[] is named in key_help[] (the help and SCREEN)
+helpkeys=$(sed -n '/^} key_help\[\] = {/,/^};/s/^\t{ "\(.*\)", ".*" },$/ \1 /p' cli/tui.c |
+	sed 's/[,()]/ /g; s|\([A-Za-z]\)/\([A-Za-z]\)|\1 \2|g' | tr '\n' ' ')
+missing=""
+for k in $(sed -n '/^static const struct key_binding key_table\[\]/,/^};/p' cli/tui.c |
+	grep -o "{ [^,]*," | sed 's/^{ //; s/,$//' | tr -d "'" | sed 's/^ $/SPACE/'); do
+	case $k in
+	KEY_UP) w=Up ;; KEY_DOWN) w=Down ;; KEY_PPAGE) w=PgUp ;; KEY_NPAGE) w=PgDn ;;
+	KEY_HOME) w=Home ;; KEY_END) w=End ;; KEY_BTAB) w=Shift-Tab ;; 27) w=Esc ;;
+	'\t') w=Tab ;; [1-5]) w=1-5 ;; *) w=$k ;;
+	esac
+	case " $helpkeys " in *" $w "*) ;; *) missing="$missing $w" ;; esac
+done
+check "every key of the key table is in the help and SCREEN" "" "$missing"
+sed -n '/^\.SH SCREEN/,/^\.SH /p' man/skbtop.8 | grep -q "Shift-Tab" ||
+	not_ok "man/skbtop.8 has a SCREEN section with the keys"
+
 # report and diff text within 72 columns on the readable test captures
 wide=0 n=0
 for f in tests/data/captures/*.json; do

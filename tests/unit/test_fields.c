@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "tui.h"
 #include "view.h"
+#include "fake_names.h"
 
 static struct probe_status probes[] = {
 	{ .name = "drops", .group = "drops", .mode = MODE_TP_BTF, .variant = "tp_btf" },
@@ -42,19 +43,6 @@ static struct probe_status probes[] = {
 };
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
-static const char *rname(const struct view_ctx *ctx, __u32 r, char *buf, size_t len)
-{
-	(void)ctx;
-	snprintf(buf, len, "R%u", r);
-	return buf;
-}
-
-static const char *lname(const struct view_ctx *ctx, __u64 a, char *buf, size_t len)
-{
-	(void)ctx;
-	snprintf(buf, len, "fn+0x%llx", (unsigned long long)a);
-	return buf;
-}
 
 static void make_ctx(struct view_ctx *ctx)
 {

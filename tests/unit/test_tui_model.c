@@ -13,20 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include "tui.h"
+#include "fake_names.h"
 
-static const char *rname(const struct view_ctx *ctx, __u32 r, char *buf, size_t len)
-{
-	(void)ctx;
-	snprintf(buf, len, "R%u", r);
-	return buf;
-}
-
-static const char *lname(const struct view_ctx *ctx, __u64 a, char *buf, size_t len)
-{
-	(void)ctx;
-	snprintf(buf, len, "fn+0x%llx", (unsigned long long)a);
-	return buf;
-}
 
 static const struct view_ctx ctx = { .reason_name = rname, .location_name = lname };
 

@@ -68,6 +68,7 @@ struct tui {
 	int ipi_metric;			/* 0 kicks, 1 IPIs, 2 skbs queued */
 	bool paused, totals, color, quit;
 	bool all_cols;			/* `a`: unmeasured columns shown too */
+	struct tui_history hist;	/* headline rates of the last intervals */
 	bool zeroed;			/* `z` was pressed: totals count from then */
 	char search[64];
 	bool search_jump;		/* move the selection to the next match on draw */
@@ -195,6 +196,7 @@ static int data_refresh(struct tui *t)
 	snapshot__swap(&t->prev, cur);
 	snapshot__swap(&t->delta, d);
 	snapshot__swap(&t->total, tot);
+	tui_history__push(&t->hist, &t->delta);
 	return 0;
 }
 
@@ -359,6 +361,39 @@ static void draw_table(struct tui *t, struct tui_table *tb, int y, int h, struct
 		row_text(tb, &tb->sum, line, sizeof(line), NULL, false);
 		put(y + 1 + (int)(tb->n < (size_t)body ? tb->n : (size_t)body), 0, A_BOLD, "%s",
 		    line);
+	}
+}
+
+/*
+ * The history strip: each measured headline series as a sparkline of the
+ * last intervals, oldest left, with its last value.
+ */
+static void draw_history(struct tui *t, int y)
+{
+	static const char *const label[TH_N] = { "drops", "kicks", "IPIs", "bulk", "hit%" };
+	int shown = 0, x = 0, w;
+	char spark[TUI_HIST + 1], val[16];
+
+	for (int k = 0; k < TH_N; k++)
+		shown += t->hist.measured[k];
+	if (!shown)
+		return;
+	w = (COLS - 8) / shown - 13;	/* "drops " + sparkline + " 12.3k  " */
+	if (w > TUI_HIST)
+		w = TUI_HIST;
+	if (w < 4)
+		return;
+	put(y, x, A_DIM, "history");
+	x = 8;
+	for (int k = 0; k < TH_N; k++) {
+		if (!t->hist.measured[k])
+			continue;
+		tui_history__spark(&t->hist, k, w, spark);
+		tui_fmt_rate(val, sizeof(val), tui_history__get(&t->hist, k, 0));
+		put(y, x, A_BOLD, "%s", label[k]);
+		put(y, x + (int)strlen(label[k]) + 1, cattr(t, CP_OK, A_NORMAL), "%s", spark);
+		put(y, x + (int)strlen(label[k]) + 1 + w, A_NORMAL, " %-5s", val);
+		x += (int)strlen(label[k]) + 1 + w + 8;
 	}
 }
 
@@ -903,6 +938,10 @@ static void draw(struct tui *t)
 	}
 	draw_header(t);
 	bodyh = LINES - HEAD_LINES - FOOT_LINES;
+	if (LINES >= MIN_LINES + 5) {	/* room to spare: the history strip */
+		bodyh--;
+		draw_history(t, HEAD_LINES + bodyh);
+	}
 	panels[t->panel].draw(t, HEAD_LINES, bodyh);
 	draw_footer(t);
 	refresh();
@@ -1173,6 +1212,7 @@ int tui_run(struct env *env, struct skbtop *st)
 	if (!uname(&u))
 		snprintf(t.release, sizeof(t.release), "%s", u.release);
 	view_ctx_live(&t.ctx, st);
+	tui_history__init(&t.hist, &t.ctx);
 	err = data_zero(&t);
 	if (err) {
 		fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));

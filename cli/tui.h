@@ -103,6 +103,34 @@ int tui_build_drop_cpus(struct tui_table *t, const struct tui_data *d, __u32 rea
  */
 bool tui_drops_cpu_filter_ignored(const struct tui_data *d, bool drill);
 
+/*
+ * History: the headline rates of the last TUI_HIST intervals (all CPUs), a
+ * ring the screen draws as sparklines. Each series is a field of the
+ * registry; one whose field is not measured is not kept (measured false).
+ */
+#define TUI_HIST	120
+enum { TH_DROPS, TH_KICKS, TH_IPIS, TH_BULK, TH_HIT, TH_N };
+
+struct tui_history {
+	const struct field *f[TH_N];	/* drops, defer_kicks_sent, ... */
+	bool measured[TH_N];
+	double v[TH_N][TUI_HIST];	/* per second (hit rate: percent); NaN: no value */
+	int n, head;			/* values kept; the next slot */
+};
+
+/* Empty, with the series' fields and whether ctx's probes measure them. */
+void tui_history__init(struct tui_history *h, const struct view_ctx *ctx);
+/* Add one interval (its delta). */
+void tui_history__push(struct tui_history *h, const struct snapshot *delta);
+/* The value of series k i intervals ago (0: the last); NaN if none. */
+double tui_history__get(const struct tui_history *h, int k, int i);
+/*
+ * Series k over the last width intervals as a sparkline, oldest first, one
+ * character an interval from " .:-=+*#" (blank: zero or none; '#': the
+ * largest in the window), right-aligned in width. out holds width + 1.
+ */
+void tui_history__spark(const struct tui_history *h, int k, int width, char *out);
+
 /* Is the probe of this name attached (not unavailable or disabled)? */
 bool tui_probe_live(const struct view_ctx *ctx, const char *name);
 enum probe_mode tui_probe_mode(const struct view_ctx *ctx, const char *name);

@@ -833,3 +833,69 @@ int tui_build_queues(struct tui_table *t, const struct tui_data *d)
 	free(idx);
 	return 0;
 }
+
+/* ---- history ---- */
+
+void tui_history__init(struct tui_history *h, const struct view_ctx *ctx)
+{
+	static const char *const names[TH_N] = {
+		[TH_DROPS] = "drops", [TH_KICKS] = "defer_kicks_sent",
+		[TH_IPIS] = "defer_ipis_sent", [TH_BULK] = "bulk_calls",
+		[TH_HIT] = "cache_hit_rate",
+	};
+
+	memset(h, 0, sizeof(*h));
+	for (int k = 0; k < TH_N; k++) {
+		h->f[k] = field_find(cpu_fields, cpu_nfields, names[k]);
+		h->measured[k] = field_measured(h->f[k], ctx->probes, ctx->nprobes);
+	}
+}
+
+void tui_history__push(struct tui_history *h, const struct snapshot *delta)
+{
+	struct cpu_counters sum;
+	double secs = delta->mono_ns ? delta->mono_ns / 1e9 : 1.0;
+
+	snapshot__sum_cpus(delta, &sum);
+	for (int k = 0; k < TH_N; k++) {
+		double v = NAN;
+
+		if (h->measured[k] && field_value(h->f[k], &sum, &v))
+			v = h->f[k]->kind == FIELD_RATIO ? 100.0 * v : v / secs;
+		h->v[k][h->head] = v;
+	}
+	h->head = (h->head + 1) % TUI_HIST;
+	if (h->n < TUI_HIST)
+		h->n++;
+}
+
+double tui_history__get(const struct tui_history *h, int k, int i)
+{
+	if (k < 0 || k >= TH_N || i < 0 || i >= h->n)
+		return NAN;
+	return h->v[k][(h->head - 1 - i + 2 * TUI_HIST) % TUI_HIST];
+}
+
+void tui_history__spark(const struct tui_history *h, int k, int width, char *out)
+{
+	static const char levels[] = " .:-=+*#";
+	double max = 0;
+	int n = width < h->n ? width : h->n;
+
+	for (int i = 0; i < n; i++) {
+		double v = tui_history__get(h, k, i);
+
+		if (!isnan(v) && v > max)
+			max = v;
+	}
+	memset(out, ' ', width);
+	out[width] = '\0';
+	for (int i = 0; i < n; i++) {
+		double v = tui_history__get(h, k, i);
+		int l = 0;
+
+		if (!isnan(v) && v > 0 && max > 0)
+			l = 1 + (int)(6.999 * v / max);
+		out[width - 1 - i] = levels[l];
+	}
+}

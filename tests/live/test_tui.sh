@@ -88,8 +88,15 @@ keys 3
 check_true "drops panel shows" wait_for "Drops by reason"
 keys z
 check_true "z zeroes" wait_for "zeroed: counts from now"
+h0=$(cap | grep '^history')
 "$GEN/udp_rcvbuf" --count $N -N $NS > "$TMP/gen.json"
 check_eq "udp_rcvbuf exits 0" 0 $?
+# the history strip: the drops sparkline has moved (its peak drawn as '#')
+sleep 1.2
+h1=$(cap | grep '^history')
+check_true "history strip drawn ($h1)" [ -n "$h1" ]
+check_true "drops sparkline moved under the workload" [ "$h0" != "$h1" ]
+check_true "drops sparkline peaks at '#'" sh -c "echo '$h1' | sed 's/ kicks.*//' | grep -q '#'"
 # a second reason, few drops: UDP to a port nobody bound
 ip netns exec $NS python3 -c '
 import socket

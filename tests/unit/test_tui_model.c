@@ -192,10 +192,46 @@ static void test_fmt(void **state)
 	}
 }
 
+/* The history ring: rates per second, oldest first in the sparkline, scaled to the window. */
+static void test_history(void **state)
+{
+	struct tui_history h;
+	struct snapshot d;
+	struct view_ctx c = ctx;	/* no probe table: every series measured */
+	char spark[TUI_HIST + 1];
+
+	(void)state;
+	tui_history__init(&h, &c);
+	assert_int_equal(snapshot__init(&d, 2), 0);
+	d.mono_ns = 500000000ULL;	/* 0.5 s intervals */
+	for (int i = 0; i < 7; i++) {
+		d.cpus[0].drops = i;	/* 0, 2, 4, ... 12 per second */
+		d.cpus[1].drops = i;
+		d.cpus[0].cache_gets = 4;
+		d.cpus[0].cache_hits = i < 4 ? 4 : 3;
+		tui_history__push(&h, &d);
+	}
+	assert_true(tui_history__get(&h, TH_DROPS, 0) == 24.0);	/* 12 drops / 0.5 s */
+	assert_true(tui_history__get(&h, TH_DROPS, 6) == 0.0);
+	assert_true(isnan(tui_history__get(&h, TH_DROPS, 7)));
+	assert_true(tui_history__get(&h, TH_HIT, 0) == 75.0);
+	tui_history__spark(&h, TH_DROPS, 10, spark);
+	assert_string_equal(spark, "    :-=+*#");	/* 0, 4 .. 24: blank, then by sevenths */
+	tui_history__spark(&h, TH_HIT, 5, spark);	/* 100, 100, 75, 75, 75 */
+	assert_string_equal(spark, "##***");
+	/* the ring wraps: only the last TUI_HIST intervals are kept */
+	for (int i = 0; i < TUI_HIST + 5; i++)
+		tui_history__push(&h, &d);
+	assert_int_equal(h.n, TUI_HIST);
+	assert_true(tui_history__get(&h, TH_DROPS, TUI_HIST - 1) == 24.0);
+	snapshot__free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fmt),
+		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_drops_tables),
 		cmocka_unit_test(test_queue_top_reason),
 	};

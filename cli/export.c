@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -42,6 +44,8 @@ struct page {
 	pthread_mutex_t lock;
 	char *buf;		/* last rendering; NULL until the first read */
 	size_t len;
+	char *om;		/* the same in OpenMetrics, for scrapers that ask for it */
+	size_t om_len;
 };
 
 /* ---- listening socket ---- */
@@ -163,6 +167,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	static const char plain[] = "text/plain; charset=utf-8";
 	static const char index_body[] = "skbtop exporter: metrics at /metrics\n";
 	struct page *pg = cls;
+	const char *accept;
 	enum MHD_Result ret;
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
@@ -172,8 +177,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return send_text(conn, MHD_HTTP_OK, plain, index_body, sizeof(index_body) - 1);
 	if (strcmp(url, "/metrics"))
 		return send_text(conn, MHD_HTTP_NOT_FOUND, plain, "not found\n", 10);
+	accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	pthread_mutex_lock(&pg->lock);
-	if (pg->buf)
+	if (pg->om && accept && strstr(accept, "application/openmetrics-text"))
+		ret = send_text(conn, MHD_HTTP_OK, METRICS_OPENMETRICS_TYPE, pg->om, pg->om_len);
+	else if (pg->buf)
 		ret = send_text(conn, MHD_HTTP_OK, METRICS_CONTENT_TYPE, pg->buf, pg->len);
 	else
 		ret = send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, plain, "no data yet\n", 12);
@@ -353,15 +361,49 @@ static void sleep_until(__u64 deadline)
 	}
 }
 
+/* The process_* figures of /metrics: start time, RSS, descriptors; 0 where unread. */
+static void read_process(struct metrics_process *p)
+{
+	static double start_s;
+	struct rlimit rl;
+	unsigned long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+	DIR *d;
+
+	memset(p, 0, sizeof(*p));
+	if (!start_s) {		/* taken once, close enough: skbtop just started */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		start_s = ts.tv_sec + ts.tv_nsec / 1e9;
+	}
+	p->start_time_s = start_s;
+	if (f) {
+		if (fscanf(f, "%lu %lu", &pages, &rss) == 2)
+			p->resident_bytes = (__u64)rss * (__u64)sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
+	d = opendir("/proc/self/fd");
+	if (d && !getrlimit(RLIMIT_NOFILE, &rl)) {
+		while (readdir(d))
+			p->open_fds++;
+		p->open_fds -= p->open_fds >= 3 ? 3 : p->open_fds;	/* ".", "..", d's own */
+		p->max_fds = rl.rlim_cur;
+	}
+	if (d)
+		closedir(d);
+}
+
 static int render(struct metrics *m, const struct snapshot *total, const struct view_ctx *ctx,
-		  char **buf, size_t *len)
+		  char **buf, size_t *len, bool openmetrics)
 {
 	FILE *f = open_memstream(buf, len);
 	int err;
 
 	if (!f)
 		return -errno;
-	err = metrics__render(m, f, total, ctx);
+	err = openmetrics ? metrics__render_openmetrics(m, f, total, ctx)
+			  : metrics__render(m, f, total, ctx);
 	if (fclose(f) && !err)
 		err = -EIO;
 	if (err) {
@@ -371,10 +413,10 @@ static int render(struct metrics *m, const struct snapshot *total, const struct 
 	return err;
 }
 
-static int publish(struct page *pg, const char *textfile, char *buf, size_t len,
-		   bool *tf_failing, struct stat *written)
+static int publish(struct page *pg, const char *textfile, char *buf, size_t len, char *om,
+		   size_t om_len, bool *tf_failing, struct stat *written)
 {
-	char *old;
+	char *old, *old_om;
 	int err = 0;
 
 	if (textfile) {
@@ -388,10 +430,14 @@ static int publish(struct page *pg, const char *textfile, char *buf, size_t len,
 	}
 	pthread_mutex_lock(&pg->lock);
 	old = pg->buf;
+	old_om = pg->om;
 	pg->buf = buf;
 	pg->len = len;
+	pg->om = om;
+	pg->om_len = om_len;
 	pthread_mutex_unlock(&pg->lock);
 	free(old);
+	free(old_om);
 	return err;
 }
 
@@ -426,8 +472,8 @@ int cmd_export(struct env *env)
 	char where[ADDR_STR_LEN], msg[PATH_MAX + 64];
 	bool tf_failing = false, wrote_textfile = false;
 	__u64 next, end;
-	size_t len;
-	char *buf;
+	size_t len, om_len = 0;
+	char *buf, *om = NULL;
 	int ret = EXIT_FAIL, fd = -1, err;
 
 	if (env->argc)
@@ -475,12 +521,18 @@ int cmd_export(struct env *env)
 	err = skbtop__read(st, &prev);
 	err = err ?: snapshot__delta(NULL, &prev, &total);
 	while (!err) {
-		err = render(&m, &total, &ctx, &buf, &len);
+		read_process(&m.proc);
+		err = render(&m, &total, &ctx, &buf, &len, false);
+		/* OpenMetrics for scrapers that ask (a textfile is the text format) */
+		if (!err && env->listen)
+			err = render(&m, &total, &ctx, &om, &om_len, true);
 		if (err) {
+			free(buf);	/* NULL if its own render failed */
 			fprintf(stderr, "skbtop: failed to render metrics: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		err = publish(&pg, env->textfile, buf, len, &tf_failing, &tf_stat);
+		err = publish(&pg, env->textfile, buf, len, om, om_len, &tf_failing, &tf_stat);
+		om = NULL;
 		if (err && !wrote_textfile && !httpd) {
 			/* the first write failed: a wrong path, not a passing problem */
 			goto cleanup;
@@ -526,6 +578,7 @@ cleanup:
 	if (wrote_textfile)
 		outfile__remove(env->textfile, &tf_stat);
 	free(pg.buf);
+	free(pg.om);
 	snapshot__free(&prev);
 	snapshot__free(&cur);
 	snapshot__free(&delta);

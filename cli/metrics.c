@@ -59,8 +59,19 @@ static void help_line(FILE *f, const char *name, const char *help)
 	fputc('\n', f);
 }
 
+/* The format of the render under way (one thread renders). */
+static bool openmetrics;
+
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
+	char base[128];
+	size_t n = strlen(name);
+
+	/* OpenMetrics names a counter family without the _total of its samples */
+	if (openmetrics && !strcmp(type, "counter") && n > 6 && !strcmp(name + n - 6, "_total")) {
+		snprintf(base, sizeof(base), "%.*s", (int)(n - 6), name);
+		name = base;
+	}
 	help_line(f, name, help);
 	fprintf(f, "# TYPE %s %s\n", name, type);
 }
@@ -555,7 +566,8 @@ static int cmp_prog(const void *a, const void *b)
 	return strcmp(((const struct prog_row *)a)->name, ((const struct prog_row *)b)->name);
 }
 
-static int render_self(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
+static int render_self(FILE *f, const struct metrics *m, const struct snapshot *s,
+		       const struct view_ctx *ctx)
 {
 	static const char secs[] = "skbtop_bpf_run_seconds_total";
 	static const char cnt[] = "skbtop_bpf_run_count_total";
@@ -584,9 +596,26 @@ static int render_self(FILE *f, const struct snapshot *s, const struct view_ctx 
 		}
 		free(p);
 	}
-	family(f, "skbtop_user_cpu_seconds_total", "counter",
-	       "CPU time (user plus system) of the skbtop process itself.");
-	sample_seconds(f, "skbtop_user_cpu_seconds_total", NULL, s->user_cpu_ns);
+	/* the process_* families of the Prometheus client conventions */
+	family(f, "process_cpu_seconds_total", "counter",
+	       "Total user and system CPU time spent in seconds.");
+	sample_seconds(f, "process_cpu_seconds_total", NULL, s->user_cpu_ns);
+	if (m->proc.start_time_s > 0) {
+		family(f, "process_start_time_seconds", "gauge",
+		       "Start time of the process since unix epoch in seconds.");
+		fprintf(f, "process_start_time_seconds %.2f\n", m->proc.start_time_s);
+	}
+	if (m->proc.resident_bytes) {
+		family(f, "process_resident_memory_bytes", "gauge",
+		       "Resident memory size in bytes.");
+		sample(f, "process_resident_memory_bytes", NULL, m->proc.resident_bytes);
+	}
+	if (m->proc.max_fds) {
+		family(f, "process_open_fds", "gauge", "Number of open file descriptors.");
+		sample(f, "process_open_fds", NULL, m->proc.open_fds);
+		family(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+		sample(f, "process_max_fds", NULL, m->proc.max_fds);
+	}
 	return 0;
 }
 
@@ -622,8 +651,8 @@ void metrics__free(struct metrics *m)
 	keyset_free(&m->queues);
 }
 
-int metrics__render(struct metrics *m, FILE *f, const struct snapshot *total,
-		    const struct view_ctx *ctx)
+static int render_all(struct metrics *m, FILE *f, const struct snapshot *total,
+		      const struct view_ctx *ctx)
 {
 	const struct field *drops = field_find(cpu_fields, cpu_nfields, "drops");
 	int err = 0;
@@ -652,13 +681,33 @@ int metrics__render(struct metrics *m, FILE *f, const struct snapshot *total,
 	if (m->opts.queues > 0)
 		err = render_queues(m, f, total, ctx);
 	if (!err)
-		err = render_self(f, total, ctx);
+		err = render_self(f, m, total, ctx);
 	if (!err) {
 		family(f, "skbtop_last_read_timestamp_seconds", "gauge",
 		       "Wall-clock time of the map read these values come from.");
 		sample_seconds(f, "skbtop_last_read_timestamp_seconds", NULL, total->real_ns);
 	}
+	if (!err && openmetrics)
+		fputs("# EOF\n", f);
 	if (!err && (fflush(f) || ferror(f)))
 		err = -EIO;
+	return err;
+}
+
+int metrics__render(struct metrics *m, FILE *f, const struct snapshot *total,
+		    const struct view_ctx *ctx)
+{
+	openmetrics = false;
+	return render_all(m, f, total, ctx);
+}
+
+int metrics__render_openmetrics(struct metrics *m, FILE *f, const struct snapshot *total,
+				const struct view_ctx *ctx)
+{
+	int err;
+
+	openmetrics = true;
+	err = render_all(m, f, total, ctx);
+	openmetrics = false;
 	return err;
 }

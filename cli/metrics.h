@@ -19,8 +19,9 @@
 #define METRICS_DEFAULT_LIMIT	50	/* --queues / --locations without a number */
 #define METRICS_MAX_LIMIT	1000
 
-/* Content-Type of the text exposition format this renders. */
+/* Content-Types of the two formats this renders (a scraper's Accept picks one). */
 #define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+#define METRICS_OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 struct metrics_opts {
 	long queues;		/* per-queue series: 0 off, else at most this many queues */
@@ -39,10 +40,21 @@ struct metrics_keyset {
 	size_t cap;
 };
 
+/*
+ * The process_* families of the Prometheus client conventions, read by the
+ * exporter from /proc/self before a render; 0: not read, no family.
+ */
+struct metrics_process {
+	double start_time_s;		/* process_start_time_seconds (since the epoch) */
+	__u64 resident_bytes;		/* process_resident_memory_bytes */
+	__u64 open_fds, max_fds;	/* process_open_fds, process_max_fds */
+};
+
 struct metrics {
 	struct metrics_opts opts;
 	struct metrics_keyset locations;
 	struct metrics_keyset queues;
+	struct metrics_process proc;
 };
 
 void metrics__init(struct metrics *m, const struct metrics_opts *opts);
@@ -55,6 +67,12 @@ void metrics__free(struct metrics *m);
  */
 int metrics__render(struct metrics *m, FILE *f, const struct snapshot *total,
 		    const struct view_ctx *ctx);
+/*
+ * The same in the OpenMetrics 1.0 text format: counter families named
+ * without their _total suffix, and "# EOF" last.
+ */
+int metrics__render_openmetrics(struct metrics *m, FILE *f, const struct snapshot *total,
+				const struct view_ctx *ctx);
 
 /* Escape a label value into buf (control bytes as the text \\xHH, then \\ and \"); returns buf. */
 const char *metrics__escape(const char *s, char *buf, size_t len);

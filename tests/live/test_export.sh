@@ -74,6 +74,20 @@ grep -q '^skbtop_probe_info{probe="drops",mode="tp_btf"} 1$' "$TMP/metrics.txt"
 check_eq "probe_info lists drops on tp_btf" 0 $?
 grep -q '^# TYPE skbtop_napi_cache_gets_total' "$TMP/metrics.txt"
 check_eq "families of unavailable probes are omitted" 1 $?
+check_eq "process_cpu_seconds_total, process_open_fds, process_resident_memory_bytes" 3 \
+	"$(grep -Ec '^process_(cpu_seconds_total|open_fds|resident_memory_bytes) [0-9.]+$' \
+		"$TMP/metrics.txt")"
+# OpenMetrics when the scraper asks for it (Prometheus does by default)
+curl -sf -D "$TMP/omhdr" -H 'Accept: application/openmetrics-text; version=1.0.0' \
+	"http://$EXP_ADDR/metrics" > "$TMP/om.txt"
+check_true "Accept: openmetrics gets application/openmetrics-text" \
+	grep -qi '^content-type: application/openmetrics-text; version=1.0.0' "$TMP/omhdr"
+check_eq "OpenMetrics ends with # EOF" "# EOF" "$(tail -1 "$TMP/om.txt")"
+check_true "OpenMetrics counter family without _total" \
+	grep -q '^# TYPE skbtop_kfree_skb counter$' "$TMP/om.txt"
+check_eq "OpenMetrics and text carry the same drop series" \
+	"$(grep -c '^skbtop_drops_total{' "$TMP/metrics.txt")" \
+	"$(grep -c '^skbtop_drops_total{' "$TMP/om.txt")"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://$EXP_ADDR/nope")
 check_eq "unknown path is 404" 404 "$code"
 

@@ -186,7 +186,7 @@ static void test_render_lines(void **state)
 	assert_line(out, "skbtop_bpf_run_seconds_total{prog=\"kfree_skb_btf\"} 2.500000000");
 	assert_line(out, "skbtop_bpf_run_seconds_total{prog=\"defer_kick_raw\"} 0.000001000");
 	assert_line(out, "skbtop_bpf_run_count_total{prog=\"kfree_skb_btf\"} 42");
-	assert_line(out, "skbtop_user_cpu_seconds_total 1.500000000");
+	assert_line(out, "process_cpu_seconds_total 1.500000000");
 	assert_line(out, "skbtop_last_read_timestamp_seconds 1700000000.123456789");
 	assert_line(out, "skbtop_build_info{version=\"" SKBTOP_VERSION "\"} 1");
 
@@ -208,6 +208,35 @@ static void test_render_lines(void **state)
 	assert_false(has_family(out, "skbtop_queue_drops_total"));
 	/* pairs with no traffic are left out */
 	assert_null(strstr(out, "to_cpu=\"0\""));
+	/* process_* beyond the CPU time only when the exporter read them */
+	assert_false(has_family(out, "process_resident_memory_bytes"));
+	assert_false(has_family(out, "process_open_fds"));
+	free(out);
+
+	/* OpenMetrics: counter families without _total, samples with it, # EOF last */
+	m.proc = (struct metrics_process){ .start_time_s = 1700000000.5, .resident_bytes = 4096,
+					   .open_fds = 12, .max_fds = 1024 };
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		assert_int_equal(metrics__render_openmetrics(&m, f, &s, &ctx), 0);
+		fclose(f);
+		out = buf;
+	}
+	assert_line(out, "# TYPE skbtop_kfree_skb counter");
+	assert_line(out, "skbtop_kfree_skb_total{cpu=\"1\"} 9");
+	assert_line(out, "# TYPE process_cpu_seconds counter");
+	assert_line(out, "process_cpu_seconds_total 1.500000000");
+	assert_line(out, "# TYPE skbtop_bulk_request_heads histogram");
+	assert_line(out, "process_start_time_seconds 1700000000.50");
+	assert_line(out, "process_resident_memory_bytes 4096");
+	assert_line(out, "process_open_fds 12");
+	assert_line(out, "process_max_fds 1024");
+	assert_null(strstr(out, "# TYPE skbtop_kfree_skb_total"));
+	assert_int_equal(strcmp(out + strlen(out) - 6, "# EOF\n"), 0);
+	m.proc = (struct metrics_process){ 0 };
 	free(out);
 
 	/* without --prog-stats the kernel measured no run times: no families, not zeros */
@@ -215,7 +244,7 @@ static void test_render_lines(void **state)
 	out = render(&m, &s, &ctx);
 	assert_false(has_family(out, "skbtop_bpf_run_seconds_total"));
 	assert_false(has_family(out, "skbtop_bpf_run_count_total"));
-	assert_true(has_family(out, "skbtop_user_cpu_seconds_total"));
+	assert_true(has_family(out, "process_cpu_seconds_total"));
 	free(out);
 	metrics__free(&m);
 	snapshot__free(&s);

@@ -103,17 +103,21 @@ static void columns_init(struct columns *c, const struct field *fields, size_t n
 	c->n = field_columns(fields, n, false, c->f, MAX_COLS);
 }
 
+/* At most 5 characters for any u64: exact below 100000, then k, M, G, T, P, E. */
 static void fmt_count(char *buf, size_t len, __u64 v)
 {
-	/* at most 5 characters */
-	if (v < 100000)
+	static const char units[] = "kMGTPE";
+	int u = -1;
+
+	if (v < 100000) {
 		snprintf(buf, len, "%llu", (unsigned long long)v);
-	else if (v < 10000000ULL)
-		snprintf(buf, len, "%lluk", (unsigned long long)(v / 1000));
-	else if (v < 10000000000ULL)
-		snprintf(buf, len, "%lluM", (unsigned long long)(v / 1000000));
-	else
-		snprintf(buf, len, "%lluG", (unsigned long long)(v / 1000000000ULL));
+		return;
+	}
+	while (v >= 10000) {	/* 4 digits and a unit */
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, len, "%llu%c", (unsigned long long)v, units[u]);
 }
 
 /* One row of counts under cols, '-' where nothing measured them; w: column width. */

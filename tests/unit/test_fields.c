@@ -162,6 +162,28 @@ static void test_text(void **state)
 	snapshot__free(&s);
 }
 
+/* Any u64 fits its column: the table stays aligned and within 72 columns. */
+static void test_text_huge(void **state)
+{
+	struct snapshot s;
+	struct view_ctx ctx;
+	char *out, h[32][32], r[32][32];
+
+	(void)state;
+	make_snapshot(&s);
+	make_ctx(&ctx);
+	s.cpus[1].drops = UINT64_MAX;
+	s.cpus[0].defer_kicks_sent = 12345678901234ULL;
+	out = capture_text(view_text, &s, &ctx);
+	assert_int_equal(words_of(out, "CPU", h), words_of(out, "all", r));
+	assert_non_null(strstr(out, " 18E\n"));	/* 2^64 - 1 */
+	assert_non_null(strstr(out, " 12T "));
+	for (const char *l = out; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		assert_true(strcspn(l, "\n") <= 72);
+	free(out);
+	snapshot__free(&s);
+}
+
 static void check_json_fields(const json_t *o, const struct field *fields, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -466,6 +488,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_huge),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_screen),
 		cmocka_unit_test(test_screen_fit),

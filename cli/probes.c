@@ -179,7 +179,8 @@ static struct skbtop *skbtop_new(const struct skbtop_opts *opts, char *err, size
 	st->vmlinux_btf = opts->btf_path ? btf__parse(opts->btf_path, NULL)
 					 : btf__load_vmlinux_btf();
 	if (!st->vmlinux_btf) {
-		char msg[128];
+		struct rlimit rl;
+		char msg[128], lim[32];
 
 		/* errno may be a libbpf code (LIBBPF_ERRNO__FORMAT for garbage) */
 		libbpf_strerror(errno, msg, sizeof(msg));
@@ -187,10 +188,20 @@ static struct skbtop *skbtop_new(const struct skbtop_opts *opts, char *err, size
 			snprintf(err, errlen, "failed to load BTF from --btf %s: %s (want raw BTF "
 				 "like /sys/kernel/btf/vmlinux, or an ELF file with .BTF)",
 				 opts->btf_path, msg);
-		else
+		else if (access("/sys/kernel/btf/vmlinux", R_OK))
 			snprintf(err, errlen, "failed to load kernel BTF /sys/kernel/btf/vmlinux: "
 				 "%s; the kernel needs CONFIG_DEBUG_INFO_BTF, or supply BTF "
 				 "with --btf FILE", msg);
+		else {	/* the kernel has it: parsing it failed (libbpf's errno can be
+			 * ESRCH when a memory limit made an allocation fail) */
+			snprintf(lim, sizeof(lim), "none");
+			if (!getrlimit(RLIMIT_AS, &rl) && rl.rlim_cur != RLIM_INFINITY)
+				snprintf(lim, sizeof(lim), "%llu KB",
+					 (unsigned long long)rl.rlim_cur / 1024);
+			snprintf(err, errlen, "failed to parse kernel BTF /sys/kernel/btf/vmlinux "
+				 "(%s): out of memory? (address space limit, ulimit -v: %s)", msg,
+				 lim);
+		}
 		goto fail;
 	}
 	st->reasons = reasons__load(opts->btf_path, opts->btf_path ? "" : NULL);

@@ -339,6 +339,21 @@ check_eq "every error message names ENOSPC" "$(grep -vc 'recording to' "$TMP/err
 	"$(grep -c 'No space left on device' "$TMP/err")"
 check_eq "and leaves nothing but the filler" fill "$(ls -A "$FS/small")"
 
+# ENOMEM under an address-space limit once read as a missing-BTF hint. Raise
+# the limit until skbtop gets past reading kallsyms: the first limit where
+# it fails later, parsing BTF, must name memory and the limit.
+kb=20000
+while [ $kb -le 80000 ]; do
+	(ulimit -v $kb; "$SKBTOP" probes > /dev/null 2> "$TMP/err"); rc=$?
+	[ $rc = 0 ] && break
+	grep -q "kallsyms" "$TMP/err" || break
+	kb=$((kb + 2000))
+done
+check_eq "probes under ulimit -v $kb: exit 1" 1 $rc
+check_true "... names memory and the limit, not CONFIG_DEBUG_INFO_BTF ($(head -c 160 "$TMP/err"))" \
+	sh -c "grep -Eq 'out of memory|Cannot allocate memory' '$TMP/err' &&
+		! grep -q CONFIG_DEBUG_INFO_BTF '$TMP/err'"
+
 # EMFILE: 8 fds once listed 6 probes as attached with nothing loaded
 prlimit --nofile=8:8 "$SKBTOP" probes -j > "$TMP/p8.json" 2> "$TMP/err"
 check_eq "probes with ulimit -n 8: exit 1, nothing on stdout" "1 0" "$? $(wc -c < "$TMP/p8.json")"

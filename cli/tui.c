@@ -1251,6 +1251,15 @@ int tui_run(struct env *env, struct skbtop *st)
 			}
 			t.refreshes++;
 			note_overhead(&t);
+			{	/* a warning found by this read: on the message line, and
+				 * in the log printed after the screen closes */
+				const char *w = skbtop__new_warning(st);
+
+				if (w) {
+					set_msg(&t, true, "warning: defer_flush: %s", w);
+					tui_log("skbtop: warning: defer_flush: %s\n", w);
+				}
+			}
 			t.next_due += t.interval;
 			if (t.next_due < now_s())
 				t.next_due = now_s() + t.interval;

@@ -29,7 +29,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all gen deps demo test test-unit test-fuzz test-live test-vm bench soak review-demo clean help lint
+.PHONY: all gen deps demo test test-unit test-fuzz test-live test-vm bench soak review-demo review-kernel clean help lint
 
 all: $(BIN)
 
@@ -46,6 +46,7 @@ help:
 	@echo '  make bench      overhead benchmarks, A/B interleaved (not part of make test)'
 	@echo '  make soak       10-minute soak under the workloads (DURATION=SEC to shorten)'
 	@echo '  make review-demo  stock vs patched tun.ko in the 7.2 VM, recorded and diffed'
+	@echo '  make review-kernel  build the VM kernel from linux-source-7.2, cached (~BUILDMIN min)'
 	@echo '  make lint       cppcheck on cli/'
 	@echo '  make clean      remove build products'
 	@echo 'Options: V=1 for full commands.'
@@ -112,6 +113,9 @@ soak: $(BIN) gen
 
 review-demo: $(BIN) gen
 	$(Q)./tests/review/run.sh
+
+review-kernel:
+	$(Q)./tests/vm/build-kernel -v
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -55,8 +55,11 @@ D=/sys/kernel/debug
 for f in failslab/probability failslab/times failslab/ignore-gfp-wait fail_function/inject; do
 	check_true "debugfs $f" test -e "$D/$f"
 done
-check_true "failslab can be armed on skbuff_head_cache" \
-	test -w /sys/kernel/slab/skbuff_head_cache/failslab
+F=/sys/kernel/slab/skbuff_head_cache/failslab
+echo 1 > $F
+check_eq "failslab armed on skbuff_head_cache (its own cache, not merged)" 1 "$(cat $F)"
+echo 0 > $F
+check_eq "... and disarmed" 0 "$(cat $F)"
 check_true "should_failslab is in the error injection list (bpf_override_return, fail_function)" \
 	grep -q '^should_failslab[[:space:]]' "$D/error_injection/list"
 finish

@@ -46,7 +46,7 @@ help:
 	@echo '  make bench      overhead benchmarks, A/B interleaved (not part of make test)'
 	@echo '  make soak       10-minute soak under the workloads (DURATION=SEC to shorten)'
 	@echo '  make review-demo  stock vs patched tun.ko in the 7.2 VM, recorded and diffed'
-	@echo '  make review-kernel  build the VM kernel from linux-source-7.2, cached (~BUILDMIN min)'
+	@echo '  make review-kernel  build the VM kernel from linux-source-7.2, cached (about 1 h on 2 cores)'
 	@echo '  make lint       cppcheck on cli/'
 	@echo '  make clean      remove build products'
 	@echo 'Options: V=1 for full commands.'

@@ -35,6 +35,7 @@ while IFS= read -r line; do
 	esac
 done > "$TMP/cfg.tap"
 cat "$TMP/cfg.tap"
+# shellcheck disable=SC2034 # FAILED is lib.sh's
 grep -q '^not ok' "$TMP/cfg.tap" && FAILED=1
 
 for m in tun tap vhost vhost_net veth; do

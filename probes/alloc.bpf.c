@@ -99,21 +99,28 @@ struct {
 } cache_cpu_state SEC(".maps");
 
 /*
- * __alloc_skb() in process context (BH enabled) on 7.x: thread id -> whether
- * it fell back to the slab (kmem_cache_alloc_node on the skbuff head cache)
- * after its get. The task may be preempted, or a softirq may run at its
- * local_bh_enable(), and other users of this CPU's cache then change the
- * level: only the fallback itself tells a miss from a hit.
+ * __alloc_skb() in process context (BH enabled) on 7.x, in the task's local
+ * storage: whether it is inside one, and whether that one fell back to the
+ * slab (kmem_cache_alloc_node on the skbuff head cache) after its get. The
+ * task may be preempted or migrated, or a softirq may run at its
+ * local_bh_enable(), and other users of a CPU's cache then change the level:
+ * only the fallback itself tells a miss from a hit. Storage of the task,
+ * not of a CPU: a task is inside at most one such __alloc_skb() (it does not
+ * recurse; a nested softirq or hardirq one never reads or writes this), so
+ * entry, fallback and exit see the same slot wherever the task runs. Kept
+ * for the task's life (no delete per call: a lookup is a pointer compare in
+ * the task's storage cache, where the hash this replaced took a bucket lock
+ * and an element from its free list twice a packet).
  */
 struct alloc_start {
+	__u32 inside;
 	__u32 fell_back;
-	__u32 pad;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct alloc_start);
 } alloc_start SEC(".maps");
 
@@ -286,8 +293,8 @@ SEC("fentry/__alloc_skb")
 int BPF_PROG(cache_get_alloc_skb, unsigned int size, gfp_t gfp, int flags, int node)
 {
 	struct cache_cpu_state *st;
-	struct alloc_start start = {};
-	__u32 tid;
+	struct alloc_start *start;
+	struct cpu_counters *c;
 	int pc;
 
 	if (flags & SKB_ALLOC_FCLONE)
@@ -309,8 +316,14 @@ int BPF_PROG(cache_get_alloc_skb, unsigned int size, gfp_t gfp, int flags, int n
 		return 0;
 	}
 	/* BH on: decided at exit, by whether it fell back to the slab */
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&alloc_start, &tid, &start, BPF_ANY);
+	start = bpf_task_storage_get(&alloc_start, bpf_get_current_task_btf(), NULL,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (start) {
+		start->inside = 1;
+		start->fell_back = 0;
+	} else if ((c = this_cpu_counters())) {
+		__sync_fetch_and_add(&c->map_full, 1);	/* no memory for the task's slot */
+	}
 	return 0;
 }
 
@@ -318,7 +331,6 @@ SEC("fexit/__alloc_skb")
 int BPF_PROG(cache_get_alloc_skb_exit, unsigned int size, gfp_t gfp, int flags, int node,
 	     struct sk_buff *ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct alloc_start *start;
 	struct cpu_counters *c;
 
@@ -329,9 +341,10 @@ int BPF_PROG(cache_get_alloc_skb_exit, unsigned int size, gfp_t gfp, int flags, 
 	 */
 	if (preempt_bits() & (SOFTIRQ_MASK | HARDIRQ_MASK))
 		return 0;
-	start = bpf_map_lookup_elem(&alloc_start, &tid);
-	if (!start)
+	start = bpf_task_storage_get(&alloc_start, bpf_get_current_task_btf(), NULL, 0);
+	if (!start || !start->inside)
 		return 0;
+	start->inside = 0;
 	c = this_cpu_counters();
 	if (c) {
 		INC(c->cache_gets);
@@ -340,7 +353,6 @@ int BPF_PROG(cache_get_alloc_skb_exit, unsigned int size, gfp_t gfp, int flags, 
 		else
 			INC(c->cache_hits);
 	}
-	bpf_map_delete_elem(&alloc_start, &tid);
 	return 0;
 }
 
@@ -349,15 +361,13 @@ SEC("fentry/kmem_cache_alloc_node_noprof")
 int BPF_PROG(cache_get_slab_fallback, struct kmem_cache *s)
 {
 	struct alloc_start *start;
-	__u32 tid;
 
 	if (skbuff_cache_ptr ? (__u64)s != skbuff_cache_ptr : !is_skbuff_cache(s))
 		return 0;
 	if (preempt_bits() & (SOFTIRQ_MASK | HARDIRQ_MASK))
 		return 0;	/* a nested allocation's, not the task's */
-	tid = (__u32)bpf_get_current_pid_tgid();
-	start = bpf_map_lookup_elem(&alloc_start, &tid);
-	if (start)
+	start = bpf_task_storage_get(&alloc_start, bpf_get_current_task_btf(), NULL, 0);
+	if (start && start->inside)
 		start->fell_back = 1;
 	return 0;
 }

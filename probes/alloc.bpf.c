@@ -11,7 +11,8 @@
  *                      napi_build_skb(), napi_alloc_skb() and __alloc_skb(),
  *                      which on 7.x also tries the cache in process context
  *                      (no refill: a miss falls back to kmem_cache_alloc_node,
- *                      traced to tell it from a hit)
+ *                      traced to tell it from a hit); __alloc_skb() at its
+ *                      exit only
  *   cache_put:         fentry napi_skb_cache_put (static, out of line from 6.12)
  *   cache_refill:      fexit kmem_cache_alloc_bulk{,_noprof} on the skbuff head
  *                      cache: into this CPU's skb_cache array = a refill, else

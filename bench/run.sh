@@ -171,7 +171,7 @@ start_arm() {
 	bpftrace_all)
 		bpftrace "$BPFTRACE_ALL" > "$OUT/$tag.log" 2>&1 &
 		ARM_PID=$!
-		# 21 probes: over 30 s to attach under TCG
+		# 22 probes: over 30 s to attach under TCG
 		wait_line "$OUT/$tag.log" '^ready' 3000 ||
 			{ log "bpftrace_all did not attach: $(grep -v '^$' "$OUT/$tag.log" | tail -1)"; stop_arm; return 1; }
 		;;

@@ -87,7 +87,7 @@ const struct probe_spec probe_specs[] = {
 		/* inline from 7.0: "net: inline napi_skb_cache_get()" */
 		{ MODE_FENTRY, "callers+level",
 		  { "cache_get_build", "cache_get_napi_alloc", "cache_get_napi_alloc_exit",
-		    "cache_get_alloc_skb", "cache_get_alloc_skb_exit", "cache_get_slab_fallback" },
+		    "cache_get_alloc_skb_exit", "cache_get_slab_fallback" },
 		  { { CHECK_ABSENT, "napi_skb_cache_get" }, F("napi_build_skb"), F("napi_alloc_skb"),
 		    F("__alloc_skb"), F("kmem_cache_alloc_node_noprof"), KS("napi_alloc_cache"),
 		    KS("__preempt_count") },

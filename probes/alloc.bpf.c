@@ -11,7 +11,8 @@
  *                      napi_build_skb(), napi_alloc_skb() and __alloc_skb(),
  *                      which on 7.x also tries the cache in process context
  *                      (no refill: a miss falls back to kmem_cache_alloc_node,
- *                      traced to tell it from a hit)
+ *                      traced to tell it from a hit); __alloc_skb() at its
+ *                      exit only
  *   cache_put:         fentry napi_skb_cache_put (static, out of line from 6.12)
  *   cache_refill:      fexit kmem_cache_alloc_bulk{,_noprof} on the skbuff head
  *                      cache: into this CPU's skb_cache array = a refill, else
@@ -88,7 +89,7 @@ struct cache_cpu_state {
 	__u32 napi_alloc_level;	/* skb_count as napi_alloc_skb() started */
 	__u32 napi_alloc_counted; /* its get was counted by __alloc_skb() */
 	__u32 refill_failed;	/* a refill on this CPU gave nothing */
-	__u32 pad;
+	__u32 fell_back;	/* a BH-off __alloc_skb() here fell back to the slab */
 };
 
 struct {
@@ -99,11 +100,18 @@ struct {
 } cache_cpu_state SEC(".maps");
 
 /*
- * __alloc_skb() in process context (BH enabled) on 7.x: thread id -> whether
- * it fell back to the slab (kmem_cache_alloc_node on the skbuff head cache)
- * after its get. The task may be preempted, or a softirq may run at its
- * local_bh_enable(), and other users of this CPU's cache then change the
- * level: only the fallback itself tells a miss from a hit.
+ * A process-context __alloc_skb() (BH enabled) on 7.x that fell back to the
+ * slab after its get, in the task's local storage: set at the fallback
+ * (kmem_cache_alloc_node on the skbuff head cache), read and cleared at the
+ * exit. The task may be preempted or migrated, or a softirq may run at its
+ * local_bh_enable(), and other users of a CPU's cache then change the level:
+ * only the fallback itself tells a miss from a hit. Storage of the task, not
+ * of a CPU: a task is inside at most one such __alloc_skb() (it does not
+ * recurse; a nested softirq's or hardirq's never touches this slot), so the
+ * fallback and the exit see the same slot wherever the task runs. Created at
+ * a task's first fallback and kept for its life: a lookup is a pointer
+ * compare in the task's storage cache (the thread-id hash this replaced took
+ * a bucket lock and a free-list element twice a packet).
  */
 struct alloc_start {
 	__u32 fell_back;
@@ -111,9 +119,9 @@ struct alloc_start {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct alloc_start);
 } alloc_start SEC(".maps");
 
@@ -282,83 +290,94 @@ int BPF_PROG(cache_get_napi_alloc_exit, struct napi_struct *napi, unsigned int l
 	return 0;
 }
 
-SEC("fentry/__alloc_skb")
-int BPF_PROG(cache_get_alloc_skb, unsigned int size, gfp_t gfp, int flags, int node)
-{
-	struct cache_cpu_state *st;
-	struct alloc_start start = {};
-	__u32 tid;
-	int pc;
-
-	if (flags & SKB_ALLOC_FCLONE)
-		return 0;
-	if (node != NUMA_NO_NODE && node != bpf_get_numa_node_id())
-		return 0;
-	if (flags & SKB_ALLOC_NAPI) {
-		st = cache_state();
-		if (st && st->in_napi_alloc)
-			st->napi_alloc_counted = 1;
-		count_get(cache_level(), true);
-		return 0;
-	}
-	pc = preempt_bits();
-	if (pc & HARDIRQ_MASK)
-		return 0;
-	if (pc & SOFTIRQ_MASK) {	/* BH already off: the level cannot change under us */
-		count_get(cache_level(), false);
-		return 0;
-	}
-	/* BH on: decided at exit, by whether it fell back to the slab */
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&alloc_start, &tid, &start, BPF_ANY);
-	return 0;
-}
-
+/*
+ * Every get of __alloc_skb() is counted at its exit: no entry program on a
+ * function every socket send calls. Its context at the exit is its context
+ * at the entry (BH and hardirq state are balanced across a call).
+ */
 SEC("fexit/__alloc_skb")
 int BPF_PROG(cache_get_alloc_skb_exit, unsigned int size, gfp_t gfp, int flags, int node,
 	     struct sk_buff *ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct cache_cpu_state *st;
 	struct alloc_start *start;
 	struct cpu_counters *c;
+	bool fell_back;
+	int pc;
 
-	/*
-	 * An __alloc_skb() of a softirq or hardirq that interrupted this task's
-	 * own (at its local_bh_enable(), say) is not the one recorded: it was
-	 * counted, or skipped, at its entry.
-	 */
-	if (preempt_bits() & (SOFTIRQ_MASK | HARDIRQ_MASK))
+	if (flags & SKB_ALLOC_FCLONE)
+		return 0;	/* its own slab cache: no get, no mark */
+	pc = preempt_bits();
+	if (pc & HARDIRQ_MASK)
+		return 0;	/* no get in hardirq; its fallback marked nothing */
+	st = cache_state();
+	if (!st)
 		return 0;
-	start = bpf_map_lookup_elem(&alloc_start, &tid);
-	if (!start)
-		return 0;
-	c = this_cpu_counters();
-	if (c) {
-		INC(c->cache_gets);
-		if (start->fell_back)
-			INC(c->cache_misses_slab);
-		else
-			INC(c->cache_hits);
+	/* take this call's fallback mark, whether or not it made a get */
+	if (pc & SOFTIRQ_MASK) {	/* BH off: nothing else on this CPU ran inside */
+		fell_back = st->fell_back;
+		st->fell_back = 0;
+	} else {
+		start = bpf_task_storage_get(&alloc_start, bpf_get_current_task_btf(), NULL, 0);
+		fell_back = start && start->fell_back;
+		if (fell_back)
+			start->fell_back = 0;
 	}
-	bpf_map_delete_elem(&alloc_start, &tid);
+	if (node != NUMA_NO_NODE && node != bpf_get_numa_node_id())
+		return 0;	/* another node's memory: straight to the slab, no get */
+	if (flags & SKB_ALLOC_NAPI) {
+		/*
+		 * Only napi_alloc_skb() passes it (BH off): the level at its
+		 * entry is the level this get found. A miss refills (counted
+		 * there) or returns NULL; it never falls back.
+		 */
+		if (st->in_napi_alloc && !st->napi_alloc_counted) {
+			st->napi_alloc_counted = 1;
+			count_get(st->napi_alloc_level, true);
+		}
+		return 0;
+	}
+	c = this_cpu_counters();
+	if (!c)
+		return 0;
+	INC(c->cache_gets);
+	if (fell_back)
+		INC(c->cache_misses_slab);
+	else
+		INC(c->cache_hits);
 	return 0;
 }
 
-/* The slab fallback of a process-context __alloc_skb() recorded above. */
+/*
+ * The slab fallback of a non-NAPI __alloc_skb(): this CPU's mark with BH
+ * off, the task's with BH on; read by the exit above. kmem_cache_alloc_node
+ * on the skbuff head cache has no other caller.
+ */
 SEC("fentry/kmem_cache_alloc_node_noprof")
 int BPF_PROG(cache_get_slab_fallback, struct kmem_cache *s)
 {
+	struct cache_cpu_state *st;
 	struct alloc_start *start;
-	__u32 tid;
+	struct cpu_counters *c;
+	int pc;
 
 	if (skbuff_cache_ptr ? (__u64)s != skbuff_cache_ptr : !is_skbuff_cache(s))
 		return 0;
-	if (preempt_bits() & (SOFTIRQ_MASK | HARDIRQ_MASK))
-		return 0;	/* a nested allocation's, not the task's */
-	tid = (__u32)bpf_get_current_pid_tgid();
-	start = bpf_map_lookup_elem(&alloc_start, &tid);
+	pc = preempt_bits();
+	if (pc & HARDIRQ_MASK)
+		return 0;
+	if (pc & SOFTIRQ_MASK) {
+		st = cache_state();
+		if (st)
+			st->fell_back = 1;
+		return 0;
+	}
+	start = bpf_task_storage_get(&alloc_start, bpf_get_current_task_btf(), NULL,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (start)
 		start->fell_back = 1;
+	else if ((c = this_cpu_counters()))
+		__sync_fetch_and_add(&c->map_full, 1);	/* no memory for the task's slot */
 	return 0;
 }
 

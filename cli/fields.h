@@ -28,7 +28,7 @@ enum field_kind {
 struct field {
 	const char *name;	/* JSON and capture key, diff and report row */
 	const char *metric;	/* /metrics family skbtop_<metric>_total; NULL: none */
-	const char *title;	/* column title in --text and on the screen (<= 6 chars) */
+	const char *title;	/* column title in --text and on the screen (<= 6 chars); NULL: none */
 	const char *group;	/* cache, slab, bulk, build, consume, defer, drops, tun, health */
 	const char *probe;	/* the probe that feeds it; NULL: skbtop's own, always measured */
 	const char *probe2;	/* a second probe it needs too (per-queue attribution) */

@@ -377,8 +377,9 @@ json_t *capture__sample_json(const struct snapshot *d)
 		json_t *row = json_object();
 
 		json_object_set_new(row, "name", json_string(d->progs[i].name));
-		json_object_set_new(row, "run_ns", jint(d->progs[i].run_ns));
-		json_object_set_new(row, "run_cnt", jint(d->progs[i].run_cnt));
+		/* 1.4: left out when 0 (record does not turn run-time stats on) */
+		set_nonzero(row, "run_ns", d->progs[i].run_ns);
+		set_nonzero(row, "run_cnt", d->progs[i].run_cnt);
 		if (d->progs[i].misses)	/* 1.1: runs the kernel skipped (recursion) */
 			json_object_set_new(row, "misses", jint(d->progs[i].misses));
 		json_array_append_new(progs, row);

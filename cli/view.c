@@ -486,8 +486,18 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 	for (size_t i = 0; i < d->nprogs; i++) {
 		jw_object(w);
 		jw_kv_string(w, "name", d->progs[i].name);
-		jw_kv_u64(w, "run_ns", d->progs[i].run_ns);
-		jw_kv_u64(w, "run_cnt", d->progs[i].run_cnt);
+		/* run time and count are measured only with --prog-stats (no probe
+		 * table: synthetic data, everything measured) */
+		jw_key(w, "run_ns");
+		if (ctx->prog_stats || !ctx->probes)
+			jw_u64(w, d->progs[i].run_ns);
+		else
+			jw_null(w);
+		jw_key(w, "run_cnt");
+		if (ctx->prog_stats || !ctx->probes)
+			jw_u64(w, d->progs[i].run_cnt);
+		else
+			jw_null(w);
 		jw_kv_u64(w, "misses", d->progs[i].misses);
 		jw_end(w);
 	}

@@ -80,6 +80,7 @@ static void make_snapshot(struct snapshot *s)
 	assert_int_equal(snapshot__add_drop(s, &k, 5), 0);
 	assert_int_equal(snapshot__add_cpu_drop(s, 2, 1, 5), 0);
 	assert_int_equal(snapshot__add_queue(s, &q, &qc), 0);
+	assert_int_equal(snapshot__add_prog(s, "kfree_skb_btf", 0, 0), 0);
 }
 
 static char *capture_text(void (*fn)(FILE *, const struct snapshot *, const struct view_ctx *),
@@ -226,6 +227,11 @@ static void test_json(void **state)
 	assert_true(json_is_null(json_object_get(json_object_get(o, "totals"), "bulk_hist")));
 	assert_true(json_is_null(json_object_get(json_object_get(o, "totals"),
 						 "defer_flush_hist")));
+	/* no --prog-stats: the kernel measured no run time */
+	assert_true(json_is_null(json_object_get(json_array_get(json_object_get(o, "progs"), 0),
+						 "run_ns")));
+	assert_true(json_is_null(json_object_get(json_array_get(json_object_get(o, "progs"), 0),
+						 "run_cnt")));
 	json_decref(o);
 	free(buf);
 	snapshot__free(&s);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <string.h>
 #include "fields.h"
+#include "snapshot.h"
 #include "probes.h"
 
 #define CPU(n) offsetof(struct cpu_counters, n)
@@ -264,17 +265,12 @@ bool field_measured(const struct field *f, const struct probe_status *probes, si
 	       (!f->probe2 || probe_has(f->probe2, 0, probes, nprobes));
 }
 
-static __u64 at(const void *c, size_t off)
-{
-	return *(const __u64 *)((const char *)c + off);
-}
-
 __u64 field_count(const struct field *f, const void *c)
 {
-	__u64 a = at(c, f->offset);
+	__u64 a = counter_at(c, f->offset);
 
 	if (f->kind == FIELD_DIFF)
-		return a > at(c, f->offset2) ? a - at(c, f->offset2) : 0;
+		return a > counter_at(c, f->offset2) ? a - counter_at(c, f->offset2) : 0;
 	return a;
 }
 
@@ -284,9 +280,9 @@ bool field_value(const struct field *f, const void *c, double *v)
 		*v = (double)field_count(f, c);
 		return true;
 	}
-	if (!at(c, f->offset2))
+	if (!counter_at(c, f->offset2))
 		return false;
-	*v = (double)at(c, f->offset) / (double)at(c, f->offset2);
+	*v = (double)counter_at(c, f->offset) / (double)counter_at(c, f->offset2);
 	return true;
 }
 

@@ -18,17 +18,6 @@ const char *probe_mode_name(enum probe_mode m)
 	}
 }
 
-bool view_group_live(const struct view_ctx *ctx, const char *group)
-{
-	if (!ctx->probes)
-		return true;
-	for (size_t i = 0; i < ctx->nprobes; i++)
-		if (!strcmp(ctx->probes[i].group, group) &&
-		    ctx->probes[i].mode != MODE_UNAVAILABLE && ctx->probes[i].mode != MODE_DISABLED)
-			return true;
-	return false;
-}
-
 const char *view_location(const struct view_ctx *ctx, __u64 addr, char *buf, size_t len)
 {
 	if (!addr) {

@@ -38,8 +38,6 @@ void view_ctx_live(struct view_ctx *ctx, struct skbtop *st);
 bool cache_hit_rate(const struct probe_status *probes, size_t nprobes,
 		    const struct cpu_counters *c, double *rate);
 
-/* Is the metric group fed by an attached probe? ("drops", "bulk", ...) */
-bool view_group_live(const struct view_ctx *ctx, const char *group);
 
 /* first, then text wrapped at width columns, continuation lines indented as far. */
 void view_wrap(FILE *f, const char *first, const char *text, size_t width);

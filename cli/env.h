@@ -33,6 +33,7 @@ struct env {
 	const char *textfile;	/* export --textfile PATH */
 	long queues;		/* export --queues[=N]: series for at most N tun/tap queues, 0 off */
 	long locations;		/* export --locations[=N]: drop series for at most N locations, 0 off */
+	long top_cpus;		/* export --top-cpus N: per-CPU series for at most N CPUs, 0 default */
 	unsigned long long given;	/* bit i: options.c's long_opts[i] was given */
 	char **argv;		/* positional arguments left */
 	int argc;

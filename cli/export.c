@@ -448,6 +448,11 @@ static int parse_limits(const struct env *env, struct metrics_opts *mo)
 	mo->queues = env->queues;
 	mo->locations = env->locations;
 #endif
+	if (env->per_cpu && env->top_cpus) {
+		fprintf(stderr, "skbtop: --top-cpus and --per-cpu exclude each other\n");
+		return -EINVAL;
+	}
+	mo->cpus = env->per_cpu ? 0 : env->top_cpus ? env->top_cpus : METRICS_DEFAULT_CPUS;
 	if (mo->queues < 0 || mo->queues > METRICS_MAX_LIMIT ||
 	    mo->locations < 0 || mo->locations > METRICS_MAX_LIMIT) {
 		fprintf(stderr, "skbtop: --queues/--locations limit must be 1 to %d\n",

@@ -35,8 +35,8 @@ static const char *const record_opts[] = {
 static const char *const format_opts[] = { "format", NULL };
 static const char *const fields_opts[] = { "format", "json", "pretty", NULL };
 static const char *const export_opts[] = {
-	"interval", "duration", "listen", "textfile", "queues", "locations", "drop-detail",
-	"prog-stats", PROBE_OPTS, NULL };
+	"interval", "duration", "listen", "textfile", "queues", "locations", "top-cpus",
+	"per-cpu", "drop-detail", "prog-stats", PROBE_OPTS, NULL };
 
 static const struct command commands[] = {
 	{ "probes", cmd_probes, probes_opts, "[-j] [--facts]",
@@ -50,7 +50,8 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff, format_opts, "BEFORE AFTER [--format text|json|markdown]",
 	  "Compare two captures metric by metric, with a verdict from Welch's t-test." },
 	{ "export", cmd_export, export_opts,
-	  "(--listen [ADDR:]PORT | --textfile PATH) [-i SEC] [--queues[=N]] [--locations[=N]]",
+	  "(--listen [ADDR:]PORT | --textfile PATH) [-i SEC] [--queues[=N]] [--locations[=N]]\n"
+	  "              [--top-cpus N | -C]",
 	  "Serve /metrics (Prometheus) or rewrite a node_exporter textfile every interval." },
 	{ "fields", cmd_fields, fields_opts, "[-j | --format text|json|markdown]",
 	  "Every field: its column title, JSON name, /metrics family, unit and probe." },

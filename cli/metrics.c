@@ -196,6 +196,50 @@ static int admit(struct metrics_keyset *ks, size_t limit, const char **keys,
 	return err;
 }
 
+/*
+ * With opts.cpus, which CPUs of a per-CPU family get a series of their own:
+ * those admitted to set ks (CPUs with a non-zero count, largest first, while
+ * there is room); the rest are summed in cpu="other". sel[c] receives the
+ * answer. Without opts.cpus every CPU is selected.
+ */
+static int select_cpus(const struct metrics *m, struct metrics_keyset *ks, const __u64 *count,
+		       __u32 ncpus, bool *sel)
+{
+	char (*names)[12] = calloc(ncpus ? ncpus : 1, sizeof(*names));
+	const char **keys = calloc(ncpus ? ncpus : 1, sizeof(*keys));
+	__u64 *w = calloc(ncpus ? ncpus : 1, sizeof(*w));
+	bool *s = calloc(ncpus ? ncpus : 1, sizeof(*s));
+	__u32 *idx = calloc(ncpus ? ncpus : 1, sizeof(*idx));
+	size_t n = 0;
+	int err = -ENOMEM;
+
+	for (__u32 c = 0; c < ncpus; c++)
+		sel[c] = !m->opts.cpus;
+	if (!names || !keys || !w || !s || !idx)
+		goto out;
+	err = 0;
+	if (!m->opts.cpus)
+		goto out;
+	for (__u32 c = 0; c < ncpus; c++) {
+		snprintf(names[c], sizeof(names[c]), "%u", c);
+		if (!count[c] && !keyset_has(ks, names[c]))
+			continue;	/* an idle CPU takes no place in the set */
+		keys[n] = names[c];
+		w[n] = count[c];
+		idx[n++] = c;
+	}
+	err = admit(ks, (size_t)m->opts.cpus, keys, w, n, s);
+	for (size_t i = 0; i < n && !err; i++)
+		sel[idx[i]] = s[i];
+out:
+	free(names);
+	free(keys);
+	free(w);
+	free(s);
+	free(idx);
+	return err;
+}
+
 /* ---- drops ---- */
 
 struct drop_agg {
@@ -279,26 +323,59 @@ static struct drop_agg *cpu_drop_rows(const struct snapshot *s, const struct vie
 	return a;
 }
 
-static int render_drops(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
+static int render_drops(struct metrics *m, FILE *f, const struct snapshot *s,
+			const struct view_ctx *ctx)
 {
 	static const char name[] = "skbtop_drops_total";
 	char esc[ESC_LEN], labels[ESC_LEN + 32];
-	struct drop_agg *a;
+	__u64 *per_cpu = calloc(s->ncpus ? s->ncpus : 1, sizeof(*per_cpu));
+	bool *sel = calloc(s->ncpus ? s->ncpus : 1, sizeof(*sel));
+	struct drop_agg *a = NULL;
 	size_t n;
+	int err = -ENOMEM;
 
+	if (!per_cpu || !sel)
+		goto out;
 	a = cpu_drop_rows(s, ctx, &n);
 	if (!a)
-		return -ENOMEM;
+		goto out;
 	n = merge_drops(a, n, cmp_drop_cpu);
+	for (size_t i = 0; i < n; i++)
+		if (a[i].cpu < s->ncpus)
+			per_cpu[a[i].cpu] += a[i].count;
+	err = select_cpus(m, m->cpus ? &m->cpus[cpu_nfields] : NULL, per_cpu, s->ncpus, sel);
+	if (err)
+		goto out;
 	family(f, name, "counter",
 	       "Packets freed by kfree_skb(), by drop reason (kernel BTF name) and CPU.");
-	for (size_t i = 0; i < n; i++) {
-		snprintf(labels, sizeof(labels), "reason=\"%s\",cpu=\"%u\"",
-			 metrics__escape(a[i].reason, esc, sizeof(esc)), a[i].cpu);
-		sample(f, name, labels, a[i].count);
+	/* rows are sorted by reason, then CPU: one "other" per reason */
+	for (size_t i = 0; i < n;) {
+		__u64 other = 0;
+		bool any = false;
+		size_t j;
+
+		for (j = i; j < n && !strcmp(a[j].reason, a[i].reason); j++) {
+			if (a[j].cpu < s->ncpus && !sel[a[j].cpu]) {
+				other += a[j].count;
+				any = true;
+				continue;
+			}
+			snprintf(labels, sizeof(labels), "reason=\"%s\",cpu=\"%u\"",
+				 metrics__escape(a[j].reason, esc, sizeof(esc)), a[j].cpu);
+			sample(f, name, labels, a[j].count);
+		}
+		if (any) {
+			snprintf(labels, sizeof(labels), "reason=\"%s\",cpu=\"other\"",
+				 metrics__escape(a[i].reason, esc, sizeof(esc)));
+			sample(f, name, labels, other);
+		}
+		i = j;
 	}
+out:
+	free(per_cpu);
+	free(sel);
 	free(a);
-	return 0;
+	return err;
 }
 
 static int render_locations(struct metrics *m, FILE *f, const struct snapshot *s,
@@ -377,23 +454,46 @@ cleanup:
 
 /* ---- per-CPU counters ---- */
 
-/* Every measured per-CPU field with a family of its own (ratios have none). */
-static void render_cpu_fields(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
+/*
+ * Every measured per-CPU field with a family of its own (ratios have none):
+ * one series per CPU, or with opts.cpus the admitted CPUs plus cpu="other"
+ * (always present, so the family's sum is the total).
+ */
+static int render_cpu_fields(struct metrics *m, FILE *f, const struct snapshot *s,
+			     const struct view_ctx *ctx)
 {
+	__u64 *count = calloc(s->ncpus ? s->ncpus : 1, sizeof(*count));
+	bool *sel = calloc(s->ncpus ? s->ncpus : 1, sizeof(*sel));
 	char name[128], labels[32];
+	int err = count && sel ? 0 : -ENOMEM;
 
-	for (size_t i = 0; i < cpu_nfields; i++) {
+	for (size_t i = 0; i < cpu_nfields && !err; i++) {
 		const struct field *cf = &cpu_fields[i];
+		__u64 other = 0;
 
 		if (!cf->metric || cf->kind == FIELD_RATIO || !live(ctx, cf))
 			continue;
+		for (__u32 c = 0; c < s->ncpus; c++)
+			count[c] = field_count(cf, &s->cpus[c]);
+		err = select_cpus(m, m->cpus ? &m->cpus[i] : NULL, count, s->ncpus, sel);
+		if (err)
+			break;
 		snprintf(name, sizeof(name), "skbtop_%s_total", cf->metric);
 		family(f, name, "counter", cf->help);
 		for (__u32 c = 0; c < s->ncpus; c++) {
+			if (!sel[c]) {
+				other += count[c];
+				continue;
+			}
 			snprintf(labels, sizeof(labels), "cpu=\"%u\"", c);
-			sample(f, name, labels, field_count(cf, &s->cpus[c]));
+			sample(f, name, labels, count[c]);
 		}
+		if (m->opts.cpus)
+			sample(f, name, "cpu=\"other\"", other);
 	}
+	free(count);
+	free(sel);
+	return err;
 }
 
 /*
@@ -643,12 +743,21 @@ void metrics__init(struct metrics *m, const struct metrics_opts *opts)
 	memset(m, 0, sizeof(*m));
 	if (opts)
 		m->opts = *opts;
+	if (m->opts.cpus > 0) {
+		m->cpus = calloc(cpu_nfields + 1, sizeof(*m->cpus));
+		if (!m->cpus)	/* out of memory: every CPU gets its series */
+			m->opts.cpus = 0;
+	}
 }
 
 void metrics__free(struct metrics *m)
 {
 	keyset_free(&m->locations);
 	keyset_free(&m->queues);
+	for (size_t i = 0; m->cpus && i <= cpu_nfields; i++)
+		keyset_free(&m->cpus[i]);
+	free(m->cpus);
+	m->cpus = NULL;
 }
 
 static int render_all(struct metrics *m, FILE *f, const struct snapshot *total,
@@ -661,12 +770,14 @@ static int render_all(struct metrics *m, FILE *f, const struct snapshot *total,
 	fprintf(f, "skbtop_build_info{version=\"%s\"} 1\n", SKBTOP_VERSION);
 	render_probes(f, ctx);
 	if (live(ctx, drops))
-		err = render_drops(f, total, ctx);
+		err = render_drops(m, f, total, ctx);
 	if (!err && m->opts.locations > 0 && live(ctx, drops))
 		err = render_locations(m, f, total, ctx);
 	if (err)
 		return err;
-	render_cpu_fields(f, total, ctx);
+	err = render_cpu_fields(m, f, total, ctx);
+	if (err)
+		return err;
 	if (live(ctx, field_find(cpu_fields, cpu_nfields, "bulk_asked")))
 		render_hist(f, "skbtop_bulk_request_heads",
 			    "skb heads asked per napi_skb_cache_get_bulk() call.", total,

@@ -17,6 +17,7 @@
 #include "view.h"
 
 #define METRICS_DEFAULT_LIMIT	50	/* --queues / --locations without a number */
+#define METRICS_DEFAULT_CPUS	8	/* export without --top-cpus or --per-cpu */
 #define METRICS_MAX_LIMIT	1000
 
 /* Content-Types of the two formats this renders (a scraper's Accept picks one). */
@@ -26,6 +27,8 @@
 struct metrics_opts {
 	long queues;		/* per-queue series: 0 off, else at most this many queues */
 	long locations;		/* per-location drop series: 0 off, else at most this many */
+	long cpus;		/* per-CPU series: 0 one per CPU, else at most this many
+				 * CPUs per family plus cpu="other" for the rest */
 };
 
 /*
@@ -54,6 +57,8 @@ struct metrics {
 	struct metrics_opts opts;
 	struct metrics_keyset locations;
 	struct metrics_keyset queues;
+	struct metrics_keyset *cpus;	/* with opts.cpus: one set per family of CPU fields,
+					 * then one for skbtop_drops_total */
 	struct metrics_process proc;
 };
 

@@ -20,7 +20,7 @@ const char usage[] =
 "       skbtop report FILE [--format text|json|markdown]\n"
 "       skbtop diff BEFORE AFTER [--format text|json|markdown]\n"
 "       skbtop export (--listen [ADDR:]PORT | --textfile PATH) [-i SEC]\n"
-"                     [--queues[=N]] [--locations[=N]]\n"
+"                     [--queues[=N]] [--locations[=N]] [--top-cpus N | -C]\n"
 "       skbtop fields [-j | --format text|json|markdown]\n"
 "                                              every field: column, name, probe\n"
 "\n"
@@ -31,7 +31,8 @@ const char usage[] =
 "  -j, --json             JSON: one object per interval (or per command)\n"
 "      --pretty           indent JSON\n"
 "      --text             plain text table even on a terminal\n"
-"  -C, --per-cpu          one row per CPU in the text table\n"
+"  -C, --per-cpu          one row per CPU in the text table; export: a series\n"
+"                         for every CPU\n"
 "  -L, --drop-detail      count drops per (reason, device, queue, location), as\n"
 "                         dropwatch does: a per-CPU cell per tuple, or a hash\n"
 "                         update, instead of an array add (see OVERHEAD in\n"
@@ -52,6 +53,8 @@ const char usage[] =
 "      --queues[=N]       export: per tun/tap queue series, at most N queues (50)\n"
 "      --locations[=N]    export: per drop location series, at most N (50);\n"
 "                         implies -L\n"
+"      --top-cpus N       export: per-CPU series for at most N CPUs per family,\n"
+"                         the rest summed in cpu=\"other\" (default 8)\n"
 "  -v, --verbose          libbpf messages\n"
 "  -V, --version          print the version\n"
 "  -h, --help             this help\n"
@@ -123,7 +126,7 @@ static int parse_long(const char *s, long *out, long min, long max)
 }
 
 enum { OPT_PRETTY = 256, OPT_TEXT, OPT_NO_COLOR, OPT_BTF, OPT_FORMAT, OPT_MAX_MODE,
-       OPT_LISTEN, OPT_TEXTFILE, OPT_QUEUES, OPT_LOCATIONS, OPT_PROG_STATS, OPT_FACTS };
+       OPT_LISTEN, OPT_TEXTFILE, OPT_QUEUES, OPT_LOCATIONS, OPT_TOP_CPUS, OPT_PROG_STATS, OPT_FACTS };
 
 static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, 'i' },
@@ -146,6 +149,7 @@ static const struct option long_opts[] = {
 	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 	{ "queues", optional_argument, NULL, OPT_QUEUES },
 	{ "locations", optional_argument, NULL, OPT_LOCATIONS },
+	{ "top-cpus", required_argument, NULL, OPT_TOP_CPUS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -241,6 +245,10 @@ int parse_args(int argc, char **argv, struct env *env, int *done)
 				env->probe_opts.drop_detail = true;
 			break;
 		}
+		case OPT_TOP_CPUS:
+			if (parse_long(optarg, &env->top_cpus, 1, 4096))
+				return usage_error("invalid --top-cpus '%s' (1 to 4096)", optarg);
+			break;
 		case 'v': env->probe_opts.verbose = true; break;
 		case 'V':
 			printf("skbtop %s\n", SKBTOP_VERSION);

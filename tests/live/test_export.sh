@@ -238,6 +238,47 @@ wait $TF_PID
 check_eq "textfile export exits 0 on SIGTERM" 0 $?
 check_eq "no temporary files left; the .prom is removed on exit" "" "$(ls -A "$TMP/tf")"
 
+# ---- per-CPU series: at most --top-cpus N CPUs plus cpu="other"; -C: every CPU ----
+NCPU=$(($(sed "s/.*-//" /sys/devices/system/cpu/possible) + 1))	# possible CPUs, as skbtop counts them
+if [ "$NCPU" -ge 2 ]; then
+	export_start --listen 0 -i 0.2 --top-cpus 1
+	# drops on every CPU, pinned: each CPU has drops, only one can have its series
+	c=0; want=0
+	while [ $c -lt "$NCPU" ]; do
+		taskset -c $c "$GEN/udp_rcvbuf" --count 300 > "$TMP/cpu$c.json" || break
+		want=$((want + $(jq .rcvbuf_errors "$TMP/cpu$c.json")))
+		c=$((c + 1))
+	done
+	sleep 0.6
+	curl -sf "http://$EXP_ADDR/metrics" > "$TMP/cpus.txt"
+	promtool check metrics < "$TMP/cpus.txt" > /dev/null 2>&1
+	check_eq "with --top-cpus 1: promtool passes" 0 $?
+	n=$(grep -c '^skbtop_kfree_skb_total{cpu="[0-9]*"}' "$TMP/cpus.txt")
+	check_eq "with --top-cpus 1: one numbered CPU series of skbtop_kfree_skb_total" 1 "$n"
+	check_eq "with --top-cpus 1: one cpu=\"other\" series of skbtop_kfree_skb_total" 1 \
+		"$(grep -c '^skbtop_kfree_skb_total{cpu="other"}' "$TMP/cpus.txt")"
+	n=$(grep '^skbtop_drops_total{reason="SOCKET_RCVBUFF",cpu=' "$TMP/cpus.txt" | grep -vc 'cpu="other"')
+	check_eq "with --top-cpus 1: one numbered CPU series of SOCKET_RCVBUFF drops" 1 "$n"
+	# all series of the reason add up to at least what the pinned senders dropped
+	# (the whole host is counted: only other drops can add to it)
+	got=$(awk '/^skbtop_drops_total\{reason="SOCKET_RCVBUFF",/ { s += $2 } END { printf "%d", s }' "$TMP/cpus.txt")
+	check_true "with --top-cpus 1: numbered + other SOCKET_RCVBUFF ($got) >= the $want dropped on $NCPU CPUs" \
+		[ "$got" -ge "$want" -a "$want" -gt 0 ]
+	kill -TERM $EXP_PID; wait $EXP_PID
+
+	export_start --listen 0 -i 0.2 -C
+	sleep 0.5
+	curl -sf "http://$EXP_ADDR/metrics" > "$TMP/percpu.txt"
+	check_eq "with -C: one skbtop_kfree_skb_total series per possible CPU" "$NCPU" \
+		"$(grep -c '^skbtop_kfree_skb_total{cpu="[0-9]*"}' "$TMP/percpu.txt")"
+	check_eq "with -C: no cpu=\"other\"" 0 "$(grep -c 'cpu="other"' "$TMP/percpu.txt")"
+	kill -TERM $EXP_PID; wait $EXP_PID
+	"$SKBTOP" export --listen 0 -d 1 -C --top-cpus 2 2> "$TMP/both.err"
+	check_eq "--top-cpus with -C exits 64" 64 $?
+else
+	echo "# skip: --top-cpus needs 2 CPUs or more ($NCPU here)"
+fi
+
 # ---- opt-in per-location and per-queue series stay within their limits ----
 if "$SKBTOP" --help | grep -q -- '--locations'; then
 	export_start --listen 0 -i 0.2 --locations=2 --queues=2

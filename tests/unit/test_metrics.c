@@ -382,6 +382,62 @@ static void test_queue_limit(void **state)
 	snapshot__free(&s);
 }
 
+/*
+ * --top-cpus: at most N CPUs per family, the rest summed in cpu="other";
+ * membership kept once admitted, so every series stays monotonic.
+ */
+static void test_cpu_limit(void **state)
+{
+	struct metrics_opts mo = { .cpus = 2 };
+	struct snapshot s, d = {};
+	struct view_ctx ctx;
+	struct metrics m;
+	char *out;
+
+	(void)state;
+	assert_int_equal(snapshot__init(&s, 6), 0);
+	s.cpus[0].drops = 1;
+	s.cpus[2].drops = 30;
+	s.cpus[3].drops = 20;
+	s.cpus[5].drops = 7;
+	s.cpus[4].defer_kicks_sent = 9;	/* one CPU counts: no overflow */
+	add_drop(&s, 6, 0, 0, 1);
+	add_drop(&s, 6, 0, 2, 30);
+	add_drop(&s, 2, 0, 3, 20);
+	add_drop(&s, 6, 0, 5, 5);
+	add_drop(&s, 2, 0, 5, 2);
+	make_ctx(&ctx, true);
+	metrics__init(&m, &mo);
+	out = render(&m, &s, &ctx);
+	assert_line(out, "skbtop_kfree_skb_total{cpu=\"2\"} 30");
+	assert_line(out, "skbtop_kfree_skb_total{cpu=\"3\"} 20");
+	assert_line(out, "skbtop_kfree_skb_total{cpu=\"other\"} 8");
+	assert_null(strstr(out, "skbtop_kfree_skb_total{cpu=\"0\"}"));
+	assert_null(strstr(out, "skbtop_kfree_skb_total{cpu=\"5\"}"));
+	assert_line(out, "skbtop_defer_kicks_sent_total{cpu=\"4\"} 9");
+	assert_line(out, "skbtop_defer_kicks_sent_total{cpu=\"other\"} 0");
+	assert_null(strstr(out, "skbtop_defer_kicks_sent_total{cpu=\"0\"}"));
+	/* drops by reason: CPUs admitted by their drops over all reasons (2, 3) */
+	assert_line(out, "skbtop_drops_total{reason=\"SOCKET_RCVBUFF\",cpu=\"2\"} 30");
+	assert_line(out, "skbtop_drops_total{reason=\"SOCKET_RCVBUFF\",cpu=\"other\"} 6");
+	assert_line(out, "skbtop_drops_total{reason=\"NO_SOCKET\",cpu=\"3\"} 20");
+	assert_line(out, "skbtop_drops_total{reason=\"NO_SOCKET\",cpu=\"other\"} 2");
+	free(out);
+
+	/* CPU 0 outgrows everything later: the set is full, it stays in "other" */
+	assert_int_equal(snapshot__init(&d, 6), 0);
+	d.cpus[0].drops = 1000;
+	assert_int_equal(snapshot__accumulate(&s, &d), 0);
+	out = render(&m, &s, &ctx);
+	assert_line(out, "skbtop_kfree_skb_total{cpu=\"2\"} 30");
+	assert_line(out, "skbtop_kfree_skb_total{cpu=\"other\"} 1008");
+	assert_null(strstr(out, "skbtop_kfree_skb_total{cpu=\"0\"}"));
+	free(out);
+	metrics__free(&m);
+	snapshot__free(&d);
+	snapshot__free(&s);
+}
+
 /* The same snapshot renders to the same bytes (stable order for scrapes and tests). */
 static void test_deterministic(void **state)
 {
@@ -411,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_location_limit),
 		cmocka_unit_test(test_queue_limit),
+		cmocka_unit_test(test_cpu_limit),
 		cmocka_unit_test(test_deterministic),
 	};
 

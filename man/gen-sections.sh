@@ -26,9 +26,11 @@ trap 'rm -f "$FIELDS" "$SCREEN"' EXIT
 section() {	# TITLE FILE
 	[ -f "$2" ] || return 0
 	echo ".SH $1"
-	# the markdown's own top heading becomes the section; the rest subsections
+	# the markdown's own top heading becomes the section; the rest subsections;
+	# a table starts on a new page unless 8 lines are left (tbl cannot break
+	# a text block across pages: "table text block will not fit on one page")
 	pandoc -f gfm -t man "$2" | sed -e '/^\.TH/d' -e '1,/^\.SH /{/^\.SH /d}' \
-		-e 's/^\.SH /.SS /'
+		-e 's/^\.SH /.SS /' -e 's/^\.TS$/.ne 8v\n.TS/'
 }
 {
 	sed -n '1,/^\.\\" BEGIN generated/p' skbtop.8

@@ -83,5 +83,14 @@ done
 check "report and diff lines over 72 columns ($n captures)" 0 "$wide"
 [ "$n" -gt 0 ] || not_ok "no readable capture in tests/data/captures"
 
+# the page renders at 80 columns without a troff or tbl warning
+if command -v man > /dev/null; then
+	w=$(MANWIDTH=80 man --warnings -l man/skbtop.8 2>&1 > /dev/null)
+	printf '%s\n' "$w" | grep . | head -5 | sed 's/^/# /'
+	check "man warnings at 80 columns" 0 "$(printf '%s\n' "$w" | grep -c .)"
+else
+	not_ok "man-db is not installed (apt-get install man-db)"
+fi
+
 echo "docs: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -30,7 +30,7 @@
 #define FOOT_LINES	2	/* message/prompt, keys */
 
 enum { CP_HEAD = 1, CP_ALERT, CP_TAB, CP_OK, CP_WARN, CP_MATCH };
-enum overlay { OV_NONE, OV_HELP, OV_PROBES };
+enum overlay { OV_NONE, OV_HELP, OV_PROBES, OV_GRAPH };
 enum { P_CPUS, P_QUEUES, P_DROPS, P_IPI, P_HIST, NPANELS };
 
 struct tui;
@@ -69,6 +69,10 @@ struct tui {
 	bool paused, totals, color, quit;
 	bool all_cols;			/* `a`: unmeasured columns shown too */
 	struct tui_history hist;	/* headline rates of the last intervals */
+	struct tui_history *cpu_hist;	/* the same per CPU, for Enter on a CPU row */
+	struct tui_history row_hist;	/* Enter on a queue row: from then on */
+	const struct tui_history *graph;	/* the history OV_GRAPH shows */
+	char graph_name[96];		/* "CPU 3", "tap0 tx1 (since Enter)" */
 	bool zeroed;			/* `z` was pressed: totals count from then */
 	char search[64];
 	bool search_jump;		/* move the selection to the next match on draw */
@@ -197,6 +201,10 @@ static int data_refresh(struct tui *t)
 	snapshot__swap(&t->delta, d);
 	snapshot__swap(&t->total, tot);
 	tui_history__push(&t->hist, &t->delta);
+	for (__u32 c = 0; t->cpu_hist && c < t->delta.ncpus; c++)
+		tui_history__push(&t->cpu_hist[c], &t->delta);
+	if (t->row_hist.queue)
+		tui_history__push(&t->row_hist, &t->delta);
 	return 0;
 }
 
@@ -673,8 +681,8 @@ static bool ipi_key(struct tui *t, int ch)
 }
 
 static const struct panel panels[NPANELS] = {
-	[P_CPUS] = { "CPUs", "", cpus_draw, NULL, 0, true },
-	[P_QUEUES] = { "Queues", "", queues_draw, NULL, 0, true },
+	[P_CPUS] = { "CPUs", "Enter graph  ", cpus_draw, NULL, 0, true },
+	[P_QUEUES] = { "Queues", "Enter graph  ", queues_draw, NULL, 0, true },
 	[P_DROPS] = { "Drops", "Enter drill  Esc back  ", drops_draw, drops_key, 1, true },
 	[P_IPI] = { "IPI matrix", "m metric  ", ipi_draw, ipi_key, 0, false },
 	[P_HIST] = { "Histograms", "", hist_draw, NULL, 0, false },
@@ -802,7 +810,8 @@ static const struct key_help {
 	{ "Tab, Shift-Tab, 1-5", "switch panel: CPUs, Queues, Drops, IPI matrix, Histograms" },
 	{ "Up/Down, j/k", "move the selection (scroll in the matrix and overlays)" },
 	{ "PgUp/PgDn, Home/End, g/G", "page, first, last" },
-	{ "Enter / Esc", "Drops: drill into a reason (locations, CPUs) / back" },
+	{ "Enter / Esc", "CPUs, Queues: time graph of the selected row; Drops: drill into a "
+			 "reason (locations, CPUs) / back" },
 	{ "s", "sort by the next column shown (marked *)" },
 	{ "f", "filter: cpu:0-3,5  dev:tap0  reason:RCVBUF (bare words too)" },
 	{ "/  n", "search rows, next match" },
@@ -849,6 +858,47 @@ static int put_wrapped(int y, int ymax, int x, int w, attr_t a, const char *text
 	return y;
 }
 
+/*
+ * Enter on a CPU or queue row: each measured series of its history as a
+ * bar graph, one column an interval, newest right, scaled to the window's
+ * largest value (printed at the top left of each graph).
+ */
+static void draw_graph(struct tui *t, int h)
+{
+	const struct tui_history *g = t->graph;
+	int m = 0, y = 0, w = COLS - 10, gh;
+	char *rows[8], buf[8][TUI_HIST + 1], val[16], top[16], iv[32];
+
+	for (int k = 0; k < g->nseries; k++)
+		m += g->measured[k];
+	interval_text(iv, sizeof(iv), t->interval);
+	put(y++, 0, A_BOLD, "%s: per second (hit%%: percent), one column an interval of %s, "
+	    "newest right", t->graph_name, iv);
+	if (!m) {
+		put(y, 0, A_NORMAL, "no attached probe measures this row's fields");
+		return;
+	}
+	gh = (h - 1) / m - 1;
+	gh = gh > 8 ? 8 : gh;
+	if (gh < 1 || w < 10)
+		return;
+	w = w > TUI_HIST ? TUI_HIST : w;
+	for (int r = 0; r < gh; r++)
+		rows[r] = buf[r];
+	for (int k = 0; k < g->nseries && y + gh < h; k++) {
+		double max;
+
+		if (!g->measured[k])
+			continue;
+		max = tui_history__graph(g, k, w, gh, rows);
+		tui_fmt_rate(val, sizeof(val), tui_history__get(g, k, 0));
+		tui_fmt_rate(top, sizeof(top), max);
+		put(y++, 0, A_BOLD, "%-8s last %-6s max %s", g->f[k]->title, val, top);
+		for (int r = 0; r < gh; r++)
+			put(y++, 9, cattr(t, CP_OK, A_NORMAL), "%s", rows[r]);
+	}
+}
+
 static void draw_overlay(struct tui *t)
 {
 	int y = 0, h = LINES - 1, n = 0;
@@ -884,6 +934,8 @@ static void draw_overlay(struct tui *t)
 			put(y++, 0, A_NORMAL, "  %-6s %-5s %s", f->title,
 			    i < nh + nc[0] ? "CPU" : "queue", f->help);
 		}
+	} else if (t->overlay == OV_GRAPH) {
+		draw_graph(t, h);
 	} else {
 		size_t np = skbtop__nprobes(t->st);
 		int skip = t->ov_top;
@@ -1086,6 +1138,34 @@ static void key_overlay(struct tui *t, int ch)
 	t->ov_top = 0;
 }
 
+/* Enter on the CPUs or Queues panel: the selected row's time graph. */
+static void key_graph(struct tui *t, int ch)
+{
+	const struct panel_state *ps = &t->ps[t->panel];
+	const struct tui_row *r;
+
+	if ((t->panel != P_CPUS && t->panel != P_QUEUES) || ps->sel >= (int)t->table.n)
+		return;
+	r = &t->table.rows[ps->sel];
+	if (t->panel == P_CPUS) {
+		if (!t->cpu_hist || r->id >= t->delta.ncpus)
+			return;
+		t->graph = &t->cpu_hist[r->id];
+		snprintf(t->graph_name, sizeof(t->graph_name), "CPU %llu",
+			 (unsigned long long)r->id);
+	} else {
+		if (r->id >= t->total.nqueues)
+			return;
+		tui_history__init_queue(&t->row_hist, &t->ctx, &t->total.queues[r->id].key);
+		t->graph = &t->row_hist;
+		snprintf(t->graph_name, sizeof(t->graph_name), "%s %s (since Enter)",
+			 r->cell[0], r->cell[1]);
+	}
+	t->overlay = OV_GRAPH;
+	t->ov_top = 0;
+	(void)ch;
+}
+
 static void key_escape(struct tui *t, int ch)
 {
 	if (t->search[0]) {
@@ -1115,6 +1195,7 @@ static const struct key_binding key_table[] = {
 	{ '+', key_interval }, { '=', key_interval }, { '-', key_interval },
 	{ 'z', key_zero },
 	{ 'h', key_overlay }, { '?', key_overlay }, { 'P', key_overlay },
+	{ '\n', key_graph }, { '\r', key_graph }, { KEY_ENTER, key_graph },
 	{ 27, key_escape },
 };
 
@@ -1164,6 +1245,9 @@ static void handle_key(struct tui *t, int ch)
 	if (t->overlay) {
 		if (ch == 'q')
 			t->quit = true;
+		else if (t->overlay == OV_GRAPH && (ch == 27 || ch == '\n' || ch == '\r' ||
+						    ch == KEY_ENTER || ch == KEY_LEFT))
+			t->overlay = OV_NONE;
 		else if (ch == 27 || ch == 'h' || ch == '?' || ch == 'P')
 			key_overlay(t, ch == 27 ? (t->overlay == OV_PROBES ? 'P' : 'h') : ch);
 		else if (ch == 'j' || ch == KEY_DOWN)
@@ -1219,6 +1303,10 @@ int tui_run(struct env *env, struct skbtop *st)
 		data_free(&t);
 		return EXIT_FAIL;
 	}
+	/* per-CPU histories for Enter on a CPU row (none if out of memory: no graph) */
+	t.cpu_hist = calloc(t.prev.ncpus ? t.prev.ncpus : 1, sizeof(*t.cpu_hist));
+	for (__u32 c = 0; t.cpu_hist && c < t.prev.ncpus; c++)
+		tui_history__init_cpu(&t.cpu_hist[c], &t.ctx, (int)c);
 	t.base_time = now_s();
 	t.next_due = t.base_time + t.interval;
 
@@ -1285,6 +1373,7 @@ int tui_run(struct env *env, struct skbtop *st)
 	log_flush();
 	tui_table__free(&t.table);
 	tui_table__free(&t.table2);
+	free(t.cpu_hist);
 	data_free(&t);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

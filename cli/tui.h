@@ -104,23 +104,34 @@ int tui_build_drop_cpus(struct tui_table *t, const struct tui_data *d, __u32 rea
 bool tui_drops_cpu_filter_ignored(const struct tui_data *d, bool drill);
 
 /*
- * History: the headline rates of the last TUI_HIST intervals (all CPUs), a
- * ring the screen draws as sparklines. Each series is a field of the
- * registry; one whose field is not measured is not kept (measured false).
+ * History: rates of the last TUI_HIST intervals, a ring the screen draws as
+ * sparklines and graphs. Each series is a field of the registry; one whose
+ * field is not measured is not kept (measured false). A history follows all
+ * CPUs (the headline strip), one CPU, or one tun/tap queue (Enter on a row).
  */
 #define TUI_HIST	120
-enum { TH_DROPS, TH_KICKS, TH_IPIS, TH_BULK, TH_HIT, TH_N };
+#define TH_MAX		6
+enum { TH_DROPS, TH_KICKS, TH_IPIS, TH_BULK, TH_HIT, TH_N };	/* the headline series */
 
 struct tui_history {
-	const struct field *f[TH_N];	/* drops, defer_kicks_sent, ... */
-	bool measured[TH_N];
-	double v[TH_N][TUI_HIST];	/* per second (hit rate: percent); NaN: no value */
+	const struct field *f[TH_MAX];	/* drops, defer_kicks_sent, ... */
+	bool measured[TH_MAX];
+	int nseries;
+	int cpu;			/* the CPU followed; -1: all CPUs */
+	bool queue;			/* following the queue qkey (queue fields) */
+	struct queue_key qkey;
+	double v[TH_MAX][TUI_HIST];	/* per second (hit rate: percent); NaN: no value */
 	int n, head;			/* values kept; the next slot */
 };
 
-/* Empty, with the series' fields and whether ctx's probes measure them. */
+/* Empty, with the headline series of all CPUs and whether ctx's probes measure them. */
 void tui_history__init(struct tui_history *h, const struct view_ctx *ctx);
-/* Add one interval (its delta). */
+/* The same series for one CPU. */
+void tui_history__init_cpu(struct tui_history *h, const struct view_ctx *ctx, int cpu);
+/* The first TH_MAX measured count fields of a queue, by screen priority. */
+void tui_history__init_queue(struct tui_history *h, const struct view_ctx *ctx,
+			     const struct queue_key *key);
+/* Add one interval (its delta; a queue without a row in it had no events). */
 void tui_history__push(struct tui_history *h, const struct snapshot *delta);
 /* The value of series k i intervals ago (0: the last); NaN if none. */
 double tui_history__get(const struct tui_history *h, int k, int i);
@@ -130,6 +141,13 @@ double tui_history__get(const struct tui_history *h, int k, int i);
  * largest in the window), right-aligned in width. out holds width + 1.
  */
 void tui_history__spark(const struct tui_history *h, int k, int width, char *out);
+/*
+ * Series k over the last width intervals as a bar graph of height rows:
+ * rows[r] (r = 0 the top row, each width + 1 bytes) gets '#' where the
+ * interval's bar reaches that row, ' ' elsewhere; bars are scaled to max,
+ * the largest value in the window, which is returned (0: none).
+ */
+double tui_history__graph(const struct tui_history *h, int k, int width, int height, char **rows);
 
 /* Is the probe of this name attached (not unavailable or disabled)? */
 bool tui_probe_live(const struct view_ctx *ctx, const char *name);

@@ -836,7 +836,7 @@ int tui_build_queues(struct tui_table *t, const struct tui_data *d)
 
 /* ---- history ---- */
 
-void tui_history__init(struct tui_history *h, const struct view_ctx *ctx)
+void tui_history__init_cpu(struct tui_history *h, const struct view_ctx *ctx, int cpu)
 {
 	static const char *const names[TH_N] = {
 		[TH_DROPS] = "drops", [TH_KICKS] = "defer_kicks_sent",
@@ -845,22 +845,58 @@ void tui_history__init(struct tui_history *h, const struct view_ctx *ctx)
 	};
 
 	memset(h, 0, sizeof(*h));
+	h->cpu = cpu;
+	h->nseries = TH_N;
 	for (int k = 0; k < TH_N; k++) {
 		h->f[k] = field_find(cpu_fields, cpu_nfields, names[k]);
 		h->measured[k] = field_measured(h->f[k], ctx->probes, ctx->nprobes);
 	}
 }
 
+void tui_history__init(struct tui_history *h, const struct view_ctx *ctx)
+{
+	tui_history__init_cpu(h, ctx, -1);
+}
+
+void tui_history__init_queue(struct tui_history *h, const struct view_ctx *ctx,
+			     const struct queue_key *key)
+{
+	memset(h, 0, sizeof(*h));
+	h->cpu = -1;
+	h->queue = true;
+	h->qkey = *key;
+	for (int prio = 0; prio < 100 && h->nseries < TH_MAX; prio++)
+		for (size_t i = 0; i < queue_nfields && h->nseries < TH_MAX; i++) {
+			const struct field *f = &queue_fields[i];
+
+			if (f->prio == prio && f->kind == FIELD_COUNT &&
+			    field_measured(f, ctx->probes, ctx->nprobes)) {
+				h->f[h->nseries] = f;
+				h->measured[h->nseries++] = true;
+			}
+		}
+}
+
 void tui_history__push(struct tui_history *h, const struct snapshot *delta)
 {
+	static const struct queue_counters no_events;
 	struct cpu_counters sum;
+	const void *c = &sum;
 	double secs = delta->mono_ns ? delta->mono_ns / 1e9 : 1.0;
 
-	snapshot__sum_cpus(delta, &sum);
-	for (int k = 0; k < TH_N; k++) {
+	if (h->queue) {
+		const struct queue_row *q = find_queue(delta, &h->qkey, 0);
+
+		c = q ? (const void *)&q->c : (const void *)&no_events;
+	} else if (h->cpu >= 0 && (__u32)h->cpu < delta->ncpus) {
+		c = &delta->cpus[h->cpu];
+	} else {
+		snapshot__sum_cpus(delta, &sum);
+	}
+	for (int k = 0; k < h->nseries; k++) {
 		double v = NAN;
 
-		if (h->measured[k] && field_value(h->f[k], &sum, &v))
+		if (h->measured[k] && field_value(h->f[k], c, &v))
 			v = h->f[k]->kind == FIELD_RATIO ? 100.0 * v : v / secs;
 		h->v[k][h->head] = v;
 	}
@@ -871,7 +907,7 @@ void tui_history__push(struct tui_history *h, const struct snapshot *delta)
 
 double tui_history__get(const struct tui_history *h, int k, int i)
 {
-	if (k < 0 || k >= TH_N || i < 0 || i >= h->n)
+	if (k < 0 || k >= h->nseries || i < 0 || i >= h->n)
 		return NAN;
 	return h->v[k][(h->head - 1 - i + 2 * TUI_HIST) % TUI_HIST];
 }
@@ -898,4 +934,30 @@ void tui_history__spark(const struct tui_history *h, int k, int width, char *out
 			l = 1 + (int)(6.999 * v / max);
 		out[width - 1 - i] = levels[l];
 	}
+}
+
+double tui_history__graph(const struct tui_history *h, int k, int width, int height, char **rows)
+{
+	double max = 0;
+	int n = width < h->n ? width : h->n;
+
+	for (int i = 0; i < n; i++) {
+		double v = tui_history__get(h, k, i);
+
+		if (!isnan(v) && v > max)
+			max = v;
+	}
+	for (int r = 0; r < height; r++) {
+		memset(rows[r], ' ', width);
+		rows[r][width] = '\0';
+	}
+	for (int i = 0; i < n && max > 0; i++) {
+		double v = tui_history__get(h, k, i);
+		/* rows filled from the bottom: a bar of any value > 0 fills at least one */
+		int fill = isnan(v) || v <= 0 ? 0 : (int)ceil(height * v / max);
+
+		for (int r = height - fill; r < height; r++)
+			rows[r][width - 1 - i] = '#';
+	}
+	return max;
 }

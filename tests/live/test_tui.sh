@@ -213,6 +213,21 @@ save cpus80
 check_true "80x24: the drops column is shown" grep -Eq ' drops\*?$| drops ' "$TMP/screen.cpus80.txt"
 check_true "80x24: no line wider than 80" sh -c "! awk 'length > 80' '$TMP/screen.cpus80.txt' | grep -q ."
 tm resize-window -t $S -x 120 -y 40
+# Enter on a CPU row: that CPU's time graph; drops pinned to it draw a bar
+keys 1 g
+sleep 0.6
+keys Enter
+check_true "Enter on a CPU row opens its graph" wait_for ": per second (hit%: percent)" 30
+save graph
+gcpu=$(sed -n 's/^CPU \([0-9]*\): per second.*/\1/p' "$TMP/screen.graph.txt" | head -1)
+check_true "the graph is of a CPU ($gcpu)" [ -n "$gcpu" ]
+taskset -c "${gcpu:-0}" "$GEN/udp_rcvbuf" --count 500 > /dev/null
+sleep 1.5
+save graph2
+check_true "the drops graph draws a bar after drops on CPU $gcpu" \
+	sh -c "sed -n '/^drops /,/^[a-z]/p' '$TMP/screen.graph2.txt' | grep -q '#'"
+keys Escape
+check_true "Esc closes the graph" wait_for "kick>" 30
 sleep 0.5
 keys f; type_line "cpu:0"
 wait_for "filter: cpu:0" 20

@@ -227,11 +227,62 @@ static void test_history(void **state)
 	snapshot__free(&d);
 }
 
+/* Enter on a row: one CPU's or one queue's history, and its bar graph. */
+static void test_row_history(void **state)
+{
+	struct tui_history h, q;
+	struct snapshot d;
+	struct view_ctx c = ctx;	/* no probe table: every series measured */
+	struct queue_key k = { .ifindex = 7, .queue = 1, .dir = QUEUE_TX };
+	struct queue_counters qc = {};
+	char buf[3][6], *rows[3] = { buf[0], buf[1], buf[2] };
+
+	(void)state;
+	tui_history__init_cpu(&h, &c, 1);
+	tui_history__init_queue(&q, &c, &k);
+	assert_int_equal(q.nseries, TH_MAX);
+	for (int i = 0; i < q.nseries; i++)	/* count fields, most wanted first */
+		assert_int_equal(q.f[i]->kind, FIELD_COUNT);
+	assert_int_equal(snapshot__init(&d, 2), 0);
+	d.mono_ns = 1000000000ULL;
+	for (int i = 0; i < 4; i++) {
+		d.cpus[0].drops = 100;	/* another CPU: not in CPU 1's history */
+		d.cpus[1].drops = i;	/* 0, 1, 2, 3 per second */
+		if (i == 2) {		/* the queue has a row in one interval only */
+			qc.drops = 6;
+			qc.consumes = 9;
+			strcpy(k.ifname, "tap0");
+			assert_int_equal(snapshot__add_queue(&d, &k, &qc), 0);
+		}
+		tui_history__push(&h, &d);
+		tui_history__push(&q, &d);
+		assert_int_equal(snapshot__reset(&d, 2), 0);
+		d.mono_ns = 1000000000ULL;
+	}
+	assert_true(tui_history__get(&h, TH_DROPS, 0) == 3.0);
+	assert_true(tui_history__get(&h, TH_DROPS, 3) == 0.0);
+	for (int i = 0; i < q.nseries; i++) {
+		double want = !strcmp(q.f[i]->name, "drops") ? 6.0 :
+			      !strcmp(q.f[i]->name, "consumes") ? 9.0 : 0.0;
+
+		assert_true(tui_history__get(&q, i, 1) == want);
+		assert_true(tui_history__get(&q, i, 0) == 0.0);	/* no row: no events */
+		assert_true(tui_history__get(&q, i, 2) == 0.0);
+	}
+	/* CPU 1's drops 0, 1, 2, 3 in 3 rows: bars of 0, 1, 2 and 3 rows */
+	assert_true(tui_history__graph(&h, TH_DROPS, 5, 3, rows) == 3.0);
+	assert_string_equal(buf[0], "    #");
+	assert_string_equal(buf[1], "   ##");
+	assert_string_equal(buf[2], "  ###");
+	snapshot__free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_history),
+		cmocka_unit_test(test_row_history),
 		cmocka_unit_test(test_drops_tables),
 		cmocka_unit_test(test_queue_top_reason),
 	};

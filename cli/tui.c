@@ -810,8 +810,7 @@ static const struct key_help {
 	{ "Tab, Shift-Tab, 1-5", "switch panel: CPUs, Queues, Drops, IPI matrix, Histograms" },
 	{ "Up/Down, j/k", "move the selection (scroll in the matrix and overlays)" },
 	{ "PgUp/PgDn, Home/End, g/G", "page, first, last" },
-	{ "Enter / Esc", "CPUs, Queues: time graph of the selected row; Drops: drill into a "
-			 "reason (locations, CPUs) / back" },
+	{ "Enter / Esc", "CPUs, Queues: the row's time graph; Drops: drill into a reason / back" },
 	{ "s", "sort by the next column shown (marked *)" },
 	{ "f", "filter: cpu:0-3,5  dev:tap0  reason:RCVBUF (bare words too)" },
 	{ "/  n", "search rows, next match" },

@@ -61,7 +61,7 @@ for k in $(sed -n '/^static const struct key_binding key_table\[\]/,/^};/p' cli/
 	case $k in
 	KEY_UP) w=Up ;; KEY_DOWN) w=Down ;; KEY_PPAGE) w=PgUp ;; KEY_NPAGE) w=PgDn ;;
 	KEY_HOME) w=Home ;; KEY_END) w=End ;; KEY_BTAB) w=Shift-Tab ;; 27) w=Esc ;;
-	'\t') w=Tab ;; [1-5]) w=1-5 ;; *) w=$k ;;
+	'\t') w=Tab ;; [1-5]) w=1-5 ;; KEY_ENTER|'\n'|'\r'|\\n|\\r) w=Enter ;; *) w=$k ;;
 	esac
 	case " $helpkeys " in *" $w "*) ;; *) missing="$missing $w" ;; esac
 done

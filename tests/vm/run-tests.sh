@@ -60,11 +60,12 @@ if built=$(tests/vm/build-kernel --check); then
 	run built sh -c 'echo "# tests/vm/guest_kernel.sh"; sh tests/vm/guest_kernel.sh "$1"; shift
 		for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh; do
 		echo "# $t"; sh "$t"; done
-		[ $# = 0 ] || { echo "# tests/vm/guest_tunseries.sh"; sh tests/vm/guest_tunseries.sh 10000 "$@"; }' \
+		[ $# = 0 ] || { echo "# tests/vm/guest_tunseries.sh"; sh tests/vm/guest_tunseries.sh 10000 "$@"
+			echo "# tests/vm/guest_shortbulk.sh"; sh tests/vm/guest_shortbulk.sh 10000 "$@"; }' \
 		sh "$(basename "$BUILT_MODULES")" $series
 else
 	echo "# SKIP source-built kernel: not in the cache (make review-kernel builds it);" \
-		"tests/vm/guest_kernel.sh and guest_tunseries.sh not run"
+		"tests/vm/guest_kernel.sh, guest_tunseries.sh and guest_shortbulk.sh not run"
 fi
 echo "vm: $pass passed, $fail failed"
 [ $fail -eq 0 ]

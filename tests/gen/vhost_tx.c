@@ -26,7 +26,9 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <net/if.h>
+#include <dirent.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +87,52 @@ static void usage(FILE *f)
 "  -l, --len L       Ethernet frame bytes without vnet header (default 60)\n"
 "  -c, --chunk K     repost used descriptors K at a time (default 32)\n"
 "  -t, --timeout S   give up after S seconds (default 30)\n"
+"  -w, --worker-cpu C  pin the vhost workers (tasks named vhost-<pid>) to CPU C\n"
+"  -a, --app-cpu C   pin this program (the UDP reader: it frees the skbs) to C;\n"
+"                    with -w on another CPU, frees are deferred to the worker's\n"
+"                    CPU: the deferred-free IPI scenario. JSON adds \"worker_cpu\",\n"
+"                    \"app_cpu\" and \"workers\" (the number of workers pinned)\n"
 "  -h, --help        this text\n", local_ip, UDP_DPORT, MAX_QUEUES);
+}
+
+/* Pin every task named vhost-<our pid> (a thread of ours with vhost_task,
+ * or a kernel thread) to cpu; the number pinned. */
+static int pin_workers(int cpu)
+{
+	char want[32], path[300], comm[32];
+	const char *dirs[] = { "/proc/self/task", "/proc" };
+	cpu_set_t set;
+	int pinned = 0;
+
+	snprintf(want, sizeof(want), "vhost-%d", getpid());
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	for (int d = 0; d < 2 && !pinned; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *e;
+
+		if (!dir)
+			die_errno("opendir %s", dirs[d]);
+		while ((e = readdir(dir))) {
+			FILE *f;
+
+			if (e->d_name[0] < '0' || e->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/comm", dirs[d], e->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			if (fgets(comm, sizeof(comm), f) && !strncmp(comm, want, strlen(want)) &&
+			    (comm[strlen(want)] == '\n' || comm[strlen(want)] == '\0')) {
+				if (sched_setaffinity(atoi(e->d_name), sizeof(set), &set))
+					die_errno("sched_setaffinity %s to CPU %d", path, cpu);
+				pinned++;
+			}
+			fclose(f);
+		}
+		closedir(dir);
+	}
+	return pinned;
 }
 
 static void teardown(void *arg)
@@ -341,6 +388,8 @@ int main(int argc, char **argv)
 		{ "len", required_argument, NULL, 'l' },
 		{ "chunk", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "worker-cpu", required_argument, NULL, 'w' },
+		{ "app-cpu", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -353,11 +402,11 @@ int main(int argc, char **argv)
 	unsigned char dmac[6];
 	char nsname[64];
 	double last_progress;
-	int i, c, opt;
+	int i, c, opt, worker_cpu = -1, app_cpu = -1, workers = 0;
 	bool named;
 
 	prog_name = "vhost_tx";
-	while ((c = getopt_long(argc, argv, "n:q:r:l:c:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:q:r:l:c:t:w:a:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			count = parse_ulong("--count", optarg, 1, 100000000);
@@ -378,6 +427,12 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			timeout = parse_ulong("--timeout", optarg, 1, 86400);
+			break;
+		case 'w':
+			worker_cpu = parse_ulong("--worker-cpu", optarg, 0, CPU_SETSIZE - 1);
+			break;
+		case 'a':
+			app_cpu = parse_ulong("--app-cpu", optarg, 0, CPU_SETSIZE - 1);
 			break;
 		case 'h':
 			usage(stdout);
@@ -430,6 +485,18 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < nq; i++)
 		setup_queue(&q[i], i, num, flen, dmac);
+	if (app_cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(app_cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			die_errno("sched_setaffinity to CPU %d", app_cpu);
+	}
+	/* after the app: a vhost_task worker is our thread, created by SET_OWNER */
+	if (worker_cpu >= 0 && (workers = pin_workers(worker_cpu)) < nq)
+		die("pinned %d vhost workers, want %d (none named vhost-%d?)", workers, nq,
+		    getpid());
 
 	dev_stats_read(ifname, &st0);
 	for (i = 0; i < nq; i++) {
@@ -520,7 +587,9 @@ int main(int argc, char **argv)
 		total_frames += q[i].posted;
 		total_done += q[i].completed;
 	}
-	printf("],\"frames\":%lu,\"completed\":%lu,\"rx_packets\":%llu,"
+	printf("],\"worker_cpu\":%d,\"app_cpu\":%d,\"workers\":%d,", worker_cpu, app_cpu,
+	       workers);
+	printf("\"frames\":%lu,\"completed\":%lu,\"rx_packets\":%llu,"
 	       "\"rx_dropped\":%llu,\"delivered\":%lu}\n",
 	       total_frames, total_done,
 	       (unsigned long long)(st1.rx_packets - st0.rx_packets),

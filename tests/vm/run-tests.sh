@@ -28,7 +28,8 @@ run() {
 run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
 	tests/vm/guest_vhost.sh tests/vm/guest_consume.sh tests/vm/guest_napicache.sh \
 	tests/vm/guest_napicache_paths.sh tests/live/test_drops.sh tests/live/test_defer.sh; do
-	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done'
+	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done
+	echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000'
 # the host's tap test, with the probes it asserts on: the cache probes'
 # per-packet cost under TCG made it alone take over 10 min (those probes have
 # their own scripts above)
@@ -61,11 +62,12 @@ if built=$(tests/vm/build-kernel --check); then
 		for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh; do
 		echo "# $t"; sh "$t"; done
 		[ $# = 0 ] || { echo "# tests/vm/guest_tunseries.sh"; sh tests/vm/guest_tunseries.sh 10000 "$@"
-			echo "# tests/vm/guest_shortbulk.sh"; sh tests/vm/guest_shortbulk.sh 10000 "$@"; }' \
+			echo "# tests/vm/guest_shortbulk.sh"; sh tests/vm/guest_shortbulk.sh 10000 "$@"
+			echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000 "$@"; }' \
 		sh "$(basename "$BUILT_MODULES")" $series
 else
 	echo "# SKIP source-built kernel: not in the cache (make review-kernel builds it);" \
-		"tests/vm/guest_kernel.sh, guest_tunseries.sh and guest_shortbulk.sh not run"
+		"tests/vm/guest_kernel.sh, guest_tunseries.sh, guest_shortbulk.sh and guest_vhostpin.sh not run"
 fi
 echo "vm: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -114,7 +114,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(wildcard tests/unit/test
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # units link every cli/ source but those that need the BPF skeletons or main()
-UNIT_EXCLUDE := cli/main.c cli/probes.c cli/live.c cli/record.c cli/export.c cli/tui.c
+UNIT_EXCLUDE := cli/main.c cli/probes.c cli/session.c cli/live.c cli/record.c cli/export.c \
+	cli/tui.c
 UNIT_SRCS := $(filter-out $(UNIT_EXCLUDE),$(CLI_SRCS))
 
 $(OUT)/unit/%: tests/unit/%.c $(UNIT_SRCS) | $(SKELS)

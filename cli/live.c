@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `skbtop` (live) and `skbtop probes`. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "commands.h"
 #include "options.h"
 #include "view.h"
-#include "ksyms.h"
-#include "reasons.h"
 #include "files.h"
 #include "session.h"
 

@@ -1176,77 +1176,89 @@ static int tui_idle(void *arg, __u64 until)
 int tui_run(struct env *env, struct session *sess)
 {
 	libbpf_print_fn_t old_print;
-	struct tui t = { .env = env, .st = sess->st, .ctx = sess->names };
-	struct sampler_idle idle = { .every_ns = TICK_MS * 1000000ULL, .fn = tui_idle, .arg = &t };
+	struct tui *t = calloc(1, sizeof(*t));	/* on the heap: the session's warnings point to it */
+	struct sampler_idle idle = { .every_ns = TICK_MS * 1000000ULL, .fn = tui_idle, .arg = t };
 	struct utsname u;
 	SCREEN *scr;
-	int err = 0;
+	int err = 0, ret;
 
-	t.interval = env->interval > 0 ? env->interval : 1;
+	if (!t) {
+		fprintf(stderr, "skbtop: out of memory\n");
+		return EXIT_FAIL;
+	}
+	t->env = env;
+	t->st = sess->st;
+	t->ctx = sess->names;
+
+	t->interval = env->interval > 0 ? env->interval : 1;
 	for (int i = 0; i < NPANELS; i++)
-		t.ps[i].sort = panels[i].default_sort;
+		t->ps[i].sort = panels[i].default_sort;
 	if (!uname(&u))
-		snprintf(t.release, sizeof(t.release), "%s", u.release);
-	tui_history__init(&t.hist, &t.ctx);
-	session__sampler(sess, &t.smp);
-	err = sampler__start(&t.smp, t.interval, env->duration, SAMPLER_TOTAL);
+		snprintf(t->release, sizeof(t->release), "%s", u.release);
+	tui_history__init(&t->hist, &t->ctx);
+	session__sampler(sess, &t->smp);
+	err = sampler__start(&t->smp, t->interval, env->duration, SAMPLER_TOTAL);
 	if (err) {
 		fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));
-		sampler__free(&t.smp);
-		return EXIT_FAIL;
+		ret = EXIT_FAIL;
+		goto out;
 	}
 
 	/* newterm() returns NULL on an unusable terminal, where initscr() would exit */
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
-		sampler__free(&t.smp);
-		return -1;	/* the caller falls back to text */
+		ret = -1;	/* the caller falls back to text */
+		goto out;
 	}
 	log_verbose = env->probe_opts.verbose;
 	old_print = libbpf_set_print(tui_libbpf_print);
 	sess->on_warning = tui_warning;
-	sess->warning_arg = &t;
+	sess->warning_arg = t;
 	set_escdelay(25);
 	cbreak();
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
 	curs_set(0);
-	init_colors(&t);
+	init_colors(t);
 
-	draw(&t);
-	while (!t.quit) {
-		if (sampler__wait(&t.smp, &idle) == SAMPLER_STOPPED || t.quit)
+	draw(t);
+	while (!t->quit) {
+		if (sampler__wait(&t->smp, &idle) == SAMPLER_STOPPED || t->quit)
 			break;
 		/* -d ends the screen as it ends --text (a pause does not stop its clock) */
-		if (t.smp.end_ns && now_ns(CLOCK_MONOTONIC) >= t.smp.end_ns)
+		if (t->smp.end_ns && now_ns(CLOCK_MONOTONIC) >= t->smp.end_ns)
 			break;
-		if (t.paused) {
-			sampler__skip(&t.smp);
+		if (t->paused) {
+			sampler__skip(&t->smp);
 			continue;
 		}
-		err = data_refresh(&t);
+		err = data_refresh(t);
 		if (err) {
 			tui_log("skbtop: failed to read maps: %s\n", strerror(-err));
 			break;
 		}
-		t.refreshes++;
-		note_overhead(&t);
-		draw(&t);
+		t->refreshes++;
+		note_overhead(t);
+		draw(t);
 		/* COUNT and -n end the screen as they end --text */
-		if ((env->count && t.refreshes >= env->count) ||
-		    (!env->count && env->max_iterations && t.refreshes >= env->max_iterations))
+		if ((env->count && t->refreshes >= env->count) ||
+		    (!env->count && env->max_iterations && t->refreshes >= env->max_iterations))
 			break;
 	}
 
 	sess->on_warning = NULL;
+	sess->warning_arg = NULL;
 	curs_set(1);
 	endwin();
 	delscreen(scr);
 	libbpf_set_print(old_print);
 	log_flush();
-	tui_table__free(&t.table);
-	tui_table__free(&t.table2);
-	sampler__free(&t.smp);
-	return err ? EXIT_FAIL : EXIT_OK;
+	tui_table__free(&t->table);
+	tui_table__free(&t->table2);
+	ret = err ? EXIT_FAIL : EXIT_OK;
+out:
+	sampler__free(&t->smp);
+	free(t);
+	return ret;
 }

@@ -30,9 +30,9 @@
 
 /*
  * Fork and exec CMD with the stop signals blocked, so one that arrives now
- * either came before (stop_requested: CMD is not started) or finds
- * the session's child set and is forwarded. Returns the pid, 0 when a stop came
- * first, -1 with errno on failure.
+ * either came before (stop_requested: CMD is not started) or finds CMD set
+ * as the session's child and is forwarded. Returns the pid, 0 when a stop
+ * came first, -1 with errno on failure.
  */
 static pid_t spawn(char **argv)
 {

@@ -34,7 +34,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all gen deps deps-build install uninstall demo test test-unit test-fuzz test-live test-vm bench soak review-demo clean help lint test-docs man review-kernel
+.PHONY: all gen deps deps-build install uninstall demo test test-unit bench-helpers test-fuzz test-live test-vm bench soak review-demo clean help lint test-docs man review-kernel
 
 all: $(BIN)
 
@@ -49,7 +49,7 @@ help:
 	@echo '  make deps       deps-build + the packages the tests need (idempotent)'
 	@echo '  make demo       deps-build + build, then run skbtop over a built-in workload'
 	@echo '  make test       deps + build, then every test tier this machine can run'
-	@echo '  make test-unit  unit tests only (no root)'
+	@echo '  make test-unit  unit tests only (no root), with the bench helpers built and run'
 	@echo '  make test-docs  man page current, help and field registry agree, 72-column report/diff'
 	@echo '  make man        regenerate man/skbtop.8 sections from man/*.md and the field registry'
 	@echo '  make test-live  live tests on this kernel (root)'
@@ -114,7 +114,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(wildcard tests/unit/test
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # units link every cli/ source but those that need the BPF skeletons or main()
-UNIT_EXCLUDE := cli/main.c cli/probes.c cli/live.c cli/record.c cli/export.c cli/tui.c
+UNIT_EXCLUDE := cli/main.c cli/probes.c cli/session.c cli/live.c cli/record.c cli/export.c \
+	cli/tui.c
 UNIT_SRCS := $(filter-out $(UNIT_EXCLUDE),$(CLI_SRCS))
 
 $(OUT)/unit/%: tests/unit/%.c $(UNIT_SRCS) | $(SKELS)
@@ -122,7 +123,12 @@ $(OUT)/unit/%: tests/unit/%.c $(UNIT_SRCS) | $(SKELS)
 	$(call msg,UNIT,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -lcmocka -o $@
 
-test-unit: $(UNIT_TESTS)
+# the bench helpers link cli/ code: built here, so a change that breaks them
+# fails the unit tier (tests/unit/test_bench.c runs them)
+bench-helpers:
+	$(Q)$(MAKE) --no-print-directory -s -C bench bin/refresh bin/record
+
+test-unit: $(UNIT_TESTS) bench-helpers
 	$(Q)./tests/run-unit.sh $(UNIT_TESTS)
 
 gen:

@@ -1,31 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * refresh: user-space cost of one skbtop refresh over synthetic maps, with
- * no BPF and no root. Builds the snapshot the collector builds from a
- * batch lookup of a per-CPU drop map (keys x CPUs values, as
- * bpf_map_lookup_batch returns them), then times what one interval does:
+ * no BPF and no root. The real collector (cli/collect.c) reads synthetic
+ * map contents, a batch at a time as cli/probes.c hands them over (per-CPU
+ * drop keys x CPUs values, as bpf_map_lookup_batch returns them), and the
+ * real sampler (cli/sampler.c) rotates the snapshots as every mode does;
+ * then the views run. Timed, for one interval:
  *
- *   read   batch buffers -> snapshot rows (skbtop__read's part after the
- *          syscalls; filling the buffers, the kernel's copy, is not counted)
- *   delta  snapshot__delta(prev, cur)
+ *   read   collector__read(): map contents -> snapshot rows (filling the
+ *          buffers, which stands in for the kernel's copy, is not counted)
+ *   delta  the rest of sampler__step(): snapshot__delta(prev, cur), and
+ *          with -S the total's snapshot__accumulate()
  *   json   view_json_write() to /dev/null (skbtop --text -j)
  *   text   view_text() to /dev/null     (skbtop --text)
  *
- * -S: the live screen's interval instead (cli/tui.c): it holds seven
- * snapshots (base, prev, delta, total and the three it rotates through),
- * takes a second delta (since start) and builds the CPU, queue and drop
- * panels and a drop drill-down (cli/tui_model.c); "screen" is those.
+ * -S: the live screen's interval instead (cli/tui.c): its sampler keeps a
+ * total since start, and it builds the CPU, queue and drop panels and a
+ * drop drill-down (cli/tui_model.c); "screen" is those.
  *
- * Several refreshes run back to back, rotating prev/cur and reusing their
+ * Several refreshes run back to back, the sampler reusing its snapshots'
  * storage as the live loop does; reports the median CPU time of each phase
  * and the peak RSS.
  *
  *   refresh [-c CPUS] [-k DROP_KEYS] [-q QUEUE_KEYS] [-f FILL] [-n REFRESHES]
  *
  * FILL is the fraction of (key, CPU) cells with a non-zero count: 1 is the
- * worst case (every key seen on every CPU). Drop rows are one per key,
- * summed over CPUs; unless -s, each key's per-CPU values are also added to
- * its reason's per-CPU counts, as -C, the screen and record ask.
+ * worst case (every key seen on every CPU). Drop keys are reason slots of
+ * the drop_reasons array with -R (at most SKBTOP_DROP_REASON_SLOTS), else
+ * keys of the -L drop hash. Drop rows are one per key, summed over CPUs;
+ * unless -s, each key's per-CPU values are also added to its reason's
+ * per-CPU counts, as -C, the screen and record ask.
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -35,6 +39,8 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include "collect.h"
+#include "sampler.h"
 #include "snapshot.h"
 #include "tui.h"
 #include "view.h"
@@ -105,74 +111,136 @@ static __u64 cell(const struct shape *sh, __u32 k, __u32 cpu)
 	return (r & 0xffff) < sh->fill * 65536 ? 1 + (r >> 48) : 0;
 }
 
-/*
- * One collector read: cpu counters, kicks, then the per-CPU hash maps a
- * batch at a time (snapshot_batch_keys(), as cli/probes.c), into buffers of
- * the size cli/probes.c uses (filling the buffer stands in for the syscall's copy), turned into
- * rows as drop_row() and queue_row() do.
- */
-static int build(struct snapshot *s, const struct shape *sh, const struct drop_key *keys,
-		 const struct queue_key *qkeys, __u64 *vbuf, struct queue_counters *qbuf,
-		 __u64 gen)
+/* The synthetic maps: what each collector read is handed. */
+struct synth {
+	const struct shape *sh;
+	bool reasons_only;		/* drop keys are reason slots (-R) */
+	const struct drop_key *keys;
+	const struct queue_key *qkeys;
+	struct cpu_counters *cbuf;	/* the drops object's cpu_counters, per CPU */
+	struct kick_cell *kbuf;		/* the kick matrix, [target][sender] */
+	__u64 *vbuf;			/* one batch of drop values */
+	struct queue_counters *qbuf;	/* one batch of queue values */
+	__u64 gen;			/* reads so far: counts grow with it */
+	struct collector col;
+	double read_ms;			/* the last read, its fill excluded */
+};
+
+/* One key of a per-CPU array: a copy of the contents made for this read. */
+static int synth_lookup(void *arg, enum collect_map m, __u32 key, void *vals)
 {
-	__u32 dbatch = snapshot_batch_keys(sh->ncpus * sizeof(__u64));
-	__u32 qbatch = snapshot_batch_keys(sh->ncpus * sizeof(struct queue_counters));
-	int err = snapshot__reset(s, sh->ncpus);
+	struct synth *sy = arg;
+	__u32 n = sy->sh->ncpus;
 
-	if (err)
-		return err;
-	s->mono_ns = gen * 1000000000ULL;
-	s->real_ns = s->mono_ns;
-	for (__u32 c = 0; c < sh->ncpus; c++)
-		for (size_t w = 0; w < sizeof(struct cpu_counters) / 8; w++)
-			((__u64 *)&s->cpus[c])[w] = gen * (c + w);
-	/* kick matrix cells are as sparse as the drop cells */
-	for (size_t i = 0; i < (size_t)sh->ncpus * sh->ncpus; i++)
-		if ((mix(i ^ 0x5bd1e995) & 0xffff) < sh->fill * 65536)
-			s->kicks[i].queued = s->kicks[i].kicks = s->kicks[i].ipis = gen * (1 + (i & 7));
-	for (__u32 k0 = 0; k0 < sh->nkeys; k0 += dbatch) {
-		__u32 n = sh->nkeys - k0 < dbatch ? sh->nkeys - k0 : dbatch;
+	if (m == CM_KICKS)
+		memcpy(vals, &sy->kbuf[(size_t)key * n], n * sizeof(*sy->kbuf));
+	else if (m == CM_DROPS_CPU)	/* the drops object's counts; the others' zero */
+		memcpy(vals, sy->cbuf, n * sizeof(*sy->cbuf));
+	else
+		memset(vals, 0, n * sizeof(*sy->cbuf));
+	return 0;
+}
 
-		double t = cpu_ms();
+/* The per-CPU arrays' contents for this read (not counted: the kernel's side). */
+static void synth_fill_arrays(struct synth *sy)
+{
+	__u32 n = sy->sh->ncpus;
+	double t = cpu_ms();
 
-		for (__u32 i = 0; i < n; i++)
-			for (__u32 c = 0; c < sh->ncpus; c++)
-				vbuf[(size_t)i * sh->ncpus + c] = cell(sh, k0 + i, c) * gen;
-		fill_ms += cpu_ms() - t;
-		for (__u32 i = 0; i < n; i++)
-			if ((err = snapshot__add_percpu_drops(s, &keys[k0 + i],
-							      &vbuf[(size_t)i * sh->ncpus],
-							      !sh->summed)))
-				return err;
-	}
-	for (__u32 q0 = 0; q0 < sh->nqueues; q0 += qbatch) {
-		__u32 n = sh->nqueues - q0 < qbatch ? sh->nqueues - q0 : qbatch;
+	for (__u32 c = 0; c < n; c++)
+		for (size_t w = 0; w < sizeof(*sy->cbuf) / 8; w++)
+			((__u64 *)&sy->cbuf[c])[w] = sy->gen * (c + w);
+	/* kick matrix cells are as sparse as the drop cells; key: the target */
+	for (__u32 tg = 0; tg < n; tg++)
+		for (__u32 c = 0; c < n; c++) {
+			size_t i = (size_t)c * n + tg;
+			struct kick_cell *k = &sy->kbuf[(size_t)tg * n + c];
+
+			memset(k, 0, sizeof(*k));
+			if ((mix(i ^ 0x5bd1e995) & 0xffff) < sy->sh->fill * 65536)
+				k->queued = k->kicks = k->ipis = sy->gen * (1 + (i & 7));
+		}
+	fill_ms += cpu_ms() - t;
+}
+
+/*
+ * A per-CPU map a batch at a time (snapshot_batch_keys(), as cli/probes.c),
+ * in buffers of the size cli/probes.c uses; filling a buffer stands in for
+ * the syscall's copy and is not counted.
+ */
+static int synth_walk(void *arg, enum collect_map m, collect_row_fn row, struct collector *col,
+		      struct snapshot *s)
+{
+	struct synth *sy = arg;
+	const struct shape *sh = sy->sh;
+	bool queues = m == CM_DROPS_QUEUES;
+	__u32 nkeys = queues ? sh->nqueues : sh->nkeys;
+	__u32 batch = snapshot_batch_keys(sh->ncpus * (queues ? sizeof(*sy->qbuf) : sizeof(__u64)));
+	int err = 0;
+
+	for (__u32 k0 = 0; k0 < nkeys && !err; k0 += batch) {
+		__u32 n = nkeys - k0 < batch ? nkeys - k0 : batch;
 		double t = cpu_ms();
 
 		for (__u32 i = 0; i < n; i++)
 			for (__u32 c = 0; c < sh->ncpus; c++) {
-				memset(&qbuf[(size_t)i * sh->ncpus + c], 0, sizeof(*qbuf));
-				qbuf[(size_t)i * sh->ncpus + c].consumes = (q0 + i + c) * gen;
+				size_t at = (size_t)i * sh->ncpus + c;
+
+				if (queues) {
+					memset(&sy->qbuf[at], 0, sizeof(*sy->qbuf));
+					sy->qbuf[at].consumes = (k0 + i + c) * sy->gen;
+				} else {
+					sy->vbuf[at] = cell(sh, k0 + i, c) * sy->gen;
+				}
 			}
 		fill_ms += cpu_ms() - t;
-		for (__u32 i = 0; i < n; i++) {
-			struct queue_counters sum = {};
+		for (__u32 i = 0; i < n && !err; i++) {
+			__u32 slot = k0 + i;
 
-			for (__u32 c = 0; c < sh->ncpus; c++)
-				for (size_t w = 0; w < sizeof(sum) / 8; w++)
-					((__u64 *)&sum)[w] += ((const __u64 *)&qbuf[(size_t)i * sh->ncpus + c])[w];
-			if ((err = snapshot__add_queue(s, &qkeys[q0 + i], &sum)))
-				return err;
+			if (queues)
+				err = row(col, s, &sy->qkeys[k0 + i], &sy->qbuf[(size_t)i * sh->ncpus]);
+			else
+				err = row(col, s, sy->reasons_only ? (const void *)&slot
+								   : (const void *)&sy->keys[k0 + i],
+					  &sy->vbuf[(size_t)i * sh->ncpus]);
 		}
 	}
-	for (int p = 0; p < 16; p++) {
+	return err;
+}
+
+static int synth_progs(void *arg, struct snapshot *s)
+{
+	struct synth *sy = arg;
+	int err = 0;
+
+	for (int p = 0; p < 16 && !err; p++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "prog_%d", p);
-		if ((err = snapshot__add_prog(s, name, gen * 1000, gen * 10)))
-			return err;
+		err = snapshot__add_prog(s, name, sy->gen * 1000, sy->gen * 10);
 	}
-	return 0;
+	return err;
+}
+
+/* The sampler's read: the real collector over the synthetic maps. */
+static int synth_read(void *arg, struct snapshot *s)
+{
+	struct synth *sy = arg;
+	struct collect_source src = {
+		.maps = 1u << CM_DROPS_CPU | 1u << (sy->reasons_only ? CM_DROP_REASONS : CM_DROP_COUNTS) |
+			1u << CM_DROPS_QUEUES | 1u << CM_DEFER_CPU | 1u << CM_KICKS |
+			1u << CM_ALLOC_CPU | 1u << CM_CONSUME_CPU,
+		.lookup = synth_lookup, .walk = synth_walk, .progs = synth_progs, .arg = sy,
+	};
+	double t = cpu_ms();
+	int err;
+
+	fill_ms = 0;
+	sy->gen++;
+	synth_fill_arrays(sy);
+	err = collector__read(&sy->col, &src, s);
+	sy->read_ms = cpu_ms() - t - fill_ms;
+	return err;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -188,15 +256,21 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static int oom(void)
+{
+	fprintf(stderr, "refresh: out of memory\n");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct shape sh = { .ncpus = 256, .nkeys = 4096, .nqueues = 1024, .fill = 1.0 };
-	struct snapshot prev = {}, cur = {}, delta = {};
 	struct view_ctx ctx = {
 		.reason_name = dummy_reason, .location_name = dummy_location, .top = 10,
 	};
 	bool reasons_only = false, text_only = false, screen = false;
-	struct snapshot base = {}, total = {}, spare_delta = {}, spare_total = {};
+	struct synth sy = { .sh = &sh };
+	struct sampler smp = { .read = synth_read, .arg = &sy };
 	struct tui_table tbl = {}, drill = {};
 	double t_screen[64];
 	int n = 5, c;
@@ -204,9 +278,7 @@ int main(int argc, char **argv)
 	size_t json_bytes = 0, rows = 0, cpu_cells = 0;
 	struct drop_key *keys;
 	struct queue_key *qkeys;
-	struct queue_counters *qbuf;
 	struct rusage ru;
-	__u64 *vbuf;
 	FILE *devnull;
 
 	while ((c = getopt(argc, argv, "c:k:q:f:n:sRtS")) != -1) {
@@ -222,30 +294,37 @@ int main(int argc, char **argv)
 		case 'S': screen = true; break;
 		default:
 			fprintf(stderr, "usage: refresh [-c CPUS] [-k KEYS] [-q QUEUES] [-f FILL] [-n N]"
-				" [-s] [-R]\n"
+				" [-s] [-R] [-t] [-S]\n"
 				"  -s  no per-CPU drops by reason (the text table and -j without -C)\n"
-				"  -R  keys are reasons only (the default probe; without -L)\n"
+				"  -R  keys are reason slots (the default probe; without -L)\n"
 				"  -t  text table only (no -j): peak RSS of a text refresh\n"
 				"  -S  the live screen's refresh (its snapshots and panels)\n");
 			return 64;
 		}
 	}
-	if (n < 1 || n > 64 || !sh.ncpus || sh.fill < 0 || sh.fill > 1)
+	if (n < 1 || n > 64 || !sh.ncpus || sh.fill < 0 || sh.fill > 1 ||
+	    (reasons_only && sh.nkeys > SKBTOP_DROP_REASON_SLOTS))
 		return fprintf(stderr, "refresh: bad arguments\n"), 64;
 	ctx.per_cpu = !sh.summed;	/* -C: the per-CPU table and -j's drops_by_cpu */
 
 	/* the shape of the maps: what bpf_map_lookup_batch hands over */
 	for (__u32 r = 0; r < SKBTOP_DROP_REASON_SLOTS; r++)
 		snprintf(reason_names[r], sizeof(reason_names[r]), "REASON_%u", r);
-	keys = calloc(sh.nkeys, sizeof(*keys));
-	vbuf = calloc((size_t)snapshot_batch_keys(sh.ncpus * sizeof(*vbuf)) * sh.ncpus, sizeof(*vbuf));
+	keys = calloc(sh.nkeys ? sh.nkeys : 1, sizeof(*keys));
+	sy.vbuf = calloc((size_t)snapshot_batch_keys(sh.ncpus * sizeof(*sy.vbuf)) * sh.ncpus,
+			 sizeof(*sy.vbuf));
 	qkeys = calloc(sh.nqueues ? sh.nqueues : 1, sizeof(*qkeys));
-	qbuf = calloc((size_t)snapshot_batch_keys(sh.ncpus * sizeof(*qbuf)) * sh.ncpus, sizeof(*qbuf));
+	sy.qbuf = calloc((size_t)snapshot_batch_keys(sh.ncpus * sizeof(*sy.qbuf)) * sh.ncpus,
+			 sizeof(*sy.qbuf));
+	sy.cbuf = calloc(sh.ncpus, sizeof(*sy.cbuf));
+	sy.kbuf = calloc((size_t)sh.ncpus * sh.ncpus, sizeof(*sy.kbuf));
 	devnull = fopencookie(NULL, "w", (cookie_io_functions_t){ .write = sink_write });
-	if (!keys || !vbuf || !qkeys || !qbuf || !devnull)
-		return fprintf(stderr, "refresh: out of memory\n"), 1;
-	for (__u32 k = 0; k < sh.nkeys && reasons_only; k++)
-		keys[k].reason = k;
+	if (!keys || !sy.vbuf || !qkeys || !sy.qbuf || !sy.cbuf || !sy.kbuf || !devnull ||
+	    collector__init(&sy.col, sh.ncpus, !sh.summed))
+		return oom();
+	sy.keys = keys;
+	sy.qkeys = qkeys;
+	sy.reasons_only = reasons_only;
 	for (__u32 k = 0; k < sh.nkeys && !reasons_only; k++) {
 		keys[k].reason = 2 + k % 100;
 		keys[k].ifindex = k % 64;
@@ -261,35 +340,25 @@ int main(int argc, char **argv)
 		snprintf(qkeys[q].ifname, sizeof(qkeys[q].ifname), "tap%u", q / 16);
 	}
 
-	if (build(&prev, &sh, keys, qkeys, vbuf, qbuf, 1))
-		return fprintf(stderr, "refresh: out of memory\n"), 1;
-	if (screen && snapshot__copy(&base, &prev))	/* the screen's first read */
-		return fprintf(stderr, "refresh: out of memory\n"), 1;
+	/* the first read; the screen keeps a total since it */
+	if (sampler__start(&smp, 1, 0, screen ? SAMPLER_TOTAL : 0))
+		return oom();
 	for (int i = 0; i < n; i++) {
-		double t0 = cpu_ms(), t1, t2, t3, t4;
+		double t0 = cpu_ms(), t2, t3, t4;
 
-		fill_ms = 0;
-		if (build(&cur, &sh, keys, qkeys, vbuf, qbuf, i + 2))
-			return fprintf(stderr, "refresh: out of memory\n"), 1;
-		t1 = cpu_ms();
-		t0 += fill_ms;
-		if (snapshot__delta(&prev, &cur, screen ? &spare_delta : &delta))
-			return fprintf(stderr, "refresh: out of memory\n"), 1;
+		if (sampler__step(&smp))
+			return oom();
 		t2 = cpu_ms();
+		t_read[i] = sy.read_ms;
+		t_delta[i] = t2 - t0 - sy.read_ms - fill_ms;
 		if (screen) {
-			struct tui_data td = { .delta = &spare_delta, .total = &spare_total, .ctx = &ctx };
+			struct tui_data td = { .delta = &smp.delta, .total = &smp.total, .ctx = &ctx };
 
-			if (snapshot__delta(&base, &cur, &spare_total))
-				return fprintf(stderr, "refresh: out of memory\n"), 1;
-			snapshot__swap(&delta, &spare_delta);
-			snapshot__swap(&total, &spare_total);
-			td.delta = &delta;
-			td.total = &total;
 			if (tui_build_cpus(&tbl, &td) || tui_build_queues(&tbl, &td) ||
 			    tui_build_drops(&tbl, &td) ||
 			    (tbl.n && (tui_build_drop_locations(&drill, &td, tbl.rows[0].id) ||
 				       tui_build_drop_cpus(&drill, &td, tbl.rows[0].id))))
-				return fprintf(stderr, "refresh: out of memory\n"), 1;
+				return oom();
 			t_screen[i] = cpu_ms() - t2;
 		}
 		if (!text_only && !screen) {
@@ -297,23 +366,20 @@ int main(int argc, char **argv)
 			size_t at = sink_bytes;
 
 			jw_init(&w, devnull, 0);
-			view_json_write(&w, &delta, &ctx);
+			view_json_write(&w, &smp.delta, &ctx);
 			fflush(devnull);
 			json_bytes = sink_bytes - at;
 		}
 		t3 = cpu_ms();
 		if (!screen)
-			view_text(devnull, &delta, &ctx);
+			view_text(devnull, &smp.delta, &ctx);
 		fflush(devnull);
 		t4 = cpu_ms();
-		rows = delta.ndrops;
-		cpu_cells = snapshot__cpu_drop_cells(&delta);
-		snapshot__swap(&prev, &cur);	/* as the live loop: storage reused */
-		t_read[i] = t1 - t0;
-		t_delta[i] = t2 - t1;
+		rows = smp.delta.ndrops;
+		cpu_cells = snapshot__cpu_drop_cells(&smp.delta);
 		t_json[i] = t3 - t2;
 		t_text[i] = t4 - t3;
-		t_total[i] = t3 - t0;	/* one -j refresh: read + delta + json */
+		t_total[i] = t_read[i] + t_delta[i] + t_json[i];	/* one -j refresh */
 	}
 	getrusage(RUSAGE_SELF, &ru);
 	if (screen) {
@@ -336,13 +402,8 @@ int main(int argc, char **argv)
 	       median(t_read, n) + median(t_delta, n) + median(t_text, n), json_bytes,
 	       ru.ru_maxrss);
 out:
-	snapshot__free(&prev);
-	snapshot__free(&cur);
-	snapshot__free(&delta);
-	snapshot__free(&base);
-	snapshot__free(&total);
-	snapshot__free(&spare_delta);
-	snapshot__free(&spare_total);
+	sampler__free(&smp);
+	collector__free(&sy.col);
 	tui_table__free(&tbl);
 	tui_table__free(&drill);
 	return 0;

@@ -12,6 +12,8 @@ int cmd_report(struct env *env);	/* report.c */
 int cmd_diff(struct env *env);		/* diff.c */
 int cmd_export(struct env *env);	/* export.c */
 int cmd_fields(struct env *env);	/* legend.c */
-int tui_run(struct env *env, struct skbtop *st);	/* tui.c */
+struct session;
+/* The screen over an open session; -1 when the terminal cannot take it (then use text). */
+int tui_run(struct env *env, struct session *sess);	/* tui.c */
 
 #endif

@@ -3,7 +3,6 @@
 #ifndef SKBTOP_ENV_H
 #define SKBTOP_ENV_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include "probes.h"
 
@@ -41,16 +40,5 @@ struct env {
 
 /* export.c reads queues and locations only when this is defined */
 #define SKBTOP_ENV_EXPORT_LIMITS 1
-
-/* Set by the signal handler: first SIGINT/SIGTERM/SIGHUP asks to stop. */
-extern volatile sig_atomic_t stop_requested;
-/* Install handlers: first signal sets stop_requested, a second kills at once. */
-void install_stop_handlers(void);
-
-
-/* Open the probes or print why not; NULL on failure (message printed). */
-struct skbtop *open_probes(const struct env *env);
-/* After a read: print on stderr what newly makes a probe's counts wrong. */
-void warn_probes(struct skbtop *st);
 
 #endif

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * `skbtop export`: Prometheus metrics over HTTP (libmicrohttpd) and/or a
- * node_exporter textfile. Every interval the collector reads the maps once,
- * adds the delta to a running total (so counters only grow while skbtop
- * runs), renders the total once, and publishes the text: scrapes copy the
- * last rendering, the textfile is replaced with rename(2).
+ * node_exporter textfile. Every interval the sampler (cli/sampler.c) reads
+ * the maps once and adds the delta to a running total (so counters only
+ * grow while skbtop runs); the total is rendered once and published:
+ * scrapes copy the last rendering, the textfile is replaced with rename(2).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,6 +30,7 @@
 #include "view.h"
 #include "files.h"
 #include "esc.h"
+#include "session.h"
 
 #define DEFAULT_BIND	"127.0.0.1"
 #define ADDR_STR_LEN	(INET6_ADDRSTRLEN + 16)
@@ -213,14 +213,6 @@ static struct {
 	unsigned long log_dropped;
 } http = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode toe)
 {
@@ -233,7 +225,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	/* CLOSED comes before MHD closes the socket: the reaper never sees a stale fd */
 	pthread_mutex_lock(&http.lock);
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED && http.n < HTTP_MAX_CONNS) {
-		http.c[http.n++] = (struct http_conn){ fd, mono_ns(), false };
+		http.c[http.n++] = (struct http_conn){ fd, now_ns(CLOCK_MONOTONIC), false };
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		for (size_t i = 0; i < http.n; i++)
 			if (http.c[i].fd == fd) {
@@ -244,10 +236,13 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	pthread_mutex_unlock(&http.lock);
 }
 
-/* From the collector loop: end connections older than HTTP_TOTAL_S; MHD then closes them. */
-static void http_reap(void)
+/*
+ * Between ticks (every 100 ms): end connections older than HTTP_TOTAL_S;
+ * MHD then closes them.
+ */
+static int http_reap(void *arg, __u64 until)
 {
-	__u64 now = mono_ns();
+	__u64 now = now_ns(CLOCK_MONOTONIC);
 
 	pthread_mutex_lock(&http.lock);
 	for (size_t i = 0; i < http.n; i++)
@@ -256,12 +251,13 @@ static void http_reap(void)
 			http.c[i].shut = true;
 		}
 	pthread_mutex_unlock(&http.lock);
+	return 0;
 }
 
 /* libmicrohttpd's messages: prefixed, escaped, at most one per HTTP_LOG_EVERY_S. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	__u64 now = mono_ns();
+	__u64 now = now_ns(CLOCK_MONOTONIC);
 	unsigned long dropped;
 	char msg[256];
 	size_t len;
@@ -340,26 +336,6 @@ static int write_textfile(const char *path, const char *buf, size_t len, struct 
 }
 
 /* ---- collector loop ---- */
-
-/* Sleep until the monotonic deadline, waking at least every 100 ms to check for a stop
- * and to end HTTP connections past their time. */
-static void sleep_until(__u64 deadline)
-{
-	while (!stop_requested) {
-		__u64 now = mono_ns(), step;
-		struct timespec ts;
-
-		if (now >= deadline)
-			return;
-		step = deadline - now;
-		if (step > 100000000ULL)
-			step = 100000000ULL;
-		ts.tv_sec = step / 1000000000ULL;
-		ts.tv_nsec = step % 1000000000ULL;
-		nanosleep(&ts, NULL);
-		http_reap();
-	}
-}
 
 /* The process_* figures of /metrics: start time, RSS, descriptors; 0 where unread. */
 static void read_process(struct metrics_process *p)
@@ -465,18 +441,17 @@ static int parse_limits(const struct env *env, struct metrics_opts *mo)
 int cmd_export(struct env *env)
 {
 	struct page pg = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct snapshot prev = {}, cur = {}, delta = {}, total = {};
+	struct sampler_idle idle = { .every_ns = 100000000ULL, .fn = http_reap };
+	struct session sess = {};
+	struct sampler smp = {};
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	struct MHD_Daemon *httpd = NULL;
 	struct metrics_opts mo;
 	struct metrics m;
-	struct view_ctx ctx;
-	struct skbtop *st = NULL;
 	struct stat tf_stat;
 	char where[ADDR_STR_LEN], msg[PATH_MAX + 64];
 	bool tf_failing = false, wrote_textfile = false;
-	__u64 next, end;
 	size_t len, om_len = 0;
 	char *buf, *om = NULL;
 	int ret = EXIT_FAIL, fd = -1, err;
@@ -515,22 +490,17 @@ int cmd_export(struct env *env)
 	metrics__init(&m, &mo);
 	install_stop_handlers();
 	env->probe_opts.drops_by_cpu = true;	/* skbtop_drops_total has a cpu label */
-	st = open_probes(env);
-	if (!st)
+	if (session__open(&sess, env))
 		goto cleanup;
-	view_ctx_live(&ctx, st);
-
-	/* the maps are new: the first read is the total since start */
-	next = mono_ns();
-	end = env->duration > 0 ? next + (__u64)llround(env->duration * 1e9) : 0;
-	err = skbtop__read(st, &prev);
-	err = err ?: snapshot__delta(NULL, &prev, &total);
+	session__sampler(&sess, &smp);
+	/* the maps are new: the total starts with the first read, counts since start */
+	err = sampler__start(&smp, env->interval, env->duration, SAMPLER_TOTAL_ATTACH);
 	while (!err) {
 		read_process(&m.proc);
-		err = render(&m, &total, &ctx, &buf, &len, false);
+		err = render(&m, &smp.total, &sess.names, &buf, &len, false);
 		/* OpenMetrics for scrapers that ask (a textfile is the text format) */
 		if (!err && env->listen)
-			err = render(&m, &total, &ctx, &om, &om_len, true);
+			err = render(&m, &smp.total, &sess.names, &om, &om_len, true);
 		if (err) {
 			free(buf);	/* NULL if its own render failed */
 			fprintf(stderr, "skbtop: failed to render metrics: %s\n", strerror(-err));
@@ -553,19 +523,9 @@ int cmd_export(struct env *env)
 			fd = -1;	/* MHD closes it on stop */
 			fprintf(stderr, "skbtop: serving http://%s/metrics\n", where);
 		}
-		if (end && mono_ns() >= end)
+		if (sampler__over(&smp) || sampler__wait(&smp, &idle) == SAMPLER_STOPPED)
 			break;
-		next += (__u64)llround(env->interval * 1e9);
-		if (end && next > end)
-			next = end;
-		sleep_until(next);
-		if (stop_requested)
-			break;
-		err = skbtop__read(st, &cur);
-		warn_probes(st);
-		err = err ?: snapshot__delta(&prev, &cur, &delta);
-		err = err ?: snapshot__accumulate(&total, &delta);
-		snapshot__swap(&prev, &cur);	/* the next read reuses the old storage */
+		err = sampler__step(&smp);
 	}
 	if (err) {
 		fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));
@@ -584,12 +544,8 @@ cleanup:
 		outfile__remove(env->textfile, &tf_stat);
 	free(pg.buf);
 	free(pg.om);
-	snapshot__free(&prev);
-	snapshot__free(&cur);
-	snapshot__free(&delta);
-	snapshot__free(&total);
+	sampler__free(&smp);
 	metrics__free(&m);
-	if (st)
-		skbtop__close(st);
+	session__close(&sess);
 	return ret;
 }

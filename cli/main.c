@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "options.h"
 #include "files.h"
+#include "session.h"
 
 struct command {
 	const char *name;

@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Option parsing and signal handling shared by every subcommand. */
+/* Option parsing shared by every subcommand. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "env.h"
 #include "options.h"
-#include "files.h"
 
 const char usage[] =
 "USAGE: skbtop [OPTIONS] [INTERVAL [COUNT]]     live screen (text when not a terminal)\n"
@@ -66,30 +64,6 @@ const char usage[] =
 "  skbtop probes                which probes attach here, and why not\n"
 "  skbtop record -o base.json -- ./bench.sh\n"
 "  skbtop diff base.json patched.json --format text\n";
-
-volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	if (stop_requested) {
-		/* second signal: die now, with the default action */
-		outfile__abort();
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	stop_requested = sig;
-}
-
-void install_stop_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
 
 int usage_error(const char *fmt, const char *arg)
 {

@@ -22,7 +22,7 @@
 #include "probes.h"
 #include "chain.h"
 #include "kfacts.h"
-#include "dropcells.h"
+#include "collect.h"
 #include "ksyms.h"
 #include "reasons.h"
 #include "drops.skel.h"
@@ -54,9 +54,7 @@ struct skbtop {
 	__u32 ncpus;
 	int stats_fd;
 	bool loaded[NR_OBJS];
-	void *valbuf;		/* per-CPU value buffer for map reads */
-	size_t valbuf_len;
-	struct drop_cells cells;	/* -L cells of one read, merged into the drop rows */
+	struct collector col;	/* turns the map reads into snapshots */
 	char flush_note[512];	/* defer_flush's note when another fexit hides it */
 	__u32 napi_consume_btf_id;	/* for that look: 0 when it cannot be done */
 	__u32 vmlinux_btf_obj_id;
@@ -493,14 +491,6 @@ static int load_obj(struct skbtop *st, enum obj_id o)
 	return 0;
 }
 
-static __u64 now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* The kernel's id of the vmlinux BTF object, 0 if not found. */
 static __u32 find_vmlinux_btf_obj(void)
 {
@@ -610,13 +600,7 @@ struct skbtop *skbtop__open(const struct skbtop_opts *opts, char *err, size_t er
 		/* run-time stats stay on while this fd is open; the kernel restores them */
 		st->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	}
-	st->valbuf_len = st->ncpus * sizeof(struct cpu_counters);
-	/*
-	 * Zeroed: valgrind does not know per-CPU lookups fill ncpus values, nor
-	 * batch lookups at all, and would flag every counter read as undefined.
-	 */
-	st->valbuf = calloc(1, st->valbuf_len);
-	if (!st->valbuf || drop_cells__init(&st->cells, st->ncpus)) {
+	if (collector__init(&st->col, st->ncpus, opts->drops_by_cpu)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -650,8 +634,7 @@ void skbtop__close(struct skbtop *st)
 	btf__free(st->vmlinux_btf);
 	ksyms__free(st->ksyms);
 	reasons__free(st->reasons);
-	free(st->valbuf);
-	drop_cells__free(&st->cells);
+	collector__free(&st->col);
 	free(st);
 }
 
@@ -714,54 +697,43 @@ struct reasons *skbtop__reasons(const struct skbtop *st)
 	return st->reasons;
 }
 
-/* ---- collector ---- */
+/* ---- collector: the map reads (collect.c builds the snapshot) ---- */
 
-static size_t round8(size_t n)
+static struct bpf_map *collect_map_of(struct skbtop *st, enum collect_map m)
 {
-	return (n + 7) & ~(size_t)7;
+	switch (m) {
+	case CM_DROPS_CPU: return st->drops->maps.cpu_counters;
+	case CM_DROP_REASONS: return st->drops->maps.drop_reasons;
+	case CM_DROP_CELLS: return st->drops->maps.drop_cells;
+	case CM_DROP_COUNTS: return st->drops->maps.drop_counts;
+	case CM_QUEUE_SLOTS: return st->drops->maps.queue_slots;
+	case CM_DROPS_QUEUES: return st->drops->maps.queue_counters;
+	case CM_DEFER_CPU: return st->defer->maps.cpu_counters;
+	case CM_KICKS: return st->defer->maps.kick_matrix;
+	case CM_ALLOC_CPU: return st->alloc->maps.cpu_counters;
+	case CM_ALLOC_QUEUES: return st->alloc->maps.queue_counters;
+	case CM_CONSUME_CPU: return st->consume->maps.cpu_counters;
+	case CM_CONSUME_QUEUES: return st->consume->maps.queue_counters;
+	case CM_NR: break;
+	}
+	return NULL;
 }
 
-static int read_cpu_counters(struct skbtop *st, struct bpf_map *map, struct snapshot *s)
+static int map_lookup(void *arg, enum collect_map m, __u32 key, void *vals)
 {
-	size_t stride = round8(sizeof(struct cpu_counters));
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(map), &zero, st->valbuf))
-		return -errno;
-	for (__u32 c = 0; c < st->ncpus; c++) {
-		const __u64 *v = (const __u64 *)((char *)st->valbuf + c * stride);
-		__u64 *acc = (__u64 *)&s->cpus[c];
-
-		for (size_t w = 0; w < sizeof(struct cpu_counters) / 8; w++)
-			acc[w] += v[w];
-	}
-	return 0;
-}
-
-static int read_kicks(struct skbtop *st, struct snapshot *s)
-{
-	size_t stride = round8(sizeof(struct kick_cell));
-	int fd = bpf_map__fd(st->defer->maps.kick_matrix);
-
-	for (__u32 t = 0; t < st->ncpus; t++) {
-		if (bpf_map_lookup_elem(fd, &t, st->valbuf))
-			return -errno;
-		for (__u32 c = 0; c < st->ncpus; c++)
-			s->kicks[c * st->ncpus + t] =
-				*(struct kick_cell *)((char *)st->valbuf + c * stride);
-	}
-	return 0;
+	return bpf_map_lookup_elem(bpf_map__fd(collect_map_of(arg, m)), &key, vals) ? -errno : 0;
 }
 
 /*
- * Walk a per-CPU hash with batch lookups; fn gets each key and its per-CPU
+ * Walk a per-CPU map with batch lookups; row gets each key and its per-CPU
  * values. Falls back to key iteration where batch ops are missing.
  */
-typedef int (*row_fn)(struct skbtop *st, struct snapshot *s, const void *key, const void *vals);
-
-static int read_percpu_hash(struct skbtop *st, struct bpf_map *map, struct snapshot *s, row_fn fn)
+static int map_walk(void *arg, enum collect_map m, collect_row_fn row, struct collector *c,
+		    struct snapshot *s)
 {
-	size_t ksz = bpf_map__key_size(map), vsz = round8(bpf_map__value_size(map)) * st->ncpus;
+	struct skbtop *st = arg;
+	struct bpf_map *map = collect_map_of(st, m);
+	size_t ksz = bpf_map__key_size(map), vsz = collect_stride(bpf_map__value_size(map)) * st->ncpus;
 	__u32 batch = snapshot_batch_keys(vsz), count;
 	int fd = bpf_map__fd(map), err = 0;
 	/* zeroed for valgrind, as valbuf (it has no model of BPF_MAP_LOOKUP_BATCH) */
@@ -798,7 +770,7 @@ static int read_percpu_hash(struct skbtop *st, struct bpf_map *map, struct snaps
 			break;
 		}
 		for (__u32 i = 0; i < count && !err; i++)
-			err = fn(st, s, keys + i * ksz, vals + i * vsz);
+			err = row(c, s, keys + i * ksz, vals + i * vsz);
 		if (err)
 			break;
 		if (!in)
@@ -817,7 +789,7 @@ static int read_percpu_hash(struct skbtop *st, struct bpf_map *map, struct snaps
 		err = 0;
 		while (!bpf_map_get_next_key(fd, cur, next)) {
 			if (!bpf_map_lookup_elem(fd, next, vals))
-				err = fn(st, s, next, vals);
+				err = row(c, s, next, vals);
 			if (err)
 				break;
 			memcpy(out, next, ksz);
@@ -832,88 +804,10 @@ out:
 	return err;
 }
 
-/* One index of the -L cell array: each CPU's owner, kept for the merge. */
-static int cell_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
+static int map_progs(void *arg, struct snapshot *s)
 {
-	(void)s;
-	(void)key;
-	drop_cells__add(&st->cells, vals, round8(sizeof(struct drop_cell)));
-	return 0;
-}
+	struct skbtop *st = arg;
 
-/* Drop rows of one key, and the per-CPU drop totals (the probe keeps no other). */
-static int drop_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
-{
-	return drop_cells__hash_row(&st->cells, s, key, vals, st->opts.drops_by_cpu);
-}
-
-/* One slot of the per-reason drop array: rows with no device or location. */
-static int reason_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
-{
-	struct drop_key dk = { .reason = drop_slot_reason(*(const __u32 *)key) };
-
-	/* no location: never the key of a -L cell, so nothing to merge */
-	return snapshot__add_percpu_drops(s, &dk, vals, st->opts.drops_by_cpu);
-}
-
-/* Add c to the row of key, or append one (rows of a queue come from several maps). */
-static int merge_queue(struct snapshot *s, const struct queue_key *key,
-		       const struct queue_counters *c)
-{
-	for (size_t i = 0; i < s->nqueues; i++) {
-		if (memcmp(&s->queues[i].key, key, sizeof(*key)))
-			continue;
-		for (size_t w = 0; w < sizeof(*c) / 8; w++)
-			((__u64 *)&s->queues[i].c)[w] += ((const __u64 *)c)[w];
-		return 0;
-	}
-	return snapshot__add_queue(s, key, c);
-}
-
-static int queue_row(struct skbtop *st, struct snapshot *s, const void *key, const void *vals)
-{
-	size_t stride = round8(sizeof(struct queue_counters));
-	struct queue_counters sum = {};
-
-	for (__u32 c = 0; c < st->ncpus; c++) {
-		const __u64 *v = (const __u64 *)((const char *)vals + c * stride);
-
-		for (size_t w = 0; w < sizeof(sum) / 8; w++)
-			((__u64 *)&sum)[w] += v[w];
-	}
-	return merge_queue(s, key, &sum);
-}
-
-/* One cell of the per-CPU direct-mapped tun queue array: each CPU's owner. */
-static int queue_slot_row(struct skbtop *st, struct snapshot *s, const void *key,
-			  const void *vals)
-{
-	size_t stride = round8(sizeof(struct queue_slot));
-
-	(void)key;
-	for (__u32 c = 0; c < st->ncpus; c++) {
-		const struct queue_slot *cell =
-			(const struct queue_slot *)((const char *)vals + c * stride);
-		struct queue_counters qc = { .drops = cell->drops, .consumes = cell->consumes };
-		struct queue_key qk;
-		int err;
-
-		if (!cell->key.ifindex)
-			continue;
-		qk = cell->key;
-		qk.pad = 0;
-		qk.ifname[SKBTOP_IFNAMSIZ - 1] = '\0';
-		err = merge_queue(s, &qk, &qc);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-
-
-static int read_progs(struct skbtop *st, struct snapshot *s)
-{
 	for (int o = 0; o < NR_OBJS; o++) {
 		struct bpf_program *prog;
 
@@ -940,48 +834,25 @@ static int read_progs(struct skbtop *st, struct snapshot *s)
 
 int skbtop__read(struct skbtop *st, struct snapshot *s)
 {
-	struct rusage ru;
+	static const unsigned int obj_maps[NR_OBJS] = {
+		[OBJ_DROPS] = 1u << CM_DROPS_CPU | 1u << CM_DROP_REASONS | 1u << CM_DROP_CELLS |
+			      1u << CM_DROP_COUNTS | 1u << CM_QUEUE_SLOTS | 1u << CM_DROPS_QUEUES,
+		[OBJ_DEFER] = 1u << CM_DEFER_CPU | 1u << CM_KICKS,
+		[OBJ_ALLOC] = 1u << CM_ALLOC_CPU | 1u << CM_ALLOC_QUEUES,
+		[OBJ_CONSUME] = 1u << CM_CONSUME_CPU | 1u << CM_CONSUME_QUEUES,
+	};
+	struct collect_source src = {
+		.lookup = map_lookup, .walk = map_walk, .progs = map_progs, .arg = st,
+	};
 	int err;
 
-	err = snapshot__reset(s, st->ncpus);
-	if (err)
-		return err;
-	s->mono_ns = now_ns(CLOCK_MONOTONIC);
-	s->real_ns = now_ns(CLOCK_REALTIME);
-	if (st->loaded[OBJ_DROPS]) {
-		err = read_cpu_counters(st, st->drops->maps.cpu_counters, s);
-		err = err ?: read_percpu_hash(st, st->drops->maps.drop_reasons, s, reason_row);
-		st->cells.ncells = 0;
-		err = err ?: read_percpu_hash(st, st->drops->maps.drop_cells, s, cell_row);
-		drop_cells__sort(&st->cells);
-		err = err ?: read_percpu_hash(st, st->drops->maps.drop_counts, s, drop_row);
-		err = err ?: drop_cells__rest(&st->cells, s, st->opts.drops_by_cpu);
-		err = err ?: read_percpu_hash(st, st->drops->maps.queue_slots, s, queue_slot_row);
-		err = err ?: read_percpu_hash(st, st->drops->maps.queue_counters, s, queue_row);
-	}
-	if (!err && st->loaded[OBJ_DEFER]) {
-		err = read_cpu_counters(st, st->defer->maps.cpu_counters, s);
-		err = err ?: read_kicks(st, s);
-	}
-	if (!err && st->loaded[OBJ_ALLOC]) {
-		err = read_cpu_counters(st, st->alloc->maps.cpu_counters, s);
-		err = err ?: read_percpu_hash(st, st->alloc->maps.queue_counters, s, queue_row);
-	}
-	if (!err && st->loaded[OBJ_CONSUME]) {
-		err = read_cpu_counters(st, st->consume->maps.cpu_counters, s);
-		err = err ?: read_percpu_hash(st, st->consume->maps.queue_counters, s, queue_row);
-	}
-	err = err ?: read_progs(st, s);
-	if (!err)
-		snapshot__fill_ipis_recv(s);
+	for (int o = 0; o < NR_OBJS; o++)
+		if (st->loaded[o])
+			src.maps |= obj_maps[o];
+	err = collector__read(&st->col, &src, s);
 	if (!err && s->mono_ns - st->flush_checked_ns >= 5000000000ULL) {
 		check_flush_locations(st);
 		st->flush_checked_ns = s->mono_ns;
 	}
-	if (!err && !getrusage(RUSAGE_SELF, &ru))
-		s->user_cpu_ns = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
-				 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
-	if (err)
-		snapshot__free(s);
 	return err;
 }

@@ -514,23 +514,29 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 			add_words((__u64 *)&acc->kicks[s * acc->ncpus + t],
 				  (const __u64 *)&d->kicks[s * d->ncpus + t],
 				  NWORDS(struct kick_cell));
-	/* first add into existing rows, then append the new ones: appending
-	 * may move acc->drops and the index points into it */
+	/*
+	 * First add into existing rows, then append the new ones: appending
+	 * may move acc->drops and the index points into it. As in
+	 * snapshot__delta(), the row at the same position is tried first (a
+	 * sampler's deltas list rows in its total's order while no key comes
+	 * or goes); the index of acc is sorted only when that fails.
+	 */
 	n_old = acc->ndrops;
-	if (n_old) {
-		aidx = drop_index(acc);
-		if (!aidx)
-			return -ENOMEM;
-	}
 	fresh = calloc(d->ndrops ? d->ndrops : 1, sizeof(*fresh));
-	if (!fresh) {
-		free(aidx);
+	if (!fresh)
 		return -ENOMEM;
-	}
 	for (i = 0; i < d->ndrops; i++) {
-		struct drop_row *p = aidx ? (struct drop_row *)find_drop_idx(aidx, n_old, &d->drops[i])
-					  : NULL;
+		struct drop_row *p = NULL;
 
+		if (i < n_old && !memcmp(&acc->drops[i].key, &d->drops[i].key, sizeof(d->drops[i].key))) {
+			p = &acc->drops[i];
+		} else if (n_old) {
+			if (!aidx && !(aidx = drop_index(acc))) {
+				free(fresh);
+				return -ENOMEM;
+			}
+			p = (struct drop_row *)find_drop_idx(aidx, n_old, &d->drops[i]);
+		}
 		if (p)
 			p->count += d->drops[i].count;
 		else
@@ -544,7 +550,10 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 	for (i = 0; i < d->ncpu_drop_reasons && !err; i++)
 		err = add_cpu_drops(acc, d->cpu_drop_reasons[i], snapshot__cpu_drops(d, i), d->ncpus);
 	for (i = 0; i < d->nqueues && !err; i++) {
-		struct queue_row *p = (struct queue_row *)find_queue(acc, &d->queues[i].key);
+		struct queue_row *p = &acc->queues[i];	/* same position: the usual case */
+
+		if (i >= acc->nqueues || memcmp(&p->key, &d->queues[i].key, sizeof(p->key)))
+			p = (struct queue_row *)find_queue(acc, &d->queues[i].key);
 
 		if (p)
 			add_words((__u64 *)&p->c, (const __u64 *)&d->queues[i].c,

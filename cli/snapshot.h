@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <linux/types.h>
 #include "skbtop.h"
 #include "fields.h"
@@ -145,6 +146,15 @@ size_t snapshot__drops_by_reason(const struct snapshot *s, __u32 *reasons, __u64
  * collector and the capture reader call this after filling a snapshot.
  */
 void snapshot__fill_ipis_recv(struct snapshot *s);
+
+/* clk's time in ns: what snapshots are stamped with (CLOCK_MONOTONIC, CLOCK_REALTIME). */
+static inline __u64 now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
 
 static inline __u64 counter_at(const void *base, size_t offset)
 {

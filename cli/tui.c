@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The live ncurses screen. One loop: a 100 ms getch() timeout drives both
- * keys and the refresh tick; each refresh reads one snapshot and derives the
- * interval delta and the total since start (or since `z`). Panels are
- * structs with a draw and a key handler; global keys live in one table.
+ * The live ncurses screen. The sampler (cli/sampler.c) keeps the ticks and
+ * gives each refresh the interval delta and the total since start (or
+ * since `z`); between ticks the screen reads keys (getch() with a timeout
+ * up to the next tick, at most 100 ms). Panels are structs with a draw and
+ * a key handler; global keys live in one table.
  *
  * While curses owns the terminal nothing may write to stdout/stderr: libbpf
  * messages and our own errors are buffered and printed after endwin().
@@ -22,6 +23,7 @@
 #include <curses.h>
 #include "commands.h"
 #include "tui.h"
+#include "session.h"
 
 #define MIN_COLS	60
 #define MIN_LINES	15
@@ -52,11 +54,7 @@ struct tui {
 	struct env *env;
 	struct skbtop *st;
 	struct view_ctx ctx;
-	struct snapshot base;		/* `z` baseline (or the first read) */
-	struct snapshot prev;		/* last read */
-	struct snapshot delta;		/* prev - read before it */
-	struct snapshot total;		/* prev - base */
-	struct snapshot next[3];	/* storage the next read, delta and total reuse */
+	struct sampler smp;		/* delta: the last interval; total: since start or `z` */
 	struct tui_filter filter;
 	struct tui_table table, table2;
 	int panel;
@@ -80,7 +78,7 @@ struct tui {
 	char line[128];
 	char msg[200];
 	bool msg_err;
-	double interval, next_due, base_time;
+	double interval;
 	/*
 	 * Overhead of the last regular tick: a pause or `z` read closes a short
 	 * interval, where rusage's tick granularity would make noise.
@@ -141,87 +139,34 @@ static void log_flush(void)
 
 /* ---- data ---- */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void data_free(struct tui *t)
-{
-	snapshot__free(&t->base);
-	snapshot__free(&t->prev);
-	snapshot__free(&t->delta);
-	snapshot__free(&t->total);
-	for (int i = 0; i < 3; i++)
-		snapshot__free(&t->next[i]);
-	memset(&t->base, 0, sizeof(t->base));
-	memset(&t->prev, 0, sizeof(t->prev));
-	memset(&t->delta, 0, sizeof(t->delta));
-	memset(&t->total, 0, sizeof(t->total));
-}
-
-/* Start counting from now: baseline = a fresh read, all deltas zero. */
-static int data_zero(struct tui *t)
-{
-	struct snapshot cur = {};
-	int err;
-
-	err = skbtop__read(t->st, &cur);
-	if (err)
-		return err;
-	data_free(t);
-	t->base = cur;
-	err = snapshot__copy(&t->prev, &cur);
-	if (!err)
-		err = snapshot__delta(&cur, &cur, &t->delta);
-	if (!err)
-		err = snapshot__delta(&cur, &cur, &t->total);
-	t->base_time = now_s();
-	t->next_due = t->base_time + t->interval;
-	return err;
-}
-
+/* A read out of schedule (pause) or on the tick: the history takes its delta. */
 static int data_refresh(struct tui *t)
 {
-	struct snapshot *cur = &t->next[0], *d = &t->next[1], *tot = &t->next[2];
-	int err;
+	int err = sampler__step(&t->smp);
 
-	/* into the spare storage; shown only when all three succeeded */
-	err = skbtop__read(t->st, cur);
 	if (!err)
-		err = snapshot__delta(&t->prev, cur, d);
-	if (!err)
-		err = snapshot__delta(&t->base, cur, tot);
-	if (err)
-		return err;
-	snapshot__swap(&t->prev, cur);
-	snapshot__swap(&t->delta, d);
-	snapshot__swap(&t->total, tot);
-	tui_history__push(&t->hist, &t->delta);
-	for (__u32 c = 0; t->cpu_hist && c < t->delta.ncpus; c++)
-		tui_history__push(&t->cpu_hist[c], &t->delta);
-	if (t->row_hist.queue)
-		tui_history__push(&t->row_hist, &t->delta);
-	return 0;
+		tui_history__push(&t->hist, &t->smp.delta);
+	for (__u32 c = 0; !err && t->cpu_hist && c < t->smp.delta.ncpus; c++)
+		tui_history__push(&t->cpu_hist[c], &t->smp.delta);
+	if (!err && t->row_hist.queue)
+		tui_history__push(&t->row_hist, &t->smp.delta);
+	return err;
 }
 
 static void note_overhead(struct tui *t)
 {
 	t->ovh_run_ns = t->ovh_run_cnt = 0;
-	for (size_t i = 0; i < t->delta.nprogs; i++) {
-		t->ovh_run_ns += t->delta.progs[i].run_ns;
-		t->ovh_run_cnt += t->delta.progs[i].run_cnt;
+	for (size_t i = 0; i < t->smp.delta.nprogs; i++) {
+		t->ovh_run_ns += t->smp.delta.progs[i].run_ns;
+		t->ovh_run_cnt += t->smp.delta.progs[i].run_cnt;
 	}
-	t->ovh_user_ns = t->delta.user_cpu_ns;
-	t->ovh_mono_ns = t->delta.mono_ns;
+	t->ovh_user_ns = t->smp.delta.user_cpu_ns;
+	t->ovh_mono_ns = t->smp.delta.mono_ns;
 }
 
 static struct tui_data tdata(struct tui *t)
 {
-	return (struct tui_data){ .delta = &t->delta, .total = &t->total, .ctx = &t->ctx,
+	return (struct tui_data){ .delta = &t->smp.delta, .total = &t->smp.total, .ctx = &t->ctx,
 				  .filter = &t->filter, .totals = t->totals, .width = COLS,
 				  .all_cols = t->all_cols };
 }
@@ -417,10 +362,10 @@ static const char *rate_title(struct tui *t)
 	static char buf[96];
 	char iv[32];
 
-	interval_text(iv, sizeof(iv), t->delta.mono_ns ? t->delta.mono_ns / 1e9 : t->interval);
+	interval_text(iv, sizeof(iv), t->smp.delta.mono_ns ? t->smp.delta.mono_ns / 1e9 : t->interval);
 	if (t->totals)
 		snprintf(buf, sizeof(buf), "totals since %s (%.*f s)", since(t),
-			 t->total.mono_ns < 10000000000ULL ? 1 : 0, t->total.mono_ns / 1e9);
+			 t->smp.total.mono_ns < 10000000000ULL ? 1 : 0, t->smp.total.mono_ns / 1e9);
 	else
 		snprintf(buf, sizeof(buf), "per second over the last %s", iv);
 	return buf;
@@ -530,7 +475,7 @@ static __u64 kick_val(const struct kick_cell *k, int m)
 
 static void ipi_draw(struct tui *t, int y, int h)
 {
-	const struct snapshot *s = t->totals ? &t->total : &t->delta;
+	const struct snapshot *s = t->totals ? &t->smp.total : &t->smp.delta;
 	double div = t->totals ? 1 : (s->mono_ns ? s->mono_ns / 1e9 : 1);
 	int m = t->ipi_metric, cw = 7, lw = 9, x, shown = 0, hidden = 0;
 	struct panel_state *ps = &t->ps[P_IPI];
@@ -639,12 +584,12 @@ static void hist_draw(struct tui *t, int y, int h)
 
 	put(y - 1, 0, A_DIM, "log2 histograms since %s (CPU filter applies)",
 	    since(t));
-	for (__u32 c = 0; c < t->total.ncpus; c++) {
+	for (__u32 c = 0; c < t->smp.total.ncpus; c++) {
 		if (!tui_filter__cpu(&t->filter, c))
 			continue;
 		for (int i = 0; i < SKBTOP_HIST_SLOTS; i++) {
-			bulk[i] += t->total.cpus[c].bulk_hist[i];
-			flush[i] += t->total.cpus[c].defer_flush_hist[i];
+			bulk[i] += t->smp.total.cpus[c].bulk_hist[i];
+			flush[i] += t->smp.total.cpus[c].defer_flush_hist[i];
 		}
 	}
 	put(y++, 0, A_BOLD, "napi_skb_cache_get_bulk(): heads asked per call");
@@ -658,9 +603,9 @@ static void hist_draw(struct tui *t, int y, int h)
 	if (fm == MODE_DERIVED) {
 		__u64 skbs = 0;
 
-		for (__u32 c = 0; c < t->total.ncpus; c++)
+		for (__u32 c = 0; c < t->smp.total.ncpus; c++)
 			if (tui_filter__cpu(&t->filter, c))
-				skbs += t->total.cpus[c].defer_flush_skbs;
+				skbs += t->smp.total.cpus[c].defer_flush_skbs;
 		if (y < ymax)
 			put(y++, 0, A_DIM, "  needs fentry on skb_defer_free_flush; the derived mode "
 			    "counts skbs only: %llu", (unsigned long long)skbs);
@@ -693,7 +638,7 @@ static const struct panel panels[NPANELS] = {
 static void draw_header(struct tui *t)
 {
 	struct cpu_counters s;
-	double iv = t->delta.mono_ns ? t->delta.mono_ns / 1e9 : 0;
+	double iv = t->smp.delta.mono_ns ? t->smp.delta.mono_ns / 1e9 : 0;
 	double rate;
 	__u64 run_ns = 0, run_cnt = 0;
 	int exact = 0, derived = 0, unav = 0;
@@ -710,7 +655,7 @@ static void draw_header(struct tui *t)
 	    skbtop__ncpus(t->st), ivs, clock, t->paused ? "  [PAUSED]" : "",
 	    t->totals ? "  [TOTALS]" : "");
 
-	snapshot__sum_cpus(&t->delta, &s);
+	snapshot__sum_cpus(&t->smp.delta, &s);
 #define RATE(buf, v, probe) tui_fmt_rate(buf, sizeof(buf), \
 		tui_probe_live(&t->ctx, probe) && iv ? (v) / iv : tui_probe_live(&t->ctx, probe) ? 0 : NAN)
 	RATE(a, s.drops, "drops");
@@ -1094,7 +1039,7 @@ static void key_pause(struct tui *t, int ch)
 		err = data_refresh(t);
 		set_msg(t, false, "paused: p resumes");
 	} else {
-		t->next_due = now_s() + t->interval;
+		sampler__reschedule(&t->smp);
 		t->msg[0] = '\0';
 	}
 	if (err)
@@ -1114,13 +1059,13 @@ static void key_interval(struct tui *t, int ch)
 		i--;
 	}
 	t->interval = intervals[i];
-	t->next_due = now_s() + t->interval;
+	sampler__set_interval(&t->smp, t->interval);
 	set_msg(t, false, "interval %g s", t->interval);
 }
 
 static void key_zero(struct tui *t, int ch)
 {
-	int err = data_zero(t);
+	int err = sampler__zero(&t->smp);
 
 	if (err)
 		set_msg(t, true, "failed to read maps: %s", strerror(-err));
@@ -1147,15 +1092,15 @@ static void key_graph(struct tui *t, int ch)
 		return;
 	r = &t->table.rows[ps->sel];
 	if (t->panel == P_CPUS) {
-		if (!t->cpu_hist || r->id >= t->delta.ncpus)
+		if (!t->cpu_hist || r->id >= t->smp.delta.ncpus)
 			return;
 		t->graph = &t->cpu_hist[r->id];
 		snprintf(t->graph_name, sizeof(t->graph_name), "CPU %llu",
 			 (unsigned long long)r->id);
 	} else {
-		if (r->id >= t->total.nqueues)
+		if (r->id >= t->smp.total.nqueues)
 			return;
-		tui_history__init_queue(&t->row_hist, &t->ctx, &t->total.queues[r->id].key);
+		tui_history__init_queue(&t->row_hist, &t->ctx, &t->smp.total.queues[r->id].key);
 		t->graph = &t->row_hist;
 		snprintf(t->graph_name, sizeof(t->graph_name), "%s %s (since Enter)",
 			 r->cell[0], r->cell[1]);
@@ -1281,98 +1226,127 @@ static void init_colors(struct tui *t)
 	init_pair(CP_MATCH, COLOR_MAGENTA, -1);
 }
 
-int tui_run(struct env *env, struct skbtop *st)
+/* A warning found by a read: on the message line, and in the log printed after the screen closes. */
+static void tui_warning(void *arg, const char *msg)
+{
+	struct tui *t = arg;
+
+	set_msg(t, true, "warning: %s", msg);
+	tui_log("skbtop: warning: %s\n", msg);
+}
+
+/* Between ticks: keys, until the next wake-up (at most TICK_MS away) or `q`. */
+static int tui_idle(void *arg, __u64 until)
+{
+	struct tui *t = arg;
+
+	while (!t->quit && !stop_requested) {
+		__u64 now = now_ns(CLOCK_MONOTONIC);
+		int ch;
+
+		if (now >= until)
+			break;
+		timeout((int)((until - now + 999999) / 1000000));
+		ch = getch();
+		if (ch != ERR) {
+			handle_key(t, ch);
+			draw(t);
+		}
+	}
+	return t->quit;
+}
+
+int tui_run(struct env *env, struct session *sess)
 {
 	libbpf_print_fn_t old_print;
-	struct tui t = { .env = env, .st = st };
+	struct tui *t = calloc(1, sizeof(*t));	/* on the heap: the session's warnings point to it */
+	struct sampler_idle idle = { .every_ns = TICK_MS * 1000000ULL, .fn = tui_idle, .arg = t };
 	struct utsname u;
 	SCREEN *scr;
-	int err = 0;
+	int err = 0, ret;
 
-	t.interval = env->interval > 0 ? env->interval : 1;
-	for (int i = 0; i < NPANELS; i++)
-		t.ps[i].sort = panels[i].default_sort;
-	if (!uname(&u))
-		snprintf(t.release, sizeof(t.release), "%s", u.release);
-	view_ctx_live(&t.ctx, st);
-	tui_history__init(&t.hist, &t.ctx);
-	err = data_zero(&t);
-	if (err) {
-		fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));
-		data_free(&t);
+	if (!t) {
+		fprintf(stderr, "skbtop: out of memory\n");
 		return EXIT_FAIL;
 	}
+	t->env = env;
+	t->st = sess->st;
+	t->ctx = sess->names;
+
+	t->interval = env->interval > 0 ? env->interval : 1;
+	for (int i = 0; i < NPANELS; i++)
+		t->ps[i].sort = panels[i].default_sort;
+	if (!uname(&u))
+		snprintf(t->release, sizeof(t->release), "%s", u.release);
+	tui_history__init(&t->hist, &t->ctx);
+	session__sampler(sess, &t->smp);
+	err = sampler__start(&t->smp, t->interval, env->duration, SAMPLER_TOTAL);
+	if (err) {
+		fprintf(stderr, "skbtop: failed to read maps: %s\n", strerror(-err));
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	/* per-CPU histories for Enter on a CPU row (none if out of memory: no graph) */
-	t.cpu_hist = calloc(t.prev.ncpus ? t.prev.ncpus : 1, sizeof(*t.cpu_hist));
-	for (__u32 c = 0; t.cpu_hist && c < t.prev.ncpus; c++)
-		tui_history__init_cpu(&t.cpu_hist[c], &t.ctx, (int)c);
-	t.base_time = now_s();
-	t.next_due = t.base_time + t.interval;
+	t->cpu_hist = calloc(t->smp.prev.ncpus ? t->smp.prev.ncpus : 1, sizeof(*t->cpu_hist));
+	for (__u32 c = 0; t->cpu_hist && c < t->smp.prev.ncpus; c++)
+		tui_history__init_cpu(&t->cpu_hist[c], &t->ctx, (int)c);
 
 	/* newterm() returns NULL on an unusable terminal, where initscr() would exit */
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
-		data_free(&t);
-		return -1;	/* the caller falls back to text */
+		ret = -1;	/* the caller falls back to text */
+		goto out;
 	}
 	log_verbose = env->probe_opts.verbose;
 	old_print = libbpf_set_print(tui_libbpf_print);
+	sess->on_warning = tui_warning;
+	sess->warning_arg = t;
 	set_escdelay(25);
 	cbreak();
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
-	timeout(TICK_MS);
 	curs_set(0);
-	init_colors(&t);
+	init_colors(t);
 
-	draw(&t);
-	while (!stop_requested && !t.quit) {
-		int ch;
-
-		if (!t.paused && now_s() >= t.next_due) {
-			err = data_refresh(&t);
-			if (err) {
-				tui_log("skbtop: failed to read maps: %s\n", strerror(-err));
-				break;
-			}
-			t.refreshes++;
-			note_overhead(&t);
-			{	/* a warning found by this read: on the message line, and
-				 * in the log printed after the screen closes */
-				const char *w = skbtop__new_warning(st);
-
-				if (w) {
-					set_msg(&t, true, "warning: defer_flush: %s", w);
-					tui_log("skbtop: warning: defer_flush: %s\n", w);
-				}
-			}
-			t.next_due += t.interval;
-			if (t.next_due < now_s())
-				t.next_due = now_s() + t.interval;
-			draw(&t);
-			/* COUNT, -n and -d end the screen as they end --text */
-			if ((env->count && t.refreshes >= env->count) ||
-			    (!env->count && env->max_iterations && t.refreshes >= env->max_iterations))
-				break;
-		}
-		if (env->duration > 0 && now_s() - t.base_time >= env->duration - 1e-9)
+	draw(t);
+	while (!t->quit) {
+		if (sampler__wait(&t->smp, &idle) == SAMPLER_STOPPED || t->quit)
 			break;
-		ch = getch();
-		if (ch != ERR) {
-			handle_key(&t, ch);
-			draw(&t);
+		/* -d ends the screen as it ends --text (a pause does not stop its clock) */
+		if (t->smp.end_ns && now_ns(CLOCK_MONOTONIC) >= t->smp.end_ns)
+			break;
+		if (t->paused) {
+			sampler__skip(&t->smp);
+			continue;
 		}
+		err = data_refresh(t);
+		if (err) {
+			tui_log("skbtop: failed to read maps: %s\n", strerror(-err));
+			break;
+		}
+		t->refreshes++;
+		note_overhead(t);
+		draw(t);
+		/* COUNT and -n end the screen as they end --text */
+		if ((env->count && t->refreshes >= env->count) ||
+		    (!env->count && env->max_iterations && t->refreshes >= env->max_iterations))
+			break;
 	}
 
+	sess->on_warning = NULL;
+	sess->warning_arg = NULL;
 	curs_set(1);
 	endwin();
 	delscreen(scr);
 	libbpf_set_print(old_print);
 	log_flush();
-	tui_table__free(&t.table);
-	tui_table__free(&t.table2);
-	free(t.cpu_hist);
-	data_free(&t);
-	return err ? EXIT_FAIL : EXIT_OK;
+	tui_table__free(&t->table);
+	tui_table__free(&t->table2);
+	ret = err ? EXIT_FAIL : EXIT_OK;
+out:
+	sampler__free(&t->smp);
+	free(t->cpu_hist);
+	free(t);
+	return ret;
 }

@@ -27,9 +27,6 @@ struct view_ctx {
 /* The name of a drop location; "-" for 0 (counted without locations: no -L). */
 const char *view_location(const struct view_ctx *ctx, __u64 addr, char *buf, size_t len);
 
-/* A context over the live kernel's names. */
-void view_ctx_live(struct view_ctx *ctx, struct skbtop *st);
-
 /*
  * The NAPI cache hit rate of c, hits / gets, into *rate (0..1): false when
  * the cache_get probe measured no hits (unavailable, or a gets-only mode)

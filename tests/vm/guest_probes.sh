@@ -105,5 +105,48 @@ if [ "$(mode defer_flush)" = fentry ]; then
 		grep -q "^skbtop: warning: defer_flush: BPF prog $id has an fexit on napi_consume_skb" \
 		"$SKB_OUT.err"
 	check_eq "... once" 1 "$(grep -c 'warning: defer_flush' "$SKB_OUT.err")"
+	# the screen: a warning found mid-run shows on its message line, and is
+	# printed once more after the screen closes (curses owns the terminal)
+	if command -v tmux > /dev/null; then
+		SOCK=skbtop-vmtui-$$
+		tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+		on_exit "tmux -L $SOCK kill-server 2>/dev/null"
+		tm new-session -d -s w -x 200 -y 40 \
+			"'$SKBTOP' -i 0.5 2> '$TMP/tui.err'; echo \$? > '$TMP/tui.rc'; sleep 600"
+		i=0
+		while ! tm capture-pane -p -t w | grep -q "q quit" && [ $i -lt 600 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		before=$(bpftool -j link show | jq -c '[.[].id]')
+		bpftrace -e 'kretfunc:napi_consume_skb { @n = count(); }' > "$TMP/bt3.raw" 2>&1 &
+		BT=$!
+		bt_wait "$TMP/bt3.raw"
+		i=0 id=
+		while [ -z "$id" ] && [ $i -lt 100 ]; do
+			id=$(bpftool -j link show | jq -r --argjson b "$before" '[.[] |
+				select(.type == "tracing" and .attach_type == "trace_fexit" and
+				(.id as $i | $b | index($i) | not))] | .[0].prog_id // empty')
+			[ -n "$id" ] || sleep 0.1
+			i=$((i + 1))
+		done
+		# the next look comes within 5 s of reads
+		i=0
+		while ! tm capture-pane -p -t w | grep -q "^warning: defer_flush" && [ $i -lt 200 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		tm capture-pane -p -t w > "$TMP/tui.screen"
+		check_true "the screen shows a warning found mid-run ($(grep warning "$TMP/tui.screen" | cut -c1-100))" \
+			grep -q "^warning: defer_flush: BPF prog $id has an fexit on napi_consume_skb" \
+			"$TMP/tui.screen"
+		kill -INT $BT; wait $BT
+		tm send-keys -t w q
+		i=0
+		while [ ! -s "$TMP/tui.rc" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		check_eq "the screen exits 0 on q" 0 "$(cat "$TMP/tui.rc" 2> /dev/null)"
+		check_eq "... and prints the warning once after it closes" 1 \
+			"$(grep -c "^skbtop: warning: defer_flush: BPF prog $id has an fexit" "$TMP/tui.err")"
+	else
+		not_ok "tmux not installed: the screen's warning is not checked"
+	fi
 fi
 finish

@@ -122,6 +122,16 @@ const struct probe_spec probe_specs[] = {
 		{ MODE_FENTRY, "fentry", { "cache_flush" },
 		  { F("kmem_cache_free_bulk"), KS("napi_alloc_cache"), BV("napi_alloc_cache") } },
 	} },
+	/*
+	 * Not attached: run at each read (bpf_prog_test_run), which proves it
+	 * at open. bpf_per_cpu_ptr() on the per-CPU variable needs its address
+	 * (kallsyms, KALLSYMS_ALL) and its type (BTF).
+	 */
+	{ "cache_level", "cache", "napi_alloc_cache", "NAPI cache fill level per CPU (a gauge)",
+	  OBJ_ALLOC, {
+		{ MODE_SYSCALL, "syscall", { "cache_level_read" },
+		  { KS("napi_alloc_cache"), BV("napi_alloc_cache") }, NULL, PROBE_CAP_LEVEL },
+	} },
 	{ "bulk", "bulk", "napi_skb_cache_get_bulk", "bulk calls, asked, got, short, non-BH",
 	  OBJ_ALLOC, {
 		{ MODE_FENTRY, "fexit+BH check", { "bulk" },

@@ -377,18 +377,22 @@ cleanup:
 
 /* ---- per-CPU counters ---- */
 
-/* Every measured per-CPU field with a family of its own (ratios have none). */
+/*
+ * Every measured per-CPU field with a family of its own (ratios have none):
+ * counters as skbtop_<metric>_total, gauges (levels) as skbtop_<metric>.
+ */
 static void render_cpu_fields(FILE *f, const struct snapshot *s, const struct view_ctx *ctx)
 {
 	char name[128], labels[32];
 
 	for (size_t i = 0; i < cpu_nfields; i++) {
 		const struct field *cf = &cpu_fields[i];
+		bool gauge = cf->kind == FIELD_GAUGE;
 
 		if (!cf->metric || cf->kind == FIELD_RATIO || !live(ctx, cf))
 			continue;
-		snprintf(name, sizeof(name), "skbtop_%s_total", cf->metric);
-		family(f, name, "counter", cf->help);
+		snprintf(name, sizeof(name), gauge ? "skbtop_%s" : "skbtop_%s_total", cf->metric);
+		family(f, name, gauge ? "gauge" : "counter", cf->help);
 		for (__u32 c = 0; c < s->ncpus; c++) {
 			snprintf(labels, sizeof(labels), "cpu=\"%u\"", c);
 			sample(f, name, labels, field_count(cf, &s->cpus[c]));

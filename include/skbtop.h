@@ -67,6 +67,13 @@ struct cpu_counters {
 	__u64 tun_consumes;
 	/* health: updates refused because a map was full */
 	__u64 map_full;
+	/*
+	 * Gauges: levels at the moment of a read, not counts. A delta keeps the
+	 * later level, totals over CPUs add them (snapshot.c, FIELD_GAUGE).
+	 */
+	__u64 cache_level;		/* heads in this CPU's NAPI cache (skb_count), written
+					 * by the cache_level program that userspace runs at
+					 * each read (bpf_prog_test_run) */
 };
 
 /* One cell of the sender x target matrix; PERCPU_ARRAY indexed by target. */

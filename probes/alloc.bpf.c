@@ -22,6 +22,8 @@
  *                      userspace reads which from BTF (refill_returns_bool).
  *   cache_flush:       fentry kmem_cache_free_bulk on that cache: out of this
  *                      CPU's skb_cache array = a flush, else another bulk free.
+ *   cache_level:       a syscall program userspace runs (bpf_prog_test_run) at
+ *                      each read: every possible CPU's skb_count, a gauge.
  *   bulk:        fexit napi_skb_cache_get_bulk (6.14+), or kprobe+kretprobe
  *   build:       fentry/kprobe build_skb, build_skb_around, napi_build_skb
  *   tun_sendmsg: fentry+fexit tun_sendmsg (tun module BTF)
@@ -479,6 +481,38 @@ int BPF_PROG(cache_flush, struct kmem_cache *s, size_t size)
 		ADD(c->slab_free_bulk_other_heads, size);
 	}
 	return 0;
+}
+
+/*
+ * cache_level: not attached anywhere; userspace runs it right before it
+ * reads cpu_counters, and it writes each possible CPU's fill level into
+ * that CPU's cell (bpf_map_lookup_percpu_elem, 5.19+). Other programs on
+ * that CPU add to other words of the cell; this word is only ever stored.
+ */
+const volatile __u32 nr_cpus;	/* possible CPUs, set at open */
+
+static long store_level(__u32 cpu, __u32 *stored)
+{
+	struct napi_alloc_cache *nc = bpf_per_cpu_ptr(&napi_alloc_cache, cpu);
+	struct cpu_counters *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_percpu_elem(&cpu_counters, &zero, cpu);
+	if (!nc || !c)
+		return 1;	/* not a possible CPU: stop, short of nr_cpus */
+	c->cache_level = nc->skb_count;
+	*stored += 1;
+	return 0;
+}
+
+/* Returns the CPUs it read: userspace wants nr_cpus. */
+SEC("syscall")
+int cache_level_read(void *ctx)
+{
+	__u32 stored = 0;
+
+	bpf_loop(nr_cpus, store_level, &stored, 0);
+	return stored;
 }
 
 /* bulk */

@@ -396,6 +396,7 @@ static int open_obj(struct skbtop *st, enum obj_id o)
 {
 	uint64_t lo = 0, hi = 0;
 	char name[64];
+	size_t i;
 
 	switch (o) {
 	case OBJ_DROPS:
@@ -430,6 +431,9 @@ static int open_obj(struct skbtop *st, enum obj_id o)
 			chain__pick_name(st->facts, "kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk",
 					 name, sizeof(name)));
 		st->alloc->rodata->nr_cpus = st->ncpus;
+		i = chain__find("cache_refill");
+		st->alloc->rodata->xsk_split = st->chosen[i] &&
+					       (st->chosen[i]->caps & PROBE_CAP_XSK_SPLIT);
 		st->objs[o] = st->alloc->obj;
 		return 0;
 	case OBJ_CONSUME:

@@ -33,7 +33,9 @@ struct cpu_counters {
 	/* other slab bulk calls on the skbuff head cache */
 	__u64 slab_bulk_getbulk_calls;	/* napi_skb_cache_get_bulk() topping up from the slab */
 	__u64 slab_bulk_getbulk_heads;
-	__u64 slab_bulk_other_calls;	/* any other caller: xdp_alloc_skb_bulk(), xsk, ... */
+	__u64 slab_bulk_xsk_calls;	/* inside xsk_alloc_batch_skb() (the xsk batch RFC) */
+	__u64 slab_bulk_xsk_heads;
+	__u64 slab_bulk_other_calls;	/* any other caller: xdp_alloc_skb_bulk(), ... */
 	__u64 slab_bulk_other_heads;
 	__u64 slab_free_bulk_other_calls; /* bulk frees not out of the NAPI cache */
 	__u64 slab_free_bulk_other_heads;

@@ -555,7 +555,8 @@ static json_t *measured_sums(const struct snapshot *t, const struct probe_status
 		const struct field *f = &cpu_fields[i];
 		double v;
 
-		if (!field_measured(f, nprobes ? probes : NULL, nprobes) ||
+		if (f->kind == FIELD_GAUGE ||	/* captures hold no levels */
+		    !field_measured(f, nprobes ? probes : NULL, nprobes) ||
 		    !field_value(f, &sum, &v))
 			json_object_set_new(o, f->name, json_null());
 		else if (f->kind == FIELD_RATIO)
@@ -621,11 +622,12 @@ static json_t *writer_header(const struct capture_writer *w, const struct captur
 			json_object_set_new(row, "reason", json_string(p->reason));
 		if (p->note)
 			json_object_set_new(row, "note", json_string(p->note));
-		if (p->caps) {	/* 1.3; 1.4: every PROBE_CAP_* bit */
+		/* a capture holds counts, no levels: its gauges are unmeasured */
+		if (p->caps & ~PROBE_CAP_LEVEL) {	/* 1.3; 1.4: every PROBE_CAP_* bit */
 			json_t *caps = json_array();
 
 			for (size_t c = 0; c < probe_ncap_names; c++)
-				if (p->caps & probe_cap_names[c].bit)
+				if (p->caps & ~PROBE_CAP_LEVEL & probe_cap_names[c].bit)
 					json_array_append_new(caps,
 							      json_string(probe_cap_names[c].name));
 			json_object_set_new(row, "caps", caps);

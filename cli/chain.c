@@ -107,6 +107,23 @@ const struct probe_spec probe_specs[] = {
 	{ "cache_refill", "cache", "kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk",
 	  "NAPI cache refills and other slab bulk allocations of skb heads",
 	  OBJ_ALLOC, {
+		/*
+		 * xsk_alloc_batch_skb(): the xsk batch RFC ("xsk: add
+		 * xsk_alloc_batch_skb() to build skbs in batch", net-next v3,
+		 * Oct 2025); in no rig kernel, so these two variants are
+		 * unit-tested over faked facts only (tests/unit/test_chain.c)
+		 */
+		{ MODE_FENTRY, "fexit+xsk", { "cache_refill", "cache_refill_bulk_entry",
+					      "cache_refill_bulk_exit", "cache_refill_xsk_entry",
+					      "cache_refill_xsk_exit" },
+		  { F("kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk"),
+		    F("napi_skb_cache_get_bulk"), F("xsk_alloc_batch_skb"), KS("napi_alloc_cache"),
+		    BV("napi_alloc_cache") }, NULL, PROBE_CAP_XSK_SPLIT },
+		{ MODE_FENTRY, "fexit+xsk", { "cache_refill", "cache_refill_xsk_entry",
+					      "cache_refill_xsk_exit" },
+		  { F("kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk"),
+		    { CHECK_ABSENT, "napi_skb_cache_get_bulk" }, F("xsk_alloc_batch_skb"),
+		    KS("napi_alloc_cache"), BV("napi_alloc_cache") }, NULL, PROBE_CAP_XSK_SPLIT },
 		{ MODE_FENTRY, "fexit", { "cache_refill", "cache_refill_bulk_entry",
 					  "cache_refill_bulk_exit" },
 		  { F("kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk"),
@@ -121,6 +138,16 @@ const struct probe_spec probe_specs[] = {
 	  OBJ_ALLOC, {
 		{ MODE_FENTRY, "fentry", { "cache_flush" },
 		  { F("kmem_cache_free_bulk"), KS("napi_alloc_cache"), BV("napi_alloc_cache") } },
+	} },
+	/*
+	 * Not attached: run at each read (bpf_prog_test_run), which proves it
+	 * at open. bpf_per_cpu_ptr() on the per-CPU variable needs its address
+	 * (kallsyms, KALLSYMS_ALL) and its type (BTF).
+	 */
+	{ "cache_level", "cache", "napi_alloc_cache", "NAPI cache fill level per CPU (a gauge)",
+	  OBJ_ALLOC, {
+		{ MODE_SYSCALL, "syscall", { "cache_level_read" },
+		  { KS("napi_alloc_cache"), BV("napi_alloc_cache") }, NULL, PROBE_CAP_LEVEL },
 	} },
 	{ "bulk", "bulk", "napi_skb_cache_get_bulk", "bulk calls, asked, got, short, non-BH",
 	  OBJ_ALLOC, {

@@ -23,11 +23,17 @@ enum field_kind {
 	FIELD_RATIO,	/* offset / offset2; no value when offset2 is 0 */
 	FIELD_KICKS,	/* a count userspace fills from the kick matrix
 			 * (snapshot__fill_ipis_recv): not stored in captures */
+	FIELD_GAUGE,	/* a level read at each refresh, not a count: a delta and
+			 * a sum of deltas keep the latest level, never a
+			 * difference; the total over CPUs is their sum; no rate;
+			 * /metrics family skbtop_<metric> of type gauge; not in
+			 * captures (their probe tables drop PROBE_CAP_LEVEL) */
 };
 
 struct field {
 	const char *name;	/* JSON and capture key, diff and report row */
-	const char *metric;	/* /metrics family skbtop_<metric>_total; NULL: none */
+	const char *metric;	/* /metrics family skbtop_<metric>_total (a gauge:
+				 * skbtop_<metric>); NULL: none */
 	const char *title;	/* column title in --text and on the screen (<= 6 chars); NULL: none */
 	const char *group;	/* cache, slab, bulk, build, consume, defer, drops, tun, health */
 	const char *probe;	/* the probe that feeds it; NULL: skbtop's own, always measured */

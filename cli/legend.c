@@ -55,7 +55,9 @@ static const char *source(const struct field *f, char *buf, size_t len)
 
 static void metric_name(const struct field *f, char *buf, size_t len)
 {
-	if (f->metric && f->kind != FIELD_RATIO)
+	if (f->metric && f->kind == FIELD_GAUGE)
+		snprintf(buf, len, "skbtop_%s (gauge)", f->metric);
+	else if (f->metric && f->kind != FIELD_RATIO)
 		snprintf(buf, len, "skbtop_%s_total", f->metric);
 	else
 		snprintf(buf, len, "-");

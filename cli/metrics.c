@@ -457,7 +457,8 @@ cleanup:
 /*
  * Every measured per-CPU field with a family of its own (ratios have none):
  * one series per CPU, or with opts.cpus the admitted CPUs plus cpu="other"
- * (always present, so the family's sum is the total).
+ * (always present, so the family's sum is the total); counters as
+ * skbtop_<metric>_total, gauges (levels) as skbtop_<metric>.
  */
 static int render_cpu_fields(struct metrics *m, FILE *f, const struct snapshot *s,
 			     const struct view_ctx *ctx)
@@ -469,6 +470,7 @@ static int render_cpu_fields(struct metrics *m, FILE *f, const struct snapshot *
 
 	for (size_t i = 0; i < cpu_nfields && !err; i++) {
 		const struct field *cf = &cpu_fields[i];
+		bool gauge = cf->kind == FIELD_GAUGE;
 		__u64 other = 0;
 
 		if (!cf->metric || cf->kind == FIELD_RATIO || !live(ctx, cf))
@@ -478,8 +480,8 @@ static int render_cpu_fields(struct metrics *m, FILE *f, const struct snapshot *
 		err = select_cpus(m, m->cpus ? &m->cpus[i] : NULL, count, s->ncpus, sel);
 		if (err)
 			break;
-		snprintf(name, sizeof(name), "skbtop_%s_total", cf->metric);
-		family(f, name, "counter", cf->help);
+		snprintf(name, sizeof(name), gauge ? "skbtop_%s" : "skbtop_%s_total", cf->metric);
+		family(f, name, gauge ? "gauge" : "counter", cf->help);
 		for (__u32 c = 0; c < s->ncpus; c++) {
 			if (!sel[c]) {
 				other += count[c];

@@ -317,9 +317,25 @@ static bool forced_attach_failure(const char *prog)
 }
 
 /*
- * Attach program by program. A probe whose program fails to attach loses
- * its links and is moved to its next variant; returns how many moved (the
- * object must then be loaded again), or -ENOMEM.
+ * Run a syscall program (the cache fill level): 0, or -errno. It returns
+ * how many CPUs it read; fewer than the possible CPUs is -ENXIO.
+ */
+static int run_prog(struct skbtop *st, const struct bpf_program *prog)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+
+	if (forced_attach_failure(bpf_program__name(prog)))
+		return -errno;
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &o))
+		return -errno;
+	return o.retval == st->ncpus ? 0 : -ENXIO;
+}
+
+/*
+ * Attach program by program; a syscall program is run once instead, so
+ * that it is proven as an attach is. A probe whose program fails to attach
+ * (or run) loses its links and is moved to its next variant; returns how
+ * many moved (the object must then be loaded again), or -ENOMEM.
  */
 static int attach_obj(struct skbtop *st, enum obj_id o)
 {
@@ -339,13 +355,25 @@ static int attach_obj(struct skbtop *st, enum obj_id o)
 			/* a program shared by two probes (defer_kick) attaches once */
 			if (prog_attached(st, prog))
 				continue;
-			link = forced_attach_failure(var->progs[p]) ? NULL
-								    : bpf_program__attach(prog);
+			if (bpf_program__type(prog) == BPF_PROG_TYPE_SYSCALL) {
+				int e = run_prog(st, prog);
+
+				errno = -e;
+				link = NULL;
+				if (!e)
+					continue;
+			} else {
+				link = forced_attach_failure(var->progs[p]) ? NULL
+									    : bpf_program__attach(prog);
+			}
 			if (!link) {
 				char why[160];
 
-				snprintf(why, sizeof(why), "attach %s failed: %s", var->progs[p],
-					 strerror(errno));
+				snprintf(why, sizeof(why), "%s %s failed: %s",
+					 bpf_program__type(prog) == BPF_PROG_TYPE_SYSCALL ? "run"
+											 : "attach",
+					 var->progs[p], errno == ENXIO ? "it read fewer CPUs than "
+					 "are possible" : strerror(errno));
 				while (st->nlinks > first)
 					bpf_link__destroy(st->links[--st->nlinks]);
 				choose(st, i, st->chosen_idx[i] + 1, why);
@@ -366,6 +394,7 @@ static int open_obj(struct skbtop *st, enum obj_id o)
 {
 	uint64_t lo = 0, hi = 0;
 	char name[64];
+	size_t i;
 
 	switch (o) {
 	case OBJ_DROPS:
@@ -399,6 +428,10 @@ static int open_obj(struct skbtop *st, enum obj_id o)
 		st->alloc->rodata->refill_returns_bool = kfacts__get(st->facts, KF_RET_BOOL,
 			chain__pick_name(st->facts, "kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk",
 					 name, sizeof(name)));
+		st->alloc->rodata->nr_cpus = st->ncpus;
+		i = chain__find("cache_refill");
+		st->alloc->rodata->xsk_split = st->chosen[i] &&
+					       (st->chosen[i]->caps & PROBE_CAP_XSK_SPLIT);
 		st->objs[o] = st->alloc->obj;
 		return 0;
 	case OBJ_CONSUME:
@@ -846,6 +879,12 @@ int skbtop__read(struct skbtop *st, struct snapshot *s)
 	};
 	int err;
 
+	/* the fill levels first, into the cells the collector reads next */
+	if (st->loaded[OBJ_ALLOC] && st->chosen[chain__find("cache_level")]) {
+		err = run_prog(st, st->alloc->progs.cache_level_read);
+		if (err)
+			return err;
+	}
 	for (int o = 0; o < NR_OBJS; o++)
 		if (st->loaded[o])
 			src.maps |= obj_maps[o];

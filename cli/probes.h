@@ -19,6 +19,7 @@ enum probe_mode {
 	MODE_TP_BTF,	/* BTF-typed tracepoint: exact */
 	MODE_RAW_TP,	/* raw tracepoint: exact */
 	MODE_DERIVED,	/* approximated from a tracepoint: see the probe's note */
+	MODE_SYSCALL,	/* a syscall program skbtop runs at each read: reads kernel state */
 	MODE_DISABLED,	/* turned off by the user */
 };
 
@@ -31,6 +32,9 @@ const char *probe_mode_name(enum probe_mode m);
 #define PROBE_CAP_BH_CHECK	0x2	/* bulk: reads the preempt count (calls outside BH) */
 #define PROBE_CAP_FLUSH_COUNT	0x4	/* defer_flush: flushes and skbs per flush (fexit) */
 #define PROBE_CAP_DEFER_SPLIT	0x8	/* consume: calls handed to skb_attempt_defer_free() */
+#define PROBE_CAP_XSK_SPLIT	0x20	/* cache_refill: xsk_alloc_batch_skb()'s bulk calls apart */
+#define PROBE_CAP_LEVEL		0x10	/* cache_level: fill levels read (live only: a
+					 * capture holds no levels and drops this bit) */
 
 struct probe_status {
 	const char *name;	/* "drops", "bulk", ... */

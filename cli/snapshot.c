@@ -358,6 +358,15 @@ static const struct prog_row *find_prog(const struct snapshot *s, const char *na
 	return NULL;
 }
 
+/* Gauges are levels: a delta, and a sum of deltas, keep the later one (fields.h). */
+static void keep_gauges(struct cpu_counters *out, const struct cpu_counters *cur)
+{
+	for (size_t i = 0; i < cpu_nfields; i++)
+		if (cpu_fields[i].kind == FIELD_GAUGE)
+			*(__u64 *)((char *)out + cpu_fields[i].offset) =
+				counter_at(cur, cpu_fields[i].offset);
+}
+
 int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 		    struct snapshot *out)
 {
@@ -372,10 +381,12 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 	out->mono_ns = cur->mono_ns - (prev ? prev->mono_ns : cur->mono_ns);
 	out->real_ns = cur->real_ns;
 	out->user_cpu_ns = cur->user_cpu_ns - (prev ? prev->user_cpu_ns : 0);
-	for (__u32 c = 0; c < n; c++)
+	for (__u32 c = 0; c < n; c++) {
 		sub_words((__u64 *)&out->cpus[c], (const __u64 *)&cur->cpus[c],
 			  c < pn ? (const __u64 *)&prev->cpus[c] : NULL,
 			  NWORDS(struct cpu_counters));
+		keep_gauges(&out->cpus[c], &cur->cpus[c]);
+	}
 	for (__u32 s = 0; s < n; s++)
 		for (__u32 t = 0; t < n; t++)
 			sub_words((__u64 *)&out->kicks[s * n + t],
@@ -506,9 +517,11 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 	acc->mono_ns += d->mono_ns;
 	acc->real_ns = d->real_ns;
 	acc->user_cpu_ns += d->user_cpu_ns;
-	for (__u32 c = 0; c < d->ncpus; c++)
+	for (__u32 c = 0; c < d->ncpus; c++) {
 		add_words((__u64 *)&acc->cpus[c], (const __u64 *)&d->cpus[c],
 			  NWORDS(struct cpu_counters));
+		keep_gauges(&acc->cpus[c], &d->cpus[c]);
+	}
 	for (__u32 s = 0; s < d->ncpus; s++)
 		for (__u32 t = 0; t < d->ncpus; t++)
 			add_words((__u64 *)&acc->kicks[s * acc->ncpus + t],

@@ -351,6 +351,12 @@ static void fill_fields(struct tui_row *r, const struct panel_cols *p, const str
 			}
 			continue;
 		}
+		if (f->kind == FIELD_GAUGE) {	/* a level: as read, in rates and totals alike */
+			r->key[col] = field_measured(f, ctx->probes, ctx->nprobes)
+					      ? (double)field_count(f, d->totals ? tc : dc) : NAN;
+			tui_fmt_count(r->cell[col], TUI_CELL, r->key[col]);
+			continue;
+		}
 		set_num(r, col, shown(d, field_count(f, dc), field_count(f, tc)),
 			field_measured(f, ctx->probes, ctx->nprobes), d);
 	}

@@ -13,6 +13,7 @@ const char *probe_mode_name(enum probe_mode m)
 	case MODE_TP_BTF: return "tp_btf";
 	case MODE_RAW_TP: return "raw_tp";
 	case MODE_DERIVED: return "derived";
+	case MODE_SYSCALL: return "syscall";
 	case MODE_DISABLED: return "disabled";
 	default: return "unavailable";
 	}

@@ -33,7 +33,9 @@ struct cpu_counters {
 	/* other slab bulk calls on the skbuff head cache */
 	__u64 slab_bulk_getbulk_calls;	/* napi_skb_cache_get_bulk() topping up from the slab */
 	__u64 slab_bulk_getbulk_heads;
-	__u64 slab_bulk_other_calls;	/* any other caller: xdp_alloc_skb_bulk(), xsk, ... */
+	__u64 slab_bulk_xsk_calls;	/* inside xsk_alloc_batch_skb() (the xsk batch RFC) */
+	__u64 slab_bulk_xsk_heads;
+	__u64 slab_bulk_other_calls;	/* any other caller: xdp_alloc_skb_bulk(), ... */
 	__u64 slab_bulk_other_heads;
 	__u64 slab_free_bulk_other_calls; /* bulk frees not out of the NAPI cache */
 	__u64 slab_free_bulk_other_heads;
@@ -67,6 +69,13 @@ struct cpu_counters {
 	__u64 tun_consumes;
 	/* health: updates refused because a map was full */
 	__u64 map_full;
+	/*
+	 * Gauges: levels at the moment of a read, not counts. A delta keeps the
+	 * later level, totals over CPUs add them (snapshot.c, FIELD_GAUGE).
+	 */
+	__u64 cache_level;		/* heads in this CPU's NAPI cache (skb_count), written
+					 * by the cache_level program that userspace runs at
+					 * each read (bpf_prog_test_run) */
 };
 
 /* One cell of the sender x target matrix; PERCPU_ARRAY indexed by target. */

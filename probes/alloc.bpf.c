@@ -16,12 +16,16 @@
  *   cache_put:         fentry napi_skb_cache_put (static, out of line from 6.12)
  *   cache_refill:      fexit kmem_cache_alloc_bulk{,_noprof} on the skbuff head
  *                      cache: into this CPU's skb_cache array = a refill, else
- *                      napi_skb_cache_get_bulk()'s direct top-up, else other.
+ *                      napi_skb_cache_get_bulk()'s direct top-up, else an xsk
+ *                      batch (inside xsk_alloc_batch_skb(), of the xsk batch
+ *                      RFC, where it exists: in no rig kernel), else other.
  *                      Heads given: the return value where it is a count, all
  *                      asked where it is a bool (7.2+: all or nothing);
  *                      userspace reads which from BTF (refill_returns_bool).
  *   cache_flush:       fentry kmem_cache_free_bulk on that cache: out of this
  *                      CPU's skb_cache array = a flush, else another bulk free.
+ *   cache_level:       a syscall program userspace runs (bpf_prog_test_run) at
+ *                      each read: every possible CPU's skb_count, a gauge.
  *   bulk:        fexit napi_skb_cache_get_bulk (6.14+), or kprobe+kretprobe
  *   build:       fentry/kprobe build_skb, build_skb_around, napi_build_skb
  *   tun_sendmsg: fentry+fexit tun_sendmsg (tun module BTF)
@@ -37,6 +41,8 @@
 
 /* kmem_cache_alloc_bulk{,_noprof}() returns bool (all or nothing), not a count */
 const volatile bool refill_returns_bool;
+/* xsk_alloc_batch_skb() is traced: its bulk calls are a class of their own */
+const volatile bool xsk_split;
 
 /* tun types live in the tun module's BTF; only the fields we read. */
 struct tun_struct___skbtop {
@@ -111,11 +117,12 @@ struct {
  * fallback and the exit see the same slot wherever the task runs. Created at
  * a task's first fallback and kept for its life: a lookup is a pointer
  * compare in the task's storage cache (the thread-id hash this replaced took
- * a bucket lock and a free-list element twice a packet).
+ * a bucket lock and a free-list element twice a packet). The same slot
+ * holds the task's xsk batch mark (in_xsk_batch(), below).
  */
 struct alloc_start {
 	__u32 fell_back;
-	__u32 pad;
+	__u32 in_xsk_batch;	/* the task is inside xsk_alloc_batch_skb() */
 };
 
 struct {
@@ -393,6 +400,50 @@ int BPF_PROG(cache_put)
 }
 
 /*
+ * xsk_alloc_batch_skb() (the xsk batch RFC: "xsk: add xsk_alloc_batch_skb()
+ * to build skbs in batch", net-next v3 3/9, Oct 2025; no rig kernel has it)
+ * bulk-allocates skb heads from the skbuff head cache straight into its
+ * socket's own array, in process context with a gfp that may sleep: the
+ * task may move between CPUs, so the mark is the task's (its local
+ * storage), set at the entry and cleared at the exit. Loaded only where
+ * the function is present and traceable (variant "fexit+xsk").
+ */
+static __always_inline bool in_xsk_batch(void)
+{
+	struct alloc_start *t;
+
+	if (!xsk_split)
+		return false;
+	t = bpf_task_storage_get(&alloc_start, bpf_get_current_task_btf(), NULL, 0);
+	return t && t->in_xsk_batch;
+}
+
+SEC("fentry/xsk_alloc_batch_skb")
+int BPF_PROG(cache_refill_xsk_entry)
+{
+	struct alloc_start *t = bpf_task_storage_get(&alloc_start, bpf_get_current_task_btf(),
+						     NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct cpu_counters *c;
+
+	if (t)
+		t->in_xsk_batch = 1;
+	else if ((c = this_cpu_counters()))
+		__sync_fetch_and_add(&c->map_full, 1);	/* no memory for the task's slot */
+	return 0;
+}
+
+SEC("fexit/xsk_alloc_batch_skb")
+int BPF_PROG(cache_refill_xsk_exit)
+{
+	struct alloc_start *t = bpf_task_storage_get(&alloc_start, bpf_get_current_task_btf(),
+						     NULL, 0);
+
+	if (t)
+		t->in_xsk_batch = 0;
+	return 0;
+}
+
+/*
  * cache_refill: every slab bulk allocation on the skbuff head cache, by
  * where the heads go. The attach target is set at load
  * (kmem_cache_alloc_bulk_noprof on 6.10+).
@@ -430,6 +481,9 @@ int BPF_PROG(cache_refill, struct kmem_cache *s, gfp_t flags, size_t size)
 	} else if (st->in_get_bulk) {
 		INC(c->slab_bulk_getbulk_calls);
 		ADD(c->slab_bulk_getbulk_heads, heads);
+	} else if (in_xsk_batch()) {
+		INC(c->slab_bulk_xsk_calls);
+		ADD(c->slab_bulk_xsk_heads, heads);
 	} else {
 		INC(c->slab_bulk_other_calls);
 		ADD(c->slab_bulk_other_heads, heads);
@@ -479,6 +533,38 @@ int BPF_PROG(cache_flush, struct kmem_cache *s, size_t size)
 		ADD(c->slab_free_bulk_other_heads, size);
 	}
 	return 0;
+}
+
+/*
+ * cache_level: not attached anywhere; userspace runs it right before it
+ * reads cpu_counters, and it writes each possible CPU's fill level into
+ * that CPU's cell (bpf_map_lookup_percpu_elem, 5.19+). Other programs on
+ * that CPU add to other words of the cell; this word is only ever stored.
+ */
+const volatile __u32 nr_cpus;	/* possible CPUs, set at open */
+
+static long store_level(__u32 cpu, __u32 *stored)
+{
+	struct napi_alloc_cache *nc = bpf_per_cpu_ptr(&napi_alloc_cache, cpu);
+	struct cpu_counters *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_percpu_elem(&cpu_counters, &zero, cpu);
+	if (!nc || !c)
+		return 1;	/* not a possible CPU: stop, short of nr_cpus */
+	c->cache_level = nc->skb_count;
+	*stored += 1;
+	return 0;
+}
+
+/* Returns the CPUs it read: userspace wants nr_cpus. */
+SEC("syscall")
+int cache_level_read(void *ctx)
+{
+	__u32 stored = 0;
+
+	bpf_loop(nr_cpus, store_level, &stored, 0);
+	return stored;
 }
 
 /* bulk */

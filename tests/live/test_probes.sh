@@ -38,6 +38,18 @@ for p in defer_kick defer_ipi defer_recv; do
 	fi
 done
 [ $fentry_ok = no ] && check_eq "defer_flush derived" derived "$(mode defer_flush)"
+# the cache level: a syscall program run at each read; it needs the per-CPU
+# variable's address, in kallsyms only with KALLSYMS_ALL (off on this host)
+if grep -qE ' napi_alloc_cache$' /proc/kallsyms; then
+	check_eq "cache_level runs as a syscall program" syscall "$(mode cache_level)"
+else
+	check_eq "cache_level unavailable: napi_alloc_cache not in kallsyms" unavailable \
+		"$(mode cache_level)"
+	check_eq "cache_level reason says so" "syscall: napi_alloc_cache not in /proc/kallsyms" \
+		"$(reason cache_level)"
+	check_eq "-j: cache_level null where unmeasured, never 0" null \
+		"$("$SKBTOP" --text -j 0.2 1 | jq -c '[.totals.cache_level, (.cpus[] | .cache_level)] | unique | .[]')"
+fi
 
 # text form lists every probe
 n_text=$("$SKBTOP" probes | grep -cE '^(drops|tun_consume|defer_[a-z]+|cache_[a-z]+|bulk|build|tun_sendmsg|consume) ')

@@ -160,6 +160,86 @@ static void test_demotion(void **state)
 	kfacts__free(kf);
 }
 
+/* path: the lines of base, then extra (a kernel with facts no rig kernel has) */
+static void facts_plus(const char *base, const char *extra, char *path)
+{
+	char line[512];
+	FILE *in = fopen(base, "r"), *out;
+	int fd;
+
+	strcpy(path, "/tmp/skbtop-kfacts-xsk-XXXXXX");
+	fd = mkstemp(path);
+
+	assert_non_null(in);
+	assert_true(fd >= 0);
+	out = fdopen(fd, "w");
+	while (fgets(line, sizeof(line), in))
+		fputs(line, out);
+	fputs(extra, out);
+	fclose(in);
+	fclose(out);
+}
+
+/*
+ * xsk batch allocation (xsk_alloc_batch_skb(), the xsk batch RFC) as a
+ * caller class of cache_refill: no rig kernel has the function, so 7.2's
+ * and 6.12's facts plus that function stand in for a kernel with the RFC.
+ */
+static void test_xsk_class(void **state)
+{
+	static const char *const kernels[] = { "7.2", "6.12" };
+	size_t refill = chain__find("cache_refill");
+	struct chain_opts opts = { 0 };
+	char err[256];
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		char base[64], path[32];
+		struct probe_status s = { 0 };
+		struct kfacts *kf;
+		int v;
+
+		snprintf(base, sizeof(base), "tests/data/kfacts/%s.facts", kernels[k]);
+		/* the stock kernel: no xsk class, its bulk calls are "other" */
+		kf = kfacts__load(base, err, sizeof(err));
+		assert_non_null(kf);
+		v = chain__choose(kf, &opts, refill, 0, NULL, &s);
+		assert_true(v >= 0);
+		assert_string_equal(s.variant, "fexit");
+		assert_false(s.caps & PROBE_CAP_XSK_SPLIT);
+		assert_non_null(strstr(s.reason, "xsk_alloc_batch_skb absent on this kernel"));
+		kfacts__free(kf);
+		/* with the function, present and traceable: the xsk class */
+		facts_plus(base, "symbol xsk_alloc_batch_skb 1\nbtf_func xsk_alloc_batch_skb 1\n"
+			   "fentry xsk_alloc_batch_skb 0\n", path);
+		kf = kfacts__load(path, err, sizeof(err));
+		unlink(path);
+		assert_non_null(kf);
+		v = chain__choose(kf, &opts, refill, 0, NULL, &s);
+		assert_string_equal(s.variant, "fexit+xsk");
+		assert_int_equal(s.caps, PROBE_CAP_XSK_SPLIT);
+		/* 7.2 has napi_skb_cache_get_bulk: its mark comes too; 6.12 has not */
+		assert_int_equal(v, k == 0 ? 0 : 1);
+		/* its programs failed to attach: the class is gone, refills stay */
+		v = chain__choose(kf, &opts, refill, v + 1,
+				  "attach cache_refill_xsk_entry failed: Operation not permitted", &s);
+		assert_string_equal(s.variant, "fexit");
+		assert_int_equal(s.caps, 0);
+		assert_non_null(strstr(s.reason, "fexit+xsk: attach cache_refill_xsk_entry failed"));
+		kfacts__free(kf);
+		/* present but not traceable (fentry refused): no class, a stated reason */
+		facts_plus(base, "symbol xsk_alloc_batch_skb 1\nbtf_func xsk_alloc_batch_skb 1\n"
+			   "fentry xsk_alloc_batch_skb -1\n", path);
+		kf = kfacts__load(path, err, sizeof(err));
+		unlink(path);
+		assert_non_null(kf);
+		chain__choose(kf, &opts, refill, 0, NULL, &s);
+		assert_string_equal(s.variant, "fexit");
+		assert_non_null(strstr(s.reason, "fentry on xsk_alloc_batch_skb refused"));
+		kfacts__free(kf);
+	}
+}
+
 static void test_facts_file(void **state)
 {
 	char err[256], path[] = "/tmp/skbtop-kfacts-XXXXXX";
@@ -196,6 +276,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matrix),
 		cmocka_unit_test(test_demotion),
+		cmocka_unit_test(test_xsk_class),
 		cmocka_unit_test(test_facts_file),
 	};
 

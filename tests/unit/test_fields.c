@@ -36,6 +36,7 @@ static struct probe_status probes[] = {
 	{ .name = "cache_put", .group = "cache", .mode = MODE_UNAVAILABLE },
 	{ .name = "cache_refill", .group = "cache", .mode = MODE_UNAVAILABLE },
 	{ .name = "cache_flush", .group = "cache", .mode = MODE_DISABLED },
+	{ .name = "cache_level", .group = "cache", .mode = MODE_UNAVAILABLE },
 	{ .name = "bulk", .group = "bulk", .mode = MODE_UNAVAILABLE },
 	{ .name = "build", .group = "build", .mode = MODE_UNAVAILABLE },
 	{ .name = "tun_sendmsg", .group = "tun", .mode = MODE_UNAVAILABLE },
@@ -362,7 +363,11 @@ static void test_metrics(void **state)
 
 			if (!fd->metric || fd->kind == FIELD_RATIO)
 				continue;
-			snprintf(name, sizeof(name), "# TYPE skbtop_%s_total counter\n", fd->metric);
+			if (fd->kind == FIELD_GAUGE)
+				snprintf(name, sizeof(name), "# TYPE skbtop_%s gauge\n", fd->metric);
+			else
+				snprintf(name, sizeof(name), "# TYPE skbtop_%s_total counter\n",
+					 fd->metric);
 			if (measured(fd))
 				assert_non_null(strstr(buf, name));
 			else

@@ -42,6 +42,8 @@ static struct probe_status probes[] = {
 	{ .name = "cache_get", .group = "cache", .mode = MODE_UNAVAILABLE },
 	{ .name = "cache_refill", .group = "cache", .mode = MODE_FENTRY, .variant = "fexit" },
 	{ .name = "cache_flush", .group = "cache", .mode = MODE_DISABLED },
+	{ .name = "cache_level", .group = "cache", .mode = MODE_SYSCALL, .variant = "syscall",
+	  .caps = PROBE_CAP_LEVEL },
 	{ .name = "bulk", .group = "bulk", .mode = MODE_FENTRY, .variant = "fexit",
 	  .note = "no BH-context check" },
 	{ .name = "build", .group = "build", .mode = MODE_UNAVAILABLE },
@@ -125,6 +127,7 @@ static void base_snapshot(struct snapshot *s)
 	s->cpus[0].drops = 5;
 	s->cpus[1].drops = 9;
 	s->cpus[0].cache_refills = 11;
+	s->cpus[0].cache_level = 17;	/* a level; CPU 1's cache is empty: a measured 0 */
 	s->cpus[1].bulk_asked = 40;
 	s->cpus[1].bulk_got = 34;
 	s->cpus[1].bulk_calls = 5;
@@ -167,6 +170,11 @@ static void test_render_lines(void **state)
 	assert_line(out, "# TYPE skbtop_napi_cache_refills_total counter");
 	assert_line(out, "skbtop_napi_cache_refills_total{cpu=\"0\"} 11");
 	assert_line(out, "skbtop_napi_cache_refills_total{cpu=\"1\"} 0");
+	/* a gauge family: no _total, the level as read */
+	assert_line(out, "# TYPE skbtop_napi_cache_level gauge");
+	assert_line(out, "skbtop_napi_cache_level{cpu=\"0\"} 17");
+	assert_line(out, "skbtop_napi_cache_level{cpu=\"1\"} 0");
+	assert_line(out, "skbtop_probe_info{probe=\"cache_level\",mode=\"syscall\"} 1");
 	assert_line(out, "skbtop_kfree_skb_total{cpu=\"1\"} 9");
 	assert_line(out, "skbtop_bulk_heads_asked_total{cpu=\"1\"} 40");
 	assert_line(out, "skbtop_bulk_heads_got_total{cpu=\"1\"} 34");

@@ -273,6 +273,46 @@ static void test_first_delta(void **state)
 	snapshot__free(&d);
 }
 
+/*
+ * A gauge (the NAPI cache level) is a level: a delta holds the later read's
+ * level (never a difference, which would wrap below 0 when it falls), a sum
+ * of deltas the latest, the total over CPUs their sum.
+ */
+static void test_gauge(void **state)
+{
+	struct snapshot a, b, d = {}, acc;
+	struct cpu_counters total;
+
+	(void)state;
+	snapshot__init(&a, 2);
+	snapshot__init(&b, 2);
+	snapshot__init(&acc, 2);
+	a.cpus[0].cache_level = 40;
+	a.cpus[1].cache_level = 3;
+	a.cpus[0].cache_gets = 100;
+	b.cpus[0].cache_level = 7;	/* fell */
+	b.cpus[1].cache_level = 60;	/* rose */
+	b.cpus[0].cache_gets = 150;
+	assert_int_equal(snapshot__delta(&a, &b, &d), 0);
+	assert_int_equal(d.cpus[0].cache_level, 7);
+	assert_int_equal(d.cpus[1].cache_level, 60);
+	assert_int_equal(d.cpus[0].cache_gets, 50);	/* counters still subtract */
+	snapshot__sum_cpus(&d, &total);
+	assert_int_equal(total.cache_level, 67);
+	assert_int_equal(snapshot__accumulate(&acc, &d), 0);
+	d.cpus[0].cache_level = 9;
+	assert_int_equal(snapshot__accumulate(&acc, &d), 0);
+	assert_int_equal(acc.cpus[0].cache_level, 9);
+	assert_int_equal(acc.cpus[1].cache_level, 60);
+	assert_int_equal(acc.cpus[0].cache_gets, 100);
+	assert_int_equal(snapshot__delta(NULL, &b, &d), 0);	/* the first read */
+	assert_int_equal(d.cpus[1].cache_level, 60);
+	snapshot__free(&a);
+	snapshot__free(&b);
+	snapshot__free(&d);
+	snapshot__free(&acc);
+}
+
 static void test_accumulate_and_reasons(void **state)
 {
 	struct snapshot acc, d1, d2;
@@ -356,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_delta_hotadd),
 		cmocka_unit_test(test_first_delta),
 		cmocka_unit_test(test_accumulate_and_reasons),
+		cmocka_unit_test(test_gauge),
 		cmocka_unit_test(test_many_rows),
 	};
 

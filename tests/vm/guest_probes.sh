@@ -31,6 +31,12 @@ done
 if has_sym napi_skb_cache_get; then want="fentry+level"; else want="callers+level"; fi
 check_eq "cache_get attached, gets counted at $want" "fentry $want" \
 	"$(jq -r '.[] | select(.probe == "cache_get") | "\(.mode) \(.variant)"' "$TMP/p.json")"
+if grep -qE ' napi_alloc_cache$' /proc/kallsyms; then
+	check_eq "cache_level: a syscall program reads the fill level" syscall "$(mode cache_level)"
+else
+	check_eq "cache_level unavailable: napi_alloc_cache not in kallsyms" unavailable \
+		"$(mode cache_level)"
+fi
 if has_sym kmem_cache_alloc_bulk_noprof || has_sym kmem_cache_alloc_bulk; then
 	check_eq "cache_refill attached with fexit" fentry "$(mode cache_refill)"
 fi
@@ -95,9 +101,15 @@ if [ "$(mode defer_flush)" = fentry ]; then
 	BT=$!
 	bt_wait "$TMP/bt2.raw"
 	# bpftool 7.1 shows no link target: bpftrace's is the one link that is new
-	id=$(bpftool -j link show | jq -r --argjson b "$before" '[.[] | select(.type == "tracing"
-		and .attach_type == "trace_fexit" and (.id as $i | $b | index($i) | not))]
-		| .[0].prog_id // empty')
+	# (bpftrace prints "Attaching" before its links exist: wait for it, as above)
+	id= i=0
+	while [ -z "$id" ] && [ $i -lt 100 ]; do
+		id=$(bpftool -j link show | jq -r --argjson b "$before" '[.[] | select(.type == "tracing"
+			and .attach_type == "trace_fexit" and (.id as $i | $b | index($i) | not))]
+			| .[0].prog_id // empty')
+		[ -n "$id" ] || sleep 0.1
+		i=$((i + 1))
+	done
 	sleep 7
 	kill -INT $BT; wait $BT
 	skbtop_stop

@@ -27,7 +27,8 @@ run() {
 # over 900 s under TCG in one
 run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
 	tests/vm/guest_vhost.sh tests/vm/guest_consume.sh tests/vm/guest_napicache.sh \
-	tests/vm/guest_napicache_paths.sh tests/live/test_drops.sh tests/live/test_defer.sh; do
+	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
+	tests/live/test_drops.sh tests/live/test_defer.sh; do
 	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done
 	echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000'
 # the host's tap test, with the probes it asserts on: the cache probes'
@@ -35,15 +36,18 @@ run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
 # their own scripts above)
 run unstable sh -c 'SKB_PROBES=drops,tun_consume sh tests/live/test_tap.sh'
 run bookworm sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
-	tests/vm/guest_napicache_paths.sh tests/live/test_drops.sh tests/live/test_tap.sh; do
+	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
+	tests/live/test_drops.sh tests/live/test_tap.sh; do
 	echo "# $t"; sh "$t"; done'
 # experimental (7.3 today): the newest kernel; napi_skb_cache_get inline as on 7.2
 run experimental sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
-	tests/vm/guest_napicache_paths.sh tests/vm/guest_cpumap.sh tests/live/test_drops.sh; do
+	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
+	tests/vm/guest_cpumap.sh tests/live/test_drops.sh; do
 	echo "# $t"; sh "$t"; done'
 # trixie (6.12): the NAPI cache gets are a traceable function there, as on 6.1
 run trixie sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
-	tests/vm/guest_napicache_paths.sh tests/live/test_drops.sh; do echo "# $t"; sh "$t"; done'
+	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
+	tests/live/test_drops.sh; do echo "# $t"; sh "$t"; done'
 # the kernel tests/vm/build-kernel builds from linux-source-7.2 with
 # tests/vm/kernel.config and the tun review's patch 8 (make review-kernel):
 # booted only when it is in the cache, since building it takes about

@@ -118,10 +118,12 @@ UNIT_EXCLUDE := cli/main.c cli/probes.c cli/session.c cli/live.c cli/record.c cl
 	cli/tui.c
 UNIT_SRCS := $(filter-out $(UNIT_EXCLUDE),$(CLI_SRCS))
 
-$(OUT)/unit/%: tests/unit/%.c $(UNIT_SRCS) | $(SKELS)
+# every header too: a changed struct must rebuild every unit binary
+UNIT_HDRS := $(wildcard cli/*.h include/*.h tests/unit/*.h)
+$(OUT)/unit/%: tests/unit/%.c $(UNIT_SRCS) $(UNIT_HDRS) | $(SKELS)
 	$(Q)mkdir -p $(OUT)/unit
 	$(call msg,UNIT,$@)
-	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(CPPFLAGS) -Itests/unit $(filter %.c,$^) $(LDLIBS) -lcmocka -o $@
 
 # the bench helpers link cli/ code: built here, so a change that breaks them
 # fails the unit tier (tests/unit/test_bench.c runs them)

@@ -51,6 +51,7 @@ struct cpu_counters {
 	__u64 consume_budget0;		/* budget == 0: non-NAPI caller */
 	__u64 consume_deferred;		/* handed to skb_attempt_defer_free() */
 	__u64 consume_recycled;		/* last reference, head back to the NAPI cache */
+	__u64 consume_budget_task;	/* budget != 0 in task context: outside a NAPI poll */
 	/* deferred free */
 	__u64 defer_queued;		/* skbs this CPU queued for another CPU */
 	__u64 defer_kicks_sent;		/* trigger_rx_softirq csds queued by this CPU */
@@ -101,6 +102,7 @@ struct queue_counters {
 	__u64 sendmsg_frames;	/* frames carried by those batches */
 	__u64 consumes;		/* consume_skb() of this queue's skbs */
 	__u64 napi_consumes;	/* napi_consume_skb() of this queue's skbs */
+	__u64 napi_consumes_task; /* ... of them with budget != 0 in task context */
 	__u64 drops;		/* kfree_skb() of this queue's skbs */
 };
 

@@ -40,6 +40,7 @@ static struct probe_status probes[] = {
 	{ .name = "build", .group = "build", .mode = MODE_UNAVAILABLE },
 	{ .name = "tun_sendmsg", .group = "tun", .mode = MODE_UNAVAILABLE },
 	{ .name = "consume", .group = "consume", .mode = MODE_UNAVAILABLE },
+	{ .name = "consume_task", .group = "consume", .mode = MODE_UNAVAILABLE },
 };
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 

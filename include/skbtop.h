@@ -66,6 +66,8 @@ struct cpu_counters {
 	__u64 drops;
 	/* consume_skb() of skbs on tun/tap devices */
 	__u64 tun_consumes;
+	/* tun_sendmsg() calls run on this CPU: vhost-net TX, the vhost worker's CPU */
+	__u64 tun_sendmsg_calls;
 	/* health: updates refused because a map was full */
 	__u64 map_full;
 };

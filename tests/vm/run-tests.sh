@@ -26,7 +26,8 @@ run() {
 # probe attached (the __alloc_skb fentry+fexit among them) its scripts took
 # over 900 s under TCG in one
 run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
-	tests/vm/guest_vhost.sh tests/vm/guest_consume.sh tests/vm/guest_napicache.sh \
+	tests/vm/guest_vhost.sh tests/vm/guest_vhost_cpu.sh tests/vm/guest_consume.sh \
+	tests/vm/guest_napicache.sh \
 	tests/vm/guest_napicache_paths.sh tests/live/test_drops.sh tests/live/test_defer.sh; do
 	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done
 	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500'

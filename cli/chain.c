@@ -187,6 +187,12 @@ const struct probe_spec probe_specs[] = {
 		  { F("napi_consume_skb"), TB("skb:consume_skb") },
 		  "skb_attempt_defer_free not traceable: deferred calls not separated" },
 	} },
+	{ "consume_task", "consume", "napi_consume_skb",
+	  "non-zero budget in task context (outside a NAPI poll)",
+	  OBJ_CONSUME, {
+		{ MODE_FENTRY, "fentry+BH check", { "consume_task" },
+		  { F("napi_consume_skb"), { CHECK_KSYM, "__preempt_count" } } },
+	} },
 };
 
 const size_t nr_probes = sizeof(probe_specs) / sizeof(probe_specs[0]);

@@ -53,6 +53,7 @@ struct cpu_counters {
 	__u64 consume_budget0;		/* budget == 0: non-NAPI caller */
 	__u64 consume_deferred;		/* handed to skb_attempt_defer_free() */
 	__u64 consume_recycled;		/* last reference, head back to the NAPI cache */
+	__u64 consume_budget_task;	/* budget != 0 in task context: outside a NAPI poll */
 	/* deferred free */
 	__u64 defer_queued;		/* skbs this CPU queued for another CPU */
 	__u64 defer_kicks_sent;		/* trigger_rx_softirq csds queued by this CPU */
@@ -67,6 +68,8 @@ struct cpu_counters {
 	__u64 drops;
 	/* consume_skb() of skbs on tun/tap devices */
 	__u64 tun_consumes;
+	/* tun_sendmsg() calls run on this CPU: vhost-net TX, the vhost worker's CPU */
+	__u64 tun_sendmsg_calls;
 	/* health: updates refused because a map was full */
 	__u64 map_full;
 	/*
@@ -110,6 +113,7 @@ struct queue_counters {
 	__u64 sendmsg_frames;	/* frames carried by those batches */
 	__u64 consumes;		/* consume_skb() of this queue's skbs */
 	__u64 napi_consumes;	/* napi_consume_skb() of this queue's skbs */
+	__u64 napi_consumes_task; /* ... of them with budget != 0 in task context */
 	__u64 drops;		/* kfree_skb() of this queue's skbs */
 };
 

@@ -689,6 +689,7 @@ int BPF_PROG(tun_sendmsg_entry, struct socket *sock, struct msghdr *m, size_t to
 {
 	struct tun_file___skbtop *tf;
 	struct tun_msg_ctl___skbtop *ctl;
+	struct cpu_counters *c = this_cpu_counters();
 	struct queue_counters *q;
 	struct net_device *dev;
 	struct queue_key qk = {};
@@ -698,6 +699,8 @@ int BPF_PROG(tun_sendmsg_entry, struct socket *sock, struct msghdr *m, size_t to
 	dev = BPF_CORE_READ(tf, tun, dev);
 	if (!dev)
 		return 0;
+	if (c)
+		INC(c->tun_sendmsg_calls);
 	qk.ifindex = BPF_CORE_READ(dev, ifindex);
 	bpf_probe_read_kernel_str(qk.ifname, sizeof(qk.ifname), dev->name);
 	qk.queue = BPF_CORE_READ(tf, queue_index);

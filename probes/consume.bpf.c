@@ -7,12 +7,23 @@
  * consume_skb event that napi_consume_skb() fires on its free path marks it
  * freed here, and recycled unless it is a clone.
  *
+ * consume_task counts calls with a non-zero budget made in task context,
+ * with no softirq being served: outside a NAPI poll (the preempt count, an
+ * x86 per-CPU variable that needs KALLSYMS_ALL). Threaded NAPI and busy
+ * polling also poll from a task with BH disabled, and count here.
+ *
  * No fexit: a trampoline that calls napi_consume_skb() would put itself in
  * the consume_skb event's location, which the defer_flush probe reads.
  */
 #include "common.bpf.h"
 
 #define SKB_FCLONE_UNAVAILABLE 0
+/* include/linux/preempt.h: a softirq being served, a hardirq, an NMI */
+#define SOFTIRQ_OFFSET	0x100
+#define HARDIRQ_MASK	0xf0000
+#define NMI_MASK	0xf00000
+
+extern int __preempt_count __ksym __weak;
 
 const volatile __u64 consume_text_lo;	/* napi_consume_skb text range */
 const volatile __u64 consume_text_hi;
@@ -74,6 +85,30 @@ int BPF_PROG(consume_entry, struct sk_buff *skb, int budget)
 	/* a reference held elsewhere: this call only drops ours */
 	if (skb->users.refs.counter == 1)
 		st->skb = (__u64)skb;
+	return 0;
+}
+
+SEC("fentry/napi_consume_skb")
+int BPF_PROG(consume_task, struct sk_buff *skb, int budget)
+{
+	struct queue_key qk = {};
+	struct cpu_counters *c;
+	struct queue_counters *q;
+	struct net_device *dev;
+
+	if (!budget || !skb ||
+	    *(int *)bpf_this_cpu_ptr(&__preempt_count) & (SOFTIRQ_OFFSET | HARDIRQ_MASK | NMI_MASK))
+		return 0;
+	c = this_cpu_counters();
+	if (c)
+		INC(c->consume_budget_task);
+	dev = skb_tun_queue(skb, &qk.ifindex, &qk.queue, &qk.dir, true);
+	if (dev) {
+		bpf_probe_read_kernel_str(qk.ifname, SKBTOP_IFNAMSIZ, dev->name);
+		q = percpu_hash_get(&queue_counters, &qk, &zero_queue);
+		if (q)
+			INC(q->napi_consumes_task);
+	}
 	return 0;
 }
 

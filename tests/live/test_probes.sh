@@ -16,13 +16,15 @@ fentry_ok=no
 if bpftrace -e 'kfunc:napi_consume_skb { exit(); }' >/dev/null 2>&1 </dev/null; then
 	fentry_ok=yes
 fi
-for p in defer_queue cache_get cache_refill cache_flush bulk build tun_sendmsg consume; do
+for p in defer_queue cache_get cache_refill cache_flush bulk build tun_sendmsg consume consume_task; do
 	if [ $fentry_ok = no ]; then
 		check_eq "$p unavailable without fentry" unavailable "$(mode $p)"
 		case "$(reason $p)" in
 		*"Operation not permitted"*) ok "$p reason names EPERM" ;;
 		*) not_ok "$p reason: $(reason $p)" ;;
 		esac
+	elif [ $p = consume_task ] && ! grep -qE " [a-zA-Z] __preempt_count\$" /proc/kallsyms; then
+		check_eq "$p unavailable: no __preempt_count in kallsyms" unavailable "$(mode $p)"
 	else
 		check_eq "$p uses fentry" fentry "$(mode $p)"
 	fi
@@ -52,7 +54,7 @@ else
 fi
 
 # text form lists every probe
-n_text=$("$SKBTOP" probes | grep -cE '^(drops|tun_consume|defer_[a-z]+|cache_[a-z]+|bulk|build|tun_sendmsg|consume) ')
+n_text=$("$SKBTOP" probes | grep -cE '^(drops|tun_consume|defer_[a-z]+|cache_[a-z]+|bulk|build|tun_sendmsg|consume|consume_task) ')
 n_json=$(jq length "$TMP/p.json")
 check_eq "text lists every probe" "$n_json" "$n_text"
 

@@ -41,6 +41,7 @@ static struct probe_status probes[] = {
 	{ .name = "build", .group = "build", .mode = MODE_UNAVAILABLE },
 	{ .name = "tun_sendmsg", .group = "tun", .mode = MODE_UNAVAILABLE },
 	{ .name = "consume", .group = "consume", .mode = MODE_UNAVAILABLE },
+	{ .name = "consume_task", .group = "consume", .mode = MODE_UNAVAILABLE },
 };
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
@@ -469,6 +470,40 @@ static void test_report(void **state)
 	capture__free(&cap);
 }
 
+/*
+ * The report's headline: the kick matrix, sender -> target, with n/a where
+ * a column's probe is unavailable, and the CPUs that ran tun_sendmsg()
+ * (the vhost worker) marked; n/a, not "none", without the tun_sendmsg probe.
+ */
+static void test_report_headline(void **state)
+{
+	struct capture cap = {};
+	char *text;
+
+	(void)state;
+	make_capture(&cap);
+	text = report(&cap, "text");
+	/* defer_queue unavailable: queued n/a; two samples of 3 kicks and 3 IPIs, CPU 0 to 1 */
+	assert_non_null(strstr(text, "DEFER KICKS AND IPIS, sender -> target CPU (* ran tun_sendmsg())\n"
+				     "   FROM     TO      queued       kicks        ipis\n"
+				     "     0      1          n/a           6           6\n"
+				     "vhost worker CPU (tun_sendmsg() calls): n/a (tun_sendmsg unavailable)\n"));
+	assert_true(strstr(text, "DEFER KICKS") < strstr(text, "PROBE "));
+	free(text);
+	for (size_t i = 0; i < cap.nprobes; i++)
+		if (!strcmp(cap.probes[i].name, "tun_sendmsg"))
+			cap.probes[i].mode = MODE_FENTRY;
+	text = report(&cap, "text");
+	assert_non_null(strstr(text, "vhost worker CPU (tun_sendmsg() calls): none\n"));
+	free(text);
+	cap.totals.cpus[1].tun_sendmsg_calls = 7;
+	text = report(&cap, "text");
+	assert_non_null(strstr(text, "     0      1*         n/a           6           6\n"
+				     "vhost worker CPU (tun_sendmsg() calls): 1 (7)\n"));
+	free(text);
+	capture__free(&cap);
+}
+
 static void test_diff(void **state)
 {
 	struct capture a = {}, b = {};
@@ -505,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_screen_fit),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_report_headline),
 		cmocka_unit_test(test_diff),
 	};
 

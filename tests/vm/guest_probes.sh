@@ -26,6 +26,12 @@ for p in defer_queue:skb_attempt_defer_free defer_flush:skb_defer_free_flush \
 		esac
 	fi
 done
+# napi_consume_skb's calling context: needs the preempt count (KALLSYMS_ALL)
+if has_sym napi_consume_skb && grep -qE " [a-zA-Z] __preempt_count\$" /proc/kallsyms; then
+	check_eq "consume_task attached with fentry" fentry "$(mode consume_task)"
+else
+	check_eq "consume_task unavailable" unavailable "$(mode consume_task)"
+fi
 # cache gets: at napi_skb_cache_get where it is a function, else at its
 # callers (inline from 7.0); hits from the per-CPU napi_alloc_cache
 if has_sym napi_skb_cache_get; then want="fentry+level"; else want="callers+level"; fi

@@ -26,11 +26,13 @@ run() {
 # probe attached (the __alloc_skb fentry+fexit among them) its scripts took
 # over 900 s under TCG in one
 run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
-	tests/vm/guest_vhost.sh tests/vm/guest_consume.sh tests/vm/guest_napicache.sh \
+	tests/vm/guest_vhost.sh tests/vm/guest_vhost_cpu.sh tests/vm/guest_consume.sh \
+	tests/vm/guest_napicache.sh \
 	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
 	tests/live/test_drops.sh tests/live/test_defer.sh; do
 	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done
-	echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000'
+	echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000
+	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500'
 # the host's tap test, with the probes it asserts on: the cache probes'
 # per-packet cost under TCG made it alone take over 10 min (those probes have
 # their own scripts above)
@@ -43,7 +45,8 @@ run bookworm sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.s
 run experimental sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
 	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
 	tests/vm/guest_cpumap.sh tests/live/test_drops.sh; do
-	echo "# $t"; sh "$t"; done'
+	echo "# $t"; sh "$t"; done
+	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500'
 # trixie (6.12): the NAPI cache gets are a traceable function there, as on 6.1
 run trixie sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
 	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
@@ -67,11 +70,13 @@ if built=$(tests/vm/build-kernel --check); then
 		echo "# $t"; sh "$t"; done
 		[ $# = 0 ] || { echo "# tests/vm/guest_tunseries.sh"; sh tests/vm/guest_tunseries.sh 10000 "$@"
 			echo "# tests/vm/guest_shortbulk.sh"; sh tests/vm/guest_shortbulk.sh 10000 "$@"
-			echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000 "$@"; }' \
+			echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000 "$@"
+			echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500 "$@"; }' \
 		sh "$(basename "$BUILT_MODULES")" $series
 else
 	echo "# SKIP source-built kernel: not in the cache (make review-kernel builds it);" \
-		"tests/vm/guest_kernel.sh, guest_tunseries.sh, guest_shortbulk.sh and guest_vhostpin.sh not run"
+		"tests/vm/guest_kernel.sh, guest_tunseries.sh, guest_shortbulk.sh, guest_vhostpin.sh" \
+		"and guest_consume_task.sh on it not run"
 fi
 echo "vm: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -12,7 +12,8 @@
  * no file). CMD gets SIGTERM if skbtop dies (PR_SET_PDEATHSIG).
  *
  * This is the only capture code that touches BPF (skbtop__open/read); the
- * file format lives in capture.c, which unit tests link without probes.
+ * file format lives in capture_{env,write,read}.c, which unit tests link
+ * without probes.
  */
 #include <errno.h>
 #include <signal.h>

@@ -47,6 +47,14 @@ struct parser {
 	struct cpu_counters sum;
 	__u64 drops;
 	bool wrapped;
+	/*
+	 * The totals' drop and queue rows: appended per sample and merged
+	 * when they pass twice what the last merge left (memory follows the
+	 * distinct rows); the row limit is checked where merging only past
+	 * it would have found it, so a refusal names the same sample.
+	 */
+	size_t drop_rows, queue_rows;		/* as if merged only past the limit */
+	size_t drops_merged, queues_merged;	/* rows the last merge left */
 	/* what becomes of each sample: handed to fn, kept in the capture */
 	capture_sample_fn fn;
 	void *arg;
@@ -998,10 +1006,34 @@ static int parse_header(struct parser *p, const json_t *doc, struct capture *cap
 	return 0;
 }
 
+/* Merge the totals' rows when they passed the limit or doubled. */
+static int merge_totals(struct parser *p, struct snapshot *t, size_t nd, size_t nq,
+			const char *w)
+{
+	size_t max = p->lim->max_rows;
+
+	p->drop_rows += t->ndrops - nd;
+	p->queue_rows += t->nqueues - nq;
+	if (p->drop_rows > max || t->ndrops > 2 * p->drops_merged + 1024) {
+		merge_drops(t);
+		p->drops_merged = t->ndrops;
+		if (p->drop_rows > max && (p->drop_rows = t->ndrops) > max)
+			return fail(p, "%s: more than %zu distinct drop rows", w, max);
+	}
+	if (p->queue_rows > max || t->nqueues > 2 * p->queues_merged + 1024) {
+		t->nqueues = merge_queues(t->queues, t->nqueues, &p->wrapped);
+		p->queues_merged = t->nqueues;
+		if (p->queue_rows > max && (p->queue_rows = t->nqueues) > max)
+			return fail(p, "%s: more than %zu distinct queues", w, max);
+	}
+	return 0;
+}
+
 /* Sample i: added into the totals, handed to p->fn, kept when p->keep. */
 static int take_sample(struct parser *p, const json_t *js, size_t i, struct capture *cap)
 {
 	struct capture_sample one, *s = p->keep ? &cap->samples[i] : &one;
+	size_t nd = cap->totals.ndrops, nq = cap->totals.nqueues;
 	char w[40];
 	int err;
 
@@ -1012,21 +1044,7 @@ static int take_sample(struct parser *p, const json_t *js, size_t i, struct capt
 		err = p->fn(p->arg, cap, s);
 	if (!p->keep)
 		free_sample(s);
-	if (err)
-		return err;
-	/* keep the totals' rows merged as we go so they stay small */
-	if (cap->totals.ndrops > p->lim->max_rows) {
-		merge_drops(&cap->totals);
-		if (cap->totals.ndrops > p->lim->max_rows)
-			return fail(p, "%s: more than %zu distinct drop rows", w, p->lim->max_rows);
-	}
-	if (cap->totals.nqueues > p->lim->max_rows) {
-		cap->totals.nqueues = merge_queues(cap->totals.queues, cap->totals.nqueues,
-						   &p->wrapped);
-		if (cap->totals.nqueues > p->lim->max_rows)
-			return fail(p, "%s: more than %zu distinct queues", w, p->lim->max_rows);
-	}
-	return 0;
+	return err ?: merge_totals(p, &cap->totals, nd, nq, w);
 }
 
 /* After the samples: the totals merged, and checked against the file's. */

@@ -254,9 +254,9 @@ def main():
     if rd:
         print("  report and diff (wide: a drop reason per interval; long: one reason):")
         for s in rd:
-            print("    %-6s %-6s %-4s %6d intervals (%5.1f MB): %7.2f s, peak RSS %5.0f MB" % (
+            print("    %-6s %-6s %-4s %6d intervals (%5.1f MB): %7.2f s (CPU %.2f s), peak RSS %5.0f MB" % (
                 s["arm"], s["cmd"], s["shape"], s["samples"], s["file_bytes"] / 1e6, s["secs"],
-                s["maxrss_kb"] / 1024))
+                s.get("cpu_secs", float("nan")), s["maxrss_kb"] / 1024))
     if len(rec) > 1:
         lo, hi = min(rec, key=lambda s: s["intervals"]), max(rec, key=lambda s: s["intervals"])
         grow = (hi["maxrss_kb_written"] - lo["maxrss_kb_written"]) / 1024

@@ -13,12 +13,14 @@
 #            statistics, kernel.bpf_stats_enabled on for the run, restored)
 #   3 user   one refresh over synthetic maps (256 CPUs x 4096 drop keys),
 #            record's peak memory over 60 and 600 synthetic 256-CPU
-#            intervals, and the time to load and attach everything
+#            intervals, report and diff over 16384 and 65536 intervals
+#            (time and peak RSS), and the time to load and attach everything
 #   4 vm     sections 1 and 2 in the VM rig (Linux 7.2 under TCG, fentry
 #            probes), ratios and per-probe ns only; only with BENCH_VM=1 (slow)
 #
 # Environment:
 #   SKBTOP=PATH          skbtop binary (default ./skbtop)
+#   SKBTOP_BEFORE=PATH   section 3 runs report and diff with this binary too
 #   BENCH_SECTIONS=LIST  sections to run (default "rate probes user", plus vm
 #                        with BENCH_VM=1)
 #   BENCH_REPS=N         repetitions of section 1 (default 5)
@@ -275,6 +277,13 @@ section_user() {
 		"$B/refresh" -c 256 -q 1024 -f 1 -n "$reps" "$@" |
 			jq -c ". + {section: \"refresh\", case: \"$name\"}" >> "$RAW"
 	}
+	reader_case() {		# reader_case ARM SHAPE N SKBTOP CMD FILE...: time, CPU, peak RSS
+		local arm=$1 shape=$2 n=$3; shift 3
+		"$B/peak" "$@" | jq -c --arg a "$arm" --arg s "$shape" --argjson n "$n" \
+			--argjson b "$(stat -c %s "$3")" --arg c "$2" '{section: "reader", arm: $a,
+			cmd: $c, shape: $s, samples: $n, file_bytes: $b} + .' >> "$RAW" ||
+			log "$2 failed ($arm, $shape $n)"
+	}
 	refresh_case default 5 -k 512 -R -s
 	refresh_case L 5 -k 4096 -s
 	refresh_case C 3 -k 512 -R
@@ -290,28 +299,27 @@ section_user() {
 	for i in 60 600; do
 		"$B/record" -n $i -o "$OUT/record.json" |
 			jq -c '. + {section: "record"}' >> "$RAW"
-		python3 - "$i" "$SKBTOP" report "$OUT/record.json" >> "$RAW" <<'PY' || log "report failed"
-import json, resource, subprocess, sys, time
-t = time.time()
-subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, check=True)
-print(json.dumps({"section": "report", "intervals": int(sys.argv[1]), "secs": round(time.time() - t, 2),
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
-PY
+		"$B/peak" "$SKBTOP" report "$OUT/record.json" | jq -c --argjson i $i \
+			'{section: "report", intervals: $i} + .' >> "$RAW" || log "report failed"
 		rm -f "$OUT/record.json"
 	done
-	# diff over captures whose every interval names a drop reason of its own:
-	# as many metrics as intervals (issue 20: 207 s at 16384 before)
+	# report and diff over long captures (issue 20), by this skbtop and, with
+	# SKBTOP_BEFORE, by another side by side: N intervals that each name a
+	# drop reason of their own (wide: as many drop metrics as intervals; diff
+	# took 207 s at 16384 when each metric scanned every sample), or all the
+	# same one (long: few rows, so memory must not follow the length)
 	"$B/record" -c 4 -n 2 -o "$OUT/base.json" > /dev/null
-	for i in 16384 65536; do
-		python3 "$TOP/tests/gen/wide_capture.py" "$OUT/base.json" "$OUT/wide.json" $i
-		python3 - "$i" "$SKBTOP" diff "$OUT/wide.json" "$OUT/wide.json" >> "$RAW" <<'PY' || log "diff failed"
-import json, resource, subprocess, sys, time
-t = time.time()
-subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, check=True)
-print(json.dumps({"section": "diff", "samples": int(sys.argv[1]), "secs": round(time.time() - t, 2),
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
-PY
-		rm -f "$OUT/wide.json"
+	for shape in wide long; do
+		for i in 16384 65536; do
+			python3 "$TOP/tests/gen/wide_capture.py" "$OUT/base.json" "$OUT/cap.json" $i $shape
+			for arm in skbtop ${SKBTOP_BEFORE:+before}; do
+				bin=$SKBTOP
+				[ $arm = before ] && bin=$SKBTOP_BEFORE
+				reader_case $arm $shape $i "$bin" report "$OUT/cap.json"
+				reader_case $arm $shape $i "$bin" diff "$OUT/cap.json" "$OUT/cap.json"
+			done
+			rm -f "$OUT/cap.json"
+		done
 	done
 	rm -f "$OUT/base.json"
 	for ((i = 0; i < 5; i++)); do

@@ -250,6 +250,13 @@ def main():
     for s in [s for s in samples if s.get("section") == "diff"]:
         print("  diff of a %d-interval capture, a drop reason per interval: %.2f s, peak RSS %.0f MB" % (
             s["samples"], s["secs"], s["maxrss_kb"] / 1024))
+    rd = [s for s in samples if s.get("section") == "reader"]
+    if rd:
+        print("  report and diff (wide: a drop reason per interval; long: one reason):")
+        for s in rd:
+            print("    %-6s %-6s %-4s %6d intervals (%5.1f MB): %7.2f s (CPU %.2f s), peak RSS %5.0f MB" % (
+                s["arm"], s["cmd"], s["shape"], s["samples"], s["file_bytes"] / 1e6, s["secs"],
+                s.get("cpu_secs", float("nan")), s["maxrss_kb"] / 1024))
     if len(rec) > 1:
         lo, hi = min(rec, key=lambda s: s["intervals"]), max(rec, key=lambda s: s["intervals"])
         grow = (hi["maxrss_kb_written"] - lo["maxrss_kb_written"]) / 1024

@@ -7,6 +7,8 @@
  *
  * Nothing here touches BPF: the writer takes deltas the caller read, the
  * reader rebuilds a totals snapshot that the ordinary views render.
+ * capture_env.c collects the environment and frees; capture_write.c
+ * writes (through jsonw.c); capture_read.c reads, streaming the samples.
  */
 #ifndef SKBTOP_CAPTURE_H
 #define SKBTOP_CAPTURE_H
@@ -86,7 +88,7 @@ struct capture {
 	size_t nreasons;
 	struct capture_name *locations;	/* sorted by key */
 	size_t nlocations;
-	struct capture_sample *samples;
+	struct capture_sample *samples;	/* NULL when read by capture__read_each() */
 	size_t nsamples;
 	struct snapshot totals;		/* every sample added; totals.ncpus == env.ncpus */
 };
@@ -108,8 +110,10 @@ int capture__set_command(struct capture *cap, char **argv, int argc);
  * samples copied in. Names for every reason and location in the totals
  * come from the names context (the live kernel when recording).
  */
+struct jsonw;
 struct capture_writer {
 	FILE *spool;		/* the samples so far, as comma-separated JSON objects */
+	struct jsonw *jw;
 	struct snapshot totals;
 	size_t nsamples;
 };
@@ -127,31 +131,33 @@ int capture_writer__add(struct capture_writer *w, const struct snapshot *d);
 /* The whole document to out; meta supplies everything but samples, totals and names. */
 int capture_writer__write(struct capture_writer *w, const struct capture *meta,
 			  const struct view_ctx *names, FILE *out);
-/* The same, to path atomically (as capture__write_file). */
+/* The same, to path atomically and durably (outfile__write in files.h). */
 int capture_writer__write_file(struct capture_writer *w, const struct capture *meta,
 			       const struct view_ctx *names, const char *path, char *err,
 			       size_t errlen);
 void capture_writer__free(struct capture_writer *w);
 
-/* One delta as a sample object (sparse: zero counters and rows left out). */
-json_t *capture__sample_json(const struct snapshot *d);
-
-/*
- * Write doc to path atomically and durably (outfile__write in files.h).
- * Returns 0 or -errno, message in err.
- */
-int capture__write_file(const char *path, json_t *doc, char *err, size_t errlen);
-
 /*
  * Read and validate a capture. Every failure (I/O, not JSON, truncated,
  * newer major version, wrong types, out-of-range values, limits) returns
  * -errno with a one-line message in err and leaves cap empty.
- * lim NULL: capture_default_limits.
+ * lim NULL: capture_default_limits. capture__read() and capture__parse()
+ * (the text in memory) keep every sample in cap->samples.
  */
 int capture__read(const char *path, struct capture *cap, const struct capture_limits *lim,
 		  char *err, size_t errlen);
 int capture__parse(const char *buf, size_t len, struct capture *cap,
 		   const struct capture_limits *lim, char *err, size_t errlen);
+/*
+ * Streaming: each sample, once validated, is given to fn (which may be NULL)
+ * with the capture's header already read (environment, probes, names), then
+ * freed; cap->samples stays NULL and cap->nsamples counts them. The file's
+ * text is never held whole. fn returns 0 or -errno (which ends the read).
+ */
+typedef int (*capture_sample_fn)(void *arg, const struct capture *cap,
+				 const struct capture_sample *s);
+int capture__read_each(const char *path, struct capture *cap, const struct capture_limits *lim,
+		       capture_sample_fn fn, void *arg, char *err, size_t errlen);
 
 /* A view context whose names come from the capture's tables. */
 void capture__view_ctx(const struct capture *cap, struct view_ctx *ctx);
@@ -195,6 +201,18 @@ struct diff_result {
 	double seconds_before, seconds_after;
 };
 
+/*
+ * One capture's per-interval statistics, fed its samples one at a time
+ * (diff_side__add is a capture_sample_fn for capture__read_each): memory
+ * per metric, not per sample. Then compared with the other side's.
+ */
+struct diff_side;
+struct diff_side *diff_side__new(void);
+int diff_side__add(void *side, const struct capture *cap, const struct capture_sample *s);
+void diff_side__free(struct diff_side *sd);
+int diff__compare_sides(const struct capture *before, struct diff_side *sb,
+			const struct capture *after, struct diff_side *sa, struct diff_result *r);
+/* The same for captures read with their samples (capture__read, capture__parse). */
 int diff__compare(const struct capture *before, const struct capture *after,
 		  struct diff_result *r);
 void diff__free(struct diff_result *r);

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <search.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,39 +54,231 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* ---- one capture's statistics, a sample at a time ---- */
+
 /*
- * One capture's drop and queue rows, sorted by metric, read in one pass over
- * its samples: a metric's series is then its own rows, not a scan of every
- * row of every sample (that was O(samples x metrics x rows), minutes for a
- * file whose samples each name a new reason).
+ * A drop or queue metric's per-interval rates, summarised as the samples
+ * go by without a dense series: only intervals with a row are added
+ * (Welford), each run of intervals without one merged as zeros at once
+ * (Chan's merge), so a metric costs O(its rows), not O(samples).
  */
-struct cell {
-	size_t idx;			/* reason or queue key index */
-	size_t ord;			/* used sample ordinal */
-	size_t seq;			/* file order, for a stable sort */
-	__u64 count;			/* drops */
-	const struct queue_counters *qc;	/* queues */
+struct sparse {
+	double n, mean, q;
+	double x;			/* this interval's count so far (two ids may share a name) */
+	bool pending;			/* x is this interval's */
 };
 
-struct side {
+struct reason_acc {
+	char *name;			/* by name: the ids of two captures differ */
+	struct sparse s;
+};
+
+struct queue_acc {
+	struct queue_key key;		/* compared without ifindex, as the metric names */
+	struct sparse *s;		/* one per queue field */
+};
+
+/*
+ * Memory: the cpu fields, and one accumulator per reason name and queue key
+ * the capture has; the samples themselves are not kept.
+ */
+struct diff_side {
+	size_t nused;			/* samples used (sample_used()) */
+	struct stats_acc *fields;	/* per cpu field: counters' rates, ratios' percentages */
+	void *reasons, *queues;		/* tsearch() trees of reason_acc, queue_acc */
+	struct sparse **touched;	/* this sample's accumulators */
+	size_t ntouched, touched_cap;
+	/* from the totals, at compare time */
 	const struct capture *cap;
-	size_t nused;
-	double *secs;			/* each used sample's interval, seconds */
-	struct cell *drops, *queues;
-	size_t ndrops, nqueues;
-	__u64 *dtotal;			/* per reason, from the totals */
-	struct queue_counters *qtotal;	/* per queue key, from the totals */
+	__u64 *dtotal;			/* per reason index */
+	struct queue_counters *qtotal;	/* per queue key index */
 };
 
-static int cmp_cell(const void *a, const void *b)
+static int cmp_reason_acc(const void *a, const void *b)
 {
-	const struct cell *x = a, *y = b;
+	return strcmp(((const struct reason_acc *)a)->name, ((const struct reason_acc *)b)->name);
+}
 
-	if (x->idx != y->idx)
-		return x->idx < y->idx ? -1 : 1;
-	if (x->ord != y->ord)
-		return x->ord < y->ord ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+static int cmp_queue_acc(const void *a, const void *b)
+{
+	return cmp_qkey(&((const struct queue_acc *)a)->key, &((const struct queue_acc *)b)->key);
+}
+
+struct diff_side *diff_side__new(void)
+{
+	struct diff_side *sd = calloc(1, sizeof(*sd));
+
+	if (sd && !(sd->fields = calloc(cpu_nfields, sizeof(*sd->fields)))) {
+		free(sd);
+		sd = NULL;
+	}
+	return sd;
+}
+
+static void free_reason_acc(void *p)
+{
+	free(((struct reason_acc *)p)->name);
+	free(p);
+}
+
+static void free_queue_acc(void *p)
+{
+	free(((struct queue_acc *)p)->s);
+	free(p);
+}
+
+void diff_side__free(struct diff_side *sd)
+{
+	if (!sd)
+		return;
+	tdestroy(sd->reasons, free_reason_acc);
+	tdestroy(sd->queues, free_queue_acc);
+	free(sd->fields);
+	free(sd->touched);
+	free(sd->dtotal);
+	free(sd->qtotal);
+	free(sd);
+}
+
+/* Add count to s for this interval. */
+static int touch(struct diff_side *sd, struct sparse *s, double count)
+{
+	if (!s->pending) {
+		if (sd->ntouched == sd->touched_cap) {
+			size_t nc = sd->touched_cap ? sd->touched_cap * 2 : 64;
+			struct sparse **g = realloc(sd->touched, nc * sizeof(*g));
+
+			if (!g)
+				return -ENOMEM;
+			sd->touched = g;
+			sd->touched_cap = nc;
+		}
+		sd->touched[sd->ntouched++] = s;
+		s->pending = true;
+		s->x = 0;
+	}
+	s->x += count;
+	return 0;
+}
+
+/* The intervals before ord without a row, as zeros; then n = ord. */
+static void sparse_zeros(struct sparse *s, size_t ord)
+{
+	double z = (double)ord - s->n;
+
+	if (z > 0 && s->n > 0) {
+		s->q += s->mean * s->mean * s->n * z / (s->n + z);
+		s->mean = s->mean * s->n / (s->n + z);
+	}
+	s->n = (double)ord;
+}
+
+/* Interval ord's rate. */
+static void sparse_add(struct sparse *s, size_t ord, double secs)
+{
+	double x = s->x / secs, d;
+
+	sparse_zeros(s, ord);
+	s->n += 1;
+	d = x - s->mean;
+	s->mean += d / s->n;
+	s->q += d * (x - s->mean);
+	s->pending = false;
+}
+
+/* Summary over nused intervals; s NULL: a metric without rows on this side. */
+static void sparse_result(const struct sparse *s, size_t nused, struct stats_summary *out)
+{
+	struct sparse t = s ? *s : (struct sparse){};
+
+	sparse_zeros(&t, nused);
+	out->n = nused;
+	out->mean = nused ? t.mean : 0;
+	out->var = nused > 1 ? t.q / (double)(nused - 1) : 0;
+}
+
+static struct reason_acc *reason_acc(struct diff_side *sd, const char *name)
+{
+	struct reason_acc k = { .name = (char *)name }, *a, **hit;
+
+	hit = tfind(&k, &sd->reasons, cmp_reason_acc);
+	if (hit)
+		return *hit;
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->name = strdup(name)))
+		goto fail;
+	hit = tsearch(a, &sd->reasons, cmp_reason_acc);
+	if (hit)
+		return a;
+fail:
+	if (a)
+		free(a->name);
+	free(a);
+	return NULL;
+}
+
+static struct queue_acc *queue_acc(struct diff_side *sd, const struct queue_key *key)
+{
+	struct queue_acc k = { .key = *key }, *a, **hit;
+
+	hit = tfind(&k, &sd->queues, cmp_queue_acc);
+	if (hit)
+		return *hit;
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->s = calloc(queue_nfields, sizeof(*a->s))))
+		goto fail;
+	a->key = *key;
+	hit = tsearch(a, &sd->queues, cmp_queue_acc);
+	if (hit)
+		return a;
+fail:
+	if (a)
+		free(a->s);
+	free(a);
+	return NULL;
+}
+
+int diff_side__add(void *side, const struct capture *cap, const struct capture_sample *s)
+{
+	struct diff_side *sd = side;
+	double secs = s->interval_ns / 1e9;
+	size_t ord = sd->nused;
+	char buf[128];
+	int err = 0;
+
+	if (!sample_used(cap, s))
+		return 0;
+	for (size_t f = 0; f < cpu_nfields; f++) {
+		double v;
+
+		if (cpu_fields[f].kind == FIELD_RATIO) {
+			double ratio;
+
+			v = field_value(&cpu_fields[f], &s->sum, &ratio) ? 100.0 * ratio : -1;
+			if (v >= 0)
+				stats__add(&sd->fields[f], v);
+		} else {
+			stats__add(&sd->fields[f], (double)field_count(&cpu_fields[f], &s->sum) / secs);
+		}
+	}
+	for (size_t j = 0; j < s->ndrops && !err; j++) {
+		struct reason_acc *a = reason_acc(sd, capture__reason_name(cap, s->drops[j].reason,
+									  buf, sizeof(buf)));
+
+		err = a ? touch(sd, &a->s, (double)s->drops[j].count) : -ENOMEM;
+	}
+	for (size_t j = 0; j < s->nqueues && !err; j++) {
+		struct queue_acc *a = queue_acc(sd, &s->queues[j].key);
+
+		for (size_t f = 0; f < queue_nfields && !err; f++)
+			err = a ? touch(sd, &a->s[f], (double)field_count(&queue_fields[f],
+									   &s->queues[j].c)) : -ENOMEM;
+	}
+	for (size_t i = 0; i < sd->ntouched; i++)
+		sparse_add(sd->touched[i], ord, secs);
+	sd->ntouched = 0;
+	sd->nused++;
+	return err;
 }
 
 /* Index of the reason with this id's name in the sorted names; -1 if none. */
@@ -132,61 +325,22 @@ static long qkey_idx(const struct queue_key *k, const struct key_pos *sorted, si
 	return hit ? (long)hit->pos : -1;
 }
 
-static int push_cell(struct cell **v, size_t *n, size_t *cap, struct cell c)
+/* The side's totals per reason index and queue key index (every metric's total). */
+static int side_totals(struct diff_side *sd, const struct capture *cap, char *const *reasons,
+		       size_t nreasons, const struct key_pos *keys, size_t nkeys)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		struct cell *g = realloc(*v, nc * sizeof(*g));
-
-		if (!g)
-			return -ENOMEM;
-		*v = g;
-		*cap = nc;
-	}
-	c.seq = *n;
-	(*v)[(*n)++] = c;
-	return 0;
-}
-
-/* A reason id's index, remembered per id: one name lookup per distinct id. */
-struct id_idx {
-	__u32 id;
-	long idx;
-};
-
-static int cmp_id(const void *a, const void *b)
-{
-	const struct id_idx *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static int side_init(struct side *sd, const struct capture *cap, char *const *reasons,
-		     size_t nreasons, const struct key_pos *keys, size_t nkeys)
-{
-	size_t dcap = 0, qcap = 0, nids = 0;
-	struct id_idx *ids = NULL;
-	int err = 0;
-
-	memset(sd, 0, sizeof(*sd));
 	sd->cap = cap;
-	sd->secs = malloc((cap->nsamples + 1) * sizeof(*sd->secs));
 	sd->dtotal = calloc(nreasons + 1, sizeof(*sd->dtotal));
 	sd->qtotal = calloc(nkeys + 1, sizeof(*sd->qtotal));
-	ids = malloc((cap->totals.ndrops + 1) * sizeof(*ids));
-	if (!sd->secs || !sd->dtotal || !sd->qtotal || !ids) {
-		free(ids);
+	if (!sd->dtotal || !sd->qtotal)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < cap->totals.ndrops; i++) {
 		const struct drop_row *r = &cap->totals.drops[i];
 		long x = reason_idx(cap, r->key.reason, reasons, nreasons);
 
 		if (x >= 0)
 			sd->dtotal[x] += r->count;
-		ids[nids++] = (struct id_idx){ r->key.reason, x };
 	}
-	qsort(ids, nids, sizeof(*ids), cmp_id);
 	for (size_t i = 0; i < cap->totals.nqueues; i++) {
 		long x = qkey_idx(&cap->totals.queues[i].key, keys, nkeys);
 
@@ -195,81 +349,10 @@ static int side_init(struct side *sd, const struct capture *cap, char *const *re
 		for (size_t w = 0; w < sizeof(struct queue_counters) / sizeof(__u64); w++)
 			((__u64 *)&sd->qtotal[x])[w] += ((const __u64 *)&cap->totals.queues[i].c)[w];
 	}
-	for (size_t i = 0; i < cap->nsamples && !err; i++) {
-		const struct capture_sample *s = &cap->samples[i];
-
-		if (!sample_used(cap, s))
-			continue;
-		sd->secs[sd->nused] = s->interval_ns / 1e9;
-		for (size_t j = 0; j < s->ndrops && !err; j++) {
-			struct id_idx k = { s->drops[j].reason, -1 }, *hit;
-			long x;
-
-			hit = nids ? bsearch(&k, ids, nids, sizeof(*ids), cmp_id) : NULL;
-			x = hit ? hit->idx : reason_idx(cap, k.id, reasons, nreasons);
-			if (x >= 0)
-				err = push_cell(&sd->drops, &sd->ndrops, &dcap, (struct cell){
-					.idx = x, .ord = sd->nused, .count = s->drops[j].count });
-		}
-		for (size_t j = 0; j < s->nqueues && !err; j++) {
-			long x = qkey_idx(&s->queues[j].key, keys, nkeys);
-
-			if (x >= 0)
-				err = push_cell(&sd->queues, &sd->nqueues, &qcap, (struct cell){
-					.idx = x, .ord = sd->nused, .qc = &s->queues[j].c });
-		}
-		sd->nused++;
-	}
-	free(ids);
-	if (err)
-		return err;
-	if (sd->ndrops)		/* qsort(NULL, 0) is undefined */
-		qsort(sd->drops, sd->ndrops, sizeof(*sd->drops), cmp_cell);
-	if (sd->nqueues)
-		qsort(sd->queues, sd->nqueues, sizeof(*sd->queues), cmp_cell);
 	return 0;
 }
 
-static void side_free(struct side *sd)
-{
-	free(sd->secs);
-	free(sd->drops);
-	free(sd->queues);
-	free(sd->dtotal);
-	free(sd->qtotal);
-}
-
-/* The cells of metric index idx: [*lo, return) */
-static size_t cells_of(const struct cell *c, size_t n, size_t idx, size_t *lo)
-{
-	size_t a = 0, b = n;
-
-	while (a < b) {		/* first cell with c->idx >= idx */
-		size_t mid = a + (b - a) / 2;
-
-		if (c[mid].idx < idx)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	*lo = a;
-	while (b < n && c[b].idx == idx)
-		b++;
-	return b > a ? b : a;
-}
-
-/* Count in one sample, or -1 when the metric has no value there (ratio without gets). */
-static double sample_value(const struct capture *cap, const struct capture_sample *s,
-			   const struct metric *m)
-{
-	double v;
-
-	if (m->kind == M_RATIO)
-		return field_value(m->f, &s->sum, &v) ? 100.0 * v : -1;
-	return (double)field_count(m->f, &s->sum);
-}
-
-static __u64 total_value(const struct side *sd, const struct metric *m)
+static __u64 total_value(const struct diff_side *sd, const struct metric *m)
 {
 	struct cpu_counters sum;
 
@@ -294,67 +377,27 @@ static bool measured(const struct capture *cap, const struct field *f)
 	return field_measured(f, cap->nprobes ? cap->probes : NULL, cap->nprobes);
 }
 
-/*
- * Mean and variance of a drop or queue metric's per-interval rates without
- * the dense series: its cells in sample order, each run of intervals
- * without a cell merged as zeros at once (Welford, with Chan's merge for
- * the zeros). O(cells), where the dense series was O(samples) per metric.
- */
-static void sparse_summary(const struct side *sd, const struct metric *m,
-			   struct stats_summary *out)
+/* The metric's mean and variance on one side. qkey: M_QUEUE's key. */
+static void summary(const struct diff_side *sd, const struct metric *m, const char *reason,
+		    const struct queue_key *qkey, struct stats_summary *out)
 {
-	const struct cell *c = m->kind == M_DROP ? sd->drops : sd->queues;
-	size_t lo, hi = cells_of(c, m->kind == M_DROP ? sd->ndrops : sd->nqueues, m->idx, &lo);
-	double mean = 0, q = 0, n = 0;
+	const struct sparse *s = NULL;
 
-	for (size_t i = lo; i <= hi; i++) {
-		size_t ord = i < hi ? c[i].ord : sd->nused;
-		double z = (double)ord - n, x = 0, d;
+	if (m->kind == M_DROP) {
+		struct reason_acc k = { .name = (char *)reason }, **hit;
 
-		if (z > 0 && n > 0) {	/* intervals ord' < ord without a cell: zeros */
-			q += mean * mean * n * z / (n + z);
-			mean = mean * n / (n + z);
-		}
-		n = (double)ord;
-		if (i == hi)
-			break;
-		/* the cells of one interval add up (two ids may share a name) */
-		for (; i < hi && c[i].ord == ord; i++)
-			x += m->kind == M_DROP ? (double)c[i].count
-					       : (double)field_count(m->f, c[i].qc);
-		i--;
-		x /= sd->secs[ord];
-		n += 1;
-		d = x - mean;
-		mean += d / n;
-		q += d * (x - mean);
+		hit = tfind(&k, &sd->reasons, cmp_reason_acc);
+		s = hit ? &(*hit)->s : NULL;
+	} else if (m->kind == M_QUEUE) {
+		struct queue_acc k = { .key = *qkey }, **hit;
+
+		hit = tfind(&k, &sd->queues, cmp_queue_acc);
+		s = hit ? &(*hit)->s[m->f - queue_fields] : NULL;
+	} else {
+		stats__result(&sd->fields[m->f - cpu_fields], out);
+		return;
 	}
-	out->n = sd->nused;
-	out->mean = sd->nused ? mean : 0;
-	out->var = sd->nused > 1 ? q / (double)(sd->nused - 1) : 0;
-}
-
-/* Per-interval values (rates, or percentages for ratios) of the used samples. */
-static size_t series(const struct side *sd, const struct metric *m, double *out)
-{
-	const struct capture *cap = sd->cap;
-	size_t n = 0;
-
-	for (size_t i = 0; i < cap->nsamples; i++) {
-		const struct capture_sample *s = &cap->samples[i];
-		double v;
-
-		if (!sample_used(cap, s))
-			continue;
-		v = sample_value(cap, s, m);
-		if (m->kind == M_RATIO) {
-			if (v >= 0)
-				out[n++] = v;
-		} else {
-			out[n++] = v / (s->interval_ns / 1e9);
-		}
-	}
-	return n;
+	sparse_result(s, sd->nused, out);
 }
 
 static void verdict(struct diff_row *r)
@@ -382,14 +425,13 @@ static void verdict(struct diff_row *r)
 		snprintf(r->verdict, sizeof(r->verdict), "~");
 }
 
-static int add_row(struct diff_result *r, const struct side *a, const struct side *b,
-		   const struct metric *m, double *buf)
+static int add_row(struct diff_result *r, const struct diff_side *a, const struct diff_side *b,
+		   const struct metric *m, const char *reason, const struct queue_key *qkey)
 {
 	struct stats_summary sa, sb;
 	struct diff_row *row, *rows;
 	bool ana = !measured(a->cap, m->f), bna = !measured(b->cap, m->f);
 	__u64 ta = total_value(a, m), tb = total_value(b, m);
-	size_t n;
 
 	if (ana && bna) {	/* n/a on both sides: not a zero */
 		r->nunmeasured++;
@@ -415,15 +457,8 @@ static int add_row(struct diff_result *r, const struct side *a, const struct sid
 	row->after_na = bna;
 	row->before_total = ta;
 	row->after_total = tb;
-	if (m->kind == M_DROP || m->kind == M_QUEUE) {
-		sparse_summary(a, m, &sa);
-		sparse_summary(b, m, &sb);
-	} else {
-		n = series(a, m, buf);
-		stats__summary(buf, n, &sa);
-		n = series(b, m, buf);
-		stats__summary(buf, n, &sb);
-	}
+	summary(a, m, reason, qkey, &sa);
+	summary(b, m, reason, qkey, &sb);
 	row->before = sa.mean;
 	row->after = sb.mean;
 	row->change_pct = sa.mean != 0 ? 100.0 * (sb.mean - sa.mean) / fabs(sa.mean) :
@@ -607,25 +642,19 @@ static int unique_keys(struct queue_key *keys, size_t *n, struct key_pos **sorte
 	return 0;
 }
 
-int diff__compare(const struct capture *a, const struct capture *b, struct diff_result *r)
+int diff__compare_sides(const struct capture *a, struct diff_side *sa, const struct capture *b,
+			struct diff_side *sb, struct diff_result *r)
 {
-	size_t nbuf = (a->nsamples > b->nsamples ? a->nsamples : b->nsamples) + 1;
-	double *buf = malloc(nbuf * sizeof(*buf));
 	struct queue_key *qkeys = NULL;
 	struct key_pos *qsorted = NULL;
-	struct side sa = {}, sb = {};
 	char **reasons = NULL;
 	size_t nreasons = 0, nq = 0;
 	struct metric m;
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	if (!buf)
-		return -ENOMEM;
-	for (size_t i = 0; i < a->nsamples; i++)
-		r->nsamples_before += sample_used(a, &a->samples[i]);
-	for (size_t i = 0; i < b->nsamples; i++)
-		r->nsamples_after += sample_used(b, &b->samples[i]);
+	r->nsamples_before = sa->nused;
+	r->nsamples_after = sb->nused;
 	r->seconds_before = capture__seconds(a);
 	r->seconds_after = capture__seconds(b);
 	err = env_warnings(r, a, b);
@@ -635,15 +664,15 @@ int diff__compare(const struct capture *a, const struct capture *b, struct diff_
 	err = err ?: add_queue_keys(a, &qkeys, &nq);
 	err = err ?: add_queue_keys(b, &qkeys, &nq);
 	err = err ?: unique_keys(qkeys, &nq, &qsorted);
-	err = err ?: side_init(&sa, a, reasons, nreasons, qsorted, nq);
-	err = err ?: side_init(&sb, b, reasons, nreasons, qsorted, nq);
+	err = err ?: side_totals(sa, a, reasons, nreasons, qsorted, nq);
+	err = err ?: side_totals(sb, b, reasons, nreasons, qsorted, nq);
 
 	for (size_t f = 0; f < cpu_nfields && !err; f++) {
 		memset(&m, 0, sizeof(m));
 		m.kind = cpu_fields[f].kind == FIELD_RATIO ? M_RATIO : M_COUNTER;
 		m.f = &cpu_fields[f];
 		snprintf(m.name, sizeof(m.name), "%s", cpu_fields[f].name);
-		err = add_row(r, &sa, &sb, &m, buf);
+		err = add_row(r, sa, sb, &m, NULL, NULL);
 	}
 	for (size_t i = 0; i < nreasons && !err; i++) {
 		memset(&m, 0, sizeof(m));
@@ -651,7 +680,7 @@ int diff__compare(const struct capture *a, const struct capture *b, struct diff_
 		m.f = field_find(cpu_fields, cpu_nfields, "drops");
 		m.idx = i;
 		snprintf(m.name, sizeof(m.name), "drop:%s", reasons[i]);
-		err = add_row(r, &sa, &sb, &m, buf);
+		err = add_row(r, sa, sb, &m, reasons[i], NULL);
 	}
 	for (size_t i = 0; i < nq && !err; i++)
 		for (size_t f = 0; f < queue_nfields && !err; f++) {
@@ -663,18 +692,33 @@ int diff__compare(const struct capture *a, const struct capture *b, struct diff_
 				 qkeys[i].ifname,
 				 qkeys[i].dir == QUEUE_RX ? "rx" : qkeys[i].dir == QUEUE_TX ? "tx" : "q",
 				 qkeys[i].queue, queue_fields[f].name);
-			err = add_row(r, &sa, &sb, &m, buf);
+			err = add_row(r, sa, sb, &m, NULL, &qkeys[i]);
 		}
-	side_free(&sa);
-	side_free(&sb);
 	for (size_t i = 0; i < nreasons; i++)
 		free(reasons[i]);
 	free(reasons);
 	free(qkeys);
 	free(qsorted);
-	free(buf);
 	if (err)
 		diff__free(r);
+	return err;
+}
+
+int diff__compare(const struct capture *a, const struct capture *b, struct diff_result *r)
+{
+	struct diff_side *sa = diff_side__new(), *sb = diff_side__new();
+	int err = sa && sb ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !err && i < a->nsamples; i++)
+		err = diff_side__add(sa, a, &a->samples[i]);
+	for (size_t i = 0; !err && i < b->nsamples; i++)
+		err = diff_side__add(sb, b, &b->samples[i]);
+	if (err)
+		memset(r, 0, sizeof(*r));
+	else
+		err = diff__compare_sides(a, sa, b, sb, r);
+	diff_side__free(sa);
+	diff_side__free(sb);
 	return err;
 }
 
@@ -895,35 +939,36 @@ json_t *diff__json(const struct diff_result *r, const char *bname, const char *a
 
 int cmd_diff(struct env *env)
 {
-	struct capture a, b;
+	struct diff_side *sa = diff_side__new(), *sb = diff_side__new();
+	struct capture a = {}, b = {};
 	struct diff_result r;
+	int ret = EXIT_FAIL;
 	const char *pos[2];
 	const char *fmt;
 	char err[512];
 	int n = report__args(env, pos, 2);
 
-	if (n < 0)
-		return EXIT_USAGE;
+	if (n < 0 || n != 2) {
+		if (n >= 0)
+			fprintf(stderr, "skbtop: diff needs two capture files: BEFORE AFTER\n"
+					"Try 'skbtop --help'.\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	fmt = env->format ? env->format : "text";
-	if (n != 2) {
-		fprintf(stderr, "skbtop: diff needs two capture files: BEFORE AFTER\n"
-				"Try 'skbtop --help'.\n");
-		return EXIT_USAGE;
-	}
-	if (capture__read(pos[0], &a, NULL, err, sizeof(err))) {
-		fprintf(stderr, "skbtop: %s\n", err);
-		return EXIT_FAIL;
-	}
-	if (capture__read(pos[1], &b, NULL, err, sizeof(err))) {
-		fprintf(stderr, "skbtop: %s\n", err);
-		capture__free(&a);
-		return EXIT_FAIL;
-	}
-	if (diff__compare(&a, &b, &r)) {
+	if (!sa || !sb) {
 		fprintf(stderr, "skbtop: failed to compare the captures: out of memory\n");
-		capture__free(&a);
-		capture__free(&b);
-		return EXIT_FAIL;
+		goto out;
+	}
+	/* each capture streamed once: its samples feed the statistics, none is kept */
+	if (capture__read_each(pos[0], &a, NULL, diff_side__add, sa, err, sizeof(err)) ||
+	    capture__read_each(pos[1], &b, NULL, diff_side__add, sb, err, sizeof(err))) {
+		fprintf(stderr, "skbtop: %s\n", err);
+		goto out;
+	}
+	if (diff__compare_sides(&a, sa, &b, sb, &r)) {
+		fprintf(stderr, "skbtop: failed to compare the captures: out of memory\n");
+		goto out;
 	}
 	if (!strcmp(fmt, "json")) {
 		json_t *o = diff__json(&r, pos[0], pos[1]);
@@ -937,7 +982,11 @@ int cmd_diff(struct env *env)
 		diff__text(stdout, &r, pos[0], pos[1]);
 	}
 	diff__free(&r);
+	ret = stdout__flush() < 0 ? EXIT_FAIL : EXIT_OK;	/* a closed pipe: 0 */
+out:
+	diff_side__free(sa);
+	diff_side__free(sb);
 	capture__free(&a);
 	capture__free(&b);
-	return stdout__flush() < 0 ? EXIT_FAIL : EXIT_OK;	/* a closed pipe: 0 */
+	return ret;
 }

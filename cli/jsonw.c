@@ -12,12 +12,18 @@ void jw_init(struct jsonw *w, FILE *f, int indent)
 	w->indent = indent;
 	w->depth = 0;
 	w->after_key = false;
+	w->ascii = false;
 }
 
 static void flush(struct jsonw *w)
 {
 	fwrite(w->buf, 1, w->len, w->f);
 	w->len = 0;
+}
+
+void jw_flush(struct jsonw *w)
+{
+	flush(w);
 }
 
 static void put(struct jsonw *w, const void *p, size_t n)
@@ -309,6 +315,35 @@ static int utf8_len(const unsigned char *s)
 	return n;
 }
 
+/* \uXXXX of a UTF-16 code unit, into d (6 bytes). */
+static void escape_u16(char *d, unsigned int u)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	d[0] = '\\';
+	d[1] = 'u';
+	for (int i = 0; i < 4; i++)
+		d[2 + i] = hex[(u >> (12 - 4 * i)) & 0xf];
+}
+
+/* The \uXXXX escape (two past U+FFFF) of the valid n-byte UTF-8 sequence at s, into d. */
+static int escape_utf8(char *d, const unsigned char *s, int n)
+{
+	static const unsigned char lead_mask[5] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	unsigned int cp = s[0] & lead_mask[n];
+
+	for (int i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	if (cp < 0x10000) {
+		escape_u16(d, cp);
+		return 6;
+	}
+	cp -= 0x10000;
+	escape_u16(d, 0xd800 | cp >> 10);
+	escape_u16(d + 6, 0xdc00 | (cp & 0x3ff));
+	return 12;
+}
+
 /* The escape of one byte that is not written as itself, into d; its length. */
 static int escape(char *d, unsigned char c)
 {
@@ -357,7 +392,9 @@ void jw_string(struct jsonw *w, const char *str)
 				continue;
 			}
 			n = *s >= 0x80 ? utf8_len(s) : 0;
-			if (n) {
+			if (n && w->ascii) {
+				d += escape_utf8(d, s, n);
+			} else if (n) {
 				memcpy(d, s, n);
 				d += n;
 			} else {

@@ -10,6 +10,8 @@
  * with JSON_COMPACT (indent 0) or JSON_INDENT(n): keys in the order written,
  * "%.17g" reals, and the same string escapes. A byte that is not part of
  * valid UTF-8 (an interface name can hold any byte) is written as \u00XX.
+ * With ascii set (after jw_init()), every character past ASCII is a \uXXXX
+ * escape (a surrogate pair past U+FFFF), as JSON_ENSURE_ASCII: captures.
  *
  * Usage: jw_init(), then open/close containers, jw_key() before each member
  * of an object, one value per member or array element. Nesting is limited
@@ -35,12 +37,19 @@ struct jsonw {
 	char closer[JW_MAX_DEPTH];	/* '}' or ']' of the open container at each depth */
 	bool has_items[JW_MAX_DEPTH];	/* ... and whether it has a member yet */
 	bool after_key;			/* the next value is a member's, its key written */
+	bool ascii;			/* non-ASCII characters as \uXXXX escapes */
 };
 
 void jw_init(struct jsonw *w, FILE *f, int indent);
 void jw_object(struct jsonw *w);
 void jw_array(struct jsonw *w);
 void jw_end(struct jsonw *w);		/* closes the innermost object or array */
+/*
+ * Hand what is written so far to the stream, inside an open container: the
+ * caller may then write text of its own there (record copies its spooled
+ * samples into the open "samples" array) before the next jw_ call.
+ */
+void jw_flush(struct jsonw *w);
 void jw_key(struct jsonw *w, const char *key);
 void jw_u64(struct jsonw *w, __u64 v);
 /* n members keys[i]: vals[i] of the open object: the rows of counters, in one pass. */

@@ -12,7 +12,7 @@
  * no file). CMD gets SIGTERM if skbtop dies (PR_SET_PDEATHSIG).
  *
  * This is the only capture code that touches BPF (through the session and
- * its sampler); the file format lives in capture.c, which unit tests link
+ * its sampler); the file format lives in capture_{env,write,read}.c, which unit tests link
  * without probes.
  */
 #include <errno.h>

@@ -2,20 +2,30 @@
 #include <math.h>
 #include "stats.h"
 
+/* Welford: stable for large, close values */
+void stats__add(struct stats_acc *a, double x)
+{
+	double d = x - a->mean;
+
+	a->mean += d / (double)(a->n + 1);
+	a->q += d * (x - a->mean);
+	a->n++;
+}
+
+void stats__result(const struct stats_acc *a, struct stats_summary *s)
+{
+	s->n = a->n;
+	s->mean = a->n ? a->mean : 0;
+	s->var = a->n > 1 ? a->q / (double)(a->n - 1) : 0;
+}
+
 void stats__summary(const double *x, size_t n, struct stats_summary *s)
 {
-	double m = 0, q = 0;
+	struct stats_acc a = {};
 
-	/* Welford: stable for large, close values */
-	for (size_t i = 0; i < n; i++) {
-		double d = x[i] - m;
-
-		m += d / (double)(i + 1);
-		q += d * (x[i] - m);
-	}
-	s->n = n;
-	s->mean = n ? m : 0;
-	s->var = n > 1 ? q / (double)(n - 1) : 0;
+	for (size_t i = 0; i < n; i++)
+		stats__add(&a, x[i]);
+	stats__result(&a, s);
 }
 
 /* Continued fraction for I_x(a, b) (modified Lentz), valid for x < (a+1)/(a+b+2). */

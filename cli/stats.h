@@ -17,6 +17,14 @@ struct stats_summary {
 
 void stats__summary(const double *x, size_t n, struct stats_summary *s);
 
+/* The same, one value at a time (Welford): zero-initialise, add, then summarise. */
+struct stats_acc {
+	size_t n;
+	double mean, q;
+};
+void stats__add(struct stats_acc *a, double x);
+void stats__result(const struct stats_acc *a, struct stats_summary *s);
+
 /* Regularized incomplete beta I_x(a, b), a, b > 0, 0 <= x <= 1; NAN on bad input. */
 double stats__incbeta(double x, double a, double b);
 

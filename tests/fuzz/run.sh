@@ -9,7 +9,8 @@ secs=${1:-20}
 out=${FUZZ_OUT:-/tmp/skbtop-fuzz}
 mkdir -p "$out/corpus"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-Iinclude -Icli tests/fuzz/fuzz_capture.c cli/capture.c cli/stats.c cli/diff.c \
+	-Iinclude -Icli tests/fuzz/fuzz_capture.c cli/capture_env.c cli/capture_read.c \
+	cli/capture_write.c cli/stats.c cli/diff.c \
 	cli/report.c cli/view.c cli/jsonw.c cli/snapshot.c cli/files.c cli/esc.c cli/fields.c -ljansson -lm \
 	-o "$out/fuzz_capture"
 # the corpus grows in $out/corpus; the committed seeds are only read

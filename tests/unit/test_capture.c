@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "capture.h"
+#include "files.h"
 
 #define DATA_DIR "tests/data/captures"
 
@@ -78,6 +79,19 @@ static void make_delta(struct snapshot *d, int i)
 	d->progs[d->nprogs - 1].misses = i;	/* 1.1: skipped runs survive the file */
 }
 
+static int emit_doc(FILE *f, void *doc)
+{
+	if (json_dumpf(doc, f, JSON_COMPACT | JSON_ENSURE_ASCII))
+		return ferror(f) ? -errno : -ENOMEM;
+	return fputc('\n', f) == EOF ? -errno : 0;
+}
+
+/* A document (edited by a test) to path, atomically, as the writer's files are. */
+static int write_doc(const char *path, json_t *doc, char *err, size_t errlen)
+{
+	return outfile__write(path, emit_doc, doc, true, NULL, err, errlen);
+}
+
 static int build_doc(json_t **out, struct snapshot *expect)
 {
 	struct capture_writer w;
@@ -119,6 +133,15 @@ static int build_doc(json_t **out, struct snapshot *expect)
 		if (!*out)
 			fail_msg("the writer's document does not parse: %s", je.text);
 		assert_int_equal(json_array_size(json_object_get(*out, "samples")), 3);
+		{	/* the streaming writer's bytes are jansson's for the same document */
+			char *dumped = json_dumps(*out, JSON_COMPACT | JSON_ENSURE_ASCII);
+
+			assert_non_null(dumped);
+			assert_int_equal(strlen(text), strlen(dumped) + 1);
+			assert_memory_equal(text, dumped, strlen(dumped));
+			assert_int_equal(text[strlen(dumped)], '\n');
+			free(dumped);
+		}
 		free(text);
 	}
 	if (expect)
@@ -141,7 +164,7 @@ static void test_round_trip(void **state)
 	build_doc(&doc, &expect);
 	fd = mkstemp(path);
 	close(fd);
-	assert_int_equal(capture__write_file(path, doc, err, sizeof(err)), 0);
+	assert_int_equal(write_doc(path, doc, err, sizeof(err)), 0);
 	json_decref(doc);
 	assert_int_equal(capture__read(path, &cap, NULL, err, sizeof(err)), 0);
 
@@ -285,8 +308,8 @@ static void test_atomic_write(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/out.json", dir);
-	assert_int_equal(capture__write_file(path, doc, err, sizeof(err)), 0);
-	assert_int_equal(capture__write_file(path, doc, err, sizeof(err)), 0);	/* replace */
+	assert_int_equal(write_doc(path, doc, err, sizeof(err)), 0);
+	assert_int_equal(write_doc(path, doc, err, sizeof(err)), 0);	/* replace */
 	d = opendir(dir);
 	while ((de = readdir(d)))
 		nfiles += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
@@ -295,7 +318,7 @@ static void test_atomic_write(void **state)
 	unlink(path);
 	rmdir(dir);
 	snprintf(path, sizeof(path), "/nonexistent-dir/out.json");
-	assert_int_not_equal(capture__write_file(path, doc, err, sizeof(err)), 0);
+	assert_int_not_equal(write_doc(path, doc, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "failed to write /nonexistent-dir/out.json: No such file"));
 	json_decref(doc);
 }
@@ -833,6 +856,140 @@ static void test_data_dir(void **state)
 	assert_true(good >= 2);
 }
 
+/* capture__read_each()'s callback: each sample is the one capture__read() kept. */
+struct each_check {
+	const struct capture *kept;
+	size_t n;
+};
+
+static int check_sample(void *arg, const struct capture *cap, const struct capture_sample *s)
+{
+	struct each_check *c = arg;
+	const struct capture_sample *k;
+
+	assert_true(c->n < c->kept->nsamples);
+	k = &c->kept->samples[c->n++];
+	assert_null(cap->samples);		/* nothing kept while streaming */
+	assert_int_equal(cap->env.ncpus, c->kept->env.ncpus);	/* the header came first */
+	assert_int_equal(cap->nreasons, c->kept->nreasons);
+	assert_int_equal(s->time_ns, k->time_ns);
+	assert_int_equal(s->interval_ns, k->interval_ns);
+	assert_int_equal(s->user_cpu_ns, k->user_cpu_ns);
+	assert_memory_equal(&s->sum, &k->sum, sizeof(s->sum));
+	assert_int_equal(s->ndrops, k->ndrops);
+	assert_int_equal(s->nqueues, k->nqueues);
+	if (s->ndrops)
+		assert_memory_equal(s->drops, k->drops, s->ndrops * sizeof(*s->drops));
+	if (s->nqueues)
+		assert_memory_equal(s->queues, k->queues, s->nqueues * sizeof(*s->queues));
+	return 0;
+}
+
+/* Two diff results, row by row, to the bit. */
+static void assert_same_diff(const struct diff_result *a, const struct diff_result *b)
+{
+	assert_int_equal(a->nrows, b->nrows);
+	assert_int_equal(a->nzero, b->nzero);
+	assert_int_equal(a->nunmeasured, b->nunmeasured);
+	assert_int_equal(a->nwarnings, b->nwarnings);
+	assert_int_equal(a->nsamples_before, b->nsamples_before);
+	assert_int_equal(a->nsamples_after, b->nsamples_after);
+	for (size_t i = 0; i < a->nrows; i++) {
+		const struct diff_row *x = &a->rows[i], *y = &b->rows[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_string_equal(x->verdict, y->verdict);
+		assert_memory_equal(&x->before, &y->before, sizeof(x->before));
+		assert_memory_equal(&x->after, &y->after, sizeof(x->after));
+		assert_memory_equal(&x->w.t, &y->w.t, sizeof(x->w.t));
+		assert_memory_equal(&x->w.df, &y->w.df, sizeof(x->w.df));
+		assert_memory_equal(&x->w.p, &y->w.p, sizeof(x->w.p));
+		assert_int_equal(x->w.valid, y->w.valid);
+		assert_int_equal(x->before_total, y->before_total);
+		assert_int_equal(x->after_total, y->after_total);
+	}
+}
+
+/*
+ * Streaming (report, diff) reads what capture__read() reads: every file in
+ * the data directory gives the same samples in order, the same totals, or
+ * the same refusal; diff over streamed samples is diff over kept ones.
+ */
+static void test_read_each(void **state)
+{
+	static const char *const good[] = { "good_before", "good_after", "good_live_udp" };
+	DIR *d = opendir(DATA_DIR);
+	struct dirent *de;
+	int files = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		char path[512], err1[512] = "", err2[512] = "";
+		struct capture kept, streamed;
+		struct each_check c = { &kept, 0 };
+		int r1, r2;
+
+		if (!strstr(de->d_name, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", DATA_DIR, de->d_name);
+		r1 = capture__read(path, &kept, NULL, err1, sizeof(err1));
+		r2 = capture__read_each(path, &streamed, NULL, r1 ? NULL : check_sample, &c, err2,
+					sizeof(err2));
+		assert_int_equal(r1, r2);
+		assert_string_equal(err1, err2);
+		files++;
+		if (r1)
+			continue;
+		assert_int_equal(c.n, kept.nsamples);
+		assert_null(streamed.samples);
+		assert_int_equal(streamed.nsamples, kept.nsamples);
+		assert_int_equal(streamed.totals.ncpus, kept.totals.ncpus);
+		assert_memory_equal(streamed.totals.cpus, kept.totals.cpus,
+				    kept.totals.ncpus * sizeof(*kept.totals.cpus));
+		assert_int_equal(streamed.totals.ndrops, kept.totals.ndrops);
+		if (kept.totals.ndrops)
+			assert_memory_equal(streamed.totals.drops, kept.totals.drops,
+					    kept.totals.ndrops * sizeof(*kept.totals.drops));
+		assert_int_equal(streamed.totals.nqueues, kept.totals.nqueues);
+		if (kept.totals.nqueues)
+			assert_memory_equal(streamed.totals.queues, kept.totals.queues,
+					    kept.totals.nqueues * sizeof(*kept.totals.queues));
+		capture__free(&kept);
+		capture__free(&streamed);
+	}
+	closedir(d);
+	assert_true(files >= 30);
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++) {
+			struct diff_side *sa = diff_side__new(), *sb = diff_side__new();
+			struct capture a, b, ka, kb;
+			struct diff_result streamed, kept;
+			char pa[256], pb[256], err[512];
+
+			snprintf(pa, sizeof(pa), "%s/%s.json", DATA_DIR, good[i]);
+			snprintf(pb, sizeof(pb), "%s/%s.json", DATA_DIR, good[j]);
+			assert_int_equal(capture__read_each(pa, &a, NULL, diff_side__add, sa, err,
+							    sizeof(err)), 0);
+			assert_int_equal(capture__read_each(pb, &b, NULL, diff_side__add, sb, err,
+							    sizeof(err)), 0);
+			assert_int_equal(diff__compare_sides(&a, sa, &b, sb, &streamed), 0);
+			assert_int_equal(capture__read(pa, &ka, NULL, err, sizeof(err)), 0);
+			assert_int_equal(capture__read(pb, &kb, NULL, err, sizeof(err)), 0);
+			assert_int_equal(diff__compare(&ka, &kb, &kept), 0);
+			assert_true(kept.nrows > 0);
+			assert_same_diff(&kept, &streamed);
+			diff__free(&streamed);
+			diff__free(&kept);
+			diff_side__free(sa);
+			diff_side__free(sb);
+			capture__free(&a);
+			capture__free(&b);
+			capture__free(&ka);
+			capture__free(&kb);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -846,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_text),
 		cmocka_unit_test(test_old_rows),
 		cmocka_unit_test(test_data_dir),
+		cmocka_unit_test(test_read_each),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

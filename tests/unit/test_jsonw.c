@@ -21,8 +21,8 @@
 
 typedef void (*writer_fn)(struct jsonw *w, void *arg);
 
-/* What fn writes with the given indent, as a malloc'd string. */
-static char *render(writer_fn fn, void *arg, int indent)
+/* What fn writes with the given indent (and ascii mode), as a malloc'd string. */
+static char *render_mode(writer_fn fn, void *arg, int indent, bool ascii)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -31,21 +31,30 @@ static char *render(writer_fn fn, void *arg, int indent)
 
 	assert_non_null(f);
 	jw_init(&w, f, indent);
+	w.ascii = ascii;
 	fn(&w, arg);
 	assert_int_equal(w.depth, 0);
 	fclose(f);
 	return buf;
 }
 
+static char *render(writer_fn fn, void *arg, int indent)
+{
+	return render_mode(fn, arg, indent, false);
+}
+
 /* Parsed by jansson and dumped again with the matching flags: the same bytes. */
 static void assert_same_as_jansson(writer_fn fn, void *arg)
 {
-	static const struct { int indent; size_t flags; } modes[] = {
+	static const struct { int indent; size_t flags; bool ascii; } modes[] = {
 		{ 0, JSON_COMPACT }, { 2, JSON_INDENT(2) }, { 4, JSON_INDENT(4) },
+		/* captures: every character past ASCII escaped, surrogate pairs past U+FFFF */
+		{ 0, JSON_COMPACT | JSON_ENSURE_ASCII, true },
+		{ 2, JSON_INDENT(2) | JSON_ENSURE_ASCII, true },
 	};
 
 	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
-		char *ours = render(fn, arg, modes[m].indent), *theirs;
+		char *ours = render_mode(fn, arg, modes[m].indent, modes[m].ascii), *theirs;
 		json_error_t err;
 		json_t *doc = json_loads(ours, JSON_DECODE_ANY, &err);
 
@@ -200,6 +209,22 @@ static void test_long_string(void **state)
 	free(want);
 }
 
+/* ascii mode over many chunks: 4-byte sequences become 12 bytes, at every offset. */
+static void test_long_string_ascii(void **state)
+{
+	static const char piece[] = "\xf0\x9f\x98\x80" "a\xc3\xa9\xe2\x82\xac\n";
+	size_t n = 20000, plen = strlen(piece);
+	char *in = malloc(n * plen + 1);
+
+	(void)state;
+	assert_non_null(in);
+	for (size_t i = 0; i < n; i++)
+		memcpy(in + i * plen, piece, plen);
+	in[n * plen] = 0;
+	assert_same_as_jansson(long_string, in);
+	free(in);
+}
+
 /* Beyond jansson: full u64, non-finite reals, bytes that are not UTF-8. */
 static void test_exact_forms(void **state)
 {
@@ -321,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_matches_jansson),
 		cmocka_unit_test(test_exact_forms),
 		cmocka_unit_test(test_long_string),
+		cmocka_unit_test(test_long_string_ascii),
 		cmocka_unit_test(test_view_json),
 	};
 

@@ -43,6 +43,7 @@
 #                        reps (3), flood seconds (3), arms of sections 1 and 2
 #                        (default "base floor skbtop bpftrace bpftrace_all" and
 #                        "empty skbtop bpftrace bpftrace_all")
+#   BENCH_VM_SECTIONS=L  sections the guest runs (default "rate probes")
 #   BENCH_VM_TIMEOUT=S   the guest's time limit (default 3600; TCG is slow:
 #                        skbtop and bpftrace take tens of seconds to attach)
 #
@@ -186,7 +187,13 @@ stop_arm() {
 	[ -n "$ARM_PID" ] || return 0
 	local p
 	for p in $ARM_PID; do kill -INT "$p" 2>/dev/null; done
-	for p in $ARM_PID; do wait "$p" 2>/dev/null; done
+	# bpftrace 0.17 in a TCG guest once never exited after SIGINT (the run
+	# hung for 90 min): 30 s, then SIGKILL
+	for p in $ARM_PID; do
+		( sleep 30; kill -KILL "$p" 2>/dev/null ) &
+		wait "$p" 2>/dev/null
+		kill "$!" 2>/dev/null
+	done
 	ARM_PID=
 }
 
@@ -349,7 +356,7 @@ section_vm() {
 		cp "${!v}" "$B/proto-${v#BENCH_PROTO_}" && protos+=("$v=bench/bin/proto-${v#BENCH_PROTO_}")
 	done
 	"$TOP/tests/vm/vm-run" --kernel-pkg "$kpkg" --timeout "${BENCH_VM_TIMEOUT:-3600}" -- env \
-		${protos[@]+"${protos[@]}"} SKBTOP="$sk" BENCH_OUT=/tmp/bench-guest BENCH_SECTIONS="rate probes" BENCH_GUEST=1 \
+		${protos[@]+"${protos[@]}"} SKBTOP="$sk" BENCH_OUT=/tmp/bench-guest BENCH_SECTIONS="${BENCH_VM_SECTIONS:-rate probes}" BENCH_GUEST=1 \
 		BENCH_PROBE_ARMS="${BENCH_VM_PROBE_ARMS:-empty skbtop bpftrace bpftrace_all}" \
 		BENCH_REPS="${BENCH_VM_REPS:-3}" BENCH_SECS="${BENCH_VM_SECS:-3}" \
 		BENCH_ARMS="${BENCH_VM_ARMS:-base floor skbtop bpftrace bpftrace_all}" BENCH_WORKLOADS="$WORKLOADS" BENCH_CPU="$CPU" \

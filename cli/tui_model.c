@@ -918,11 +918,10 @@ double tui_history__get(const struct tui_history *h, int k, int i)
 	return h->v[k][(h->head - 1 - i + 2 * TUI_HIST) % TUI_HIST];
 }
 
-void tui_history__spark(const struct tui_history *h, int k, int width, char *out)
+/* The largest value of series k over its last n intervals (0: none). */
+static double window_max(const struct tui_history *h, int k, int n)
 {
-	static const char levels[] = " .:-=+*#";
 	double max = 0;
-	int n = width < h->n ? width : h->n;
 
 	for (int i = 0; i < n; i++) {
 		double v = tui_history__get(h, k, i);
@@ -930,6 +929,15 @@ void tui_history__spark(const struct tui_history *h, int k, int width, char *out
 		if (!isnan(v) && v > max)
 			max = v;
 	}
+	return max;
+}
+
+void tui_history__spark(const struct tui_history *h, int k, int width, char *out)
+{
+	static const char levels[] = " .:-=+*#";
+	int n = width < h->n ? width : h->n;
+	double max = window_max(h, k, n);
+
 	memset(out, ' ', width);
 	out[width] = '\0';
 	for (int i = 0; i < n; i++) {
@@ -944,15 +952,9 @@ void tui_history__spark(const struct tui_history *h, int k, int width, char *out
 
 double tui_history__graph(const struct tui_history *h, int k, int width, int height, char **rows)
 {
-	double max = 0;
 	int n = width < h->n ? width : h->n;
+	double max = window_max(h, k, n);
 
-	for (int i = 0; i < n; i++) {
-		double v = tui_history__get(h, k, i);
-
-		if (!isnan(v) && v > max)
-			max = v;
-	}
 	for (int r = 0; r < height; r++) {
 		memset(rows[r], ' ', width);
 		rows[r][width] = '\0';

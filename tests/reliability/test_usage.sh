@@ -62,10 +62,10 @@ re                      | skbtop: ambiguous command 're'
 probes extra            | skbtop: probes takes no arguments
 --max-mode bogus        | skbtop: invalid --max-mode 'bogus' (kprobe or tracepoint)
 --format xml            | skbtop: invalid --format 'xml' (text, json or markdown)
--P bogus                | skbtop: unknown probe 'bogus' in --probes (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush bulk build tun_sendmsg consume consume_task)
--P drops,bogus          | skbtop: unknown probe 'bogus' in --probes (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush bulk build tun_sendmsg consume consume_task)
--P drops,               | skbtop: empty name in --probes 'drops,' (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush bulk build tun_sendmsg consume consume_task)
-probes -P consume,,bulk | skbtop: empty name in --probes 'consume,,bulk' (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush bulk build tun_sendmsg consume consume_task)
+-P bogus                | skbtop: unknown probe 'bogus' in --probes (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush cache_level bulk build tun_sendmsg consume consume_task)
+-P drops,bogus          | skbtop: unknown probe 'bogus' in --probes (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush cache_level bulk build tun_sendmsg consume consume_task)
+-P drops,               | skbtop: empty name in --probes 'drops,' (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush cache_level bulk build tun_sendmsg consume consume_task)
+probes -P consume,,bulk | skbtop: empty name in --probes 'consume,,bulk' (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush cache_level bulk build tun_sendmsg consume consume_task)
 record                  | skbtop: record needs -o FILE
 record -o x.json -i 0 -- true | skbtop: invalid interval '0' (0.01 to 3600 seconds)
 report                  | skbtop: report needs one capture file
@@ -83,7 +83,8 @@ probes -L               | skbtop: option '--drop-detail' does not apply to probe
 probes -i 1             | skbtop: option '--interval' does not apply to probes
 record -C -o x.json     | skbtop: option '--per-cpu' does not apply to record
 record -j -o x.json     | skbtop: option '--json' does not apply to record
-export -C --listen 9999 | skbtop: option '--per-cpu' does not apply to export
+export -j --listen 9999 | skbtop: option '--json' does not apply to export
+record --top-cpus 2 -o x.json | skbtop: option '--top-cpus' does not apply to record
 export --text --listen 9999 | skbtop: option '--text' does not apply to export
 fields extra            | skbtop: fields takes no arguments
 fields -C               | skbtop: option '--per-cpu' does not apply to fields

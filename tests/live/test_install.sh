@@ -54,8 +54,11 @@ echo "# dpkg-buildpackage: $(($(date +%s) - start)) s"
 check_eq "dpkg-buildpackage -us -uc -b exits 0" 0 $rc
 [ $rc = 0 ] || { tail -20 "$TMP/deb/build.log"; exit 1; }
 deb=$(echo "$TMP"/deb/skbtop_*_amd64.deb)
-check_eq "Depends: libbpf1 as dpkg-shlibdeps computes it (newest symbol LIBBPF_0.6.0)" \
-	"libbpf1 (>= 1:0.6.0)" "$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -n 's/^ *\(libbpf.*\)/\1/p')"
+# the newest LIBBPF_x.y.z symbol version the packaged binary imports
+newest=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/skbtop > "$TMP/deb/skbtop.bin" &&
+	objdump -T "$TMP/deb/skbtop.bin" | grep -o 'LIBBPF_[0-9.]*' | sort -uV | tail -n1)
+check_eq "Depends: libbpf1 as dpkg-shlibdeps computes it (newest symbol $newest)" \
+	"libbpf1 (>= 1:${newest#LIBBPF_})" "$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -n 's/^ *\(libbpf.*\)/\1/p')"
 start=$(date +%s)
 lintian "$TMP"/deb/skbtop_*_amd64.changes > "$TMP/deb/lintian.log" 2>&1
 rc=$?

@@ -525,6 +525,7 @@ void dev_stats_read(const char *ifname, struct dev_stats *st)
 		st->rx_dropped = v[3];
 		st->tx_packets = v[9];
 		st->tx_dropped = v[11];
+		st->rx_frame = v[5];
 		found = true;
 		break;
 	}

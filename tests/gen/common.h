@@ -66,6 +66,7 @@ void parse_mac(const char *s, unsigned char mac[6]);
 struct dev_stats {
 	uint64_t rx_packets, rx_dropped;
 	uint64_t tx_packets, tx_dropped;
+	uint64_t rx_frame;	/* "frame" column: length, over, crc and frame errors */
 };
 /* From /proc/self/net/dev, i.e. the current namespace. */
 void dev_stats_read(const char *ifname, struct dev_stats *st);

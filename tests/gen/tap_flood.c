@@ -10,6 +10,13 @@
  * lands on, then sends exactly --count datagrams to a port of each queue.
  * Each queue's ptr_ring holds tx_queue_len skbs; the rest are dropped in
  * tun_net_xmit() (SKB_DROP_REASON_FULL_RING) and counted in tx_dropped.
+ *
+ * With --read-error, the tap has a packet-information header (no IFF_NO_PI)
+ * and the queued frames are read back with reads tun_put_user() cannot
+ * serve: each read dequeues one skb, fails, and tun_do_read() frees the skb
+ * with kfree_skb() (a drop; the series' patch 3 gives it a reason):
+ *   einval: a 2-byte buffer, shorter than struct tun_pi (-EINVAL);
+ *   efault: a buffer in a PROT_NONE page (copying tun_pi faults, -EFAULT).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,6 +48,7 @@ static const unsigned char peer_mac[6] = { 2, 0, 0, 0, 0, 2 };
 static int qfd[MAX_QUEUES];
 static int nq;
 static int tx_fd = -1;
+static bool with_pi;	/* --read-error: frames start with struct tun_pi */
 
 static void usage(FILE *f)
 {
@@ -61,9 +70,15 @@ static void usage(FILE *f)
 "  -c, --cpu-split    send the first half of each queue's datagrams from CPU 0\n"
 "                     in queue order, the rest from CPU 1 in reverse order\n"
 "  -t, --timeout S    give up after S seconds (default 30)\n"
+"  -e, --read-error E read the queued frames back with reads that fail, so\n"
+"                     tun_do_read() drops each frame: einval (a buffer\n"
+"                     shorter than struct tun_pi) or efault (a buffer in a\n"
+"                     PROT_NONE page); queued then counts the failed reads,\n"
+"                     and JSON adds \"read_error\" and \"read_errors\"\n"
 "  -h, --help         this text\n"
 "tx_packets counts frames read from the queues (tun counts TX on read), so\n"
-"it is reported after draining and equals the sum of queued.\n",
+"it is reported after draining and equals the sum of queued (0 with\n"
+"--read-error: a failed read is not counted).\n",
 		MAX_QUEUES);
 }
 
@@ -92,7 +107,7 @@ static int tap_open_queue(const char *ifname)
 		die_errno("open /dev/net/tun");
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, ifname);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
+	ifr.ifr_flags = IFF_TAP | IFF_MULTI_QUEUE | (with_pi ? 0 : IFF_NO_PI);
 	if (ioctl(fd, TUNSETIFF, &ifr))
 		die_errno("TUNSETIFF %s (multi-queue tap)", ifname);
 	return fd;
@@ -134,10 +149,40 @@ static void drain(int fd, int port, unsigned long *match, unsigned long *other)
 				continue;
 			die_errno("read tap queue");
 		}
-		if (port < 0 || frame_dport(buf, n) == port)
+		if (with_pi && n >= (ssize_t)sizeof(struct tun_pi) &&
+		    (port < 0 || frame_dport(buf + sizeof(struct tun_pi),
+					     n - sizeof(struct tun_pi)) == port))
+			(*match)++;
+		else if (with_pi)
+			(*other)++;
+		else if (port < 0 || frame_dport(buf, n) == port)
 			(*match)++;
 		else
 			(*other)++;
+	}
+}
+
+/*
+ * Read from fd with a buffer tun_put_user() cannot serve until the queue is
+ * empty: every failed read is one skb dequeued and freed. Returns the
+ * number of reads that failed with the expected errno.
+ */
+static unsigned long drain_failing(int fd, int expect_errno, void *bad, size_t len)
+{
+	unsigned long n = 0;
+
+	for (;;) {
+		ssize_t r = read(fd, bad, len);
+
+		if (r >= 0)
+			die("a read meant to fail returned %zd", r);
+		if (errno == EAGAIN)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != expect_errno)
+			die_errno("read tap queue (expected %s)", strerror(expect_errno));
+		n++;
 	}
 }
 
@@ -168,6 +213,7 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "cpu-split", no_argument, NULL, 'c' },
+		{ "read-error", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -182,10 +228,14 @@ int main(int argc, char **argv)
 	struct sockaddr_in sa;
 	char nsname[64], *buf;
 	bool named, cpu_split = false;
+	const char *read_error = NULL;
+	int read_errno = 0;
+	size_t bad_len = 0;
+	void *bad_buf = NULL;
 
 	prog_name = "tap_flood";
 	nq = 2;
-	while ((c = getopt_long(argc, argv, "n:q:i:l:s:t:ch", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:q:i:l:s:t:ce:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			count = parse_ulong("--count", optarg, 1, 10000000);
@@ -208,6 +258,16 @@ int main(int argc, char **argv)
 		case 'c':
 			cpu_split = true;
 			break;
+		case 'e':
+			read_error = optarg;
+			if (!strcmp(optarg, "einval"))
+				read_errno = EINVAL;
+			else if (!strcmp(optarg, "efault"))
+				read_errno = EFAULT;
+			else
+				die("--read-error: einval or efault, not '%s'", optarg);
+			with_pi = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -221,6 +281,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	gen_init("tap_flood", timeout);
+	if (read_errno == EINVAL) {
+		static char small[2];
+
+		bad_buf = small;
+		bad_len = sizeof(small);	/* < sizeof(struct tun_pi) */
+	} else if (read_errno == EFAULT) {
+		bad_buf = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (bad_buf == MAP_FAILED)
+			die_errno("mmap PROT_NONE");
+		bad_len = 2048;
+	}
 	for (i = 0; i < MAX_QUEUES; i++) {
 		qfd[i] = -1;
 		port[i] = -1;
@@ -337,7 +408,10 @@ int main(int argc, char **argv)
 	}
 	dev_stats_read(ifname, &st1);
 	for (i = 0; i < nq; i++) {
-		drain(qfd[i], port[i], &queued[i], &stray);
+		if (read_errno)
+			queued[i] = drain_failing(qfd[i], read_errno, bad_buf, bad_len);
+		else
+			drain(qfd[i], port[i], &queued[i], &stray);
 		sum_queued += queued[i];
 	}
 	dev_stats_read(ifname, &st2);
@@ -350,12 +424,15 @@ int main(int argc, char **argv)
 		       queued[i], sent[i] - queued[i]);
 	printf("],\"sent\":%lu,\"queued\":%lu,\"dropped\":%lu,\"tx_dropped\":%llu,"
 	       "\"tx_packets\":%llu,\"tx_packets_before_read\":%llu,"
-	       "\"probes\":%lu,\"stray\":%lu}\n",
+	       "\"probes\":%lu,\"stray\":%lu",
 	       sum_sent, sum_queued, sum_sent - sum_queued,
 	       (unsigned long long)(st1.tx_dropped - st0.tx_dropped),
 	       (unsigned long long)(st2.tx_packets - st1.tx_packets),
 	       (unsigned long long)(st1.tx_packets - st0.tx_packets),
 	       probes, stray);
+	if (read_error)
+		printf(",\"read_error\":\"%s\",\"read_errors\":%lu", read_error, sum_queued);
+	printf("}\n");
 	fflush(stdout);
 	cleanup_run();
 	if (sum_sent - sum_queued != st1.tx_dropped - st0.tx_dropped)

@@ -14,6 +14,15 @@
  *
  * Frames are Ethernet/IPv4/UDP from 10.202.0.2 (a permanent neighbour) to
  * the tap's own 10.202.0.1:9999 where a UDP socket counts them (delivered).
+ *
+ * Two options make every frame one tun_xdp_one() drops (the error paths of
+ * the series' patches 1 and 4): --runt B sends B-byte frames, shorter than
+ * an Ethernet header (dropped before any skb exists: no drop reason; with
+ * patch 4 counted in rx_dropped), --bad-gso sends frames whose virtio-net
+ * header has gso_type 7, which no kernel defines (virtio_net_hdr_to_skb()
+ * fails: kfree_skb(); with patch 1 reason DEV_HDR. tun counts it in
+ * rx_frame_errors too, but a tap does not report that counter: its
+ * net_device_ops have no ndo_get_stats64, so the JSON's delta stays 0 there).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -66,6 +75,8 @@ struct txq {
 static struct txq q[MAX_QUEUES];
 static int nq = 2;
 static int rx_fd = -1;
+static unsigned long runt_len;	/* --runt: frames of this many bytes, < ETH_HLEN */
+static bool bad_gso;		/* --bad-gso: virtio_net_hdr.gso_type 7 */
 
 static void usage(FILE *f)
 {
@@ -88,6 +99,12 @@ static void usage(FILE *f)
 "  -c, --chunk K     repost used descriptors K at a time (default 32)\n"
 "  -t, --timeout S   give up after S seconds (default 30)\n"
 "  -w, --worker-cpu C  pin the vhost workers (tasks named vhost-<pid>) to CPU C\n"
+"  -R, --runt B      every frame B bytes (1-13), shorter than an Ethernet\n"
+"                    header: tun_xdp_one() drops it before building an skb\n"
+"  -G, --bad-gso     every frame's virtio-net header has gso_type 7 (defined\n"
+"                    by no kernel): tun_xdp_one() drops it\n"
+"                    JSON has \"rx_frame_errors\", the tap's delta of the\n"
+"                    frame errors column (0 on a tap: it does not report them)\n"
 "  -a, --app-cpu C   pin this program (the UDP reader: it frees the skbs) to C;\n"
 "                    with -w on another CPU, frees are deferred to the worker's\n"
 "                    CPU: the deferred-free IPI scenario. JSON adds \"worker_cpu\",\n"
@@ -340,7 +357,9 @@ static void setup_queue(struct txq *t, int idx, unsigned int num, size_t flen,
 
 		build_frame(b, flen, dmac, idx, i);
 		t->vr.desc[i].addr = (uintptr_t)b;
-		t->vr.desc[i].len = VNET_HDR_LEN + flen;
+		if (bad_gso)
+			b[1] = 7;	/* virtio_net_hdr.gso_type */
+		t->vr.desc[i].len = VNET_HDR_LEN + (runt_len ? runt_len : flen);
 		t->vr.desc[i].flags = 0;
 		t->vr.desc[i].next = 0;
 		t->free_ids[t->nfree++] = num - 1 - i;
@@ -389,6 +408,8 @@ int main(int argc, char **argv)
 		{ "chunk", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "worker-cpu", required_argument, NULL, 'w' },
+		{ "runt", required_argument, NULL, 'R' },
+		{ "bad-gso", no_argument, NULL, 'G' },
 		{ "app-cpu", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -406,7 +427,7 @@ int main(int argc, char **argv)
 	bool named;
 
 	prog_name = "vhost_tx";
-	while ((c = getopt_long(argc, argv, "n:q:r:l:c:t:w:a:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:q:r:l:c:t:w:a:R:Gh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			count = parse_ulong("--count", optarg, 1, 100000000);
@@ -433,6 +454,12 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			app_cpu = parse_ulong("--app-cpu", optarg, 0, CPU_SETSIZE - 1);
+			break;
+		case 'R':
+			runt_len = parse_ulong("--runt", optarg, 1, 13);
+			break;
+		case 'G':
+			bad_gso = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -590,10 +617,11 @@ int main(int argc, char **argv)
 	printf("],\"worker_cpu\":%d,\"app_cpu\":%d,\"workers\":%d,", worker_cpu, app_cpu,
 	       workers);
 	printf("\"frames\":%lu,\"completed\":%lu,\"rx_packets\":%llu,"
-	       "\"rx_dropped\":%llu,\"delivered\":%lu}\n",
+	       "\"rx_dropped\":%llu,\"rx_frame_errors\":%llu,\"delivered\":%lu}\n",
 	       total_frames, total_done,
 	       (unsigned long long)(st1.rx_packets - st0.rx_packets),
-	       (unsigned long long)(st1.rx_dropped - st0.rx_dropped), delivered);
+	       (unsigned long long)(st1.rx_dropped - st0.rx_dropped),
+	       (unsigned long long)(st1.rx_frame - st0.rx_frame), delivered);
 	fflush(stdout);
 	cleanup_run();
 	return 0;

@@ -465,9 +465,11 @@ def readme(d):
     p(f"Checks: **{'PASSED' if not c.fails else 'FAILED'}**, {c.n - c.fails} of {c.n} "
       "(see [checks.txt](checks.txt), written by `tests/review/series_check.py`).")
     p("")
-    p("Every count below is reconciled exactly with a count skbtop did not make:")
-    p("the generator's own tallies, the tap's counters (rx_packets, rx_dropped),")
-    p("tracefs events recorded in the same window, or bpftrace in the same window.")
+    p("Each check compares a count of skbtop's with one skbtop did not make: the generator's")
+    p("own tallies, the tap's counters (rx_packets, rx_dropped), tracefs events recorded in")
+    p("the same window, or bpftrace in the same window; all are exact except the IPIs")
+    p("(within 1, see \"IPI attribution\"). Table rows name what they are reconciled with;")
+    p("a row that names nothing is skbtop's count alone.")
     p("")
     p("## What ran")
     p("")
@@ -742,7 +744,7 @@ def readme(d):
     pr = caps["1-7"].get("probes", [])
     w = max(len(x["probe"]) for x in pr) if pr else 0
     for x in pr:
-        p(f"{x['probe']:<{w}}  {x['mode']:<11}  {x.get('variant') or x.get('reason') or ''}")
+        p(f"{x['probe']:<{w}}  {x['mode']:<11}  {x.get('target', '')}: {x.get('variant') or x.get('reason') or ''}")
     p("```")
     p("")
     p("## Files")
@@ -750,8 +752,9 @@ def readme(d):
     p("- `run.txt`: parameters, kernel build info; `checks.txt`: every check.")
     p("- `<module>/module.txt`: the tun.ko loaded (path, build id, sha256), recording attempts.")
     p("- `<module>/pinN.json` (captures), `pinN-gen.json` (generator line), `pinN-trace.txt.gz`")
-    p("  (tracefs csd_queue_cpu / ipi_send_cpu events, one line each: `CPU q TARGET FUNC` or")
-    p("  `CPU i TARGET`).")
+    p("  (tracefs csd_queue_cpu / ipi_send_cpu events, one line each: `CPU FLAGS q TARGET FUNC`")
+    p("  or `CPU FLAGS i TARGET CALLBACK`, FLAGS the trace's context flags; a first line")
+    p("  `# lost N`).")
     p("- `<module>/short.*`, `consume.*`: the capture, the generator's line, bpftrace's output.")
     return "\n".join(P) + "\n"
 

@@ -34,7 +34,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all gen deps deps-build install uninstall demo test test-unit bench-helpers test-fuzz test-live test-vm bench soak review-demo clean help lint test-docs man review-kernel
+.PHONY: all gen deps deps-build install uninstall demo test test-unit bench-helpers test-fuzz test-live test-vm bench soak review-demo review-series clean help lint test-docs man review-kernel
 
 all: $(BIN)
 
@@ -58,6 +58,7 @@ help:
 	@echo '  make bench      overhead benchmarks, A/B interleaved (not part of make test)'
 	@echo '  make soak       10-minute soak under the workloads (DURATION=SEC to shorten)'
 	@echo '  make review-demo  stock vs patched tun.ko in the 7.2 VM, recorded and diffed'
+	@echo '  make review-series  stock, 1-7, 1-9 tun.ko on the built kernel: docs/review-series'
 	@echo '  make review-kernel  build the VM kernel from linux-source-7.2, cached (about 1 h on 2 cores)'
 	@echo '  make lint       cppcheck on cli/'
 	@echo '  make clean      remove build products'
@@ -159,6 +160,9 @@ soak: $(BIN) gen
 
 review-demo: $(BIN) gen
 	$(Q)./tests/review/run.sh
+
+review-series: $(BIN) gen
+	$(Q)./tests/review/series.sh
 
 review-kernel:
 	$(Q)./tests/vm/build-kernel -v

@@ -5,7 +5,8 @@
 # a 2-queue tap from its namespace; vhost's handle_rx() reads each through
 # tun_recvmsg() -> tun_do_read(), which frees it: consume_skb() in stock
 # tun, napi_consume_skb(skb, 1) under local_bh_disable() with patch 7.
-# Queue 0's vhost worker is pinned to CPU 0, queue 1's to CPU 1: a fentry
+# Queue 0's vhost worker is pinned to CPU 0, queue 1's to CPU 1, the sender
+# is not pinned. Why one worker per CPU: a fentry
 # program is skipped (recursion_misses) when it is entered again on a CPU
 # where it already runs, and two workers sharing a CPU made bpftrace's
 # kfunc:tun_recvmsg (preemptible) miss 26 and 207 of 5000 calls on 7.2.

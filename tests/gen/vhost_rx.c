@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost_rx: drive vhost-net RX from userspace, acting as the "guest".
+ *
+ * The counterpart of vhost_tx. A multi-queue tap (IFF_TAP|IFF_NO_PI|
+ * IFF_VNET_HDR|IFF_MULTI_QUEUE, vnet header 12 bytes) is created and brought
+ * up in netns skbgen-vhostrx-<pid>. Each tap queue becomes the backend of its
+ * own /dev/vhost-net instance, whose RX virtqueue (index 0) we fill with
+ * device-writable buffers: one memory region mapped 1:1 (guest_phys_addr ==
+ * userspace_addr) holds the split ring and the buffers; only
+ * VIRTIO_F_VERSION_1 is negotiated, so the tap writes the 12-byte
+ * virtio_net_hdr (sock_hlen) and one buffer takes one frame (no mergeable
+ * buffers).
+ *
+ * Frames go INTO the tap from the kernel side: a UDP socket in the namespace
+ * sends to 10.203.0.2, a permanent neighbour behind the tap, on 64
+ * destination ports so that the flows spread over the queues by hash;
+ * tun_net_xmit() queues each skb on its queue's ring. vhost's handle_rx()
+ * takes them from that ring in batches and hands each to tun_recvmsg() ->
+ * tun_do_read(), which copies it into our buffer and frees it (consume_skb();
+ * patch 7 of the tun series: napi_consume_skb(skb, 1) under
+ * local_bh_disable()). tun counts tx_packets when a frame is read.
+ *
+ * tun does not stop its queues when a ring is full; it drops (FULL_RING). So
+ * at most --window frames are in flight (sent and not yet seen in a used
+ * ring), fewer than the tap's tx_queue_len (1000, each queue's ring size):
+ * no frame is dropped unless something else is wrong.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/if_tun.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+#include <net/if.h>
+#include <dirent.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define MAX_QUEUES 16
+#define VQ_RX 0
+#define VNET_HDR_LEN 12
+#define SLOT 2048		/* bytes per receive buffer */
+#define HDRS (14 + 20 + 8)	/* Ethernet, IPv4, UDP */
+#define UDP_DPORT 9000		/* destination ports UDP_DPORT .. + FLOWS - 1 */
+#define FLOWS 64
+#define MAGIC 0x736b6272u	/* "skbr", first payload word of our frames */
+
+static const char *local_ip = "10.203.0.1";
+static const char *peer_ip = "10.203.0.2";
+static const unsigned char peer_mac[6] = { 2, 0, 0, 0, 0, 3 };
+
+struct rxq {
+	int vhost_fd, tap_fd, kick_fd, call_fd;
+	void *mem;
+	size_t mem_len;
+	struct vring vr;
+	unsigned char *bufs;
+	uint16_t avail_idx;	/* next avail->idx to publish */
+	uint16_t last_used;	/* used entries consumed so far (mod 2^16) */
+	uint16_t *free_ids;
+	unsigned int nfree;
+	unsigned long posted, used, ours, stray, kicks, reposts;
+};
+
+static struct rxq q[MAX_QUEUES];
+static int nq = 2;
+static int tx_fd = -1;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vhost_rx [options]\n"
+"  Needs /dev/vhost-net (modprobe vhost_net). Sends N UDP frames from a\n"
+"  socket in netns skbgen-vhostrx-<pid> out through a multi-queue tap\n"
+"  (skbvhrx0), each queue the backend of a vhost-net instance whose RX\n"
+"  ring this program fills: vhost reads the frames with tun_recvmsg().\n"
+"  One JSON line:\n"
+"  {\"netns\":..,\"ifname\":..,\"ring\":R,\"len\":L,\"window\":W,\n"
+"   \"queues\":[{\"queue\":q,\"worker_cpu\":..,\"used\":U,\"frames\":F,\"stray\":S,\n"
+"   \"kicks\":..,\"reposts\":..},..],\"worker_cpu\":..,\"app_cpu\":..,\"workers\":..,\n"
+"   \"sent\":N,\"used\":U,\"delivered\":D,\"stray\":S,\"tx_packets\":P,\n"
+"   \"tx_dropped\":..}\n"
+"  used: entries vhost put in the used rings (frames it read from the tap);\n"
+"  delivered (frames, per queue): those that are our frames, intact; stray:\n"
+"  the others (frames the kernel sent by itself); tx_packets, tx_dropped:\n"
+"  the tap's counter deltas. Exits 1 when not every frame was delivered.\n"
+"options:\n"
+"  -n, --count N     frames to send, over all queues (default 10000)\n"
+"  -q, --queues Q    tap queues / vhost-net instances (default 2, max %d)\n"
+"  -r, --ring R      RX ring size, power of 2 (default 256)\n"
+"  -s, --size L      Ethernet frame bytes, without the vnet header\n"
+"                    (default 60, %d..1514)\n"
+"  -W, --window W    frames in flight at most (default 512, below the\n"
+"                    tap's tx_queue_len)\n"
+"  -c, --chunk K     repost used buffers K at a time (default 32)\n"
+"  -t, --timeout S   give up after S seconds (default 30)\n"
+"  -w, --worker-cpu C[,C..]  pin the vhost worker of queue i (a task named\n"
+"                    vhost-<pid>) to the i-th CPU of the list, cyclically\n"
+"  -a, --app-cpu C   pin this program (the UDP sender: skbs are allocated on\n"
+"                    its CPU) to C; with -w on another CPU, a free in the\n"
+"                    worker that defers to the allocating CPU kicks C. JSON\n"
+"                    has \"worker_cpu\" (the first of -w), \"app_cpu\" (-1:\n"
+"                    not pinned) and \"workers\" (the number of workers\n"
+"                    pinned as asked)\n"
+"  -h, --help        this text\n", MAX_QUEUES, HDRS + 8);
+}
+
+/*
+ * How many of our vhost workers (tasks named vhost-<pid>: threads of ours,
+ * vhost_task, 6.4+) may run on one CPU only, and it is one of cpus[].
+ * They inherit the affinity their creator has at VHOST_SET_OWNER.
+ */
+static int workers_pinned(const int *cpus, int ncpus)
+{
+	char want[32], path[300], comm[32];
+	struct dirent *e;
+	int pinned = 0;
+	DIR *dir;
+
+	snprintf(want, sizeof(want), "vhost-%d\n", getpid());
+	dir = opendir("/proc/self/task");
+	if (!dir)
+		die_errno("opendir /proc/self/task");
+	while ((e = readdir(dir))) {
+		cpu_set_t set;
+		FILE *f;
+		int i;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, want) &&
+		    !sched_getaffinity(atoi(e->d_name), sizeof(set), &set) && CPU_COUNT(&set) == 1)
+			for (i = 0; i < ncpus; i++)
+				if (CPU_ISSET(cpus[i], &set)) {
+					pinned++;
+					break;
+				}
+		fclose(f);
+	}
+	closedir(dir);
+	return pinned;
+}
+
+static void teardown(void *arg)
+{
+	struct vhost_vring_file be = { .index = VQ_RX, .fd = -1 };
+	int i;
+
+	(void)arg;
+	for (i = 0; i < nq; i++) {
+		if (q[i].vhost_fd >= 0) {
+			ioctl(q[i].vhost_fd, VHOST_NET_SET_BACKEND, &be);
+			close(q[i].vhost_fd);
+		}
+		if (q[i].tap_fd >= 0)
+			close(q[i].tap_fd);
+		if (q[i].kick_fd >= 0)
+			close(q[i].kick_fd);
+		if (q[i].call_fd >= 0)
+			close(q[i].call_fd);
+		if (q[i].mem)
+			munmap(q[i].mem, q[i].mem_len);
+		q[i].vhost_fd = q[i].tap_fd = q[i].kick_fd = q[i].call_fd = -1;
+		q[i].mem = NULL;
+	}
+	if (tx_fd >= 0)
+		close(tx_fd);
+	tx_fd = -1;
+}
+
+static void kick(struct rxq *t)
+{
+	uint64_t one = 1;
+
+	if (write(t->kick_fd, &one, sizeof(one)) != sizeof(one))
+		die_errno("kick eventfd");
+	t->kicks++;
+}
+
+/* Put n free buffers on the avail ring and publish them. */
+static void post(struct rxq *t, unsigned int n, unsigned int num)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t id = t->free_ids[--t->nfree];
+
+		t->vr.avail->ring[t->avail_idx % num] = id;
+		t->avail_idx++;
+	}
+	t->posted += n;
+	t->reposts++;
+	__atomic_store_n(&t->vr.avail->idx, t->avail_idx, __ATOMIC_RELEASE);
+	/* avail->idx store before the used->flags load */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(&t->vr.used->flags, __ATOMIC_ACQUIRE) &
+	      VRING_USED_F_NO_NOTIFY))
+		kick(t);
+}
+
+/* Our frame, intact: vnet header, Ethernet to peer_mac, IPv4/UDP to peer_ip
+ * on one of our ports, MAGIC, the length we sent. */
+static bool our_frame(const unsigned char *b, uint32_t len, size_t flen)
+{
+	const unsigned char *eth = b + VNET_HDR_LEN, *ip = eth + 14, *udp = ip + 20;
+	uint32_t magic, dst;
+	uint16_t dport;
+
+	if (len != VNET_HDR_LEN + flen)
+		return false;
+	if (memcmp(eth, peer_mac, 6) || eth[12] != 0x08 || eth[13] != 0x00)
+		return false;
+	if (ip[0] != 0x45 || ip[9] != IPPROTO_UDP)
+		return false;
+	inet_pton(AF_INET, peer_ip, &dst);
+	if (memcmp(ip + 16, &dst, 4))
+		return false;
+	memcpy(&dport, udp + 2, 2);
+	dport = ntohs(dport);
+	if (dport < UDP_DPORT || dport >= UDP_DPORT + FLOWS)
+		return false;
+	memcpy(&magic, udp + 8, 4);
+	return ntohl(magic) == MAGIC;
+}
+
+/* Reap used buffers, telling our frames from strays; returns how many. */
+static unsigned int reap(struct rxq *t, unsigned int num, size_t flen)
+{
+	uint16_t used = __atomic_load_n(&t->vr.used->idx, __ATOMIC_ACQUIRE);
+	unsigned int n = 0;
+
+	while (t->last_used != used) {
+		uint32_t id = t->vr.used->ring[t->last_used % num].id;
+		uint32_t len = t->vr.used->ring[t->last_used % num].len;
+
+		if (id >= num)
+			die("vhost returned bad descriptor id %u", id);
+		if (len > SLOT)
+			die("vhost wrote %u bytes into a %d-byte buffer", len, SLOT);
+		if (our_frame(t->bufs + (size_t)id * SLOT, len, flen))
+			t->ours++;
+		else
+			t->stray++;
+		t->free_ids[t->nfree++] = id;
+		t->last_used++;
+		n++;
+	}
+	t->used += n;
+	return n;
+}
+
+static void setup_queue(struct rxq *t, unsigned int num)
+{
+	struct vhost_memory *mt;
+	struct vhost_vring_state st;
+	struct vhost_vring_addr addr;
+	struct vhost_vring_file vf;
+	uint64_t features;
+	size_t ring_len;
+	unsigned int i;
+
+	t->vhost_fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
+	if (t->vhost_fd < 0)
+		die_errno("open /dev/vhost-net");
+	if (ioctl(t->vhost_fd, VHOST_SET_OWNER, NULL))
+		die_errno("VHOST_SET_OWNER");
+	if (ioctl(t->vhost_fd, VHOST_GET_FEATURES, &features))
+		die_errno("VHOST_GET_FEATURES");
+	if (!(features & (1ULL << VIRTIO_F_VERSION_1)))
+		die("vhost-net lacks VIRTIO_F_VERSION_1 (features %#llx)",
+		    (unsigned long long)features);
+	/* no VHOST_NET_F_VIRTIO_NET_HDR: the tap writes the vnet header */
+	features = 1ULL << VIRTIO_F_VERSION_1;
+	if (ioctl(t->vhost_fd, VHOST_SET_FEATURES, &features))
+		die_errno("VHOST_SET_FEATURES");
+
+	/* rings and buffers in one region, identity-mapped */
+	ring_len = (vring_size(num, 4096) + 4095) & ~(size_t)4095;
+	t->mem_len = ring_len + (size_t)num * SLOT;
+	t->mem = mmap(NULL, t->mem_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (t->mem == MAP_FAILED) {
+		t->mem = NULL;
+		die_errno("mmap %zu bytes", t->mem_len);
+	}
+	vring_init(&t->vr, num, t->mem, 4096);
+	t->bufs = (unsigned char *)t->mem + ring_len;
+	t->free_ids = calloc(num, sizeof(*t->free_ids));
+	if (!t->free_ids)
+		die("out of memory");
+
+	mt = calloc(1, sizeof(*mt) + sizeof(mt->regions[0]));
+	if (!mt)
+		die("out of memory");
+	mt->nregions = 1;
+	mt->regions[0].guest_phys_addr = (uintptr_t)t->mem;
+	mt->regions[0].userspace_addr = (uintptr_t)t->mem;
+	mt->regions[0].memory_size = t->mem_len;
+	if (ioctl(t->vhost_fd, VHOST_SET_MEM_TABLE, mt))
+		die_errno("VHOST_SET_MEM_TABLE");
+	free(mt);
+
+	st.index = VQ_RX;
+	st.num = num;
+	if (ioctl(t->vhost_fd, VHOST_SET_VRING_NUM, &st))
+		die_errno("VHOST_SET_VRING_NUM %u", num);
+	st.num = 0;
+	if (ioctl(t->vhost_fd, VHOST_SET_VRING_BASE, &st))
+		die_errno("VHOST_SET_VRING_BASE");
+	memset(&addr, 0, sizeof(addr));
+	addr.index = VQ_RX;
+	addr.desc_user_addr = (uintptr_t)t->vr.desc;
+	addr.avail_user_addr = (uintptr_t)t->vr.avail;
+	addr.used_user_addr = (uintptr_t)t->vr.used;
+	if (ioctl(t->vhost_fd, VHOST_SET_VRING_ADDR, &addr))
+		die_errno("VHOST_SET_VRING_ADDR");
+	t->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	t->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->kick_fd < 0 || t->call_fd < 0)
+		die_errno("eventfd");
+	vf.index = VQ_RX;
+	vf.fd = t->kick_fd;
+	if (ioctl(t->vhost_fd, VHOST_SET_VRING_KICK, &vf))
+		die_errno("VHOST_SET_VRING_KICK");
+	vf.fd = t->call_fd;
+	if (ioctl(t->vhost_fd, VHOST_SET_VRING_CALL, &vf))
+		die_errno("VHOST_SET_VRING_CALL");
+
+	/* descriptors: one per buffer, device-writable, never chained */
+	for (i = 0; i < num; i++) {
+		t->vr.desc[i].addr = (uintptr_t)(t->bufs + (size_t)i * SLOT);
+		t->vr.desc[i].len = SLOT;
+		t->vr.desc[i].flags = VRING_DESC_F_WRITE;
+		t->vr.desc[i].next = 0;
+		t->free_ids[t->nfree++] = num - 1 - i;
+	}
+	t->vr.avail->flags = 0;
+	t->vr.avail->idx = 0;
+}
+
+static int tap_open(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd, hdrsz = VNET_HDR_LEN;
+
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("open /dev/net/tun");
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
+	if (ioctl(fd, TUNSETIFF, &ifr))
+		die_errno("TUNSETIFF %s", ifname);
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz))
+		die_errno("TUNSETVNETHDRSZ");
+	return fd;
+}
+
+/* Frame seq: MAGIC, seq, filler, to the peer on port UDP_DPORT + seq % FLOWS. */
+static void send_one(unsigned long seq, size_t flen)
+{
+	unsigned char payload[1514];
+	size_t plen = flen - HDRS;
+	struct sockaddr_in sa;
+	uint32_t v;
+
+	memset(payload, 'r', plen);
+	v = htonl(MAGIC);
+	memcpy(payload, &v, 4);
+	v = htonl(seq);
+	memcpy(payload + 4, &v, 4);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(UDP_DPORT + seq % FLOWS);
+	inet_pton(AF_INET, peer_ip, &sa.sin_addr);
+	if (sendto(tx_fd, payload, plen, 0, (struct sockaddr *)&sa, sizeof(sa)) != (ssize_t)plen)
+		die_errno("sendto %s", peer_ip);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "ring", required_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 's' },
+		{ "window", required_argument, NULL, 'W' },
+		{ "chunk", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "worker-cpu", required_argument, NULL, 'w' },
+		{ "app-cpu", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	unsigned long count = 10000, num = 256, flen = 60, window = 512, chunk = 32;
+	unsigned long timeout = 30, sent = 0, ours = 0, used = 0, stray = 0;
+	const char *ifname = "skbvhrx0";
+	struct vhost_vring_file be;
+	struct dev_stats st0, st1;
+	char nsname[64];
+	double last_progress;
+	int i, c, wcpu[MAX_QUEUES], nwcpu = 0, app_cpu = -1, workers = 0;
+	cpu_set_t own;
+	char *tok, *save;
+	bool named;
+
+	prog_name = "vhost_rx";
+	while ((c = getopt_long(argc, argv, "n:q:r:s:W:c:t:w:a:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			count = parse_ulong("--count", optarg, 1, 100000000);
+			break;
+		case 'q':
+			nq = parse_ulong("--queues", optarg, 1, MAX_QUEUES);
+			break;
+		case 'r':
+			num = parse_ulong("--ring", optarg, 2, 32768);
+			if (num & (num - 1))
+				die("--ring must be a power of 2");
+			break;
+		case 's':
+			flen = parse_ulong("--size", optarg, HDRS + 8, 1514);
+			break;
+		case 'W':
+			window = parse_ulong("--window", optarg, 1, 100000);
+			break;
+		case 'c':
+			chunk = parse_ulong("--chunk", optarg, 1, 32768);
+			break;
+		case 't':
+			timeout = parse_ulong("--timeout", optarg, 1, 86400);
+			break;
+		case 'w':
+			for (nwcpu = 0, tok = strtok_r(optarg, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (nwcpu == MAX_QUEUES)
+					die("--worker-cpu: at most %d CPUs", MAX_QUEUES);
+				wcpu[nwcpu++] = parse_ulong("--worker-cpu", tok, 0, CPU_SETSIZE - 1);
+			}
+			if (!nwcpu)
+				die("--worker-cpu: no CPU given");
+			break;
+		case 'a':
+			app_cpu = parse_ulong("--app-cpu", optarg, 0, CPU_SETSIZE - 1);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (i = 0; i < MAX_QUEUES; i++)
+		q[i].vhost_fd = q[i].tap_fd = q[i].kick_fd = q[i].call_fd = -1;
+	if (chunk > num)
+		chunk = num;
+	if (access("/dev/vhost-net", F_OK))
+		die("no /dev/vhost-net on this kernel (modprobe vhost_net; "
+		    "CONFIG_VHOST_NET is needed)");
+	gen_init("vhost_rx", timeout);
+
+	snprintf(nsname, sizeof(nsname), "skbgen-vhostrx-%d", getpid());
+	named = netns_create(nsname);
+	if (!named)
+		snprintf(nsname, sizeof(nsname), "anonymous");
+	if_set_up("lo", true);
+
+	cleanup_push(teardown, NULL);
+	for (i = 0; i < nq; i++)
+		q[i].tap_fd = tap_open(ifname);
+	/* every queue's ring holds tx_queue_len frames: the window must fit */
+	if (window >= (unsigned long)if_get_txqlen(ifname))
+		die("--window %lu must be below %s's tx_queue_len %d", window, ifname,
+		    if_get_txqlen(ifname));
+	if_disable_ipv6(ifname);
+	if_set_addr4(ifname, local_ip, "255.255.255.0");
+	if_set_up(ifname, true);
+	neigh_add_perm(ifname, peer_ip, peer_mac);
+
+	tx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (tx_fd < 0)
+		die_errno("socket");
+
+	/* queue i's worker, created by VHOST_SET_OWNER, inherits our affinity */
+	if (sched_getaffinity(0, sizeof(own), &own))
+		die_errno("sched_getaffinity");
+	for (i = 0; i < nq; i++) {
+		if (nwcpu)
+			pin_cpu(wcpu[i % nwcpu]);
+		setup_queue(&q[i], num);
+	}
+	if (app_cpu >= 0)
+		pin_cpu(app_cpu);
+	else if (sched_setaffinity(0, sizeof(own), &own))
+		die_errno("sched_setaffinity (back to where we started)");
+	if (nwcpu && (workers = workers_pinned(wcpu, nwcpu)) < nq)
+		die("%d vhost workers pinned, want %d (no vhost_task threads named "
+		    "vhost-%d on this kernel?)", workers, nq, getpid());
+
+	/* every buffer on the avail ring before the backend is attached */
+	for (i = 0; i < nq; i++) {
+		post(&q[i], q[i].nfree, num);
+		q[i].reposts = 0;
+		be.index = VQ_RX;
+		be.fd = q[i].tap_fd;
+		if (ioctl(q[i].vhost_fd, VHOST_NET_SET_BACKEND, &be))
+			die_errno("VHOST_NET_SET_BACKEND queue %d", i);
+		kick(&q[i]);
+	}
+	dev_stats_read(ifname, &st0);
+
+	last_progress = now_s();
+	while (ours < count) {
+		struct pollfd pfd[MAX_QUEUES];
+		bool progress = false;
+
+		for (i = 0; i < nq; i++) {
+			struct rxq *t = &q[i];
+
+			if (reap(t, num, flen))
+				progress = true;
+			/* repost in chunks, or at once when vhost runs short */
+			if (t->nfree && (t->nfree >= chunk || t->posted - t->used < chunk))
+				post(t, t->nfree, num);
+		}
+		for (ours = 0, i = 0; i < nq; i++)
+			ours += q[i].ours;
+		while (sent < count && sent - ours < window) {
+			send_one(sent++, flen);
+			progress = true;
+		}
+		if (ours >= count)
+			break;
+		if (progress) {
+			last_progress = now_s();
+			continue;
+		}
+		if (now_s() - last_progress > 2.0) {
+			/* a frame went missing (dropped?): report what we have */
+			warnx_("no progress for 2 s with %lu of %lu frames delivered; "
+			       "giving up", ours, count);
+			break;
+		}
+		for (i = 0; i < nq; i++) {
+			pfd[i].fd = q[i].call_fd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, nq, 10) < 0 && errno != EINTR)
+			die_errno("poll");
+		for (i = 0; i < nq; i++) {
+			uint64_t v;
+
+			if ((pfd[i].revents & POLLIN) &&
+			    read(q[i].call_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				die_errno("read call eventfd");
+		}
+	}
+	/* strays the kernel may still send: take what is there after 50 ms */
+	usleep(50000);
+	for (i = 0; i < nq; i++)
+		reap(&q[i], num, flen);
+	dev_stats_read(ifname, &st1);
+
+	printf("{\"netns\":\"%s\",\"ifname\":\"%s\",\"ring\":%lu,\"len\":%lu,"
+	       "\"window\":%lu,\"queues\":[", nsname, ifname, num, flen, window);
+	for (ours = 0, i = 0; i < nq; i++) {
+		printf("%s{\"queue\":%d,\"worker_cpu\":%d,\"used\":%lu,\"frames\":%lu,"
+		       "\"stray\":%lu,\"kicks\":%lu,\"reposts\":%lu}", i ? "," : "", i,
+		       nwcpu ? wcpu[i % nwcpu] : -1, q[i].used, q[i].ours, q[i].stray,
+		       q[i].kicks, q[i].reposts);
+		used += q[i].used;
+		ours += q[i].ours;
+		stray += q[i].stray;
+	}
+	printf("],\"worker_cpu\":%d,\"app_cpu\":%d,\"workers\":%d,", nwcpu ? wcpu[0] : -1,
+	       app_cpu, workers);
+	printf("\"sent\":%lu,\"used\":%lu,\"delivered\":%lu,\"stray\":%lu,"
+	       "\"tx_packets\":%llu,\"tx_dropped\":%llu}\n",
+	       sent, used, ours, stray,
+	       (unsigned long long)(st1.tx_packets - st0.tx_packets),
+	       (unsigned long long)(st1.tx_dropped - st0.tx_dropped));
+	fflush(stdout);
+	cleanup_run();
+	return ours == count ? 0 : 1;
+}

@@ -22,7 +22,7 @@
 
 #define CAPTURE_FORMAT		"skbtop-capture"
 #define CAPTURE_VERSION_MAJOR	1	/* incompatible changes: readers refuse a newer major */
-#define CAPTURE_VERSION_MINOR	5	/* additions only: older readers ignore unknown keys */
+#define CAPTURE_VERSION_MINOR	6	/* additions only: older readers ignore unknown keys */
 
 /* The sysctls every capture records, in this order. */
 #define CAPTURE_NSYSCTLS	6
@@ -70,6 +70,7 @@ struct capture_sample {
 	size_t ndrops;
 	struct queue_row *queues;	/* sorted by key, one row per key */
 	size_t nqueues;
+	__u64 sendmsg_calls;		/* 1.6: calls in its tun_sendmsg() latency rows */
 };
 
 struct capture {

@@ -758,14 +758,16 @@ int BPF_PROG(tun_sendmsg_exit)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct sendmsg_hist *h;
 	struct tun_call *t;
+	__u32 b;
 
 	t = bpf_map_lookup_elem(&tun_ctx, &tid);
 	if (!t)
 		return 0;
+	b = skbtop_log2_bucket(now - t->start_ns, SKBTOP_LAT_SLOTS);
+	barrier_var(b);	/* the verifier sees the bound below, not the one clang folded */
 	h = percpu_hash_get(&sendmsg_hist, &t->key, &zero_hist);
-	if (h)
-		INC(h->ns[skbtop_log2_bucket(now - t->start_ns, SKBTOP_LAT_SLOTS) &
-			  (SKBTOP_LAT_SLOTS - 1)]);
+	if (h && b < SKBTOP_LAT_SLOTS)
+		INC(h->ns[b]);
 	if (!bpf_map_delete_elem(&tun_ctx, &tid))
 		__sync_fetch_and_sub(&tun_ctx_active, 1);
 	return 0;

@@ -32,7 +32,8 @@ run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
 	tests/live/test_drops.sh tests/live/test_defer.sh; do
 	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done
 	echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000
-	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500'
+	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500
+	echo "# tests/vm/guest_sendmsg_hist.sh"; sh tests/vm/guest_sendmsg_hist.sh 2000'
 # the host's tap test, with the probes it asserts on: the cache probes'
 # per-packet cost under TCG made it alone take over 10 min (those probes have
 # their own scripts above)
@@ -46,7 +47,8 @@ run experimental sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicac
 	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
 	tests/vm/guest_cpumap.sh tests/live/test_drops.sh; do
 	echo "# $t"; sh "$t"; done
-	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500'
+	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500
+	echo "# tests/vm/guest_sendmsg_hist.sh"; sh tests/vm/guest_sendmsg_hist.sh 2000'
 # trixie (6.12): the NAPI cache gets are a traceable function there, as on 6.1
 run trixie sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
 	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
@@ -71,12 +73,13 @@ if built=$(tests/vm/build-kernel --check); then
 		[ $# = 0 ] || { echo "# tests/vm/guest_tunseries.sh"; sh tests/vm/guest_tunseries.sh 10000 "$@"
 			echo "# tests/vm/guest_shortbulk.sh"; sh tests/vm/guest_shortbulk.sh 10000 "$@"
 			echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000 "$@"
-			echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500 "$@"; }' \
+			echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500 "$@"
+			echo "# tests/vm/guest_sendmsg_hist.sh"; sh tests/vm/guest_sendmsg_hist.sh 2000 "$@"; }' \
 		sh "$(basename "$BUILT_MODULES")" $series
 else
 	echo "# SKIP source-built kernel: not in the cache (make review-kernel builds it);" \
 		"tests/vm/guest_kernel.sh, guest_tunseries.sh, guest_shortbulk.sh, guest_vhostpin.sh" \
-		"and guest_consume_task.sh on it not run"
+		"and guest_consume_task.sh, guest_sendmsg_hist.sh on it not run"
 fi
 echo "vm: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -191,9 +191,21 @@ struct diff_row {
 	char verdict[4];	/* "~", "+", "++", "-", "--", "new", "?" */
 };
 
+/*
+ * tun_sendmsg() latency of one (queue, batch class) in either capture, from
+ * their totals: side by side, no noise test (a histogram, not a rate).
+ */
+struct diff_lat_row {
+	struct sendmsg_key key;
+	struct sendmsg_hist before, after;
+	bool before_na, after_na;	/* that capture has no histogram (before 1.6, no probe) */
+};
+
 struct diff_result {
 	struct diff_row *rows;
 	size_t nrows;
+	struct diff_lat_row *lat;	/* in key order */
+	size_t nlat;
 	size_t nzero;		/* metrics zero in both captures, left out */
 	size_t nunmeasured;	/* metrics no probe measured in either capture, left out */
 	char **warnings;

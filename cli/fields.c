@@ -279,8 +279,8 @@ const struct field hist_fields[] = {
 		  "0, 1, 2-3, 4-7, 8-15, 16-31, 32-63, 64-127 or 128+ frames (vhost-net TX batches "
 		  "up to 64). -j: queues[].sendmsg_ns {count, buckets, p50_ns, p99_ns, batches[]}; "
 		  "--text and report: the TUN_SENDMSG table (calls, p50, p99, max: the upper bound "
-		  "of the bucket each falls in, so within a factor of 2); captures: sendmsg_hist[] "
-		  "(format 1.6). Under QEMU TCG the ns are emulated time: compare classes, queues "
+		  "of the bucket each falls in, so within a factor of 2); diff: calls, p50 and p99 "
+		  "before and after, no noise test; captures: sendmsg_hist[] (format 1.6). Under QEMU TCG the ns are emulated time: compare classes, queues "
 		  "and kernels with each other, never with hardware" },
 };
 const size_t hist_nfields = sizeof(hist_fields) / sizeof(hist_fields[0]);

@@ -437,6 +437,93 @@ static void test_capture(void **state)
 	snapshot__free(&s);
 }
 
+/* A capture of two intervals of make_snapshot(); old: as 1.5 wrote it (no histogram, no cap). */
+static char *capture_doc(bool old, size_t *len)
+{
+	struct capture_writer w;
+	struct capture meta = { .exit_status = 0 };
+	struct view_ctx names = { .reason_name = cap_reason, .location_name = lname };
+	struct snapshot s;
+	char *text = NULL, *p;
+	FILE *f;
+
+	make_snapshot(&s);
+	if (old)
+		s.nsendmsg = 0;
+	assert_int_equal(capture_writer__init(&w, 2, NULL), 0);
+	assert_int_equal(capture_writer__add(&w, &s), 0);
+	assert_int_equal(capture_writer__add(&w, &s), 0);
+	meta.env.ncpus = 2;
+	meta.probes = old ? without_cap : with_cap;
+	meta.nprobes = 1;
+	meta.start_ns = 1699999999000000000ULL;
+	meta.end_ns = 1700000002000000000ULL;
+	f = open_memstream(&text, len);
+	assert_int_equal(capture_writer__write(&w, &meta, &names, f), 0);
+	fclose(f);
+	capture_writer__free(&w);
+	snapshot__free(&s);
+	if (old) {
+		p = strstr(text, "\"version\":\"1.6\"");
+		assert_non_null(p);
+		p[13] = '5';
+	}
+	return text;
+}
+
+/* diff: the rows side by side from the totals; a 1.5 side is n/a, never 0 */
+static void test_diff(void **state)
+{
+	struct capture a, b;
+	struct diff_result r;
+	size_t la, lb;
+	char *ta = capture_doc(true, &la), *tb = capture_doc(false, &lb), err[256], *out = NULL;
+	size_t olen = 0;
+	json_t *j, *row;
+	FILE *f;
+
+	(void)state;
+	if (capture__parse(ta, la, &a, NULL, err, sizeof(err)) ||
+	    capture__parse(tb, lb, &b, NULL, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(diff__compare(&a, &b, &r), 0);
+	assert_int_equal(r.nlat, 3);
+	assert_true(r.lat[0].before_na);
+	assert_false(r.lat[0].after_na);
+	f = open_memstream(&out, &olen);
+	diff__text(f, &r, "old.json", "new.json");
+	fclose(f);
+	assert_non_null(strstr(out, "\ntap0/rx0 batch 16-31: calls n/a -> 4\n"
+				    "  p50 n/a -> <16.4us, p99 n/a -> <16.4us\n"));
+	assert_non_null(strstr(out, "\ntap0/rx1 batch 64-127: calls n/a -> 8\n"));
+	for (char *l = out; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		assert_true(strcspn(l, "\n") <= DIFF_TEXT_WIDTH);
+	free(out);
+	j = diff__json(&r, "old.json", "new.json");
+	row = json_array_get(json_object_get(j, "sendmsg_latency"), 2);
+	assert_string_equal(json_string_value(json_object_get(row, "batch")), "64-127");
+	assert_int_equal(json_integer_value(json_object_get(row, "queue")), 1);
+	assert_true(json_is_null(json_object_get(row, "before")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(row, "after"),
+							    "count")), 8);
+	json_decref(j);
+	diff__free(&r);
+	/* the same capture on both sides: equal; two 1.5 captures: no latency rows */
+	assert_int_equal(diff__compare(&b, &b, &r), 0);
+	assert_int_equal(r.nlat, 3);
+	assert_false(r.lat[1].before_na);
+	assert_int_equal(hist_count(r.lat[1].before.ns, SKBTOP_LAT_SLOTS), 16);
+	assert_memory_equal(&r.lat[1].before, &r.lat[1].after, sizeof(r.lat[1].after));
+	diff__free(&r);
+	assert_int_equal(diff__compare(&a, &a, &r), 0);
+	assert_int_equal(r.nlat, 0);
+	diff__free(&r);
+	capture__free(&a);
+	capture__free(&b);
+	free(ta);
+	free(tb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_capture),
+		cmocka_unit_test(test_diff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

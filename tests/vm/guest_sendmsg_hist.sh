@@ -58,17 +58,16 @@ bt_start() {	# OUT
 	sleep 1
 }
 bt_stop() {	# OUT
-	# bpftrace's programs: tracing, not skbtop's (those are named after their probe)
+	# bpftrace's program is named after the function (skbtop's: tun_sendmsg_entry, _exit)
 	bpftool prog show -j > "$1.progs"
-	jq -r '.[] | select(.type == "tracing") | "# tracing program \(.id) \(.name)" +
-		" recursion_misses \(.recursion_misses // 0)"' "$1.progs"
-	BT_MISSES=$(jq '[.[] | select(.type == "tracing" and (.name | startswith("tun_sendmsg") |
-		not)) | .recursion_misses // 0] | add // "no program of bpftrace found"' "$1.progs")
+	BT_MISSES=$(jq '[.[] | select(.type == "tracing" and .name == "tun_sendmsg") |
+		.recursion_misses // 0] | add // "no program of bpftrace found"' "$1.progs")
 	kill -INT $BT
 	wait $BT
 	echo "# $var: bpftrace's program skipped $BT_MISSES runs"
 }
 
+echo "# kernel $(uname -r)"
 for v in "$@"; do
 	var=${v%%=*} ko=${v#*=}
 	if [ "$var" != running ]; then
@@ -99,6 +98,8 @@ for v in "$@"; do
 	gen=$("$GEN/vhost_tx" --queues 2 --count "$N")
 	bt_stop "$TMP/$var.bt"
 	skbtop_stop
+	check_eq "$var: bpftrace's program skipped no run (else its counts are low)" 0 \
+		"$BT_MISSES"
 	check_eq "$var: skbtop's tun_sendmsg programs missed no run" 0 \
 		"$(skb_sum '[.progs[] | select(.name | startswith("tun_sendmsg")) | .misses] | add')"
 	IF=$(echo "$gen" | jq -r .ifname)
@@ -112,8 +113,6 @@ for v in "$@"; do
 		sel=".queues[] | select(.ifname == \"$IF\" and .queue == $q and .dir == \"rx\")"
 		bt=$(sed -n "s/^@q\[$q\]: //p" "$TMP/$var.bt")
 		check_true "$var: queue $q: tun_sendmsg called (${bt:-0})" test "${bt:-0}" -gt 0
-		check_eq "$var: bpftrace's program skipped no run (else its counts are low)" 0 \
-			"$BT_MISSES"
 		check_eq "$var: queue $q: histogram count == bpftrace" "${bt:-0}" \
 			"$(skb_sum "$sel | .sendmsg_ns.count")"
 		check_eq "$var: queue $q: buckets add up to the count" \
@@ -148,6 +147,9 @@ for v in "$@"; do
 	sed -n '/^TUN_SENDMSG/,/^  (p50/p' "$TMP/$var.rep.txt" | sed "s/^/# $var: /"
 	IF=$(jq -r '.totals.queues[0].ifname' "$TMP/$var.rep.json")
 	check_eq "$var: record: bpftrace's program skipped no run" 0 "$BT_MISSES"
+	check_eq "$var: record: skbtop's tun_sendmsg programs missed no run" 0 \
+		"$(jq '[.recursion_misses | to_entries[] | select(.key | startswith("tun_sendmsg"))
+			| .value] | add // 0' "$TMP/$var.rep.json")"
 	for q in 0 1; do
 		bt=$(sed -n "s/^@q\[$q\]: //p" "$TMP/$var.rec.bt")
 		check_eq "$var: record, queue $q: report's histogram count == bpftrace" "${bt:-0}" \

@@ -204,7 +204,8 @@ static inline __u32 drop_cell_index(__u32 reason, __u64 location, __u32 ifindex,
  * timed from its fentry to its fexit (bpf_ktime_get_ns). Bucket 0 holds 0 ns,
  * bucket i (1..30) [2^(i-1), 2^i - 1] ns, bucket 31 from 2^30 ns (1.07 s) up.
  * Batch classes: 0 is a plain sendmsg() (no TUN_MSG_PTR control: one frame
- * from an iov, tap writes through vhost's copy path); a TUN_MSG_PTR batch
+ * from an iov, as vhost-net sends a frame too large to batch or a zerocopy
+ * one); a TUN_MSG_PTR batch
  * of num frames is 1 + skbtop_log2_bucket(num, 9): 1 = 0 frames, 2 = 1,
  * 3 = 2-3, 4 = 4-7, 5 = 8-15, 6 = 16-31, 7 = 32-63, 8 = 64-127, 9 = 128 and
  * more (vhost-net batches at most 64: VHOST_NET_BATCH).

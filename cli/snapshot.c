@@ -531,7 +531,7 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 	for (i = 0; i < cur->nsendmsg && !err; i++) {
 		const struct sendmsg_row *p = prev ? snapshot__find_sendmsg(prev, &cur->sendmsg[i].key)
 						   : NULL;
-		struct sendmsg_hist d;
+		struct sendmsg_hist d = {};	/* sub_words() fills it (cppcheck cannot tell) */
 		__u64 any = 0;
 
 		sub_words(d.ns, cur->sendmsg[i].h.ns, p ? p->h.ns : NULL, SKBTOP_LAT_SLOTS);

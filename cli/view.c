@@ -162,12 +162,13 @@ static void sendmsg_text_row(FILE *f, const char *ifname, const char *qs, const 
  * buckets their median, 99th percentile and maximum fall in; "all" sums a
  * queue's classes when it has several. Unmeasured (no probe, or a capture
  * before format 1.6): each queue that saw tun_sendmsg() calls, with na.
+ * At most ctx->top queues, in key order.
  */
 static void sendmsg_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 {
 	const char *na = ctx->na ? ctx->na : "-";
 	bool measured = sendmsg_measured(ctx), head = false;
-	size_t i = 0;
+	size_t i = 0, shown = 0, more = 0;
 
 	while (i < (measured ? d->nsendmsg : d->nqueues)) {
 		const struct queue_key *q = measured ? &d->sendmsg[i].key.q : &d->queues[i].key;
@@ -178,6 +179,12 @@ static void sendmsg_text(FILE *f, const struct snapshot *d, const struct view_ct
 			i++;
 			continue;
 		}
+		if (ctx->top <= 0 || shown == (size_t)ctx->top) {
+			more++;
+			i = measured ? first + k : i + 1;
+			continue;
+		}
+		shown++;
 		if (!head)
 			fprintf(f, "%-12s %5s %-6s %8s %8s %8s %8s\n", "TUN_SENDMSG", "QUEUE",
 				"BATCH", "CALLS", "p50", "p99", "max");
@@ -203,6 +210,8 @@ static void sendmsg_text(FILE *f, const struct snapshot *d, const struct view_ct
 		}
 		i = first + k;
 	}
+	if (more)
+		fprintf(f, "  (%zu more tun_sendmsg() queues; -j for all)\n", more);
 	if (head && measured)
 		fprintf(f, "  (p50, p99, max: log2-ns buckets, within a factor of 2)\n");
 }

@@ -327,6 +327,13 @@ static void test_text(void **state)
 	assert_non_null(strstr(t, "tap0           rx1 64-127        4 <131.1us <131.1us <131.1us\n"));
 	assert_null(strstr(t, "rx1 all"));	/* one class: no sum row */
 	free(t);
+	ctx.top = 1;	/* at most top queues */
+	t = text_of(&s, &ctx);
+	assert_non_null(strstr(t, "tap0           rx0 all          10"));
+	assert_null(strstr(t, "rx1 64-127"));
+	assert_non_null(strstr(t, "  (1 more tun_sendmsg() queues; -j for all)\n"));
+	free(t);
+	ctx.top = 10;
 	/* unmeasured: each queue with calls, '-' (n/a in report), never 0 */
 	make_ctx(&ctx, without_cap, 1);
 	t = text_of(&s, &ctx);

@@ -22,7 +22,7 @@
 
 #define CAPTURE_FORMAT		"skbtop-capture"
 #define CAPTURE_VERSION_MAJOR	1	/* incompatible changes: readers refuse a newer major */
-#define CAPTURE_VERSION_MINOR	5	/* additions only: older readers ignore unknown keys */
+#define CAPTURE_VERSION_MINOR	6	/* additions only: older readers ignore unknown keys */
 
 /* The sysctls every capture records, in this order. */
 #define CAPTURE_NSYSCTLS	6
@@ -70,6 +70,7 @@ struct capture_sample {
 	size_t ndrops;
 	struct queue_row *queues;	/* sorted by key, one row per key */
 	size_t nqueues;
+	__u64 sendmsg_calls;		/* 1.6: calls in its tun_sendmsg() latency rows */
 };
 
 struct capture {
@@ -190,9 +191,21 @@ struct diff_row {
 	char verdict[4];	/* "~", "+", "++", "-", "--", "new", "?" */
 };
 
+/*
+ * tun_sendmsg() latency of one (queue, batch class) in either capture, from
+ * their totals: side by side, no noise test (a histogram, not a rate).
+ */
+struct diff_lat_row {
+	struct sendmsg_key key;
+	struct sendmsg_hist before, after;
+	bool before_na, after_na;	/* that capture has no histogram (before 1.6, no probe) */
+};
+
 struct diff_result {
 	struct diff_row *rows;
 	size_t nrows;
+	struct diff_lat_row *lat;	/* in key order */
+	size_t nlat;
 	size_t nzero;		/* metrics zero in both captures, left out */
 	size_t nunmeasured;	/* metrics no probe measured in either capture, left out */
 	char **warnings;

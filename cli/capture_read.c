@@ -577,6 +577,58 @@ static int parse_queues(struct parser *p, const json_t *queues, const char *wher
 	return 0;
 }
 
+/*
+ * sendmsg_hist[] (1.6): tun_sendmsg() latency per (queue, batch class); the
+ * calls into out->sendmsg_calls, the buckets into acc's rows (kept sorted
+ * and distinct, at most SKBTOP_MAX_SENDMSG_KEYS of them).
+ */
+static int parse_sendmsg(struct parser *p, const json_t *rows, const char *where,
+			 struct capture_sample *out, struct snapshot *acc)
+{
+	char w[96];
+	int err;
+
+	for (size_t i = 0; i < json_array_size(rows); i++) {
+		const json_t *row = json_array_get(rows, i), *a;
+		struct sendmsg_key key = {};
+		struct sendmsg_hist h = {};
+		__u64 ifindex, queue, batch;
+
+		snprintf(w, sizeof(w), "%s.sendmsg_hist[%zu]", where, i);
+		if (!json_is_object(row))
+			return fail(p, "%s: expected an object", w);
+		err = get_uint(p, row, "ifindex", false, UINT32_MAX, &ifindex, w);
+		err = err ?: get_uint(p, row, "queue", false, UINT16_MAX, &queue, w);
+		err = err ?: get_uint(p, row, "batch", true, SKBTOP_SENDMSG_CLASSES - 1, &batch, w);
+		err = err ?: parse_dir(p, row, &key.q.dir, w);
+		err = err ?: parse_ifname(p, row, key.q.ifname, w);
+		err = err ?: get_array(p, row, "ns", true, SKBTOP_LAT_SLOTS, &a, w);
+		if (err)
+			return err;
+		for (size_t b = 0; b < json_array_size(a); b++) {
+			const json_t *v = json_array_get(a, b);
+
+			if (!json_is_integer(v) || json_integer_value(v) < 0)
+				return fail(p, "%s.ns[%zu]: expected a count", w, b);
+			h.ns[b] = (__u64)json_integer_value(v);
+			p->wrapped |= __builtin_add_overflow(out->sendmsg_calls, h.ns[b],
+							     &out->sendmsg_calls);
+		}
+		key.q.ifindex = (__u32)ifindex;
+		key.q.queue = (__u16)queue;
+		key.batch = (__u32)batch;
+		if (!acc)
+			continue;
+		if ((err = snapshot__add_sendmsg(acc, &key, &h, &p->wrapped)))
+			return err;
+		/* the probe's map holds no more: nor can a capture */
+		if (acc->nsendmsg > SKBTOP_MAX_SENDMSG_KEYS)
+			return fail(p, "%s: more than %d distinct sendmsg_hist rows", w,
+				    SKBTOP_MAX_SENDMSG_KEYS);
+	}
+	return 0;
+}
+
 /* Program rows, added by name into acc's. */
 static int parse_progs(struct parser *p, const json_t *progs, const char *where,
 		       struct snapshot *acc)
@@ -627,7 +679,7 @@ static int parse_progs(struct parser *p, const json_t *progs, const char *where,
 static int parse_sample(struct parser *p, const json_t *js, const char *where,
 			struct capture_sample *out, struct snapshot *acc)
 {
-	const json_t *cpus, *kicks, *drops, *details = NULL, *queues, *progs;
+	const json_t *cpus, *kicks, *drops, *details = NULL, *queues, *progs, *sendmsg;
 	size_t max = p->lim->max_rows;
 	int err;
 
@@ -644,9 +696,10 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 		err = get_array(p, js, "drop_details", false, max, &details, where);
 	err = err ?: get_array(p, js, "queues", false, max, &queues, where);
 	err = err ?: get_array(p, js, "progs", false, MAX_PROGS, &progs, where);
+	err = err ?: get_array(p, js, "sendmsg_hist", false, max, &sendmsg, where);
 	err = err ?: count_rows(p, json_array_size(cpus) + json_array_size(kicks) +
 				   json_array_size(drops) + json_array_size(details) +
-				   json_array_size(queues), where);
+				   json_array_size(queues) + json_array_size(sendmsg), where);
 	if (err)
 		return err;
 	if (acc) {
@@ -659,6 +712,7 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 	err = err ?: parse_kicks(p, kicks, where, out, acc);
 	err = err ?: parse_drops(p, drops, details, where, out, acc);
 	err = err ?: parse_queues(p, queues, where, out, acc);
+	err = err ?: parse_sendmsg(p, sendmsg, where, out, acc);
 	return err ?: parse_progs(p, progs, where, acc);
 }
 
@@ -945,6 +999,11 @@ static int check_totals(struct parser *p, const struct capture_sample *t,
 		tdsum += t->drops[i].count;
 	if (dsum != tdsum)
 		return fail(p, "totals.drops does not equal the sum of the samples");
+	dsum = 0;
+	for (size_t i = 0; i < cap->totals.nsendmsg; i++)
+		dsum += hist_count(cap->totals.sendmsg[i].h.ns, SKBTOP_LAT_SLOTS);
+	if (dsum != t->sendmsg_calls)
+		return fail(p, "totals.sendmsg_hist does not equal the sum of the samples");
 	return 0;
 }
 

@@ -185,6 +185,39 @@ static void queue_rows(struct jsonw *w, const struct snapshot *d)
 	jw_end(w);
 }
 
+/* 1.6: tun_sendmsg() latency per (queue, batch class), buckets up to the last non-zero */
+static void sendmsg_rows(struct jsonw *w, const struct snapshot *d)
+{
+	if (!d->nsendmsg)
+		return;
+	jw_key(w, "sendmsg_hist");
+	jw_array(w);
+	for (size_t i = 0; i < d->nsendmsg; i++) {
+		const struct sendmsg_row *r = &d->sendmsg[i];
+		int last = -1;
+
+		for (int b = 0; b < SKBTOP_LAT_SLOTS; b++)
+			if (r->h.ns[b])
+				last = b;
+		if (last < 0)
+			continue;
+		jw_object(w);
+		jw_kv_u64(w, "ifindex", r->key.q.ifindex);
+		kv_ifname(w, r->key.q.ifname);
+		jw_kv_u64(w, "queue", r->key.q.queue);
+		if (dir_str(r->key.q.dir))
+			jw_kv_string(w, "dir", dir_str(r->key.q.dir));
+		jw_kv_u64(w, "batch", r->key.batch);
+		jw_key(w, "ns");
+		jw_array(w);
+		for (int b = 0; b <= last; b++)
+			jw_u64(w, r->h.ns[b]);
+		jw_end(w);
+		jw_end(w);
+	}
+	jw_end(w);
+}
+
 static void prog_rows(struct jsonw *w, const struct snapshot *d)
 {
 	jw_key(w, "progs");
@@ -211,6 +244,7 @@ static void sample_members(struct jsonw *w, const struct snapshot *d)
 	kick_rows(w, d);
 	drop_rows(w, d);
 	queue_rows(w, d);
+	sendmsg_rows(w, d);
 	prog_rows(w, d);
 }
 
@@ -333,6 +367,8 @@ int capture_writer__add(struct capture_writer *w, const struct snapshot *d)
 	sanitize_words(c.cpu_drop_counts, c.ncpu_drop_reasons * c.ncpus);
 	for (size_t i = 0; i < c.nqueues; i++)
 		sanitize_words((__u64 *)&c.queues[i].c, NWORDS(struct queue_counters));
+	for (size_t i = 0; i < c.nsendmsg; i++)
+		sanitize_words(c.sendmsg[i].h.ns, SKBTOP_LAT_SLOTS);
 	for (size_t i = 0; i < c.nprogs; i++) {
 		sanitize_words(&c.progs[i].run_ns, 1);
 		sanitize_words(&c.progs[i].run_cnt, 1);

@@ -166,10 +166,11 @@ const struct probe_spec probe_specs[] = {
 		{ MODE_KPROBE, "kprobe", { "build_kprobe", "build_around_kprobe", "build_napi_kprobe" },
 		  { K("build_skb"), K("build_skb_around"), K("napi_build_skb") } },
 	} },
-	{ "tun_sendmsg", "tun", "tun_sendmsg", "per-queue attribution of builds and bulk calls",
+	{ "tun_sendmsg", "tun", "tun_sendmsg",
+	  "per-queue attribution of builds and bulk calls; latency per queue and batch",
 	  OBJ_ALLOC, {
 		{ MODE_FENTRY, "fentry+fexit", { "tun_sendmsg_entry", "tun_sendmsg_exit" },
-		  { F("tun_sendmsg") } },
+		  { F("tun_sendmsg") }, NULL, PROBE_CAP_SENDMSG_LAT },
 	} },
 	{ "consume", "consume", "napi_consume_skb", "budget 0, deferred, recycled",
 	  OBJ_CONSUME, {

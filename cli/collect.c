@@ -140,6 +140,25 @@ static int queue_slot_row(struct collector *c, struct snapshot *s, const void *k
 	return 0;
 }
 
+/* One (queue, batch class) of the tun_sendmsg() latency map: its CPUs' buckets added. */
+static int sendmsg_row(struct collector *c, struct snapshot *s, const void *key, const void *vals)
+{
+	size_t stride = collect_stride(sizeof(struct sendmsg_hist));
+	struct sendmsg_hist sum = {};
+	struct sendmsg_key k = *(const struct sendmsg_key *)key;
+
+	for (__u32 cpu = 0; cpu < c->ncpus; cpu++) {
+		const struct sendmsg_hist *h =
+			(const struct sendmsg_hist *)((const char *)vals + cpu * stride);
+
+		for (int b = 0; b < SKBTOP_LAT_SLOTS; b++)
+			sum.ns[b] += h->ns[b];
+	}
+	k.pad = 0;
+	k.q.pad = 0;
+	return snapshot__add_sendmsg(s, &k, &sum, NULL);
+}
+
 static bool has(const struct collect_source *src, enum collect_map m)
 {
 	return src->maps & (1u << m);
@@ -181,6 +200,7 @@ int collector__read(struct collector *c, const struct collect_source *src, struc
 	if (!err && has(src, CM_CONSUME_CPU))
 		err = read_cpu_counters(c, src, CM_CONSUME_CPU, s);
 	err = err ?: walk(c, src, CM_CONSUME_QUEUES, queue_row, s);
+	err = err ?: walk(c, src, CM_ALLOC_SENDMSG, sendmsg_row, s);
 	err = err ?: (src->progs ? src->progs(src->arg, s) : 0);
 	if (!err)
 		snapshot__fill_ipis_recv(s);

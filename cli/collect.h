@@ -29,6 +29,7 @@ enum collect_map {
 	CM_ALLOC_QUEUES,	/* alloc: queue_counters */
 	CM_CONSUME_CPU,		/* consume: cpu_counters */
 	CM_CONSUME_QUEUES,	/* consume: queue_counters */
+	CM_ALLOC_SENDMSG,	/* alloc: sendmsg_hist, per-CPU hash by sendmsg_key */
 	CM_NR
 };
 

@@ -642,6 +642,35 @@ static int unique_keys(struct queue_key *keys, size_t *n, struct key_pos **sorte
 	return 0;
 }
 
+/* The (queue, batch class) rows of either capture's totals, merged in key order. */
+static int lat_rows(struct diff_result *r, const struct capture *a, const struct capture *b)
+{
+	const struct field *f = field_find(hist_fields, hist_nfields, "sendmsg_ns");
+	const struct snapshot *ta = &a->totals, *tb = &b->totals;
+	bool ma = measured(a, f), mb = measured(b, f);
+	size_t i = 0, j = 0;
+
+	if (!ma && !mb)
+		return 0;
+	r->lat = calloc(ta->nsendmsg + tb->nsendmsg + 1, sizeof(*r->lat));
+	if (!r->lat)
+		return -ENOMEM;
+	while (i < ta->nsendmsg || j < tb->nsendmsg) {
+		struct diff_lat_row *l = &r->lat[r->nlat++];
+		int c = i == ta->nsendmsg ? 1 : j == tb->nsendmsg ? -1 :
+			memcmp(&ta->sendmsg[i].key, &tb->sendmsg[j].key, sizeof(l->key));
+
+		l->key = c <= 0 ? ta->sendmsg[i].key : tb->sendmsg[j].key;
+		if (c <= 0)
+			l->before = ta->sendmsg[i++].h;
+		if (c >= 0)
+			l->after = tb->sendmsg[j++].h;
+		l->before_na = !ma;
+		l->after_na = !mb;
+	}
+	return 0;
+}
+
 int diff__compare_sides(const struct capture *a, struct diff_side *sa, const struct capture *b,
 			struct diff_side *sb, struct diff_result *r)
 {
@@ -694,6 +723,7 @@ int diff__compare_sides(const struct capture *a, struct diff_side *sa, const str
 				 qkeys[i].queue, queue_fields[f].name);
 			err = add_row(r, sa, sb, &m, NULL, &qkeys[i]);
 		}
+	err = err ?: lat_rows(r, a, b);
 	for (size_t i = 0; i < nreasons; i++)
 		free(reasons[i]);
 	free(reasons);
@@ -728,6 +758,7 @@ void diff__free(struct diff_result *r)
 		free(r->warnings[i]);
 	free(r->warnings);
 	free(r->rows);
+	free(r->lat);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -799,6 +830,55 @@ static void wrap(FILE *f, const char *first, const char *text)
 
 #define NAME_W 26
 
+/* "skbvhost0/rx0 batch 64-127" */
+static void lat_name(char *buf, size_t len, const struct diff_lat_row *l)
+{
+	const char *b = sendmsg_batch_name(l->key.batch);
+
+	snprintf(buf, len, "%.*s/%s%u batch %s", SKBTOP_IFNAMSIZ - 1, l->key.q.ifname,
+		 l->key.q.dir == QUEUE_RX ? "rx" : l->key.q.dir == QUEUE_TX ? "tx" : "q",
+		 l->key.q.queue, b ? b : "?");
+}
+
+/* One side's calls, p50 and p99 bucket as text; "n/a" when unmeasured. */
+static void lat_cells(const struct sendmsg_hist *h, bool na, char *calls, char *p50, char *p99,
+		      size_t len)
+{
+	if (na) {
+		snprintf(calls, len, "n/a");
+		snprintf(p50, len, "n/a");
+		snprintf(p99, len, "n/a");
+		return;
+	}
+	snprintf(calls, len, "%llu", (unsigned long long)hist_count(h->ns, SKBTOP_LAT_SLOTS));
+	hist_bucket_text(p50, len, hist_quantile_bucket(h->ns, SKBTOP_LAT_SLOTS, 0.5),
+			 SKBTOP_LAT_SLOTS);
+	hist_bucket_text(p99, len, hist_quantile_bucket(h->ns, SKBTOP_LAT_SLOTS, 0.99),
+			 SKBTOP_LAT_SLOTS);
+}
+
+static void lat_text(FILE *f, const struct diff_result *r)
+{
+	char name[64], line[160], cb[24], ca[24], pb50[16], pa50[16], pb99[16], pa99[16];
+
+	if (!r->nlat)
+		return;
+	fputc('\n', f);
+	wrap(f, "", "tun_sendmsg() latency per queue and batch class, before -> after: "
+		    "calls, and the log2-ns bucket of p50 and p99 (within a factor of 2; "
+		    "no noise test; under QEMU TCG worth comparing only with each other):");
+	for (size_t i = 0; i < r->nlat; i++) {
+		const struct diff_lat_row *l = &r->lat[i];
+
+		lat_name(name, sizeof(name), l);
+		lat_cells(&l->before, l->before_na, cb, pb50, pb99, 16);
+		lat_cells(&l->after, l->after_na, ca, pa50, pa99, 16);
+		snprintf(line, sizeof(line), "%s: calls %s -> %s", esc(name), cb, ca);
+		wrap(f, "", line);
+		fprintf(f, "  p50 %s -> %s, p99 %s -> %s\n", pb50, pa50, pb99, pa99);
+	}
+}
+
 void diff__text(FILE *f, const struct diff_result *r, const char *bname, const char *aname)
 {
 	char line[256];
@@ -829,6 +909,7 @@ void diff__text(FILE *f, const struct diff_result *r, const char *bname, const c
 		}
 		fprintf(f, " %9s %9s %8s %6s %s\n", b, a, c, p, row->verdict);
 	}
+	lat_text(f, r);
 	if (r->nzero)
 		fprintf(f, "(%zu metrics zero in both captures not shown)\n", r->nzero);
 	if (r->nunmeasured)
@@ -884,6 +965,22 @@ void diff__markdown(FILE *f, const struct diff_result *r, const char *bname, con
 		fprintf(f, "` | %s | %s | %s | %s | %s |\n", b, a, c, p,
 			!strcmp(row->verdict, "~") ? "\\~" : row->verdict);
 	}
+	if (r->nlat) {
+		fprintf(f, "\n| tun_sendmsg() queue, batch | calls before | calls after | p50 before "
+			   "| p50 after | p99 before | p99 after |\n|---|---:|---:|---:|---:|---:|---:|\n");
+		for (size_t i = 0; i < r->nlat; i++) {
+			char name[64], cb[24], ca[24], pb50[16], pa50[16], pb99[16], pa99[16];
+
+			lat_name(name, sizeof(name), &r->lat[i]);
+			lat_cells(&r->lat[i].before, r->lat[i].before_na, cb, pb50, pb99, 16);
+			lat_cells(&r->lat[i].after, r->lat[i].after_na, ca, pa50, pa99, 16);
+			fprintf(f, "| `");
+			md_cell(f, name);
+			fprintf(f, "` | %s | %s | %s | %s | %s | %s |\n", cb, ca, pb50, pa50, pb99, pa99);
+		}
+		fprintf(f, "\nLatency: log2-ns buckets (p50, p99 within a factor of 2), no noise "
+			   "test; under QEMU TCG worth comparing only with each other.\n");
+	}
 	fprintf(f, "\nMean per-second rates over the intervals (`%%` rows: percent). Verdict "
 		   "from Welch's t-test: ++/-- p<0.001 and change>=10%%, +/- p<0.01 and "
 		   "change>=1%% (a direction, not better or worse), ~ within noise, new: zero "
@@ -932,6 +1029,40 @@ json_t *diff__json(const struct diff_result *r, const char *bname, const char *a
 		json_array_append_new(rows, j);
 	}
 	json_object_set_new(o, "metrics", rows);
+	rows = json_array();
+	for (size_t i = 0; i < r->nlat; i++) {
+		const struct diff_lat_row *l = &r->lat[i];
+		const char *b = sendmsg_batch_name(l->key.batch);
+		json_t *j = json_object();
+
+		json_object_set_new(j, "ifname", json_stringn(l->key.q.ifname,
+							      strnlen(l->key.q.ifname,
+								      SKBTOP_IFNAMSIZ - 1)));
+		json_object_set_new(j, "queue", json_integer(l->key.q.queue));
+		json_object_set_new(j, "dir", json_string(l->key.q.dir == QUEUE_RX ? "rx" : "tx"));
+		json_object_set_new(j, "batch", json_string(b ? b : "?"));
+		for (int side = 0; side < 2; side++) {
+			const struct sendmsg_hist *h = side ? &l->after : &l->before;
+			int p50 = hist_quantile_bucket(h->ns, SKBTOP_LAT_SLOTS, 0.5);
+			int p99 = hist_quantile_bucket(h->ns, SKBTOP_LAT_SLOTS, 0.99);
+			json_t *s;
+
+			if (side ? l->after_na : l->before_na) {
+				json_object_set_new(j, side ? "after" : "before", json_null());
+				continue;
+			}
+			s = json_object();
+			json_object_set_new(s, "count", json_integer((json_int_t)hist_count(
+							    h->ns, SKBTOP_LAT_SLOTS)));
+			json_object_set_new(s, "p50_ns", p50 < 0 ? json_null() : json_integer(
+						    (json_int_t)hist_bucket_ns(p50, SKBTOP_LAT_SLOTS)));
+			json_object_set_new(s, "p99_ns", p99 < 0 ? json_null() : json_integer(
+						    (json_int_t)hist_bucket_ns(p99, SKBTOP_LAT_SLOTS)));
+			json_object_set_new(j, side ? "after" : "before", s);
+		}
+		json_array_append_new(rows, j);
+	}
+	json_object_set_new(o, "sendmsg_latency", rows);
 	json_object_set_new(o, "zero_in_both", json_integer((json_int_t)r->nzero));
 	json_object_set_new(o, "measured_in_neither", json_integer((json_int_t)r->nunmeasured));
 	return o;

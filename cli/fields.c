@@ -267,6 +267,24 @@ const struct field kick_fields[] = {
 };
 const size_t kick_nfields = sizeof(kick_fields) / sizeof(kick_fields[0]);
 
+/* Histograms per (tun queue, batch class): rows of their own (struct sendmsg_row). */
+const struct field hist_fields[] = {
+	{ .name = "sendmsg_ns",
+	  .group = "tun", .probe = "tun_sendmsg", .need = PROBE_CAP_SENDMSG_LAT,
+	  .kind = FIELD_HIST, .offset = offsetof(struct sendmsg_hist, ns),
+	  .unit = "calls per log2-ns bucket",
+	  .help = "tun_sendmsg() durations, fentry to fexit (bpf_ktime_get_ns), in 32 log2 buckets "
+		  "(0 ns; [2^(i-1), 2^i - 1] ns; from 2^30 ns up), per tun queue and batch class: "
+		  "plain (a sendmsg() without TUN_MSG_PTR: one frame) or a TUN_MSG_PTR batch of "
+		  "0, 1, 2-3, 4-7, 8-15, 16-31, 32-63, 64-127 or 128+ frames (vhost-net TX batches "
+		  "up to 64). -j: queues[].sendmsg_ns {count, buckets, p50_ns, p99_ns, batches[]}; "
+		  "--text and report: the TUN_SENDMSG table (calls, p50, p99, max: the upper bound "
+		  "of the bucket each falls in, so within a factor of 2); diff: calls, p50 and p99 "
+		  "before and after, no noise test; captures: sendmsg_hist[] (format 1.6). Under QEMU TCG the ns are emulated time: compare classes, queues "
+		  "and kernels with each other, never with hardware" },
+};
+const size_t hist_nfields = sizeof(hist_fields) / sizeof(hist_fields[0]);
+
 const struct cap_name probe_cap_names[] = {
 	{ PROBE_CAP_CACHE_HITS, "cache_hits",
 	  "cache_get: hits and misses (the cache's fill level is read)" },
@@ -278,6 +296,9 @@ const struct cap_name probe_cap_names[] = {
 	  "cache_refill: xsk_alloc_batch_skb()'s slab bulk calls told apart (xsk batch RFC)" },
 	{ PROBE_CAP_LEVEL, "level",
 	  "cache_level: the cache's fill level is read (live only: captures hold no levels)" },
+	{ PROBE_CAP_SENDMSG_LAT, "sendmsg_lat",
+	  "tun_sendmsg: each call timed from fentry to fexit, per queue and batch class "
+	  "(captures before format 1.6 have none)" },
 };
 const size_t probe_ncap_names = sizeof(probe_cap_names) / sizeof(probe_cap_names[0]);
 

@@ -28,6 +28,8 @@ enum field_kind {
 			 * difference; the total over CPUs is their sum; no rate;
 			 * /metrics family skbtop_<metric> of type gauge; not in
 			 * captures (their probe tables drop PROBE_CAP_LEVEL) */
+	FIELD_HIST,	/* a log2 histogram, not a count: its own rows and views
+			 * (hist_fields; offset into struct sendmsg_hist) */
 };
 
 struct field {
@@ -56,6 +58,8 @@ extern const struct field queue_fields[];
 extern const size_t queue_nfields;
 extern const struct field kick_fields[];	/* offsets into struct kick_cell */
 extern const size_t kick_nfields;
+extern const struct field hist_fields[];	/* FIELD_HIST: histograms with rows of their own */
+extern const size_t hist_nfields;
 
 /* Is f measured under this probe table? probes NULL: synthetic data, all measured. */
 bool field_measured(const struct field *f, const struct probe_status *probes, size_t nprobes);

@@ -27,11 +27,13 @@ static const struct table tables[] = {
 	  "ifname, queue, dir", queue_fields, 0 },
 	{ "per CPU pair (DEFER CPU->CPU table, -j kicks[])", "from_cpu, to_cpu", kick_fields,
 	  0 },
+	{ "per tun/tap queue and batch class: histograms (TUN_SENDMSG table, -j "
+	  "queues[].sendmsg_ns; no /metrics family)", "-", hist_fields, 0 },
 };
 
 static size_t table_n(size_t t)
 {
-	return t == 0 ? cpu_nfields : t == 1 ? queue_nfields : kick_nfields;
+	return t == 0 ? cpu_nfields : t == 1 ? queue_nfields : t == 2 ? kick_nfields : hist_nfields;
 }
 
 /* "probe" or "probe (caps a, b)" or "probe + probe2"; "-" for skbtop's own */
@@ -95,7 +97,8 @@ static void legend_json(FILE *out, bool pretty)
 			const struct field *f = &tables[t].f[i];
 
 			jw_object(&w);
-			jw_kv_string(&w, "table", t == 0 ? "cpu" : t == 1 ? "queue" : "kick");
+			jw_kv_string(&w, "table", t == 0 ? "cpu" : t == 1 ? "queue" :
+						  t == 2 ? "kick" : "hist");
 			jw_kv_string(&w, "name", f->name);
 			jw_kv_string(&w, "title", f->text || f->screen ? f->title : NULL);
 			metric_name(f, buf, sizeof(buf));
@@ -131,7 +134,8 @@ static void legend_markdown(FILE *out)
 		     "family for it.\n");
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 		fprintf(out, "\n## %s\n\n", tables[t].title);
-		fprintf(out, "Family labels: %s.\n\n", tables[t].labels);
+		if (strcmp(tables[t].labels, "-"))
+			fprintf(out, "Family labels: %s.\n\n", tables[t].labels);
 		for (size_t i = 0; i < table_n(t); i++) {
 			const struct field *f = &tables[t].f[i];
 

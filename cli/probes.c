@@ -747,6 +747,7 @@ static struct bpf_map *collect_map_of(struct skbtop *st, enum collect_map m)
 	case CM_ALLOC_QUEUES: return st->alloc->maps.queue_counters;
 	case CM_CONSUME_CPU: return st->consume->maps.cpu_counters;
 	case CM_CONSUME_QUEUES: return st->consume->maps.queue_counters;
+	case CM_ALLOC_SENDMSG: return st->alloc->maps.sendmsg_hist;
 	case CM_NR: break;
 	}
 	return NULL;
@@ -871,7 +872,7 @@ int skbtop__read(struct skbtop *st, struct snapshot *s)
 		[OBJ_DROPS] = 1u << CM_DROPS_CPU | 1u << CM_DROP_REASONS | 1u << CM_DROP_CELLS |
 			      1u << CM_DROP_COUNTS | 1u << CM_QUEUE_SLOTS | 1u << CM_DROPS_QUEUES,
 		[OBJ_DEFER] = 1u << CM_DEFER_CPU | 1u << CM_KICKS,
-		[OBJ_ALLOC] = 1u << CM_ALLOC_CPU | 1u << CM_ALLOC_QUEUES,
+		[OBJ_ALLOC] = 1u << CM_ALLOC_CPU | 1u << CM_ALLOC_QUEUES | 1u << CM_ALLOC_SENDMSG,
 		[OBJ_CONSUME] = 1u << CM_CONSUME_CPU | 1u << CM_CONSUME_QUEUES,
 	};
 	struct collect_source src = {

@@ -35,6 +35,7 @@ const char *probe_mode_name(enum probe_mode m);
 #define PROBE_CAP_XSK_SPLIT	0x20	/* cache_refill: xsk_alloc_batch_skb()'s bulk calls apart */
 #define PROBE_CAP_LEVEL		0x10	/* cache_level: fill levels read (live only: a
 					 * capture holds no levels and drops this bit) */
+#define PROBE_CAP_SENDMSG_LAT	0x40	/* tun_sendmsg: durations per queue and batch class */
 
 struct probe_status {
 	const char *name;	/* "drops", "bulk", ... */

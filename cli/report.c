@@ -202,6 +202,7 @@ static void print_text(FILE *f, const struct capture *cap, const char *path)
 	capture__view_ctx(cap, &ctx);
 	ctx.per_cpu = true;
 	ctx.top = 20;
+	ctx.na = "n/a";
 	view_text(f, &cap->totals, &ctx);
 	snapshot__sum_cpus(&cap->totals, &sum);
 	if (sec > 0) {

@@ -31,6 +31,7 @@ void snapshot__free(struct snapshot *s)
 	free(s->cpu_drop_counts);
 	free(s->cpu_drop_index);
 	free(s->progs);
+	free(s->sendmsg);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -60,6 +61,7 @@ int snapshot__reset(struct snapshot *s, __u32 ncpus)
 	}
 	s->mono_ns = s->real_ns = s->user_cpu_ns = 0;
 	s->ndrops = s->ncpu_drop_reasons = s->nqueues = s->nprogs = 0;
+	s->nsendmsg = 0;
 	if (s->cpu_drop_index)	/* rows are gone: so are their index entries */
 		memset(s->cpu_drop_index, 0, s->cpu_drop_index_cap * sizeof(*s->cpu_drop_index));
 	return 0;
@@ -254,6 +256,66 @@ int snapshot__add_prog(struct snapshot *s, const char *name, __u64 run_ns, __u64
 	return 0;
 }
 
+static int cmp_sendmsg_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct sendmsg_key));
+}
+
+/* Where key's row is, or would be inserted (rows are sorted). */
+static size_t sendmsg_pos(const struct snapshot *s, const struct sendmsg_key *key, bool *found)
+{
+	size_t lo = 0, hi = s->nsendmsg;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_sendmsg_key(&s->sendmsg[mid].key, key);
+
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+const struct sendmsg_row *snapshot__find_sendmsg(const struct snapshot *s,
+						 const struct sendmsg_key *key)
+{
+	bool found;
+	size_t i = sendmsg_pos(s, key, &found);
+
+	return found ? &s->sendmsg[i] : NULL;
+}
+
+int snapshot__add_sendmsg(struct snapshot *s, const struct sendmsg_key *key,
+			  const struct sendmsg_hist *h, bool *wrapped)
+{
+	struct sendmsg_row *rows;
+	bool found, w = false;
+	size_t i = sendmsg_pos(s, key, &found);
+
+	if (!found) {
+		rows = grow(s->sendmsg, s->nsendmsg, &s->sendmsg_cap, sizeof(*rows));
+		if (!rows)
+			return -ENOMEM;
+		s->sendmsg = rows;
+		memmove(&rows[i + 1], &rows[i], (s->nsendmsg - i) * sizeof(*rows));
+		memset(&rows[i], 0, sizeof(*rows));
+		rows[i].key = *key;
+		s->nsendmsg++;
+	}
+	for (int b = 0; b < SKBTOP_LAT_SLOTS; b++)
+		w |= __builtin_add_overflow(s->sendmsg[i].h.ns[b], h->ns[b], &s->sendmsg[i].h.ns[b]);
+	if (wrapped)
+		*wrapped |= w;
+	return 0;
+}
+
 int snapshot__copy(struct snapshot *dst, const struct snapshot *src)
 {
 	size_t i;
@@ -278,6 +340,8 @@ int snapshot__copy(struct snapshot *dst, const struct snapshot *src)
 		if (!(err = snapshot__add_prog(dst, src->progs[i].name, src->progs[i].run_ns,
 					       src->progs[i].run_cnt)))
 			dst->progs[dst->nprogs - 1].misses = src->progs[i].misses;
+	for (i = 0; i < src->nsendmsg && !err; i++)
+		err = snapshot__add_sendmsg(dst, &src->sendmsg[i].key, &src->sendmsg[i].h, NULL);
 	if (err)
 		snapshot__free(dst);
 	return err;
@@ -463,6 +527,19 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 			out->progs[out->nprogs - 1].misses = cur->progs[i].misses -
 							     (p ? p->misses : 0);
 	}
+	/* latency rows: those with calls in the interval (cur's are sorted: out's too) */
+	for (i = 0; i < cur->nsendmsg && !err; i++) {
+		const struct sendmsg_row *p = prev ? snapshot__find_sendmsg(prev, &cur->sendmsg[i].key)
+						   : NULL;
+		struct sendmsg_hist d = {};	/* sub_words() fills it (cppcheck cannot tell) */
+		__u64 any = 0;
+
+		sub_words(d.ns, cur->sendmsg[i].h.ns, p ? p->h.ns : NULL, SKBTOP_LAT_SLOTS);
+		for (int b = 0; b < SKBTOP_LAT_SLOTS; b++)
+			any |= d.ns[b];
+		if (any)
+			err = snapshot__add_sendmsg(out, &cur->sendmsg[i].key, &d, NULL);
+	}
 	free(pidx);
 	if (err)
 		snapshot__free(out);
@@ -586,6 +663,8 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 			acc->progs[acc->nprogs - 1].misses = d->progs[i].misses;
 		}
 	}
+	for (i = 0; i < d->nsendmsg && !err; i++)
+		err = snapshot__add_sendmsg(acc, &d->sendmsg[i].key, &d->sendmsg[i].h, NULL);
 	return err;
 }
 

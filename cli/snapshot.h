@@ -26,6 +26,12 @@ struct queue_row {
 	struct queue_counters c;	/* summed over CPUs */
 };
 
+/* tun_sendmsg() durations of one (queue, batch class), summed over CPUs. */
+struct sendmsg_row {
+	struct sendmsg_key key;
+	struct sendmsg_hist h;
+};
+
 /* BPF run-time statistics of one attached program (kernel.bpf_stats_enabled). */
 struct prog_row {
 	char name[32];
@@ -59,6 +65,8 @@ struct snapshot {
 	struct prog_row *progs;
 	size_t nprogs, progs_cap;
 	__u64 user_cpu_ns;		/* skbtop's own user+system CPU time */
+	struct sendmsg_row *sendmsg;	/* sorted by key, keys distinct */
+	size_t nsendmsg, sendmsg_cap;
 };
 
 /*
@@ -117,6 +125,15 @@ int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, c
 int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
 			const struct queue_counters *c);
 int snapshot__add_prog(struct snapshot *s, const char *name, __u64 run_ns, __u64 run_cnt);
+/*
+ * Add h to key's row, inserting it in key order if absent. *wrapped (when
+ * not NULL) is set if a bucket passed 2^64. Returns 0 or -ENOMEM.
+ */
+int snapshot__add_sendmsg(struct snapshot *s, const struct sendmsg_key *key,
+			  const struct sendmsg_hist *h, bool *wrapped);
+/* key's row, or NULL. */
+const struct sendmsg_row *snapshot__find_sendmsg(const struct snapshot *s,
+						 const struct sendmsg_key *key);
 
 /*
  * out = cur - prev, counter by counter, matching rows by key. Counters are

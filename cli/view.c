@@ -41,6 +41,181 @@ static const char *dir_name(__u8 dir)
 	return dir == QUEUE_RX ? "rx" : dir == QUEUE_TX ? "tx" : "";
 }
 
+/* ---- tun_sendmsg() latency histograms ---- */
+
+const char *sendmsg_batch_name(__u32 batch)
+{
+	static const char *const names[SKBTOP_SENDMSG_CLASSES] = {
+		"plain", "0", "1", "2-3", "4-7", "8-15", "16-31", "32-63", "64-127", "128+",
+	};
+
+	return batch < SKBTOP_SENDMSG_CLASSES ? names[batch] : NULL;
+}
+
+__u64 hist_count(const __u64 *h, int n)
+{
+	__u64 sum = 0;
+
+	for (int b = 0; b < n; b++)
+		sum += h[b];
+	return sum;
+}
+
+int hist_quantile_bucket(const __u64 *h, int n, double p)
+{
+	__u64 total = hist_count(h, n), rank, cum = 0;
+
+	if (!total)
+		return -1;
+	rank = (__u64)(p * (double)total);
+	if ((double)rank < p * (double)total)
+		rank++;		/* ceil */
+	if (rank < 1)
+		rank = 1;
+	for (int b = 0; b < n; b++) {
+		cum += h[b];
+		if (cum >= rank)
+			return b;
+	}
+	return n - 1;
+}
+
+int hist_max_bucket(const __u64 *h, int n)
+{
+	for (int b = n - 1; b >= 0; b--)
+		if (h[b])
+			return b;
+	return -1;
+}
+
+__u64 hist_bucket_ns(int b, int n)
+{
+	if (b <= 0)
+		return 0;
+	if (b == n - 1)
+		return 1ULL << (n - 2);
+	return (1ULL << b) - 1;
+}
+
+static void fmt_ns(char *buf, size_t len, const char *pre, __u64 ns)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%s%lluns", pre, (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%s%.1fus", pre, ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%s%.1fms", pre, ns / 1e6);
+	else
+		snprintf(buf, len, "%s%.2fs", pre, ns / 1e9);
+}
+
+void hist_bucket_text(char *buf, size_t len, int b, int n)
+{
+	if (b < 0)
+		snprintf(buf, len, "-");
+	else if (b == 0)
+		snprintf(buf, len, "0");
+	else if (b == n - 1)
+		fmt_ns(buf, len, ">=", 1ULL << (n - 2));
+	else
+		fmt_ns(buf, len, "<", 1ULL << b);
+}
+
+size_t sendmsg_rows_of(const struct snapshot *s, const struct queue_key *q, size_t *first)
+{
+	size_t i = 0, k = 0;
+
+	while (i < s->nsendmsg && memcmp(&s->sendmsg[i].key.q, q, sizeof(*q)))
+		i++;
+	*first = i;
+	while (i + k < s->nsendmsg && !memcmp(&s->sendmsg[i + k].key.q, q, sizeof(*q)))
+		k++;
+	return k;
+}
+
+static bool sendmsg_measured(const struct view_ctx *ctx)
+{
+	return field_measured(field_find(hist_fields, hist_nfields, "sendmsg_ns"), ctx->probes,
+			      ctx->nprobes);
+}
+
+/* One line of the TUN_SENDMSG table: calls, p50, p99, max; h NULL: unmeasured. */
+static void sendmsg_text_row(FILE *f, const char *ifname, const char *qs, const char *batch,
+			     const __u64 *h, const char *na)
+{
+	char p50[16], p99[16], max[16], calls[16];
+	int n = SKBTOP_LAT_SLOTS;
+
+	if (!h) {
+		fprintf(f, "%-12.12s %5s %-6s %8s %8s %8s %8s\n", ifname, qs, batch, na, na, na, na);
+		return;
+	}
+	snprintf(calls, sizeof(calls), "%llu", (unsigned long long)hist_count(h, n));
+	hist_bucket_text(p50, sizeof(p50), hist_quantile_bucket(h, n, 0.5), n);
+	hist_bucket_text(p99, sizeof(p99), hist_quantile_bucket(h, n, 0.99), n);
+	hist_bucket_text(max, sizeof(max), hist_max_bucket(h, n), n);
+	fprintf(f, "%-12.12s %5s %-6s %8s %8s %8s %8s\n", ifname, qs, batch, calls, p50, p99, max);
+}
+
+/*
+ * The TUN_SENDMSG table: per tun queue and batch class, the calls and the
+ * buckets their median, 99th percentile and maximum fall in; "all" sums a
+ * queue's classes when it has several. Unmeasured (no probe, or a capture
+ * before format 1.6): each queue that saw tun_sendmsg() calls, with na.
+ * At most ctx->top queues, in key order.
+ */
+static void sendmsg_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
+{
+	const char *na = ctx->na ? ctx->na : "-";
+	bool measured = sendmsg_measured(ctx), head = false;
+	size_t i = 0, shown = 0, more = 0;
+
+	while (i < (measured ? d->nsendmsg : d->nqueues)) {
+		const struct queue_key *q = measured ? &d->sendmsg[i].key.q : &d->queues[i].key;
+		char qs[12], ifname[SKBTOP_IFNAMSIZ];
+		size_t first, k = measured ? sendmsg_rows_of(d, q, &first) : 1;
+
+		if (!measured && !d->queues[i].c.sendmsg_calls) {
+			i++;
+			continue;
+		}
+		if (ctx->top <= 0 || shown == (size_t)ctx->top) {
+			more++;
+			i = measured ? first + k : i + 1;
+			continue;
+		}
+		shown++;
+		if (!head)
+			fprintf(f, "%-12s %5s %-6s %8s %8s %8s %8s\n", "TUN_SENDMSG", "QUEUE",
+				"BATCH", "CALLS", "p50", "p99", "max");
+		head = true;
+		snprintf(qs, sizeof(qs), "%s%u", dir_name(q->dir), q->queue);
+		snprintf(ifname, sizeof(ifname), "%.*s", SKBTOP_IFNAMSIZ - 1, q->ifname);
+		if (!measured) {
+			sendmsg_text_row(f, esc(ifname), qs, "all", NULL, na);
+			i++;
+			continue;
+		}
+		for (size_t j = first; j < first + k; j++)
+			sendmsg_text_row(f, esc(ifname), qs,
+					 sendmsg_batch_name(d->sendmsg[j].key.batch) ?: "?",
+					 d->sendmsg[j].h.ns, na);
+		if (k > 1) {
+			__u64 all[SKBTOP_LAT_SLOTS] = {};
+
+			for (size_t j = first; j < first + k; j++)
+				for (int b = 0; b < SKBTOP_LAT_SLOTS; b++)
+					all[b] += d->sendmsg[j].h.ns[b];
+			sendmsg_text_row(f, esc(ifname), qs, "all", all, na);
+		}
+		i = first + k;
+	}
+	if (more)
+		fprintf(f, "  (%zu more tun_sendmsg() queues; -j for all)\n", more);
+	if (head && measured)
+		fprintf(f, "  (p50, p99, max: log2-ns buckets, within a factor of 2)\n");
+}
+
 /* ---- text ---- */
 
 void view_wrap(FILE *f, const char *first, const char *text, size_t width)
@@ -292,6 +467,7 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 		if (d->nqueues > n)
 			fprintf(f, "  (%zu more queue rows; -j for all)\n", d->nqueues - n);
 	}
+	sendmsg_text(f, d, ctx);
 	n = top_items((size_t)d->ncpus * d->ncpus, want, kick_weight, d->kicks, idx, w);
 	if (n) {
 		size_t cells = 0;
@@ -353,6 +529,56 @@ static void hist_write(struct jsonw *w, const char *key, const __u64 *h, bool me
 	jw_array(w);
 	for (int i = 0; i < SKBTOP_HIST_SLOTS; i++)
 		jw_u64(w, h[i]);
+	jw_end(w);
+}
+
+/* A histogram's count, buckets and quantile bounds (null without calls). */
+static void lat_members(struct jsonw *w, const __u64 *h)
+{
+	int n = SKBTOP_LAT_SLOTS, p50 = hist_quantile_bucket(h, n, 0.5),
+	    p99 = hist_quantile_bucket(h, n, 0.99);
+
+	jw_kv_u64(w, "count", hist_count(h, n));
+	jw_key(w, "buckets");
+	jw_array(w);
+	for (int b = 0; b < n; b++)
+		jw_u64(w, h[b]);
+	jw_end(w);
+	jw_key(w, "p50_ns");
+	if (p50 < 0)
+		jw_null(w);
+	else
+		jw_u64(w, hist_bucket_ns(p50, n));
+	jw_key(w, "p99_ns");
+	if (p99 < 0)
+		jw_null(w);
+	else
+		jw_u64(w, hist_bucket_ns(p99, n));
+}
+
+/* queues[].sendmsg_ns: all classes added, then each batch class with calls. */
+static void sendmsg_json(struct jsonw *w, const struct snapshot *d, const struct queue_key *q)
+{
+	__u64 all[SKBTOP_LAT_SLOTS] = {};
+	size_t first, k = sendmsg_rows_of(d, q, &first);
+
+	for (size_t j = first; j < first + k; j++)
+		for (int b = 0; b < SKBTOP_LAT_SLOTS; b++)
+			all[b] += d->sendmsg[j].h.ns[b];
+	jw_object(w);
+	lat_members(w, all);
+	jw_key(w, "batches");
+	jw_array(w);
+	for (size_t j = first; j < first + k; j++) {
+		const char *name = sendmsg_batch_name(d->sendmsg[j].key.batch);
+
+		jw_object(w);
+		jw_kv_string(w, "batch", name ? name : "?");
+		jw_kv_u64(w, "batch_class", d->sendmsg[j].key.batch);
+		lat_members(w, d->sendmsg[j].h.ns);
+		jw_end(w);
+	}
+	jw_end(w);
 	jw_end(w);
 }
 
@@ -453,6 +679,11 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 		jw_kv_u64(w, "queue", q->key.queue);
 		jw_kv_string(w, "dir", dir_name(q->key.dir));
 		fields_write(w, queue_fields, queue_nfields, &q->c, qm);
+		jw_key(w, "sendmsg_ns");
+		if (sendmsg_measured(ctx))
+			sendmsg_json(w, d, &q->key);
+		else
+			jw_null(w);
 		jw_end(w);
 	}
 	jw_end(w);

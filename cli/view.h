@@ -22,6 +22,8 @@ struct view_ctx {
 	bool per_cpu;		/* text: one row per CPU, not only the total */
 	bool prog_stats;	/* BPF run-time stats on: progs' run_ns and run_cnt measured */
 	int top;		/* text: rows of drops to show */
+	const char *na;		/* text: an unmeasured value in the TUN_SENDMSG table
+				 * (NULL: "-"; report: "n/a") */
 };
 
 /* The name of a drop location; "-" for 0 (counted without locations: no -L). */
@@ -35,6 +37,31 @@ const char *view_location(const struct view_ctx *ctx, __u64 addr, char *buf, siz
 bool cache_hit_rate(const struct probe_status *probes, size_t nprobes,
 		    const struct cpu_counters *c, double *rate);
 
+
+/*
+ * tun_sendmsg() latency histograms (struct sendmsg_hist: SKBTOP_LAT_SLOTS
+ * log2-ns buckets). A batch class's name: "plain", "0", "1", "2-3", ...,
+ * "64-127", "128+" (NULL out of range).
+ */
+const char *sendmsg_batch_name(__u32 batch);
+/* Calls in a histogram. */
+__u64 hist_count(const __u64 *h, int n);
+/*
+ * The bucket holding the p-quantile (0 < p <= 1) of the calls, the
+ * smallest b whose cumulative count reaches ceil(p x count); -1 when empty.
+ */
+int hist_quantile_bucket(const __u64 *h, int n, double p);
+/* Highest non-empty bucket; -1 when empty. */
+int hist_max_bucket(const __u64 *h, int n);
+/*
+ * A bucket's bound in ns for the quantiles of -j: its upper bound 2^b - 1
+ * (0 for bucket 0); the open last bucket (n - 1) gives its lower bound 2^(n-2).
+ */
+__u64 hist_bucket_ns(int b, int n);
+/* Text: "0", "<1.0us" (below the bucket's exclusive upper bound 2^b), ">=1.07s" (last). */
+void hist_bucket_text(char *buf, size_t len, int b, int n);
+/* The sendmsg rows of queue q (contiguous: rows are sorted by key): first index, count. */
+size_t sendmsg_rows_of(const struct snapshot *s, const struct queue_key *q, size_t *first);
 
 /* first, then text wrapped at width columns, continuation lines indented as far. */
 void view_wrap(FILE *f, const char *first, const char *text, size_t width);

@@ -199,4 +199,56 @@ static inline __u32 drop_cell_index(__u32 reason, __u64 location, __u32 ifindex,
 	return (__u32)((h * 0x9e3779b97f4a7c15ULL) >> 58) & (SKBTOP_DROP_CELLS - 1);
 }
 
+/*
+ * tun_sendmsg() latency: a log2-ns histogram per tun queue and batch class,
+ * timed from its fentry to its fexit (bpf_ktime_get_ns). Bucket 0 holds 0 ns,
+ * bucket i (1..30) [2^(i-1), 2^i - 1] ns, bucket 31 from 2^30 ns (1.07 s) up.
+ * Batch classes: 0 is a plain sendmsg() (no TUN_MSG_PTR control: one frame
+ * from an iov, as vhost-net sends a frame too large to batch or a zerocopy
+ * one); a TUN_MSG_PTR batch
+ * of num frames is 1 + skbtop_log2_bucket(num, 9): 1 = 0 frames, 2 = 1,
+ * 3 = 2-3, 4 = 4-7, 5 = 8-15, 6 = 16-31, 7 = 32-63, 8 = 64-127, 9 = 128 and
+ * more (vhost-net batches at most 64: VHOST_NET_BATCH).
+ */
+#define SKBTOP_LAT_SLOTS	32
+#define SKBTOP_SENDMSG_CLASSES	10
+#define SKBTOP_MAX_SENDMSG_KEYS	512	/* (queue, batch class) pairs */
+
+/* floor(log2(v)) for v > 0, branch-free (no loops for the verifier). */
+static inline __u32 skbtop_log2_u64(__u64 v)
+{
+	__u32 r, s;
+
+	r = (__u32)(v > 0xffffffffULL) << 5; v >>= r;
+	s = (__u32)(v > 0xffff) << 4; v >>= s; r |= s;
+	s = (__u32)(v > 0xff) << 3; v >>= s; r |= s;
+	s = (__u32)(v > 0xf) << 2; v >>= s; r |= s;
+	s = (__u32)(v > 0x3) << 1; v >>= s; r |= s;
+	return r | (__u32)(v >> 1);
+}
+
+/* Bucket 0 holds 0; bucket i holds [2^(i-1), 2^i - 1]; the last (nslots - 1) is open. */
+static inline __u32 skbtop_log2_bucket(__u64 v, __u32 nslots)
+{
+	__u32 b = v ? skbtop_log2_u64(v) + 1 : 0;
+
+	return b < nslots ? b : nslots - 1;
+}
+
+/* The batch class of a tun_sendmsg() call: ptr, a TUN_MSG_PTR batch of num frames. */
+static inline __u32 skbtop_sendmsg_class(int ptr, __u32 num)
+{
+	return ptr ? 1 + skbtop_log2_bucket(num, SKBTOP_SENDMSG_CLASSES - 1) : 0;
+}
+
+struct sendmsg_key {
+	struct queue_key q;	/* the tun file's queue, dir QUEUE_RX */
+	__u32 batch;		/* batch class, skbtop_sendmsg_class() */
+	__u32 pad;		/* zero: keys are compared with memcmp */
+};
+
+struct sendmsg_hist {
+	__u64 ns[SKBTOP_LAT_SLOTS];	/* calls per log2-ns bucket of their duration */
+};
+
 #endif /* SKBTOP_H */

@@ -28,7 +28,8 @@
  *                      each read: every possible CPU's skb_count, a gauge.
  *   bulk:        fexit napi_skb_cache_get_bulk (6.14+), or kprobe+kretprobe
  *   build:       fentry/kprobe build_skb, build_skb_around, napi_build_skb
- *   tun_sendmsg: fentry+fexit tun_sendmsg (tun module BTF)
+ *   tun_sendmsg: fentry+fexit tun_sendmsg (tun module BTF): per-queue attribution,
+ *                and the call's duration per queue and batch class (log2 ns)
  */
 #include "common.bpf.h"
 
@@ -68,13 +69,30 @@ struct {
 	__type(value, struct queue_counters);
 } queue_counters SEC(".maps");
 
-/* Thread id -> the tun queue whose tun_sendmsg() it is inside. */
+/*
+ * Thread id -> the tun_sendmsg() it is inside: its queue (the attribution
+ * of builds and bulk calls), batch class and start time (the latency
+ * histogram, counted at the fexit).
+ */
+struct tun_call {
+	struct sendmsg_key key;
+	__u64 start_ns;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, struct queue_key);
+	__type(value, struct tun_call);
 } tun_ctx SEC(".maps");
+
+/* tun_sendmsg() durations per (queue, batch class): log2-ns buckets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SKBTOP_MAX_SENDMSG_KEYS);
+	__type(key, struct sendmsg_key);
+	__type(value, struct sendmsg_hist);
+} sendmsg_hist SEC(".maps");
 
 /* kprobe fallback for the bulk call: thread id -> heads asked. */
 struct {
@@ -138,22 +156,23 @@ __u64 tun_ctx_active;
 __u64 skbuff_cache_ptr;
 
 static const struct queue_counters zero_queue;
+static const struct sendmsg_hist zero_hist;
 
 extern int __preempt_count __ksym __weak;
 extern struct napi_alloc_cache napi_alloc_cache __ksym __weak;
 
 static __always_inline struct queue_counters *current_tun_queue(void)
 {
-	struct queue_key *qk;
+	struct tun_call *t;
 	__u32 tid;
 
 	if (!tun_ctx_active)
 		return NULL;
 	tid = (__u32)bpf_get_current_pid_tgid();
-	qk = bpf_map_lookup_elem(&tun_ctx, &tid);
-	if (!qk)
+	t = bpf_map_lookup_elem(&tun_ctx, &tid);
+	if (!t)
 		return NULL;
-	return percpu_hash_get(&queue_counters, qk, &zero_queue);
+	return percpu_hash_get(&queue_counters, &t->key.q, &zero_queue);
 }
 
 static __always_inline bool is_skbuff_cache(struct kmem_cache *s)
@@ -683,7 +702,11 @@ int BPF_KPROBE(build_napi_kprobe)
 	return handle_build();
 }
 
-/* tun_sendmsg: the queue is container_of(sock, struct tun_file, socket)->queue_index */
+/*
+ * tun_sendmsg: the queue is container_of(sock, struct tun_file, socket)->queue_index.
+ * The entry keeps the call's queue, batch class and start time for the
+ * exit; the start is read last, so this program's own cost stays out.
+ */
 SEC("fentry/tun_sendmsg")
 int BPF_PROG(tun_sendmsg_entry, struct socket *sock, struct msghdr *m, size_t total_len)
 {
@@ -692,8 +715,11 @@ int BPF_PROG(tun_sendmsg_entry, struct socket *sock, struct msghdr *m, size_t to
 	struct cpu_counters *c = this_cpu_counters();
 	struct queue_counters *q;
 	struct net_device *dev;
-	struct queue_key qk = {};
+	struct tun_call call = {};
+	struct queue_key *qk = &call.key.q;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u16 num = 0;
+	bool ptr;
 
 	tf = (void *)sock - bpf_core_field_offset(struct tun_file___skbtop, socket);
 	dev = BPF_CORE_READ(tf, tun, dev);
@@ -701,30 +727,47 @@ int BPF_PROG(tun_sendmsg_entry, struct socket *sock, struct msghdr *m, size_t to
 		return 0;
 	if (c)
 		INC(c->tun_sendmsg_calls);
-	qk.ifindex = BPF_CORE_READ(dev, ifindex);
-	bpf_probe_read_kernel_str(qk.ifname, sizeof(qk.ifname), dev->name);
-	qk.queue = BPF_CORE_READ(tf, queue_index);
-	qk.dir = QUEUE_RX;
-	q = percpu_hash_get(&queue_counters, &qk, &zero_queue);
+	qk->ifindex = BPF_CORE_READ(dev, ifindex);
+	bpf_probe_read_kernel_str(qk->ifname, sizeof(qk->ifname), dev->name);
+	qk->queue = BPF_CORE_READ(tf, queue_index);
+	qk->dir = QUEUE_RX;
+	q = percpu_hash_get(&queue_counters, qk, &zero_queue);
 	if (!q)
 		return 0;
 	INC(q->sendmsg_calls);
 	ctl = BPF_CORE_READ(m, msg_control);
-	if (ctl && BPF_CORE_READ(m, msg_controllen) == sizeof(struct tun_msg_ctl___skbtop) &&
-	    BPF_CORE_READ(ctl, type) == TUN_MSG_PTR) {
+	ptr = ctl && BPF_CORE_READ(m, msg_controllen) == sizeof(struct tun_msg_ctl___skbtop) &&
+	      BPF_CORE_READ(ctl, type) == TUN_MSG_PTR;
+	if (ptr) {
+		num = BPF_CORE_READ(ctl, num);
 		INC(q->sendmsg_batches);
-		ADD(q->sendmsg_frames, BPF_CORE_READ(ctl, num));
+		ADD(q->sendmsg_frames, num);
 	}
-	if (!bpf_map_update_elem(&tun_ctx, &tid, &qk, BPF_ANY))
+	call.key.batch = skbtop_sendmsg_class(ptr, num);
+	call.start_ns = bpf_ktime_get_ns();
+	if (!bpf_map_update_elem(&tun_ctx, &tid, &call, BPF_ANY))
 		__sync_fetch_and_add(&tun_ctx_active, 1);
 	return 0;
 }
 
+/* One lookup of the call, one of its histogram, one add; then the call is gone. */
 SEC("fexit/tun_sendmsg")
 int BPF_PROG(tun_sendmsg_exit)
 {
+	__u64 now = bpf_ktime_get_ns();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct sendmsg_hist *h;
+	struct tun_call *t;
+	__u32 b;
 
+	t = bpf_map_lookup_elem(&tun_ctx, &tid);
+	if (!t)
+		return 0;
+	b = skbtop_log2_bucket(now - t->start_ns, SKBTOP_LAT_SLOTS);
+	barrier_var(b);	/* the verifier sees the bound below, not the one clang folded */
+	h = percpu_hash_get(&sendmsg_hist, &t->key, &zero_hist);
+	if (h && b < SKBTOP_LAT_SLOTS)
+		INC(h->ns[b]);
 	if (!bpf_map_delete_elem(&tun_ctx, &tid))
 		__sync_fetch_and_sub(&tun_ctx_active, 1);
 	return 0;

@@ -109,11 +109,15 @@ static void usage(FILE *f)
 "                    with -w on another CPU, frees are deferred to the worker's\n"
 "                    CPU: the deferred-free IPI scenario. JSON adds \"worker_cpu\",\n"
 "                    \"app_cpu\" and \"workers\" (the number of workers pinned)\n"
+"  -s, --spread-workers  pin vhost worker k to CPU k (mod the CPUs online): no\n"
+"                    two share a CPU while there are CPUs enough (a tracing\n"
+"                    program preempted on a CPU misses the other's calls)\n"
 "  -h, --help        this text\n", local_ip, UDP_DPORT, MAX_QUEUES);
 }
 
 /* Pin every task named vhost-<our pid> (a thread of ours with vhost_task,
- * or a kernel thread) to cpu; the number pinned. */
+ * or a kernel thread) to cpu (cpu < 0: the k-th found to CPU k mod the CPUs
+ * online); the number pinned. */
 static int pin_workers(int cpu)
 {
 	char want[32], path[300], comm[32];
@@ -123,7 +127,8 @@ static int pin_workers(int cpu)
 
 	snprintf(want, sizeof(want), "vhost-%d", getpid());
 	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
+	if (cpu >= 0)
+		CPU_SET(cpu, &set);
 	for (int d = 0; d < 2 && !pinned; d++) {
 		DIR *dir = opendir(dirs[d]);
 		struct dirent *e;
@@ -141,6 +146,10 @@ static int pin_workers(int cpu)
 				continue;
 			if (fgets(comm, sizeof(comm), f) && !strncmp(comm, want, strlen(want)) &&
 			    (comm[strlen(want)] == '\n' || comm[strlen(want)] == '\0')) {
+				if (cpu < 0) {
+					CPU_ZERO(&set);
+					CPU_SET(pinned % sysconf(_SC_NPROCESSORS_ONLN), &set);
+				}
 				if (sched_setaffinity(atoi(e->d_name), sizeof(set), &set))
 					die_errno("sched_setaffinity %s to CPU %d", path, cpu);
 				pinned++;
@@ -411,6 +420,7 @@ int main(int argc, char **argv)
 		{ "runt", required_argument, NULL, 'R' },
 		{ "bad-gso", no_argument, NULL, 'G' },
 		{ "app-cpu", required_argument, NULL, 'a' },
+		{ "spread-workers", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -424,10 +434,10 @@ int main(int argc, char **argv)
 	char nsname[64];
 	double last_progress;
 	int i, c, opt, worker_cpu = -1, app_cpu = -1, workers = 0;
-	bool named;
+	bool named, spread = false;
 
 	prog_name = "vhost_tx";
-	while ((c = getopt_long(argc, argv, "n:q:r:l:c:t:w:a:R:Gh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:q:r:l:c:t:w:a:R:Gsh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			count = parse_ulong("--count", optarg, 1, 100000000);
@@ -460,6 +470,9 @@ int main(int argc, char **argv)
 			break;
 		case 'G':
 			bad_gso = true;
+			break;
+		case 's':
+			spread = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -521,7 +534,7 @@ int main(int argc, char **argv)
 			die_errno("sched_setaffinity to CPU %d", app_cpu);
 	}
 	/* after the app: a vhost_task worker is our thread, created by SET_OWNER */
-	if (worker_cpu >= 0 && (workers = pin_workers(worker_cpu)) < nq)
+	if ((worker_cpu >= 0 || spread) && (workers = pin_workers(spread ? -1 : worker_cpu)) < nq)
 		die("pinned %d vhost workers, want %d (none named vhost-%d?)", workers, nq,
 		    getpid());
 

@@ -169,7 +169,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(capture__read(path, &cap, NULL, err, sizeof(err)), 0);
 
 	assert_int_equal(cap.major, 1);
-	assert_int_equal(cap.minor, 5);
+	assert_int_equal(cap.minor, 6);
 	assert_string_equal(cap.skbtop_version, "9.9.9");
 	assert_string_equal(cap.env.kernel_release, "6.18.0-test");
 	assert_string_equal(cap.env.kernel_cmdline, "quiet \"quoted\"");

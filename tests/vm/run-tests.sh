@@ -33,7 +33,8 @@ run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
 	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done
 	echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000
 	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500
-	echo "# tests/vm/guest_tundrops.sh"; sh tests/vm/guest_tundrops.sh 200'
+	echo "# tests/vm/guest_tundrops.sh"; sh tests/vm/guest_tundrops.sh 200
+	echo "# tests/vm/guest_sendmsg_hist.sh"; sh tests/vm/guest_sendmsg_hist.sh 2000'
 # the host's tap test, with the probes it asserts on: the cache probes'
 # per-packet cost under TCG made it alone take over 10 min (those probes have
 # their own scripts above)
@@ -48,7 +49,8 @@ run experimental sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicac
 	tests/vm/guest_cpumap.sh tests/live/test_drops.sh; do
 	echo "# $t"; sh "$t"; done
 	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500
-	echo "# tests/vm/guest_tundrops.sh"; sh tests/vm/guest_tundrops.sh 200'
+	echo "# tests/vm/guest_tundrops.sh"; sh tests/vm/guest_tundrops.sh 200
+	echo "# tests/vm/guest_sendmsg_hist.sh"; sh tests/vm/guest_sendmsg_hist.sh 2000'
 # trixie (6.12): the NAPI cache gets are a traceable function there, as on 6.1
 run trixie sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
 	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
@@ -78,7 +80,8 @@ if built=$(tests/vm/build-kernel --check); then
 			echo "# tests/vm/guest_shortbulk.sh"; sh tests/vm/guest_shortbulk.sh 10000 "$@"
 			echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000 "$@"
 			echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500 "$@"
-			echo "# tests/vm/guest_tundrops.sh"; sh tests/vm/guest_tundrops.sh 200 "$@"; }' \
+			echo "# tests/vm/guest_tundrops.sh"; sh tests/vm/guest_tundrops.sh 200 "$@"
+			echo "# tests/vm/guest_sendmsg_hist.sh"; sh tests/vm/guest_sendmsg_hist.sh 2000 "$@"; }' \
 		sh "$(basename "$BUILT_MODULES")" $series
 	# vhost-net RX under stock, 1-7 and 1-9 (no series: the kernel's own tun)
 	# shellcheck disable=SC2086 # series: NAME=PATH words
@@ -86,7 +89,7 @@ if built=$(tests/vm/build-kernel --check); then
 else
 	echo "# SKIP source-built kernel: not in the cache (make review-kernel builds it);" \
 		"tests/vm/guest_kernel.sh, guest_tunseries.sh, guest_shortbulk.sh, guest_vhostpin.sh" \
-		"guest_consume_task.sh, guest_tundrops.sh and guest_vhost_rx.sh on it not run"
+		"guest_consume_task.sh, guest_tundrops.sh, guest_sendmsg_hist.sh and guest_vhost_rx.sh on it not run"
 fi
 echo "vm: $pass passed, $fail failed"
 [ $fail -eq 0 ]

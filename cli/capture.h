@@ -22,7 +22,7 @@
 
 #define CAPTURE_FORMAT		"skbtop-capture"
 #define CAPTURE_VERSION_MAJOR	1	/* incompatible changes: readers refuse a newer major */
-#define CAPTURE_VERSION_MINOR	5	/* additions only: older readers ignore unknown keys */
+#define CAPTURE_VERSION_MINOR	6	/* additions only: older readers ignore unknown keys */
 
 /* The sysctls every capture records, in this order. */
 #define CAPTURE_NSYSCTLS	6

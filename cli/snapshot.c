@@ -264,6 +264,20 @@ int snapshot__add_task(struct snapshot *s, const struct sirq_task_key *key, __u3
 	return 0;
 }
 
+int snapshot__merge_task(struct snapshot *s, const struct sirq_task_key *key, __u32 cpu,
+			 const struct sirq_task_counters *c)
+{
+	struct sirq_task_row *p = find_task(s, key, cpu);
+
+	if (!p)
+		return snapshot__add_task(s, key, cpu, c);
+	for (int v = 0; v < 2; v++) {
+		p->c.runs[v] += c->runs[v];
+		p->c.ns[v] += c->ns[v];
+	}
+	return 0;
+}
+
 static bool task_before(const struct sirq_task_row *a, const struct sirq_task_row *b)
 {
 	__u64 na = a->c.runs[0] + a->c.runs[1], nb = b->c.runs[0] + b->c.runs[1];
@@ -647,16 +661,8 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 		else
 			err = snapshot__add_queue(acc, &d->queues[i].key, &d->queues[i].c);
 	}
-	for (i = 0; i < d->ntasks && !err; i++) {
-		struct sirq_task_row *p = find_task(acc, &d->tasks[i].key, d->tasks[i].cpu);
-
-		if (p)
-			add_words((__u64 *)&p->c, (const __u64 *)&d->tasks[i].c,
-				  NWORDS(struct sirq_task_counters));
-		else
-			err = snapshot__add_task(acc, &d->tasks[i].key, d->tasks[i].cpu,
-						 &d->tasks[i].c);
-	}
+	for (i = 0; i < d->ntasks && !err; i++)
+		err = snapshot__merge_task(acc, &d->tasks[i].key, d->tasks[i].cpu, &d->tasks[i].c);
 	for (i = 0; i < d->nprogs && !err; i++) {
 		struct prog_row *p = (struct prog_row *)find_prog(acc, d->progs[i].name);
 

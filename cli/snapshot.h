@@ -129,6 +129,9 @@ int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
 /* Append a row; the caller keeps (key, cpu) pairs distinct. 0 or -ENOMEM. */
 int snapshot__add_task(struct snapshot *s, const struct sirq_task_key *key, __u32 cpu,
 		       const struct sirq_task_counters *c);
+/* Add c to the row of (key, cpu), appending it if absent (a linear search). 0 or -ENOMEM. */
+int snapshot__merge_task(struct snapshot *s, const struct sirq_task_key *key, __u32 cpu,
+			 const struct sirq_task_counters *c);
 /*
  * The rows of s with the most NET_RX+NET_TX runs, most first (ties: lower
  * pid, then CPU), rows without runs left out: up to max pointers into

@@ -15,7 +15,10 @@
  * runs softirqs (do_softirq() returns when in_interrupt()), and softirqs
  * never nest, so at softirq_entry: irq depth > 0 is the irq exit, else
  * ksoftirqd depth > 0 is ksoftirqd, else it is do_softirq() in the current
- * task (idle when that is the idle task, pid 0). The fexits attach before
+ * task (idle when that is the idle task, pid 0). run_ksoftirqd() can sleep
+ * (cond_resched() after the softirqs) with its depth raised, so its depth
+ * counts only in the task that raised it (this CPU's ksoftirqd, bound to
+ * it); irq_exit_rcu() never sleeps. The fexits attach before
  * the fentries (their order in the variant), so a call already in flight
  * never leaves a depth raised; a depth never goes below 0.
  *
@@ -40,7 +43,8 @@ const volatile __u32 where_loc[SKBTOP_SIRQ_RANGES];
 
 struct sirq_state {
 	__s64 irq_depth;	/* inside irq_exit_rcu()/irq_exit() */
-	__s64 ksoftirqd_depth;	/* inside run_ksoftirqd() */
+	__s64 ksoftirqd_depth;	/* inside run_ksoftirqd() ... */
+	__u64 ksoftirqd_task;	/* ... in this task (it may sleep there: cond_resched()) */
 	__u64 ts;		/* softirq_entry of the run in progress */
 	__u32 vec;		/* its SIRQ_NET_* + 1; 0: none in progress */
 	__u32 loc;
@@ -123,8 +127,10 @@ int BPF_PROG(sirq_ksoftirqd_entry)
 {
 	struct sirq_state *st = this_state();
 
-	if (st)
+	if (st) {
 		depth_add(&st->ksoftirqd_depth, 1);
+		st->ksoftirqd_task = bpf_get_current_task();
+	}
 	return 0;
 }
 
@@ -179,7 +185,7 @@ static __always_inline int handle_entry(void *ctx, unsigned int vec_nr, bool sta
 		loc = loc_from_stack(ctx);
 	else if (st->irq_depth > 0)
 		loc = SIRQ_IRQ;
-	else if (st->ksoftirqd_depth > 0)
+	else if (st->ksoftirqd_depth > 0 && st->ksoftirqd_task == bpf_get_current_task())
 		loc = SIRQ_KSOFTIRQD;
 	else
 		loc = SIRQ_TASK;

@@ -15,7 +15,7 @@ SKBTOP=${SKBTOP:-$ROOT/skbtop}
 
 valid() {	# valid FILE: report reads it and it says what it is
 	"$SKBTOP" report "$1" --format json > "$1.report" 2> "$1.err" &&
-		[ "$(jq -r .capture_version "$1.report")" = "1.5" ]
+		[ "$(jq -r .capture_version "$1.report")" = "1.6" ]
 }
 
 # ---- exact drop count through record + report ----

@@ -51,6 +51,12 @@ run experimental sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicac
 run trixie sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
 	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
 	tests/live/test_drops.sh; do echo "# $t"; sh "$t"; done'
+# where NET_RX/NET_TX softirqs ran (softirq_where, fentry there) vs bpftrace's
+# kernel stacks in the same window, on 7.2, 7.3 and 6.1 (__do_softirq fires
+# the events there, no handle_softirqs)
+for k in unstable experimental bookworm; do
+	run $k sh -c 'echo "# tests/vm/guest_softirq_where.sh"; sh tests/vm/guest_softirq_where.sh 2000'
+done
 # the kernel tests/vm/build-kernel builds from linux-source-7.2 with
 # tests/vm/kernel.config and the tun review's patch 8 (make review-kernel):
 # booted only when it is in the cache, since building it takes about

@@ -629,6 +629,45 @@ static int parse_sendmsg(struct parser *p, const json_t *rows, const char *where
 	return 0;
 }
 
+/* 1.6: softirq_where's top tasks of a sample, merged into acc's task rows. */
+static int parse_sirq_tasks(struct parser *p, const json_t *tasks, const char *where,
+			    struct snapshot *acc)
+{
+	char w[96];
+	int err;
+
+	for (size_t i = 0; i < json_array_size(tasks); i++) {
+		const json_t *row = json_array_get(tasks, i);
+		struct sirq_task_counters c = {};
+		struct sirq_task_key k = {};
+		__u64 pid, tgid, cpu;
+		const char *comm;
+
+		snprintf(w, sizeof(w), "%s.sirq_tasks[%zu]", where, i);
+		if (!json_is_object(row))
+			return fail(p, "%s: expected an object", w);
+		err = get_str(p, row, "comm", true, SKBTOP_TASK_COMM_LEN - 1, &comm, w);
+		err = err ?: get_uint(p, row, "pid", true, UINT32_MAX, &pid, w);
+		err = err ?: get_uint(p, row, "tgid", false, UINT32_MAX, &tgid, w);
+		err = err ?: get_uint(p, row, "cpu", true, p->ncpus - 1, &cpu, w);
+		err = err ?: get_uint(p, row, "net_rx", false, INT64_MAX, &c.runs[SIRQ_NET_RX], w);
+		err = err ?: get_uint(p, row, "net_tx", false, INT64_MAX, &c.runs[SIRQ_NET_TX], w);
+		err = err ?: get_uint(p, row, "net_rx_ns", false, INT64_MAX, &c.ns[SIRQ_NET_RX], w);
+		err = err ?: get_uint(p, row, "net_tx_ns", false, INT64_MAX, &c.ns[SIRQ_NET_TX], w);
+		if (err)
+			return err;
+		if (!acc)
+			continue;
+		snprintf(k.comm, sizeof(k.comm), "%s", comm);
+		k.pid = (__u32)pid;
+		k.tgid = (__u32)tgid;
+		err = snapshot__merge_task(acc, &k, (__u32)cpu, &c);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* Program rows, added by name into acc's. */
 static int parse_progs(struct parser *p, const json_t *progs, const char *where,
 		       struct snapshot *acc)
@@ -680,6 +719,7 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 			struct capture_sample *out, struct snapshot *acc)
 {
 	const json_t *cpus, *kicks, *drops, *details = NULL, *queues, *progs, *sendmsg;
+	const json_t *tasks = NULL;
 	size_t max = p->lim->max_rows;
 	int err;
 
@@ -697,9 +737,12 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 	err = err ?: get_array(p, js, "queues", false, max, &queues, where);
 	err = err ?: get_array(p, js, "progs", false, MAX_PROGS, &progs, where);
 	err = err ?: get_array(p, js, "sendmsg_hist", false, max, &sendmsg, where);
+	if (!err && json_object_get(js, "sirq_tasks"))	/* 1.6 */
+		err = get_array(p, js, "sirq_tasks", false, max, &tasks, where);
 	err = err ?: count_rows(p, json_array_size(cpus) + json_array_size(kicks) +
 				   json_array_size(drops) + json_array_size(details) +
-				   json_array_size(queues) + json_array_size(sendmsg), where);
+				   json_array_size(queues) + json_array_size(sendmsg) +
+				   json_array_size(tasks), where);
 	if (err)
 		return err;
 	if (acc) {
@@ -713,6 +756,7 @@ static int parse_sample(struct parser *p, const json_t *js, const char *where,
 	err = err ?: parse_drops(p, drops, details, where, out, acc);
 	err = err ?: parse_queues(p, queues, where, out, acc);
 	err = err ?: parse_sendmsg(p, sendmsg, where, out, acc);
+	err = err ?: parse_sirq_tasks(p, tasks, where, acc);
 	return err ?: parse_progs(p, progs, where, acc);
 }
 

@@ -234,6 +234,31 @@ static void prog_rows(struct jsonw *w, const struct snapshot *d)
 	jw_end(w);
 }
 
+/* 1.6: the SKBTOP_SIRQ_TOP_TASKS tasks that ran most NET_RX/NET_TX in their do_softirq() */
+static void sirq_task_rows(struct jsonw *w, const struct snapshot *d)
+{
+	const struct sirq_task_row *top[SKBTOP_SIRQ_TOP_TASKS];
+	size_t n = snapshot__top_tasks(d, top, SKBTOP_SIRQ_TOP_TASKS);
+
+	if (!n)
+		return;
+	jw_key(w, "sirq_tasks");
+	jw_array(w);
+	for (size_t i = 0; i < n; i++) {
+		jw_object(w);
+		jw_kv_string(w, "comm", top[i]->key.comm);
+		jw_kv_u64(w, "pid", top[i]->key.pid);
+		jw_kv_u64(w, "tgid", top[i]->key.tgid);
+		jw_kv_u64(w, "cpu", top[i]->cpu);
+		kv_nonzero(w, "net_rx", top[i]->c.runs[SIRQ_NET_RX]);
+		kv_nonzero(w, "net_tx", top[i]->c.runs[SIRQ_NET_TX]);
+		kv_nonzero(w, "net_rx_ns", top[i]->c.ns[SIRQ_NET_RX]);
+		kv_nonzero(w, "net_tx_ns", top[i]->c.ns[SIRQ_NET_TX]);
+		jw_end(w);
+	}
+	jw_end(w);
+}
+
 /* One delta's members (the object is the caller's: totals add "fields"). */
 static void sample_members(struct jsonw *w, const struct snapshot *d)
 {
@@ -246,6 +271,7 @@ static void sample_members(struct jsonw *w, const struct snapshot *d)
 	queue_rows(w, d);
 	sendmsg_rows(w, d);
 	prog_rows(w, d);
+	sirq_task_rows(w, d);
 }
 
 /*

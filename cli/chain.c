@@ -194,6 +194,31 @@ const struct probe_spec probe_specs[] = {
 		{ MODE_FENTRY, "fentry+BH check", { "consume_task" },
 		  { F("napi_consume_skb"), { CHECK_KSYM, "__preempt_count" } } },
 	} },
+	/*
+	 * Where NET_RX/NET_TX ran (probes/softirq.bpf.c). The fexits come
+	 * before the fentries: attached first, so no call in flight leaves a
+	 * depth raised. The stack modes find the caller in the unwound stack.
+	 */
+	{ "softirq_where", "softirq", "irq:softirq_entry",
+	  "NET_RX/NET_TX runs and time by where they ran: task, irq exit, ksoftirqd, idle",
+	  OBJ_SOFTIRQ, {
+		{ MODE_FENTRY, "fentry+tp_btf",
+		  { "sirq_irq_exit_rcu_exit", "sirq_irq_exit_exit", "sirq_ksoftirqd_exit",
+		    "sirq_irq_exit_rcu_entry", "sirq_irq_exit_entry", "sirq_ksoftirqd_entry",
+		    "sirq_entry_btf", "sirq_exit_btf" },
+		  { F("irq_exit_rcu"), F("irq_exit"), F("run_ksoftirqd"), TB("irq:softirq_entry"),
+		    TB("irq:softirq_exit") } },
+		{ MODE_TP_BTF, "tp_btf+stack", { "sirq_entry_stack_btf", "sirq_exit_btf" },
+		  { TB("irq:softirq_entry"), TB("irq:softirq_exit"), KS("irq_exit_rcu"),
+		    KS("run_ksoftirqd"), KS("do_softirq") },
+		  "location from a walk of the kernel stack at each NET_RX/NET_TX entry: runs "
+		  "whose walk finds no caller are counted as unknown", PROBE_CAP_SIRQ_STACK },
+		{ MODE_RAW_TP, "raw_tp+stack", { "sirq_entry_stack_raw", "sirq_exit_raw" },
+		  { TR("irq:softirq_entry"), TR("irq:softirq_exit"), KS("irq_exit_rcu"),
+		    KS("run_ksoftirqd"), KS("do_softirq") },
+		  "location from a walk of the kernel stack at each NET_RX/NET_TX entry: runs "
+		  "whose walk finds no caller are counted as unknown", PROBE_CAP_SIRQ_STACK },
+	} },
 };
 
 const size_t nr_probes = sizeof(probe_specs) / sizeof(probe_specs[0]);

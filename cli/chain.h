@@ -13,7 +13,7 @@
 #include "probes.h"
 
 /* The BPF object a probe's programs live in. */
-enum obj_id { OBJ_DROPS, OBJ_DEFER, OBJ_ALLOC, OBJ_CONSUME, NR_OBJS };
+enum obj_id { OBJ_DROPS, OBJ_DEFER, OBJ_ALLOC, OBJ_CONSUME, OBJ_SOFTIRQ, NR_OBJS };
 
 enum check_kind {
 	CHECK_NONE = 0,
@@ -33,7 +33,7 @@ struct check {
 	const char *target;
 };
 
-#define MAX_PROGS 6
+#define MAX_PROGS 8
 #define MAX_CHECKS 7
 #define MAX_VARIANTS 5
 

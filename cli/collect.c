@@ -159,6 +159,27 @@ static int sendmsg_row(struct collector *c, struct snapshot *s, const void *key,
 	return snapshot__add_sendmsg(s, &k, &sum, NULL);
 }
 
+/* One task of softirq_where's per-CPU task hash: a row per CPU it ran on. */
+static int task_row(struct collector *c, struct snapshot *s, const void *key, const void *vals)
+{
+	size_t stride = collect_stride(sizeof(struct sirq_task_counters));
+	struct sirq_task_key k = *(const struct sirq_task_key *)key;
+
+	k.comm[SKBTOP_TASK_COMM_LEN - 1] = '\0';
+	for (__u32 cpu = 0; cpu < c->ncpus; cpu++) {
+		const struct sirq_task_counters *v =
+			(const struct sirq_task_counters *)((const char *)vals + cpu * stride);
+		int err;
+
+		if (!v->runs[0] && !v->runs[1])
+			continue;
+		err = snapshot__add_task(s, &k, cpu, v);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static bool has(const struct collect_source *src, enum collect_map m)
 {
 	return src->maps & (1u << m);
@@ -201,6 +222,9 @@ int collector__read(struct collector *c, const struct collect_source *src, struc
 		err = read_cpu_counters(c, src, CM_CONSUME_CPU, s);
 	err = err ?: walk(c, src, CM_CONSUME_QUEUES, queue_row, s);
 	err = err ?: walk(c, src, CM_ALLOC_SENDMSG, sendmsg_row, s);
+	if (!err && has(src, CM_SOFTIRQ_CPU))
+		err = read_cpu_counters(c, src, CM_SOFTIRQ_CPU, s);
+	err = err ?: walk(c, src, CM_SOFTIRQ_TASKS, task_row, s);
 	err = err ?: (src->progs ? src->progs(src->arg, s) : 0);
 	if (!err)
 		snapshot__fill_ipis_recv(s);

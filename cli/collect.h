@@ -30,6 +30,8 @@ enum collect_map {
 	CM_CONSUME_CPU,		/* consume: cpu_counters */
 	CM_CONSUME_QUEUES,	/* consume: queue_counters */
 	CM_ALLOC_SENDMSG,	/* alloc: sendmsg_hist, per-CPU hash by sendmsg_key */
+	CM_SOFTIRQ_CPU,		/* softirq: cpu_counters */
+	CM_SOFTIRQ_TASKS,	/* softirq: sirq_tasks, per-CPU hash by sirq_task_key */
 	CM_NR
 };
 

@@ -50,7 +50,7 @@ struct field {
 	const char *help;
 };
 
-#define FIELDS_MAX 64	/* rows in any one table (checked in fields.c) */
+#define FIELDS_MAX 96	/* rows in any one table (checked in fields.c) */
 
 extern const struct field cpu_fields[];
 extern const size_t cpu_nfields;

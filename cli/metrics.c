@@ -471,6 +471,8 @@ static int render_cpu_fields(struct metrics *m, FILE *f, const struct snapshot *
 	for (size_t i = 0; i < cpu_nfields && !err; i++) {
 		const struct field *cf = &cpu_fields[i];
 		bool gauge = cf->kind == FIELD_GAUGE;
+		/* a time kept in ns goes out in the base unit, seconds (its name says so) */
+		bool secs = cf->unit && !strcmp(cf->unit, "ns");
 		__u64 other = 0;
 
 		if (!cf->metric || cf->kind == FIELD_RATIO || !live(ctx, cf))
@@ -488,10 +490,10 @@ static int render_cpu_fields(struct metrics *m, FILE *f, const struct snapshot *
 				continue;
 			}
 			snprintf(labels, sizeof(labels), "cpu=\"%u\"", c);
-			sample(f, name, labels, count[c]);
+			(secs ? sample_seconds : sample)(f, name, labels, count[c]);
 		}
 		if (m->opts.cpus)
-			sample(f, name, "cpu=\"other\"", other);
+			(secs ? sample_seconds : sample)(f, name, "cpu=\"other\"", other);
 	}
 	free(count);
 	free(sel);

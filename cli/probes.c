@@ -29,6 +29,7 @@
 #include "defer.skel.h"
 #include "alloc.skel.h"
 #include "consume.skel.h"
+#include "softirq.skel.h"
 
 /* Room for the probe table (chain.c checks it fits). */
 #define NR_PROBES CHAIN_MAX_PROBES
@@ -45,6 +46,7 @@ struct skbtop {
 	struct defer_bpf *defer;
 	struct alloc_bpf *alloc;
 	struct consume_bpf *consume;
+	struct softirq_bpf *softirq;
 	struct bpf_link **links;
 	const struct bpf_program **link_progs;
 	size_t nlinks;
@@ -389,6 +391,33 @@ static int attach_obj(struct skbtop *st, enum obj_id o)
 	return demoted;
 }
 
+/*
+ * softirq_where's stack modes: the callers of handle_softirqs() (or
+ * __do_softirq()) whose return address in the stack tells where a run came
+ * from; a name this kernel lacks (or has under another suffix) is skipped.
+ */
+static void set_sirq_ranges(struct skbtop *st)
+{
+	static const struct { const char *name; __u32 loc; } callers[] = {
+		{ "irq_exit_rcu", SIRQ_IRQ }, { "irq_exit", SIRQ_IRQ },
+		{ "__irq_exit_rcu", SIRQ_IRQ }, { "run_ksoftirqd", SIRQ_KSOFTIRQD },
+		{ "do_softirq", SIRQ_TASK }, { "do_softirq.part.0", SIRQ_TASK },
+	};
+	size_t n = 0;
+
+	_Static_assert(sizeof(callers) / sizeof(callers[0]) <= SKBTOP_SIRQ_RANGES,
+		       "raise SKBTOP_SIRQ_RANGES");
+	for (size_t i = 0; i < sizeof(callers) / sizeof(callers[0]); i++) {
+		uint64_t lo, hi;
+
+		if (ksyms__range(st->ksyms, callers[i].name, &lo, &hi))
+			continue;
+		st->softirq->rodata->where_lo[n] = lo;
+		st->softirq->rodata->where_hi[n] = hi;
+		st->softirq->rodata->where_loc[n++] = callers[i].loc;
+	}
+}
+
 /* Open object o's skeleton afresh (closing the one before) and set its read-only data. */
 static int open_obj(struct skbtop *st, enum obj_id o)
 {
@@ -444,6 +473,14 @@ static int open_obj(struct skbtop *st, enum obj_id o)
 			st->consume->rodata->consume_text_hi = hi;
 		}
 		st->objs[o] = st->consume->obj;
+		return 0;
+	case OBJ_SOFTIRQ:
+		softirq_bpf__destroy(st->softirq);
+		st->softirq = softirq_bpf__open();
+		if (!st->softirq)
+			return -errno;
+		set_sirq_ranges(st);
+		st->objs[o] = st->softirq->obj;
 		return 0;
 	default:
 		return -EINVAL;
@@ -661,6 +698,7 @@ void skbtop__close(struct skbtop *st)
 	defer_bpf__destroy(st->defer);
 	alloc_bpf__destroy(st->alloc);
 	consume_bpf__destroy(st->consume);
+	softirq_bpf__destroy(st->softirq);
 	if (st->stats_fd >= 0)
 		close(st->stats_fd);
 	kfacts__free(st->facts);
@@ -748,6 +786,8 @@ static struct bpf_map *collect_map_of(struct skbtop *st, enum collect_map m)
 	case CM_CONSUME_CPU: return st->consume->maps.cpu_counters;
 	case CM_CONSUME_QUEUES: return st->consume->maps.queue_counters;
 	case CM_ALLOC_SENDMSG: return st->alloc->maps.sendmsg_hist;
+	case CM_SOFTIRQ_CPU: return st->softirq->maps.cpu_counters;
+	case CM_SOFTIRQ_TASKS: return st->softirq->maps.sirq_tasks;
 	case CM_NR: break;
 	}
 	return NULL;
@@ -874,6 +914,7 @@ int skbtop__read(struct skbtop *st, struct snapshot *s)
 		[OBJ_DEFER] = 1u << CM_DEFER_CPU | 1u << CM_KICKS,
 		[OBJ_ALLOC] = 1u << CM_ALLOC_CPU | 1u << CM_ALLOC_QUEUES | 1u << CM_ALLOC_SENDMSG,
 		[OBJ_CONSUME] = 1u << CM_CONSUME_CPU | 1u << CM_CONSUME_QUEUES,
+		[OBJ_SOFTIRQ] = 1u << CM_SOFTIRQ_CPU | 1u << CM_SOFTIRQ_TASKS,
 	};
 	struct collect_source src = {
 		.lookup = map_lookup, .walk = map_walk, .progs = map_progs, .arg = st,

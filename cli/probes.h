@@ -33,6 +33,7 @@ const char *probe_mode_name(enum probe_mode m);
 #define PROBE_CAP_FLUSH_COUNT	0x4	/* defer_flush: flushes and skbs per flush (fexit) */
 #define PROBE_CAP_DEFER_SPLIT	0x8	/* consume: calls handed to skb_attempt_defer_free() */
 #define PROBE_CAP_XSK_SPLIT	0x20	/* cache_refill: xsk_alloc_batch_skb()'s bulk calls apart */
+#define PROBE_CAP_SIRQ_STACK	0x80	/* softirq_where: located by a stack walk (unknown counted) */
 #define PROBE_CAP_LEVEL		0x10	/* cache_level: fill levels read (live only: a
 					 * capture holds no levels and drops this bit) */
 #define PROBE_CAP_SENDMSG_LAT	0x40	/* tun_sendmsg: durations per queue and batch class */

@@ -32,6 +32,7 @@ void snapshot__free(struct snapshot *s)
 	free(s->cpu_drop_index);
 	free(s->progs);
 	free(s->sendmsg);
+	free(s->tasks);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -60,7 +61,7 @@ int snapshot__reset(struct snapshot *s, __u32 ncpus)
 		memset(s->kicks, 0, (ncpus ? (size_t)ncpus * ncpus : 1) * sizeof(*s->kicks));
 	}
 	s->mono_ns = s->real_ns = s->user_cpu_ns = 0;
-	s->ndrops = s->ncpu_drop_reasons = s->nqueues = s->nprogs = 0;
+	s->ndrops = s->ncpu_drop_reasons = s->nqueues = s->nprogs = s->ntasks = 0;
 	s->nsendmsg = 0;
 	if (s->cpu_drop_index)	/* rows are gone: so are their index entries */
 		memset(s->cpu_drop_index, 0, s->cpu_drop_index_cap * sizeof(*s->cpu_drop_index));
@@ -241,6 +242,76 @@ int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
 	return 0;
 }
 
+static struct sirq_task_row *find_task(const struct snapshot *s, const struct sirq_task_key *k,
+				       __u32 cpu)
+{
+	for (size_t i = 0; i < s->ntasks; i++)
+		if (s->tasks[i].cpu == cpu && !memcmp(&s->tasks[i].key, k, sizeof(*k)))
+			return &s->tasks[i];
+	return NULL;
+}
+
+int snapshot__add_task(struct snapshot *s, const struct sirq_task_key *key, __u32 cpu,
+		       const struct sirq_task_counters *c)
+{
+	struct sirq_task_row *rows = grow(s->tasks, s->ntasks, &s->tasks_cap, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	s->tasks = rows;
+	memset(&rows[s->ntasks], 0, sizeof(rows[0]));
+	rows[s->ntasks].key = *key;
+	rows[s->ntasks].cpu = cpu;
+	rows[s->ntasks].c = *c;
+	s->ntasks++;
+	return 0;
+}
+
+int snapshot__merge_task(struct snapshot *s, const struct sirq_task_key *key, __u32 cpu,
+			 const struct sirq_task_counters *c)
+{
+	struct sirq_task_row *p = find_task(s, key, cpu);
+
+	if (!p)
+		return snapshot__add_task(s, key, cpu, c);
+	for (int v = 0; v < 2; v++) {
+		p->c.runs[v] += c->runs[v];
+		p->c.ns[v] += c->ns[v];
+	}
+	return 0;
+}
+
+static bool task_before(const struct sirq_task_row *a, const struct sirq_task_row *b)
+{
+	__u64 na = a->c.runs[0] + a->c.runs[1], nb = b->c.runs[0] + b->c.runs[1];
+
+	if (na != nb)
+		return na > nb;
+	if (a->key.pid != b->key.pid)
+		return a->key.pid < b->key.pid;
+	return a->cpu < b->cpu;
+}
+
+size_t snapshot__top_tasks(const struct snapshot *s, const struct sirq_task_row **out, size_t max)
+{
+	size_t n = 0;
+
+	/* insertion into a short sorted list: max is small (the top 8) */
+	for (size_t i = 0; i < s->ntasks; i++) {
+		const struct sirq_task_row *r = &s->tasks[i];
+		size_t j;
+
+		if (!r->c.runs[0] && !r->c.runs[1])
+			continue;
+		if (n == max && (!max || !task_before(r, out[n - 1])))
+			continue;
+		j = n < max ? n++ : n - 1;
+		for (; j > 0 && task_before(r, out[j - 1]); j--)
+			out[j] = out[j - 1];
+		out[j] = r;
+	}
+	return n;
+}
+
 int snapshot__add_prog(struct snapshot *s, const char *name, __u64 run_ns, __u64 run_cnt)
 {
 	struct prog_row *rows = grow(s->progs, s->nprogs, &s->progs_cap, sizeof(*rows));
@@ -336,6 +407,8 @@ int snapshot__copy(struct snapshot *dst, const struct snapshot *src)
 				    src->ncpus);
 	for (i = 0; i < src->nqueues && !err; i++)
 		err = snapshot__add_queue(dst, &src->queues[i].key, &src->queues[i].c);
+	for (i = 0; i < src->ntasks && !err; i++)
+		err = snapshot__add_task(dst, &src->tasks[i].key, src->tasks[i].cpu, &src->tasks[i].c);
 	for (i = 0; i < src->nprogs && !err; i++)
 		if (!(err = snapshot__add_prog(dst, src->progs[i].name, src->progs[i].run_ns,
 					       src->progs[i].run_cnt)))
@@ -517,6 +590,20 @@ int snapshot__delta(const struct snapshot *prev, const struct snapshot *cur,
 			  p ? (const __u64 *)&p->c : NULL, NWORDS(struct queue_counters));
 		err = snapshot__add_queue(out, &cur->queues[i].key, &d);
 	}
+	for (i = 0; i < cur->ntasks && !err; i++) {
+		const struct sirq_task_row *c = &cur->tasks[i], *p = NULL;
+		struct sirq_task_counters d;
+
+		if (prev && i < prev->ntasks && prev->tasks[i].cpu == c->cpu &&
+		    !memcmp(&prev->tasks[i].key, &c->key, sizeof(c->key)))
+			p = &prev->tasks[i];	/* same position: the usual case */
+		else if (prev)
+			p = find_task(prev, &c->key, c->cpu);
+		sub_words((__u64 *)&d, (const __u64 *)&c->c, p ? (const __u64 *)&p->c : NULL,
+			  NWORDS(struct sirq_task_counters));
+		if (d.runs[0] || d.runs[1] || d.ns[0] || d.ns[1])
+			err = snapshot__add_task(out, &c->key, c->cpu, &d);
+	}
 	for (i = 0; i < cur->nprogs && !err; i++) {
 		const struct prog_row *p = prev ? find_prog(prev, cur->progs[i].name) : NULL;
 
@@ -651,6 +738,8 @@ int snapshot__accumulate(struct snapshot *acc, const struct snapshot *d)
 		else
 			err = snapshot__add_queue(acc, &d->queues[i].key, &d->queues[i].c);
 	}
+	for (i = 0; i < d->ntasks && !err; i++)
+		err = snapshot__merge_task(acc, &d->tasks[i].key, d->tasks[i].cpu, &d->tasks[i].c);
 	for (i = 0; i < d->nprogs && !err; i++) {
 		struct prog_row *p = (struct prog_row *)find_prog(acc, d->progs[i].name);
 

@@ -32,6 +32,14 @@ struct sendmsg_row {
 	struct sendmsg_hist h;
 };
 
+/* NET_RX/NET_TX runs of one task in its do_softirq() (softirq_where), on one CPU. */
+struct sirq_task_row {
+	struct sirq_task_key key;
+	__u32 cpu;
+	__u32 pad;
+	struct sirq_task_counters c;
+};
+
 /* BPF run-time statistics of one attached program (kernel.bpf_stats_enabled). */
 struct prog_row {
 	char name[32];
@@ -64,6 +72,8 @@ struct snapshot {
 	size_t cpu_drop_index_cap;
 	struct prog_row *progs;
 	size_t nprogs, progs_cap;
+	struct sirq_task_row *tasks;	/* softirq_where: one row per (task, CPU) */
+	size_t ntasks, tasks_cap;
 	__u64 user_cpu_ns;		/* skbtop's own user+system CPU time */
 	struct sendmsg_row *sendmsg;	/* sorted by key, keys distinct */
 	size_t nsendmsg, sendmsg_cap;
@@ -124,6 +134,18 @@ int snapshot__add_percpu_drops(struct snapshot *s, const struct drop_key *key, c
 			       bool per_cpu);
 int snapshot__add_queue(struct snapshot *s, const struct queue_key *key,
 			const struct queue_counters *c);
+/* Append a row; the caller keeps (key, cpu) pairs distinct. 0 or -ENOMEM. */
+int snapshot__add_task(struct snapshot *s, const struct sirq_task_key *key, __u32 cpu,
+		       const struct sirq_task_counters *c);
+/* Add c to the row of (key, cpu), appending it if absent (a linear search). 0 or -ENOMEM. */
+int snapshot__merge_task(struct snapshot *s, const struct sirq_task_key *key, __u32 cpu,
+			 const struct sirq_task_counters *c);
+/*
+ * The rows of s with the most NET_RX+NET_TX runs, most first (ties: lower
+ * pid, then CPU), rows without runs left out: up to max pointers into
+ * s->tasks in out; returns how many.
+ */
+size_t snapshot__top_tasks(const struct snapshot *s, const struct sirq_task_row **out, size_t max);
 int snapshot__add_prog(struct snapshot *s, const char *name, __u64 run_ns, __u64 run_cnt);
 /*
  * Add h to key's row, inserting it in key order if absent. *wrapped (when

@@ -360,6 +360,68 @@ static __u64 kick_weight(const void *items, size_t i)
 	return k->queued + k->kicks + k->ipis;
 }
 
+static const char *const sirq_vecs[2] = { "rx", "tx" };
+static const char *const sirq_locs[SIRQ_NR_LOCS] = { "task", "irq", "ksoftirqd", "idle",
+						     "unknown" };
+
+/* softirq_where's field for vector v (0 NET_RX, 1 NET_TX) and location l; ns: its time. */
+static const struct field *sirq_field(int v, int l, bool ns)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "sirq_%s_%s%s", sirq_vecs[v], sirq_locs[l], ns ? "_ns" : "");
+	return field_find(cpu_fields, cpu_nfields, name);
+}
+
+/*
+ * Where NET_RX/NET_TX ran (runs per location, '-' unmeasured), per CPU with
+ * -C, then the tasks that ran most in their do_softirq(); nothing when
+ * softirq_where is not measuring.
+ */
+static void text_softirq(FILE *f, const struct snapshot *d, const struct cpu_counters *total,
+			 const struct view_ctx *ctx)
+{
+	const struct sirq_task_row *top[SKBTOP_SIRQ_TOP_TASKS];
+	size_t n;
+
+	if (!field_measured(sirq_field(0, SIRQ_TASK, false), ctx->probes, ctx->nprobes))
+		return;
+	fprintf(f, "%-11s %4s %7s %7s %7s %7s %7s\n", "SOFTIRQ RUN", "CPU", "task", "irq",
+		"ksirqd", "idle", "unknown");
+	for (int v = 0; v < 2; v++) {
+		for (__u32 c = 0; c <= d->ncpus; c++) {
+			const struct cpu_counters *cc = c < d->ncpus ? &d->cpus[c] : total;
+			char cpu[12] = "all";
+
+			if (c < d->ncpus)
+				snprintf(cpu, sizeof(cpu), "%u", c);
+			if (c < d->ncpus && !ctx->per_cpu)
+				continue;
+			fprintf(f, "%-11s %4s", v ? "NET_TX" : "NET_RX", cpu);
+			for (int l = 0; l < SIRQ_NR_LOCS; l++) {
+				const struct field *fl = sirq_field(v, l, false);
+				char buf[16] = "-";
+
+				if (field_measured(fl, ctx->probes, ctx->nprobes))
+					fmt_count(buf, sizeof(buf), field_count(fl, cc));
+				fprintf(f, " %7s", buf);
+			}
+			fputc('\n', f);
+		}
+	}
+	n = snapshot__top_tasks(d, top, SKBTOP_SIRQ_TOP_TASKS);
+	if (!n)
+		return;
+	fprintf(f, "%-16s %7s %4s %8s %8s\n", "SOFTIRQ IN TASK", "PID", "CPU", "NET_RX", "NET_TX");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%-16.16s %7u %4u %8llu %8llu\n", esc(top[i]->key.comm), top[i]->key.pid,
+			top[i]->cpu, (unsigned long long)top[i]->c.runs[SIRQ_NET_RX],
+			(unsigned long long)top[i]->c.runs[SIRQ_NET_TX]);
+	if (total->sirq_task_untracked)
+		fprintf(f, "  (%llu runs in tasks the task table had no room for)\n",
+			(unsigned long long)total->sirq_task_untracked);
+}
+
 void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 {
 	struct cpu_counters total;
@@ -486,6 +548,7 @@ void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx)
 		if (cells > n)
 			fprintf(f, "  (%zu more CPU pairs; -j for all)\n", cells - n);
 	}
+	text_softirq(f, d, &total, ctx);
 out:
 	free(idx);
 	free(w);
@@ -580,6 +643,43 @@ static void sendmsg_json(struct jsonw *w, const struct snapshot *d, const struct
 	}
 	jw_end(w);
 	jw_end(w);
+}
+
+/*
+ * The SKBTOP_SIRQ_TOP_TASKS (task, CPU) rows with most NET_RX/NET_TX runs in
+ * their do_softirq(), and how many more rows had runs; null when
+ * softirq_where is not measuring.
+ */
+static void sirq_tasks_write(struct jsonw *w, const struct snapshot *d, const struct view_ctx *ctx)
+{
+	const struct sirq_task_row *top[SKBTOP_SIRQ_TOP_TASKS];
+	size_t n, rows = 0;
+
+	jw_key(w, "sirq_tasks");
+	if (!field_measured(sirq_field(0, SIRQ_TASK, false), ctx->probes, ctx->nprobes)) {
+		jw_null(w);
+		jw_key(w, "sirq_tasks_more");
+		jw_null(w);
+		return;
+	}
+	n = snapshot__top_tasks(d, top, SKBTOP_SIRQ_TOP_TASKS);
+	jw_array(w);
+	for (size_t i = 0; i < n; i++) {
+		jw_object(w);
+		jw_kv_string(w, "comm", top[i]->key.comm);
+		jw_kv_u64(w, "pid", top[i]->key.pid);
+		jw_kv_u64(w, "tgid", top[i]->key.tgid);
+		jw_kv_u64(w, "cpu", top[i]->cpu);
+		jw_kv_u64(w, "net_rx", top[i]->c.runs[SIRQ_NET_RX]);
+		jw_kv_u64(w, "net_tx", top[i]->c.runs[SIRQ_NET_TX]);
+		jw_kv_u64(w, "net_rx_ns", top[i]->c.ns[SIRQ_NET_RX]);
+		jw_kv_u64(w, "net_tx_ns", top[i]->c.ns[SIRQ_NET_TX]);
+		jw_end(w);
+	}
+	jw_end(w);
+	for (size_t i = 0; i < d->ntasks; i++)
+		rows += d->tasks[i].c.runs[0] || d->tasks[i].c.runs[1];
+	jw_kv_u64(w, "sirq_tasks_more", rows - n);
 }
 
 void view_json_write(struct jsonw *w, const struct snapshot *d, const struct view_ctx *ctx)
@@ -723,6 +823,7 @@ void view_json_write(struct jsonw *w, const struct snapshot *d, const struct vie
 		jw_end(w);
 	}
 	jw_end(w);
+	sirq_tasks_write(w, d, ctx);
 	jw_kv_u64(w, "user_cpu_ns", d->user_cpu_ns);
 	jw_end(w);
 }

@@ -14,6 +14,30 @@
 #define SKBTOP_QUEUE_SLOTS	256	/* per-CPU direct-mapped tun queue drop/consume cells */
 #define SKBTOP_MAX_QUEUE_KEYS	1024	/* (device, queue, direction) tuples */
 #define SKBTOP_TASK_COMM_LEN	16
+#define SKBTOP_SIRQ_TASK_KEYS	1024	/* (pid, comm) tasks that ran NET_RX/NET_TX at local_bh_enable */
+#define SKBTOP_SIRQ_TOP_TASKS	8	/* task rows an interval shows (text, -j, captures) */
+#define SKBTOP_SIRQ_STACK_DEPTH	8	/* frames the tracepoint mode walks to find a softirq's caller */
+#define SKBTOP_SIRQ_RANGES	8	/* caller functions it looks for */
+
+/*
+ * Where a NET_RX or NET_TX softirq ran (softirq_where): in a task's
+ * do_softirq() (local_bh_enable() and the like), on hardirq exit, in
+ * ksoftirqd, in the idle task's do_softirq() (after it flushed
+ * smp-call-function requests), or (tracepoint mode only) a stack walk that
+ * found none of their callers.
+ */
+enum sirq_loc {
+	SIRQ_TASK = 0,
+	SIRQ_IRQ = 1,
+	SIRQ_KSOFTIRQD = 2,
+	SIRQ_IDLE = 3,
+	SIRQ_UNKNOWN = 4,
+	SIRQ_NR_LOCS = 5,
+};
+
+/* The vector index of sirq_* arrays: [0] NET_RX (vec 3), [1] NET_TX (vec 2). */
+#define SIRQ_NET_RX 0
+#define SIRQ_NET_TX 1
 
 /*
  * Per-CPU counters. Each probe object owns one PERCPU_ARRAY of this struct
@@ -54,6 +78,10 @@ struct cpu_counters {
 	__u64 consume_deferred;		/* handed to skb_attempt_defer_free() */
 	__u64 consume_recycled;		/* last reference, head back to the NAPI cache */
 	__u64 consume_budget_task;	/* budget != 0 in task context: outside a NAPI poll */
+	/* where NET_RX/NET_TX softirqs ran: [SIRQ_NET_RX or _TX][enum sirq_loc] */
+	__u64 sirq_runs[2][SIRQ_NR_LOCS];	/* softirq_entry events */
+	__u64 sirq_ns[2][SIRQ_NR_LOCS];		/* ns from softirq_entry to softirq_exit */
+	__u64 sirq_task_untracked;	/* SIRQ_TASK runs no task row holds (task map full) */
 	/* deferred free */
 	__u64 defer_queued;		/* skbs this CPU queued for another CPU */
 	__u64 defer_kicks_sent;		/* trigger_rx_softirq csds queued by this CPU */
@@ -92,6 +120,18 @@ enum queue_dir {
 	QUEUE_NONE = 0,	/* not a tun/tap device */
 	QUEUE_RX = 1,	/* skb came from a tun file (queue_mapping = queue + 1) */
 	QUEUE_TX = 2,	/* skb was sent to the device (queue_mapping = queue) */
+};
+
+/* A task that ran NET_RX/NET_TX softirqs in its do_softirq() (PERCPU_HASH key). */
+struct sirq_task_key {
+	__u32 pid;
+	__u32 tgid;
+	char comm[SKBTOP_TASK_COMM_LEN];
+};
+
+struct sirq_task_counters {
+	__u64 runs[2];	/* [SIRQ_NET_RX], [SIRQ_NET_TX] */
+	__u64 ns[2];
 };
 
 struct queue_key {

@@ -40,6 +40,15 @@ for p in defer_kick defer_ipi defer_recv; do
 	fi
 done
 [ $fentry_ok = no ] && check_eq "defer_flush derived" derived "$(mode defer_flush)"
+# where NET_RX/NET_TX ran: fentry on irq_exit_rcu where allowed, else the
+# softirq tracepoints with a stack walk (the tracepoint exists on every kernel)
+if [ $fentry_ok = no ]; then
+	check_eq "softirq_where on tp_btf with a stack walk" "tp_btf tp_btf+stack sirq_stack" \
+		"$(jq -r '.[] | select(.probe == "softirq_where") | "\(.mode) \(.variant) \(.caps | join(","))"' \
+		"$TMP/p.json")"
+else
+	check_eq "softirq_where uses fentry" fentry "$(mode softirq_where)"
+fi
 # the cache level: a syscall program run at each read; it needs the per-CPU
 # variable's address, in kallsyms only with KALLSYMS_ALL (off on this host)
 if grep -qE ' napi_alloc_cache$' /proc/kallsyms; then
@@ -54,7 +63,7 @@ else
 fi
 
 # text form lists every probe
-n_text=$("$SKBTOP" probes | grep -cE '^(drops|tun_consume|defer_[a-z]+|cache_[a-z]+|bulk|build|tun_sendmsg|consume|consume_task) ')
+n_text=$("$SKBTOP" probes | grep -cE '^(drops|tun_consume|defer_[a-z]+|cache_[a-z]+|bulk|build|tun_sendmsg|consume|consume_task|softirq_where) ')
 n_json=$(jq length "$TMP/p.json")
 check_eq "text lists every probe" "$n_json" "$n_text"
 

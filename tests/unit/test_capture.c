@@ -77,6 +77,19 @@ static void make_delta(struct snapshot *d, int i)
 	assert_int_equal(snapshot__add_queue(d, &q, &qc), 0);
 	assert_int_equal(snapshot__add_prog(d, "drops_tp_btf", 1000 * i, 10 * i), 0);
 	d->progs[d->nprogs - 1].misses = i;	/* 1.1: skipped runs survive the file */
+	/* 1.6: where NET_RX/NET_TX ran, and the tasks that ran them */
+	d->cpus[1].sirq_runs[SIRQ_NET_RX][SIRQ_TASK] = 50 + i;
+	d->cpus[1].sirq_ns[SIRQ_NET_RX][SIRQ_TASK] = 5000 + i;
+	d->cpus[0].sirq_runs[SIRQ_NET_TX][SIRQ_KSOFTIRQD] = 2;
+	{
+		struct sirq_task_key vk = { .pid = 77, .tgid = 70, .comm = "vhost-70" };
+		struct sirq_task_key ok = { .pid = 1000 + i, .tgid = 1000 + i, .comm = "udp" };
+		struct sirq_task_counters vc = { .runs = { 40 + i, 1 }, .ns = { 4000, 100 } };
+		struct sirq_task_counters oc = { .runs = { 10, 0 }, .ns = { 1000 + i, 0 } };
+
+		assert_int_equal(snapshot__add_task(d, &vk, 1, &vc), 0);
+		assert_int_equal(snapshot__add_task(d, &ok, 1, &oc), 0);
+	}
 }
 
 static int emit_doc(FILE *f, void *doc)
@@ -235,6 +248,26 @@ static void test_round_trip(void **state)
 	assert_int_equal(cap.totals.queues[0].c.builds, 303);
 	assert_int_equal(cap.totals.queues[0].c.bulk_calls, 9);
 	assert_int_equal(cap.totals.queues[0].c.drops, 21);
+	/* softirq task rows: the vhost worker summed over the samples, one row per udp pid */
+	assert_int_equal(cap.totals.cpus[1].sirq_runs[SIRQ_NET_RX][SIRQ_TASK], 153);
+	assert_int_equal(cap.totals.ntasks, 4);
+	for (size_t i = 0; i < cap.totals.ntasks; i++) {
+		const struct sirq_task_row *t = &cap.totals.tasks[i];
+
+		assert_int_equal(t->cpu, 1);
+		if (t->key.pid == 77) {
+			assert_string_equal(t->key.comm, "vhost-70");
+			assert_int_equal(t->key.tgid, 70);
+			assert_int_equal(t->c.runs[SIRQ_NET_RX], 123);
+			assert_int_equal(t->c.runs[SIRQ_NET_TX], 3);
+			assert_int_equal(t->c.ns[SIRQ_NET_RX], 12000);
+		} else {
+			assert_in_range(t->key.pid, 1000, 1002);
+			assert_string_equal(t->key.comm, "udp");
+			assert_int_equal(t->c.runs[SIRQ_NET_RX], 10);
+			assert_int_equal(t->c.ns[SIRQ_NET_RX], 1000 + t->key.pid - 1000);
+		}
+	}
 	assert_int_equal(cap.totals.nprogs, 1);
 	assert_int_equal(cap.totals.progs[0].run_ns, 3000);
 	assert_int_equal(cap.totals.progs[0].misses, 3);	/* 0 + 1 + 2 */

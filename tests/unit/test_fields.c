@@ -42,6 +42,8 @@ static struct probe_status probes[] = {
 	{ .name = "tun_sendmsg", .group = "tun", .mode = MODE_UNAVAILABLE },
 	{ .name = "consume", .group = "consume", .mode = MODE_UNAVAILABLE },
 	{ .name = "consume_task", .group = "consume", .mode = MODE_UNAVAILABLE },
+	{ .name = "softirq_where", .group = "softirq", .mode = MODE_TP_BTF,
+	  .variant = "tp_btf+stack", .caps = PROBE_CAP_SIRQ_STACK },
 };
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
@@ -83,6 +85,14 @@ static void make_snapshot(struct snapshot *s)
 	assert_int_equal(snapshot__add_cpu_drop(s, 2, 1, 5), 0);
 	assert_int_equal(snapshot__add_queue(s, &q, &qc), 0);
 	assert_int_equal(snapshot__add_prog(s, "kfree_skb_btf", 0, 0), 0);
+	s->cpus[1].sirq_runs[SIRQ_NET_RX][SIRQ_TASK] = 6;
+	s->cpus[1].sirq_ns[SIRQ_NET_RX][SIRQ_TASK] = 600;
+	{
+		struct sirq_task_key tk = { .pid = 42, .tgid = 42, .comm = "udp" };
+		struct sirq_task_counters tc = { .runs = { 6, 0 }, .ns = { 600, 0 } };
+
+		assert_int_equal(snapshot__add_task(s, &tk, 1, &tc), 0);
+	}
 }
 
 static char *capture_text(void (*fn)(FILE *, const struct snapshot *, const struct view_ctx *),

@@ -347,6 +347,50 @@ static void test_accumulate_and_reasons(void **state)
 	snapshot__free(&d2);
 }
 
+/* softirq_where's task rows: delta by (task, CPU), rows without runs dropped, top by runs. */
+static void test_sirq_tasks(void **state)
+{
+	struct sirq_task_key a = { .pid = 10, .tgid = 10, .comm = "vhost-10" };
+	struct sirq_task_key b = { .pid = 20, .tgid = 20, .comm = "udp" };
+	struct sirq_task_counters c;
+	struct snapshot prev = {}, cur = {}, d = {}, acc = {};
+	const struct sirq_task_row *top[2];
+
+	(void)state;
+	assert_int_equal(snapshot__init(&prev, 2), 0);
+	assert_int_equal(snapshot__init(&cur, 2), 0);
+	assert_int_equal(snapshot__init(&acc, 2), 0);
+	c = (struct sirq_task_counters){ .runs = { 5, 0 }, .ns = { 50, 0 } };
+	assert_int_equal(snapshot__add_task(&prev, &a, 0, &c), 0);
+	assert_int_equal(snapshot__add_task(&prev, &b, 1, &c), 0);
+	/* cur: a moved on (same CPU, 7 more), b idle, a new row of a on CPU 1 */
+	c = (struct sirq_task_counters){ .runs = { 12, 1 }, .ns = { 130, 9 } };
+	assert_int_equal(snapshot__add_task(&cur, &a, 0, &c), 0);
+	c = (struct sirq_task_counters){ .runs = { 5, 0 }, .ns = { 50, 0 } };
+	assert_int_equal(snapshot__add_task(&cur, &b, 1, &c), 0);
+	c = (struct sirq_task_counters){ .runs = { 9, 0 }, .ns = { 90, 0 } };
+	assert_int_equal(snapshot__add_task(&cur, &a, 1, &c), 0);
+	assert_int_equal(snapshot__delta(&prev, &cur, &d), 0);
+	assert_int_equal(d.ntasks, 2);	/* b had no runs in the interval: no row */
+	assert_int_equal(snapshot__top_tasks(&d, top, 2), 2);
+	assert_int_equal(top[0]->cpu, 1);	/* 9 runs before 7 + 1 */
+	assert_int_equal(top[0]->c.runs[SIRQ_NET_RX], 9);
+	assert_int_equal(top[1]->cpu, 0);
+	assert_int_equal(top[1]->c.runs[SIRQ_NET_RX], 7);
+	assert_int_equal(top[1]->c.runs[SIRQ_NET_TX], 1);
+	assert_int_equal(top[1]->c.ns[SIRQ_NET_RX], 80);
+	assert_int_equal(snapshot__top_tasks(&d, top, 1), 1);
+	assert_int_equal(top[0]->c.runs[SIRQ_NET_RX], 9);
+	assert_int_equal(snapshot__accumulate(&acc, &d), 0);
+	assert_int_equal(snapshot__accumulate(&acc, &d), 0);
+	assert_int_equal(acc.ntasks, 2);
+	assert_int_equal(acc.tasks[0].c.runs[SIRQ_NET_RX] + acc.tasks[1].c.runs[SIRQ_NET_RX], 32);
+	snapshot__free(&prev);
+	snapshot__free(&cur);
+	snapshot__free(&d);
+	snapshot__free(&acc);
+}
+
 static void test_many_rows(void **state)
 {
 	struct snapshot a, b, d = {};
@@ -398,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_accumulate_and_reasons),
 		cmocka_unit_test(test_gauge),
 		cmocka_unit_test(test_many_rows),
+		cmocka_unit_test(test_sirq_tasks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,9 +56,15 @@ run trixie sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh 
 	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
 	tests/live/test_drops.sh; do echo "# $t"; sh "$t"; done'
 # vhost-net RX (tests/gen/bin/vhost_rx), the read path the tun series' patch
-# 7 changes: a boot of its own on 7.2 and 7.3 (about 80 s each under TCG)
-run unstable sh tests/vm/guest_vhost_rx.sh 5000
-run experimental sh tests/vm/guest_vhost_rx.sh 5000
+# 7 changes (about 80 s under TCG), and where NET_RX/NET_TX softirqs ran
+# (softirq_where, fentry there) vs bpftrace's kernel stacks in the same
+# window, on 7.2, 7.3 and 6.1 (__do_softirq fires the events there, no
+# handle_softirqs; vhost_rx pins workers as threads of their owner: 6.4+)
+for k in unstable experimental; do
+	run $k sh -c 'echo "# tests/vm/guest_vhost_rx.sh"; sh tests/vm/guest_vhost_rx.sh 5000
+		echo "# tests/vm/guest_softirq_where.sh"; sh tests/vm/guest_softirq_where.sh 2000'
+done
+run bookworm sh -c 'echo "# tests/vm/guest_softirq_where.sh"; sh tests/vm/guest_softirq_where.sh 2000'
 # the kernel tests/vm/build-kernel builds from linux-source-7.2 with
 # tests/vm/kernel.config and the tun review's patch 8 (make review-kernel):
 # booted only when it is in the cache, since building it takes about

@@ -1,0 +1,125 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Inside a guest: where NET_RX/NET_TX softirqs ran (softirq_where), per
+# vector, location and CPU, against bpftrace's own classification in the
+# same window: the caller of handle_softirqs()/__do_softirq() its kernel
+# stack names at irq:softirq_entry (irq_exit_rcu/irq_exit: irq exit;
+# run_ksoftirqd: ksoftirqd; do_softirq: a task, the idle task when pid 0).
+# skbtop's mode is the kernel's best (fentry: depth counters on
+# irq_exit_rcu, irq_exit and run_ksoftirqd; no unknown), so the two
+# methods are independent. The guest has no network: nothing but the
+# workloads runs these softirqs, and the windows (skbtop's run around
+# bpftrace's) hold the same events.
+# Workloads, each with a known location:
+#   udp_rcvbuf pinned to CPU 1: NET_RX at the local_bh_enable() that ends
+#     __dev_queue_xmit(), in the sender's task: its task row == its sends;
+#   defer_kick: trigger_rx_softirq csds (IPIs) raise NET_RX on the
+#     allocating CPU: irq exit (or the idle task's flush when it polls);
+#   netem (1 ms delay) on the loopback of a namespace: its watchdog
+#     hrtimer reschedules the qdisc, NET_TX on irq exit;
+#   the same with the backlog's weight and netdev_budget at 1: NET_RX
+#     takes one packet a pass, and after 10 passes handle_softirqs() hands
+#     the rest of a burst to ksoftirqd.
+#   tests/vm/guest_softirq_where.sh N
+. "$(dirname "$0")/../live/lib.sh"
+need_root
+N=${1:?datagrams}
+NS=skbsirq$$
+mode=$("$SKBTOP" probes -j -P softirq_where |
+	jq -r '.[] | select(.probe == "softirq_where") | .mode')
+echo "# softirq_where: $mode"
+[ "$mode" != unavailable ] || { not_ok "softirq_where unavailable"; finish; }
+
+skbtop_start -C -P softirq_where
+bpftrace -e 'tracepoint:irq:softirq_entry /args->vec == 2 || args->vec == 3/ {
+	@s[kstack(8), args->vec, cpu, pid] = count(); }' > "$TMP/bt.raw" 2>&1 &
+BT=$!
+on_exit "kill $BT 2>/dev/null"
+bt_wait "$TMP/bt.raw"
+kill -0 $BT 2>/dev/null || { not_ok "bpftrace: $(tail -3 "$TMP/bt.raw")"; finish; }
+sleep 1
+
+"$GEN/udp_rcvbuf" --count "$N" --cpu 1 > "$TMP/gen.json" &
+GEN_PID=$!
+wait $GEN_PID
+check_eq "udp_rcvbuf exits 0" 0 $?
+"$GEN/defer_kick" --count 5000 > /dev/null
+check_eq "defer_kick exits 0" 0 $?
+ip netns add $NS
+on_exit "ip netns del $NS 2>/dev/null"
+ip -n $NS link set lo up
+if modprobe sch_netem 2>/dev/null && tc -n $NS qdisc add dev lo root netem delay 5ms; then
+	"$GEN/udp_rcvbuf" --count 300 --netns $NS > /dev/null
+	check_eq "udp_rcvbuf through netem exits 0" 0 $?
+	# ksoftirqd: NET_RX one packet a pass (the backlog's weight and the
+	# budget at 1), so a burst netem releases in one NET_TX run takes more
+	# than the 10 passes handle_softirqs() makes before it wakes ksoftirqd
+	w=$(sysctl -n net.core.dev_weight) b=$(sysctl -n net.core.netdev_budget)
+	on_exit "sysctl -qw net.core.dev_weight=$w net.core.netdev_budget=$b"
+	sysctl -qw net.core.dev_weight=1 net.core.netdev_budget=1
+	"$GEN/udp_rcvbuf" --count "$N" --netns $NS > /dev/null
+	check_eq "udp_rcvbuf through netem, one packet a pass, exits 0" 0 $?
+	sysctl -qw net.core.dev_weight=$w net.core.netdev_budget=$b
+else
+	not_ok "no netem here: no NET_TX or ksoftirqd workload"
+fi
+ip netns del $NS
+sleep 0.5
+kill -INT $BT
+wait $BT
+skbtop_stop
+check_eq "skbtop exits 0" 0 "$SKB_RC"
+
+awk '
+	/^@s\[/ { loc = ""; next }
+	/^    / {
+		f = $1; sub(/\+.*/, "", f); sub(/\..*/, "", f)
+		if (loc == "" && (f == "irq_exit_rcu" || f == "__irq_exit_rcu" || f == "irq_exit"))
+			loc = "irq"
+		else if (loc == "" && f == "run_ksoftirqd")
+			loc = "ksoftirqd"
+		else if (loc == "" && f == "do_softirq")
+			loc = "task"
+		next
+	}
+	/^, [0-9]+, [0-9]+, [0-9]+\]: [0-9]+$/ {
+		gsub(/[],:]/, " ")
+		if (loc == "") loc = "unknown"
+		if (loc == "task" && $3 == 0) loc = "idle"
+		print ($1 == 3 ? "rx" : "tx"), $2, $3, loc, $4
+	}' "$TMP/bt.raw" > "$TMP/bt.loc"
+awk '{ n[$1 " " $4] += $5 } END { for (k in n) print "# bpftrace " k ": " n[k] }' \
+	"$TMP/bt.loc" | sort
+bt() {	# vec loc [cpu]
+	awk -v v="$1" -v l="$2" -v c="${3:-}" '$1 == v && $4 == l && (c == "" || $2 == c) {
+		n += $5 } END { print n + 0 }' "$TMP/bt.loc"
+}
+for v in rx tx; do
+	for l in task irq ksoftirqd idle; do
+		check_eq "NET_${v} at $l == bpftrace" "$(bt $v $l)" "$(skb_sum ".totals.sirq_${v}_$l")"
+		for c in $(seq 0 $(($(nproc) - 1))); do
+			check_eq "NET_${v} at $l, CPU $c == bpftrace" "$(bt $v $l $c)" \
+				"$(skb_sum ".cpus[] | select(.cpu == $c) | .sirq_${v}_$l")"
+		done
+	done
+	check_eq "bpftrace found a caller for every NET_${v} run" 0 "$(bt $v unknown)"
+done
+if [ "$mode" = fentry ]; then
+	check_eq "unknown is null in fentry mode (nothing unmeasured is 0)" null \
+		"$(jq -s '[.[].totals.sirq_rx_unknown] | unique | .[0]' "$SKB_OUT")"
+fi
+sent=$(jq .sent "$TMP/gen.json")
+check_eq "the pinned sender's NET_RX at do_softirq (bpftrace) == its datagrams" "$sent" \
+	"$(awk -v p=$GEN_PID '$1 == "rx" && $2 == 1 && $3 == p && $4 == "task" { n += $5 }
+		END { print n + 0 }' "$TMP/bt.loc")"
+check_eq "skbtop's task row for it (CPU 1) == its datagrams" "$sent" \
+	"$(skb_sum "(.sirq_tasks // [])[] | select(.pid == $GEN_PID and .cpu == 1) | .net_rx")"
+check_eq "no interval had more task rows than it shows" 0 "$(skb_sum '.sirq_tasks_more // 0')"
+check_eq "the task rows add up to the task location" \
+	"$(skb_sum '.totals.sirq_rx_task + .totals.sirq_tx_task')" \
+	"$(skb_sum '(.sirq_tasks // [])[] | .net_rx + .net_tx')"
+for l in irq ksoftirqd; do
+	n=$(($(bt rx $l) + $(bt tx $l)))
+	check_true "the workloads ran NET_RX/NET_TX at $l ($n runs)" [ "$n" -gt 0 ]
+done
+finish

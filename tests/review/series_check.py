@@ -18,7 +18,6 @@ import json
 import math
 import os
 import re
-import subprocess
 import sys
 
 VARIANTS = ["stock", "1-7", "1-9"]
@@ -28,10 +27,6 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 # Hooks: metrics other parts of issue 19 add. A registry field whose name
 # matches is shown as a row (from the pinned runs) once skbtop has it; until
 # then the row says n/a. (question, label, regex over `skbtop fields` names)
-HOOKS = [
-    ("wang-bench", "tun_sendmsg latency (log2 ns histogram)", r"sendmsg_(lat|ns|hist|time)"),
-    ("brouer", "NET_RX/NET_TX softirqs by where they ran", r"softirq|sirq"),
-]
 
 
 # ---------------------------------------------------------------- loading
@@ -396,39 +391,69 @@ def fmt(v):
     return str(v)
 
 
-def registry():
-    try:
-        return json.loads(subprocess.run([f"{TOP}/skbtop", "fields", "--format", "json"],
-                                         capture_output=True, text=True, check=True).stdout)
-    except (OSError, subprocess.CalledProcessError, ValueError):
-        return []
+def lat_bound(i):
+    """Upper bound in ns of log2 bucket i (0: 0 ns; i: [2^(i-1), 2^i - 1])."""
+    return 0 if i == 0 else (1 << i) - 1
 
 
-def hook_rows(d, caps):
-    """(label, {variant: value}) for every registry field a HOOK names."""
-    regs = registry()
-    rows = []
-    for _q, label, rx in HOOKS:
-        found = [f for f in regs if re.search(rx, f["name"])]
-        if not found:
-            rows.append((f"{label}: not measured by this skbtop", {v: None for v in VARIANTS}))
+def lat_quantile(buckets, q):
+    n = sum(buckets)
+    if not n:
+        return None
+    run = 0
+    for i, c in enumerate(buckets):
+        run += c
+        if run >= q * n:
+            return i
+    return len(buckets) - 1
+
+
+def sendmsg_rows(caps):
+    """tun_sendmsg() latency rows from the captures' totals.sendmsg_hist (None: not measured)."""
+    calls, p50, p99 = {}, {}, {}
+    for v in VARIANTS:
+        rows = caps[v]["totals"].get("sendmsg_hist")
+        if rows is None:
+            calls[v] = p50[v] = p99[v] = None
             continue
-        for f in found:
-            vals = {}
-            for v in VARIANTS:
-                cap = caps[v]
-                if f["table"] == "cpu":
-                    x = field(cap, f["name"])
-                elif f["table"] == "queue":
-                    rws = [q.get(f["name"]) for q in cap["totals"].get("queues", [])
-                           if q.get(f["name"]) is not None]
-                    x = (sum(rws) if all(isinstance(r, int) for r in rws) else rws) if rws else None
-                else:
-                    x = None
-                if isinstance(x, list):
-                    x = "buckets " + " ".join(map(str, x))
-                vals[v] = x
-            rows.append((f"`{f['name']}` ({f['unit']}, pin1)", vals))
+        width = max((len(r["ns"]) for r in rows), default=0)
+        b = [0] * width
+        for r in rows:
+            for i, c in enumerate(r["ns"]):
+                b[i] += c
+        calls[v] = sum(b)
+        q50, q99 = lat_quantile(b, 0.5), lat_quantile(b, 0.99)
+        p50[v] = None if q50 is None else f"<= {lat_bound(q50)}"
+        p99[v] = None if q99 is None else f"<= {lat_bound(q99)}"
+    return [("`tun_sendmsg()` calls timed (histogram count, pin1)", calls),
+            ("`tun_sendmsg()` p50, ns (log2 bucket bound; TCG)", p50),
+            ("`tun_sendmsg()` p99, ns (log2 bucket bound; TCG)", p99)]
+
+
+SIRQ_LOCS = [("task", "in a task's do_softirq() (local_bh_enable())"),
+             ("irq", "on hardirq exit"), ("ksoftirqd", "in ksoftirqd")]
+
+
+def sirq_rows(caps):
+    """Where NET_RX/NET_TX ran (softirq_where), pin1 totals; the vhost worker's own runs."""
+    rows = []
+    for vec in ("rx", "tx"):
+        for loc, text in SIRQ_LOCS:
+            rows.append((f"NET_{vec.upper()} runs {text} (`sirq_{vec}_{loc}`, pin1)",
+                         {v: field(caps[v], f"sirq_{vec}_{loc}") for v in VARIANTS}))
+    worker = {}
+    for v in VARIANTS:
+        if field(caps[v], "sirq_rx_task") is None:
+            worker[v] = None
+            continue
+        n = 0
+        for smp in caps[v].get("samples", []):
+            for t in smp.get("sirq_tasks") or []:
+                if t.get("comm", "").startswith("vhost-"):
+                    n += t.get("net_rx", 0) + t.get("net_tx", 0)
+        worker[v] = n
+    rows.append(("... of the task runs, the vhost worker's (`sirq_tasks`, comm vhost-PID; "
+                 "top 8 per interval)", worker))
     return rows
 
 
@@ -590,11 +615,12 @@ def readme(d):
     row("drops (kfree_skb)", {v: field(caps[v], "drops") for v in VARIANTS}, "tap rx_dropped 0")
     row("capture length, s (TCG: not a rate)",
         {v: f"{(caps[v]['end_time_ns'] - caps[v]['start_time_ns']) / 1e9:.2f}" for v in VARIANTS}, "")
-    for label, vals in hook_rows(d, caps):
-        row(label, vals, "")
+    for label, vals in sendmsg_rows(caps):
+        row(label, vals, "calls == bpftrace in tests/vm/guest_sendmsg_hist.sh")
     p("")
-    p("Wang also asked for TCP and latency numbers: no TCP workload ran (vhost_tx sends UDP);")
-    p("the latency row is the `tun_sendmsg` histogram hook above, n/a until skbtop has it.")
+    p("Wang also asked for TCP and latency numbers: no TCP workload ran (vhost_tx sends UDP).")
+    p("The latency rows are skbtop's `tun_sendmsg()` histogram (fentry to fexit, log2 ns")
+    p("buckets); under TCG their ns compare the three modules with each other, no more.")
     p("")
     p("Answer: the counts show what the series does per batch (one bulk get of up to 64 heads")
     p("per TUN_MSG_PTR batch instead of one slab or cache allocation per frame) and that it")
@@ -640,16 +666,17 @@ def readme(d):
     p("")
     p("| metric | " + " | ".join(VARIANTS) + " | reconciled with |")
     p("|---|" + "---:|" * len(VARIANTS) + "---|")
-    for label, vals in hook_rows(d, caps):
-        if "softirq" in label:
-            row(label, vals, "")
+    for label, vals in sirq_rows(caps):
+        row(label, vals, "bpftrace's stacks in tests/vm/guest_softirq_where.sh")
     row("bulk gets outside BH context (`bulk_nonbh_calls`, pin1)",
         {v: field(caps[v], "bulk_nonbh_calls") if v != "stock" else None for v in VARIANTS}, "")
     p("")
-    p("The question needs where NET_RX/NET_TX softirqs ran (at `local_bh_enable()` in a task,")
-    p("on irq exit, in ksoftirqd): a row per location appears above once skbtop has those")
-    p("fields; until then the rows read n/a. What is measured: the bulk get of 5/9 ran with")
-    p("BH disabled every time (0 calls outside BH, as its comment demands).")
+    p("The rows count where NET_RX/NET_TX softirqs ran during pin1 (skbtop's `softirq_where`;")
+    p("its classification is reconciled with bpftrace's kernel stacks by")
+    p("tests/vm/guest_softirq_where.sh, not in this run). Runs in a task's `do_softirq()` are")
+    p("Brouer's case: softirqs that `local_bh_enable()` ran in the caller, and the last row is")
+    p("how many of those the vhost worker ran itself. The bulk get of 5/9 ran with BH disabled")
+    p("every time (0 calls outside BH, as its comment demands).")
     p("")
 
     p("### 5/9: \"gracefully drop only the uncovered portion\" (short bulk)")
@@ -732,7 +759,7 @@ def readme(d):
     p("The guest runs under QEMU's TCG (software emulation: KVM fails on this nested host) on")
     p("2 shared host cores. Counts per frame and per batch are exact and mean what they say.")
     p("Meaningless here: absolute rates (frames/s, the per-second means of `skbtop diff`, the")
-    p("capture lengths above), any time in ns (a `tun_sendmsg` latency histogram would be")
+    p("capture lengths above), any time in ns (the `tun_sendmsg` latency histogram is")
     p("emulator time: at best its shape compares modules within one boot, never with hardware),")
     p("and CPU cost. The timing of the two CPUs relative to each other is emulated too, so the")
     p("number of kicks that become IPIs (an IPI only when the target's call queue was empty)")

@@ -19,6 +19,12 @@
 #               read back from the tap with read(2): tun_do_read()), bpftrace
 #               counting napi_consume_skb() with a non-zero budget outside
 #               softirq (its own softirq_entry/exit flag) in the same window;
+#   drops       skbtop record -L over four generators that drive tun's error
+#               paths (patches 1, 3, 4): tap_flood --read-error einval and
+#               efault (tun_do_read()), vhost_tx --bad-gso and --runt 10
+#               (tun_xdp_one()), NDROP frames a queue, 2 queues; bpftrace
+#               counting skb:kfree_skb per (device, reason) on their devices;
+#               reason ids from the kernel's BTF in drops-reasons.txt;
 #   rx          only when tests/gen/bin/vhost_rx exists (vhost-net RX, the
 #               read path patch 7 changes): skbtop record -- vhost_rx
 #               --queues 1 --count NPIN --worker-cpu 0 --app-cpu 1 (a failure
@@ -29,7 +35,8 @@
 #
 # Writes OUTDIR/NAME/{module.txt, pinI.json, pinI-gen.json,
 # pinI-trace.txt.gz, short.json, short-gen.json, short.bt, consume.json,
-# consume-gen.json, consume.bt[, rx.json, rx-gen.json]}. The trace files
+# consume-gen.json, consume.bt, drops.json, drops-{einval,efault,gso,runt}.json,
+# drops.bt, drops-reasons.txt[, rx.json, rx-gen.json]}. The trace files
 # hold one line per event: "CPU FLAGS q TARGET FUNC" (csd_queue_cpu) or
 # "CPU FLAGS i TARGET CALLBACK" (ipi_send_cpu), FLAGS being the trace's
 # context flags; tests/review/series_check.py reads them.
@@ -133,6 +140,30 @@ consume() {
 	log "$var: consume: $(cat "$d/consume-gen.json")"
 }
 
+NDROP=200
+drops() {
+	local var=$1 d=$2 rc r
+	for r in NOT_SPECIFIED DEV_HDR SKB_UCOPY_FAULT; do
+		bpftool btf dump file /sys/kernel/btf/vmlinux |
+			sed -n "s/^.*'SKB_DROP_REASON_$r' val=\([0-9]*\)\$/$r \1/p"
+	done > "$d/drops-reasons.txt"
+	bpftrace -e '
+	tracepoint:skb:kfree_skb {
+		$dev = ((struct sk_buff *)args->skbaddr)->dev;
+		if ($dev != 0) {
+			$n = $dev->name;
+			if ($n == "skbsd0" || $n == "skbvhost0") { @d[$n, (uint64)args->reason] = count(); }
+		}
+	}' -c "$SKBTOP record -L -i 1 -o $d/drops.json -- sh -c '
+		$GEN/tap_flood -q 2 -n $NDROP -i skbsd0 -e einval > $d/drops-einval.json &&
+		$GEN/tap_flood -q 2 -n $NDROP -i skbsd0 -e efault > $d/drops-efault.json &&
+		$GEN/vhost_tx -q 2 -n $NDROP --bad-gso > $d/drops-gso.json &&
+		$GEN/vhost_tx -q 2 -n $NDROP --runt 10 > $d/drops-runt.json'" > "$d/drops.bt" 2>&1
+	rc=$?
+	[[ $rc = 0 && -s $d/drops-runt.json ]] || die "$var: drops: bpftrace/skbtop/generators failed: $(tail -n3 "$d/drops.bt")"
+	log "$var: drops: $(grep '^@d' "$d/drops.bt" | tr '\n' ' ')"
+}
+
 rx() {
 	local var=$1 d=$2
 	"$SKBTOP" record -i 1 -o "$d/rx.json" -- \
@@ -164,6 +195,7 @@ for v in "$@"; do
 	for i in $(seq 1 "$R"); do pin "$var" "$d" "$i"; done
 	[[ $var = stock ]] || short "$var" "$d"
 	consume "$var" "$d"
+	drops "$var" "$d"
 	[[ ! -x $GEN/vhost_rx ]] || rx "$var" "$d"
 	echo "seconds=$((SECONDS - t0))" >> "$d/module.txt"
 done

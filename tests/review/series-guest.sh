@@ -147,6 +147,14 @@ drops() {
 		bpftool btf dump file /sys/kernel/btf/vmlinux |
 			sed -n "s/^.*'SKB_DROP_REASON_$r' val=\([0-9]*\)\$/$r \1/p"
 	done > "$d/drops-reasons.txt"
+	# bpftrace -c splits its command at blanks, without a shell: the four
+	# generators go in a script
+	cat > "/tmp/series-drops-$var.sh" <<-EOF
+	$GEN/tap_flood -q 2 -n $NDROP -i skbsd0 -e einval > $d/drops-einval.json &&
+	$GEN/tap_flood -q 2 -n $NDROP -i skbsd0 -e efault > $d/drops-efault.json &&
+	$GEN/vhost_tx -q 2 -n $NDROP --bad-gso > $d/drops-gso.json &&
+	$GEN/vhost_tx -q 2 -n $NDROP --runt 10 > $d/drops-runt.json
+	EOF
 	bpftrace -e '
 	tracepoint:skb:kfree_skb {
 		$dev = ((struct sk_buff *)args->skbaddr)->dev;
@@ -154,11 +162,8 @@ drops() {
 			$n = $dev->name;
 			if ($n == "skbsd0" || $n == "skbvhost0") { @d[$n, (uint64)args->reason] = count(); }
 		}
-	}' -c "$SKBTOP record -L -i 1 -o $d/drops.json -- sh -c '
-		$GEN/tap_flood -q 2 -n $NDROP -i skbsd0 -e einval > $d/drops-einval.json &&
-		$GEN/tap_flood -q 2 -n $NDROP -i skbsd0 -e efault > $d/drops-efault.json &&
-		$GEN/vhost_tx -q 2 -n $NDROP --bad-gso > $d/drops-gso.json &&
-		$GEN/vhost_tx -q 2 -n $NDROP --runt 10 > $d/drops-runt.json'" > "$d/drops.bt" 2>&1
+	}' -c "$SKBTOP record -L -i 1 -o $d/drops.json -- sh /tmp/series-drops-$var.sh" \
+		> "$d/drops.bt" 2>&1
 	rc=$?
 	[[ $rc = 0 && -s $d/drops-runt.json ]] || die "$var: drops: bpftrace/skbtop/generators failed: $(tail -n3 "$d/drops.bt")"
 	log "$var: drops: $(grep '^@d' "$d/drops.bt" | tr '\n' ' ')"

@@ -54,26 +54,19 @@ const struct probe_spec probe_specs[] = {
 		{ MODE_RAW_TP, "raw_tp", { "defer_recv_raw" },
 		  { TR("csd:csd_function_entry"), { CHECK_KSYM, "trigger_rx_softirq" } } },
 	} },
+	/*
+	 * No program on skb_defer_free_flush: its skbs are the consume_skb
+	 * events located in it, and the last skb of a defer list (next ==
+	 * NULL) closes the flush (probes/defer.bpf.c).
+	 */
 	{ "defer_flush", "defer", "skb_defer_free_flush", "flushes and skbs per flush",
 	  OBJ_DEFER, {
-		{ MODE_FENTRY, "fexit", { "defer_flush_exit", "flush_consume_btf" },
-		  { F("skb_defer_free_flush"), TB("skb:consume_skb"),
-		    { CHECK_TP_ARGS, "skb:consume_skb:2" }, { CHECK_KSYM, "skb_defer_free_flush" } },
-		  NULL, PROBE_CAP_FLUSH_COUNT },
-		{ MODE_FENTRY, "fexit", { "defer_flush_exit", "flush_consume_raw" },
-		  { F("skb_defer_free_flush"), TR("skb:consume_skb"),
-		    { CHECK_TP_ARGS, "skb:consume_skb:2" }, { CHECK_KSYM, "skb_defer_free_flush" } },
-		  NULL, PROBE_CAP_FLUSH_COUNT },
-		{ MODE_DERIVED, "consume_skb location", { "flush_consume_btf" },
+		{ MODE_TP_BTF, "consume_skb location", { "flush_consume_btf" },
 		  { TB("skb:consume_skb"), { CHECK_TP_ARGS, "skb:consume_skb:2" },
-		    { CHECK_KSYM, "skb_defer_free_flush" } },
-		  "skbs freed by flushes only (consume_skb events located in "
-		  "skb_defer_free_flush); flush count and per-flush histogram need the fexit" },
-		{ MODE_DERIVED, "consume_skb location", { "flush_consume_raw" },
+		    { CHECK_KSYM, "skb_defer_free_flush" } }, NULL, PROBE_CAP_FLUSH_COUNT },
+		{ MODE_RAW_TP, "consume_skb location", { "flush_consume_raw" },
 		  { TR("skb:consume_skb"), { CHECK_TP_ARGS, "skb:consume_skb:2" },
-		    { CHECK_KSYM, "skb_defer_free_flush" } },
-		  "skbs freed by flushes only (consume_skb events located in "
-		  "skb_defer_free_flush); flush count and per-flush histogram need the fexit" },
+		    { CHECK_KSYM, "skb_defer_free_flush" } }, NULL, PROBE_CAP_FLUSH_COUNT },
 	} },
 	{ "cache_get", "cache", "napi_skb_cache_get",
 	  "NAPI cache gets, hits, misses (refilled, fell back to the slab)",

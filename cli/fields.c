@@ -170,7 +170,8 @@ const struct field cpu_fields[] = {
 	{ .name = "defer_flushes", .metric = "defer_flushes", .title = "flush",
 	  .group = "defer", .probe = "defer_flush", .need = PROBE_CAP_FLUSH_COUNT,
 	  .offset = CPU(defer_flushes), .screen = 17, .prio = 17, .unit = "calls",
-	  .help = "defer-list flushes that freed skbs" },
+	  .help = "defer-list flushes that freed skbs: lists emptied by skb_defer_free_flush() "
+		  "(one a call; on 6.19+ NUMA machines one per node whose CPUs queued skbs)" },
 	{ .name = "defer_flush_skbs", .metric = "defer_flush_skbs", .title = "flskb",
 	  .group = "defer", .probe = "defer_flush",
 	  .offset = CPU(defer_flush_skbs), .screen = 18, .prio = 18, .unit = "skbs",
@@ -384,7 +385,7 @@ const struct cap_name probe_cap_names[] = {
 	{ PROBE_CAP_CACHE_HITS, "cache_hits",
 	  "cache_get: hits and misses (the cache's fill level is read)" },
 	{ PROBE_CAP_BH_CHECK, "bh_check", "bulk: calls outside BH context (the preempt count is read)" },
-	{ PROBE_CAP_FLUSH_COUNT, "flush_count", "defer_flush: flushes counted (fexit)" },
+	{ PROBE_CAP_FLUSH_COUNT, "flush_count", "defer_flush: flushes counted (a list's last skb)" },
 	{ PROBE_CAP_DEFER_SPLIT, "defer_split",
 	  "consume: calls handed to skb_attempt_defer_free() told apart" },
 	{ PROBE_CAP_XSK_SPLIT, "xsk_split",

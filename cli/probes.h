@@ -30,7 +30,7 @@ const char *probe_mode_name(enum probe_mode m);
 /* Capabilities a probe mode declares (probe_status.caps). */
 #define PROBE_CAP_CACHE_HITS	0x1	/* cache_get: hits and misses (reads the fill level) */
 #define PROBE_CAP_BH_CHECK	0x2	/* bulk: reads the preempt count (calls outside BH) */
-#define PROBE_CAP_FLUSH_COUNT	0x4	/* defer_flush: flushes and skbs per flush (fexit) */
+#define PROBE_CAP_FLUSH_COUNT	0x4	/* defer_flush: flushes and skbs per flush */
 #define PROBE_CAP_DEFER_SPLIT	0x8	/* consume: calls handed to skb_attempt_defer_free() */
 #define PROBE_CAP_XSK_SPLIT	0x20	/* cache_refill: xsk_alloc_batch_skb()'s bulk calls apart */
 #define PROBE_CAP_SIRQ_STACK	0x80	/* softirq_where: located by a stack walk (unknown counted) */

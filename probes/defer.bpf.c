@@ -11,16 +11,25 @@
  *   defer_ipi:   ipi:ipi_send_cpu right after such a csd on the same CPU
  *   defer_recv:  csd:csd_function_entry with func == trigger_rx_softirq
  *   defer_flush: consume_skb events whose location lies in
- *                skb_defer_free_flush are the skbs it frees; an fexit on
- *                skb_defer_free_flush closes each flush (count, histogram).
+ *                skb_defer_free_flush are the skbs it frees, one event
+ *                each, in list order (napi_consume_skb() with budget 1 on
+ *                this CPU's own skbs: never re-deferred, and each holds its
+ *                last reference). The last skb of a list has a NULL next
+ *                pointer (ll_node.next on 6.19+, which overlays skb->next,
+ *                the link of the list on 6.12 and 6.18): its event closes
+ *                the flush (count, histogram). A flush is therefore one
+ *                defer list emptied: one per call, except on 6.19+ NUMA
+ *                machines, where a call empties one list per node whose
+ *                CPUs queued skbs here.
  *
- * Only an fexit, no fentry: the flush runs on every pass of
+ * No program on skb_defer_free_flush itself: it runs on every pass of
  * net_rx_action's poll loop (and of threaded NAPI), nearly always with an
- * empty list, and each trampoline costs about a drop probe. The location is napi_consume_skb()'s return
- * address, so it is only right while nothing rewrites that address: an
- * fexit or fmod_ret on napi_consume_skb (skbtop's consume probe is
- * fentry-only for this, and userspace looks for another tool's), a
- * kretprobe or the function_graph tracer on it (not detected).
+ * empty list, and an fexit there cost two trampolines a packet on
+ * loopback (the fexit this replaced). The location is napi_consume_skb()'s
+ * return address, so it is only right while nothing rewrites that
+ * address: an fexit or fmod_ret on napi_consume_skb (skbtop's consume
+ * probe is fentry-only for this, and userspace looks for another tool's),
+ * a kretprobe or the function_graph tracer on it (not detected).
  */
 #include "common.bpf.h"
 
@@ -40,7 +49,7 @@ struct {
 struct defer_state {
 	__u32 pending_ipi_target;	/* target + 1 of the last kick not yet matched */
 	__u32 pad;
-	__u64 flush_skbs;		/* skbs of the flush in progress, for its fexit */
+	__u64 flush_skbs;		/* skbs of the flush in progress, until its last */
 };
 
 struct {
@@ -166,50 +175,37 @@ int BPF_PROG(defer_recv_raw, void *func, void *csd)
 	return handle_csd_run(func);
 }
 
-/* skb_defer_free_flush() takes (void) from 6.18 on, (struct softnet_data *) before. */
-SEC("fexit/skb_defer_free_flush")
-int BPF_PROG(defer_flush_exit)
-{
-	struct defer_state *st = this_defer_state();
-	struct cpu_counters *c;
-	__u64 n;
-
-	if (!st || !(n = st->flush_skbs))
-		return 0;
-	st->flush_skbs = 0;
-	c = this_cpu_counters();
-	if (!c)
-		return 0;
-	INC(c->defer_flushes);
-	INC(c->defer_flush_hist[log2_slot(n)]);
-	return 0;
-}
-
-/* Without the fexit, flush_skbs only grows: nothing reads it. */
-static __always_inline int handle_flush_consume(void *location)
+/* One skb freed by a flush; last: it ends its list (next == NULL), and so the flush. */
+static __always_inline int handle_flush_consume(void *location, bool last)
 {
 	struct defer_state *st;
 	struct cpu_counters *c;
+	__u64 n;
 
 	if ((__u64)location < flush_text_lo || (__u64)location >= flush_text_hi)
 		return 0;
 	c = this_cpu_counters();
-	if (c)
-		INC(c->defer_flush_skbs);
 	st = this_defer_state();
-	if (st)
-		st->flush_skbs++;
+	if (!c || !st)
+		return 0;
+	INC(c->defer_flush_skbs);
+	n = ++st->flush_skbs;
+	if (!last)
+		return 0;
+	st->flush_skbs = 0;
+	INC(c->defer_flushes);
+	INC(c->defer_flush_hist[log2_slot(n)]);
 	return 0;
 }
 
 SEC("tp_btf/consume_skb")
 int BPF_PROG(flush_consume_btf, struct sk_buff *skb, void *location)
 {
-	return handle_flush_consume(location);
+	return handle_flush_consume(location, !skb->next);
 }
 
 SEC("raw_tp/consume_skb")
 int BPF_PROG(flush_consume_raw, struct sk_buff *skb, void *location)
 {
-	return handle_flush_consume(location);
+	return handle_flush_consume(location, !BPF_CORE_READ(skb, next));
 }

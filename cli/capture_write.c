@@ -244,18 +244,8 @@ static void sirq_task_rows(struct jsonw *w, const struct snapshot *d)
 		return;
 	jw_key(w, "sirq_tasks");
 	jw_array(w);
-	for (size_t i = 0; i < n; i++) {
-		jw_object(w);
-		jw_kv_string(w, "comm", top[i]->key.comm);
-		jw_kv_u64(w, "pid", top[i]->key.pid);
-		jw_kv_u64(w, "tgid", top[i]->key.tgid);
-		jw_kv_u64(w, "cpu", top[i]->cpu);
-		kv_nonzero(w, "net_rx", top[i]->c.runs[SIRQ_NET_RX]);
-		kv_nonzero(w, "net_tx", top[i]->c.runs[SIRQ_NET_TX]);
-		kv_nonzero(w, "net_rx_ns", top[i]->c.ns[SIRQ_NET_RX]);
-		kv_nonzero(w, "net_tx_ns", top[i]->c.ns[SIRQ_NET_TX]);
-		jw_end(w);
-	}
+	for (size_t i = 0; i < n; i++)
+		sirq_task_json(w, top[i], true);
 	jw_end(w);
 }
 

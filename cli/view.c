@@ -645,6 +645,26 @@ static void sendmsg_json(struct jsonw *w, const struct snapshot *d, const struct
 	jw_end(w);
 }
 
+static void sirq_kv(struct jsonw *w, const char *key, __u64 v, bool skip_zero)
+{
+	if (v || !skip_zero)
+		jw_kv_u64(w, key, v);
+}
+
+void sirq_task_json(struct jsonw *w, const struct sirq_task_row *t, bool skip_zero)
+{
+	jw_object(w);
+	jw_kv_string(w, "comm", t->key.comm);
+	jw_kv_u64(w, "pid", t->key.pid);
+	jw_kv_u64(w, "tgid", t->key.tgid);
+	jw_kv_u64(w, "cpu", t->cpu);
+	sirq_kv(w, "net_rx", t->c.runs[SIRQ_NET_RX], skip_zero);
+	sirq_kv(w, "net_tx", t->c.runs[SIRQ_NET_TX], skip_zero);
+	sirq_kv(w, "net_rx_ns", t->c.ns[SIRQ_NET_RX], skip_zero);
+	sirq_kv(w, "net_tx_ns", t->c.ns[SIRQ_NET_TX], skip_zero);
+	jw_end(w);
+}
+
 /*
  * The SKBTOP_SIRQ_TOP_TASKS (task, CPU) rows with most NET_RX/NET_TX runs in
  * their do_softirq(), and how many more rows had runs; null when
@@ -664,18 +684,8 @@ static void sirq_tasks_write(struct jsonw *w, const struct snapshot *d, const st
 	}
 	n = snapshot__top_tasks(d, top, SKBTOP_SIRQ_TOP_TASKS);
 	jw_array(w);
-	for (size_t i = 0; i < n; i++) {
-		jw_object(w);
-		jw_kv_string(w, "comm", top[i]->key.comm);
-		jw_kv_u64(w, "pid", top[i]->key.pid);
-		jw_kv_u64(w, "tgid", top[i]->key.tgid);
-		jw_kv_u64(w, "cpu", top[i]->cpu);
-		jw_kv_u64(w, "net_rx", top[i]->c.runs[SIRQ_NET_RX]);
-		jw_kv_u64(w, "net_tx", top[i]->c.runs[SIRQ_NET_TX]);
-		jw_kv_u64(w, "net_rx_ns", top[i]->c.ns[SIRQ_NET_RX]);
-		jw_kv_u64(w, "net_tx_ns", top[i]->c.ns[SIRQ_NET_TX]);
-		jw_end(w);
-	}
+	for (size_t i = 0; i < n; i++)
+		sirq_task_json(w, top[i], false);
 	jw_end(w);
 	for (size_t i = 0; i < d->ntasks; i++)
 		rows += d->tasks[i].c.runs[0] || d->tasks[i].c.runs[1];

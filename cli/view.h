@@ -67,6 +67,12 @@ size_t sendmsg_rows_of(const struct snapshot *s, const struct queue_key *q, size
 void view_wrap(FILE *f, const char *first, const char *text, size_t width);
 
 void view_text(FILE *f, const struct snapshot *d, const struct view_ctx *ctx);
+/* One softirq_where task row as a JSON object ({"comm", "pid", "tgid", "cpu",
+ * "net_rx", "net_tx", "net_rx_ns", "net_tx_ns"}); skip_zero leaves zero
+ * counts out (captures). -j and captures share it. */
+struct sirq_task_row;
+void sirq_task_json(struct jsonw *w, const struct sirq_task_row *t, bool skip_zero);
+
 /* The delta as one JSON object (the -j record of an interval). */
 void view_json_write(struct jsonw *w, const struct snapshot *d, const struct view_ctx *ctx);
 /* The probe table as a JSON array / text. */

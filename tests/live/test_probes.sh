@@ -39,7 +39,16 @@ for p in defer_kick defer_ipi defer_recv; do
 		check_eq "$p unavailable (no $tp)" unavailable "$(mode $p)"
 	fi
 done
-[ $fentry_ok = no ] && check_eq "defer_flush derived" derived "$(mode defer_flush)"
+# defer_flush: no program on skb_defer_free_flush, only consume_skb events
+# located in it, where it is a symbol and the tracepoint passes a location;
+# tp_btf needs no fentry, so lockdown does not change it
+if grep -qE ' [tT] skb_defer_free_flush$' /proc/kallsyms &&
+	grep -q ' location;' /sys/kernel/tracing/events/skb/consume_skb/format 2>/dev/null; then
+	check_eq "defer_flush on tp_btf, counting flushes" "tp_btf consume_skb location flush_count" \
+		"$(jq -r '.[] | select(.probe == "defer_flush") | "\(.mode) \(.variant) \(.caps | join(","))"' "$TMP/p.json")"
+else
+	check_eq "defer_flush unavailable" unavailable "$(mode defer_flush)"
+fi
 # where NET_RX/NET_TX ran: fentry on irq_exit_rcu where allowed, else the
 # softirq tracepoints with a stack walk (the tracepoint exists on every kernel)
 if [ $fentry_ok = no ]; then

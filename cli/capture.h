@@ -223,8 +223,9 @@ struct diff_side;
 struct diff_side *diff_side__new(void);
 int diff_side__add(void *side, const struct capture *cap, const struct capture_sample *s);
 void diff_side__free(struct diff_side *sd);
-int diff__compare_sides(const struct capture *before, struct diff_side *sb,
-			const struct capture *after, struct diff_side *sa, struct diff_result *r);
+int diff__compare_sides(const struct capture *before, struct diff_side *before_side,
+			const struct capture *after, struct diff_side *after_side,
+			struct diff_result *r);
 /* The same for captures read with their samples (capture__read, capture__parse). */
 int diff__compare(const struct capture *before, const struct capture *after,
 		  struct diff_result *r);

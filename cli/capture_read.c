@@ -1135,7 +1135,7 @@ static int merge_totals(struct parser *p, struct snapshot *t, size_t nd, size_t 
 /* Sample i: added into the totals, handed to p->fn, kept when p->keep. */
 static int take_sample(struct parser *p, const json_t *js, size_t i, struct capture *cap)
 {
-	struct capture_sample one, *s = p->keep ? &cap->samples[i] : &one;
+	struct capture_sample one = {}, *s = p->keep ? &cap->samples[i] : &one;
 	size_t nd = cap->totals.ndrops, nq = cap->totals.nqueues;
 	char w[40];
 	int err;

@@ -556,13 +556,19 @@ def readme(d):
     p("")
     p(f"- Kernel: {env['kernel_release']} ({env['kernel_version']}), built by `make review-kernel`")
     p("  (tests/vm/build-kernel: Debian's linux-source-7.2 with failslab, function error injection")
-    p("  and patch 8 of tests/review/patches), booted once under QEMU by")
+    p("  and patch 8 of tests/review/patches), booted once per module under QEMU by")
     p("  `tests/vm/vm-run --kernel --modules`, "
       f"{env['ncpus']} x {env['cpu_model']}; net.core.skb_defer_max={mods['stock'].get('skb_defer_max')}.")
     p("- tun.ko three ways (tests/review/build-tun-series.sh): stock, 1-7 (patches 1-7) and 1-9")
     p("  (1-9; 9 calls the `skb_defer_free_flush()` that 8 exports from the image). Build ids:")
     p("  " + ", ".join(f"{v} `{mods[v]['build_id'][:12]}`" for v in VARIANTS) + ".")
-    p(f"- For each module in that one boot (tests/review/series-guest.sh; {run['guest_seconds']} s in all):")
+    oopses = [o for o in run.get("oopses", "").split(";") if o]
+    if oopses:
+        p(f"- Boots run again after the guest kernel oopsed under TCG ({len(oopses)}; their runs")
+        p("  were discarded): " + "; ".join(f"`{o}`" for o in oopses) + ".")
+    elif "boots" in run:
+        p("- No boot oopsed (series.sh boots a module again, once, after an `Oops: int3` under TCG).")
+    p(f"- For each module, in its own boot (tests/review/series-guest.sh; {run['guest_seconds']} s in all):")
     p(f"  - **pin**: `skbtop record -i 0.25 -- tests/gen/bin/vhost_tx --queues 1 --count {npin}")
     p(f"    --worker-cpu {WCPU} --app-cpu {ACPU}`, {R} times: vhost-net TX with the vhost worker on CPU {WCPU},")
     p(f"    the application reading the UDP socket on CPU {ACPU}, so skbs built on the worker's CPU are")

@@ -89,7 +89,8 @@ check_true "drops panel shows" wait_for "Drops by reason"
 keys z
 check_true "z zeroes" wait_for "zeroed: counts from now"
 h0=$(cap | grep '^history')
-"$GEN/udp_rcvbuf" --count $N -N $NS > "$TMP/gen.json"
+# pinned to CPU 0: the row graph below is of a CPU this flood left alone
+taskset -c 0 "$GEN/udp_rcvbuf" --count $N -N $NS > "$TMP/gen.json"
 check_eq "udp_rcvbuf exits 0" 0 $?
 # the history strip: the drops sparkline has moved (its peak drawn as '#')
 sleep 1.2
@@ -213,27 +214,61 @@ save cpus80
 check_true "80x24: the drops column is shown" grep -Eq ' drops\*?$| drops ' "$TMP/screen.cpus80.txt"
 check_true "80x24: no line wider than 80" sh -c "! awk 'length > 80' '$TMP/screen.cpus80.txt' | grep -q ."
 tm resize-window -t $S -x 120 -y 40
-# Enter on a CPU row: that CPU's time graph; drops pinned to it draw a bar
-keys 1 g
-sleep 0.6
-keys Enter
+# Enter on a CPU row: that CPU's time graph. The screen is still paused
+# (no interval read, nothing drawn): sampling resumes for the graph and
+# pauses again after it. The graph is of the last CPU, which the pinned
+# flood above left alone (CPU 0 on a 1-CPU machine), filtered to one row.
+gcpu=$(($(nproc) - 1))
+keys 1; keys f; type_line "cpu:$gcpu"
+wait_for "filter: cpu:$gcpu" 30
+# p before Enter: the graph takes no keys but Esc and the scroll keys; z:
+# the first interval read starts now, not at the pause
+keys p z
+check_true "p resumes" wait_gone "[PAUSED]" 30
+keys g Enter
 check_true "Enter on a CPU row opens its graph" wait_for ": per second (hit%: percent)" 30
 save graph
-gcpu=$(sed -n 's/^CPU \([0-9]*\): per second.*/\1/p' "$TMP/screen.graph.txt" | head -1)
-check_true "the graph is of a CPU ($gcpu)" [ -n "$gcpu" ]
-taskset -c "${gcpu:-0}" "$GEN/udp_rcvbuf" --count 500 > /dev/null
-# the next refreshes draw it (0.5 s each; up to 10 s on a loaded machine)
+check_eq "the graph is of CPU $gcpu" "$gcpu" \
+	"$(sed -n 's/^CPU \([0-9]*\): per second.*/\1/p' "$TMP/screen.graph.txt" | head -1)"
+# the drops series' peak, per second, over the window ("drops  last X  max
+# Y", Y as the screen prints rates: 996, 1.2k), as a whole number
+gmax() {
+	awk '$1 == "drops" && $4 == "max" { v = $5; m = 1
+		if (v ~ /k$/) { m = 1000; sub(/k$/, "", v) } else if (v ~ /M$/) { m = 1e6; sub(/M$/, "", v) }
+		printf "%d\n", v * m }' "$1"
+}
+max0=$(gmax "$TMP/screen.graph.txt")
+sleep 1.2	# two intervals read
+taskset -c $gcpu "$GEN/udp_rcvbuf" --count 500 > "$TMP/graph-gen.json"
+check_eq "udp_rcvbuf pinned to CPU $gcpu exits 0" 0 $?
+gdrops=$(jq .rcvbuf_errors "$TMP/graph-gen.json")
+check_eq "its datagrams not received were dropped" \
+	"$(jq '.sent - .received' "$TMP/graph-gen.json")" "$gdrops"
+# its drops fall in one or two intervals of 0.5 s (up to 1 s when the
+# screen falls behind): one of them holds half or more, a peak of at least
+# gdrops / 2 a second; the next refreshes draw it (up to 10 s on a loaded
+# machine)
+want=$((gdrops / 2))
 drew=no i=0
 while [ $i -lt 20 ]; do
 	sleep 0.5
 	save graph2
-	sed -n '/^drops /,/^[a-z]/p' "$TMP/screen.graph2.txt" | grep -q '#' && { drew=yes; break; }
+	sed -n '/^drops /,/^[a-z]/p' "$TMP/screen.graph2.txt" | grep -q '#' &&
+		[ "$(gmax "$TMP/screen.graph2.txt")" -ge $want ] && { drew=yes; break; }
 	i=$((i + 1))
 done
-[ $drew = yes ] || sed 's/^/# screen: /' "$TMP/screen.graph2.txt" | head -12
-check_eq "the drops graph draws a bar after drops on CPU $gcpu" yes $drew
+if [ $drew = no ]; then
+	sed 's/^/# screen: /' "$TMP/screen.graph2.txt" | head -12
+	echo "# udp_rcvbuf: $(cat "$TMP/graph-gen.json")"
+fi
+check_true "before: CPU $gcpu's drops peak ($max0/s) is below $want/s" [ "${max0:-$want}" -lt $want ]
+check_eq "the drops graph draws a peak of >= $want/s after $gdrops drops on CPU $gcpu" yes $drew
 keys Escape
 check_true "Esc closes the graph" wait_for "kick>" 30
+keys p
+check_true "p pauses again" wait_for "[PAUSED]" 30
+keys f; type_line ""
+wait_for "filter cleared" 20
 sleep 0.5
 keys f; type_line "cpu:0"
 wait_for "filter: cpu:0" 20

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "vhost_ring.h"
 
 #define MAX_QUEUES 16
 #define VQ_TX 1
@@ -60,15 +61,8 @@ static const char *peer_ip = "10.202.0.2";
 static const unsigned char peer_mac[6] = { 2, 0, 0, 0, 0, 2 };
 
 struct txq {
-	int vhost_fd, tap_fd, kick_fd, call_fd;
-	void *mem;
-	size_t mem_len;
-	struct vring vr;
-	unsigned char *bufs;
-	uint16_t avail_idx;	/* next avail->idx to publish */
-	uint16_t last_used;	/* used entries consumed so far (mod 2^16) */
-	uint16_t *free_ids;
-	unsigned int nfree;
+	struct vhost_ring r;
+	int tap_fd;
 	unsigned long posted, completed, kicks, chunks;
 };
 
@@ -163,25 +157,14 @@ static int pin_workers(int cpu)
 
 static void teardown(void *arg)
 {
-	struct vhost_vring_file be = { .index = VQ_TX, .fd = -1 };
 	int i;
 
 	(void)arg;
 	for (i = 0; i < nq; i++) {
-		if (q[i].vhost_fd >= 0) {
-			ioctl(q[i].vhost_fd, VHOST_NET_SET_BACKEND, &be);
-			close(q[i].vhost_fd);
-		}
+		vhost_ring_close(&q[i].r, VQ_TX);
 		if (q[i].tap_fd >= 0)
 			close(q[i].tap_fd);
-		if (q[i].kick_fd >= 0)
-			close(q[i].kick_fd);
-		if (q[i].call_fd >= 0)
-			close(q[i].call_fd);
-		if (q[i].mem)
-			munmap(q[i].mem, q[i].mem_len);
-		q[i].vhost_fd = q[i].tap_fd = q[i].kick_fd = q[i].call_fd = -1;
-		q[i].mem = NULL;
+		q[i].tap_fd = -1;
 	}
 	if (rx_fd >= 0)
 		close(rx_fd);
@@ -238,7 +221,7 @@ static void kick(struct txq *t)
 {
 	uint64_t one = 1;
 
-	if (write(t->kick_fd, &one, sizeof(one)) != sizeof(one))
+	if (write(t->r.kick_fd, &one, sizeof(one)) != sizeof(one))
 		die_errno("kick eventfd");
 	t->kicks++;
 }
@@ -249,17 +232,17 @@ static void post(struct txq *t, unsigned int n, unsigned int num)
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		uint16_t id = t->free_ids[--t->nfree];
+		uint16_t id = t->r.free_ids[--t->r.nfree];
 
-		t->vr.avail->ring[t->avail_idx % num] = id;
-		t->avail_idx++;
+		t->r.vr.avail->ring[t->r.avail_idx % num] = id;
+		t->r.avail_idx++;
 	}
 	t->posted += n;
 	t->chunks++;
-	__atomic_store_n(&t->vr.avail->idx, t->avail_idx, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->r.vr.avail->idx, t->r.avail_idx, __ATOMIC_RELEASE);
 	/* avail->idx store before the used->flags load */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(__atomic_load_n(&t->vr.used->flags, __ATOMIC_ACQUIRE) &
+	if (!(__atomic_load_n(&t->r.vr.used->flags, __ATOMIC_ACQUIRE) &
 	      VRING_USED_F_NO_NOTIFY))
 		kick(t);
 }
@@ -267,16 +250,16 @@ static void post(struct txq *t, unsigned int n, unsigned int num)
 /* Reap used descriptors; returns how many. */
 static unsigned int reap(struct txq *t, unsigned int num)
 {
-	uint16_t used = __atomic_load_n(&t->vr.used->idx, __ATOMIC_ACQUIRE);
+	uint16_t used = __atomic_load_n(&t->r.vr.used->idx, __ATOMIC_ACQUIRE);
 	unsigned int n = 0;
 
-	while (t->last_used != used) {
-		uint32_t id = t->vr.used->ring[t->last_used % num].id;
+	while (t->r.last_used != used) {
+		uint32_t id = t->r.vr.used->ring[t->r.last_used % num].id;
 
 		if (id >= num)
 			die("vhost returned bad descriptor id %u", id);
-		t->free_ids[t->nfree++] = id;
-		t->last_used++;
+		t->r.free_ids[t->r.nfree++] = id;
+		t->r.last_used++;
 		n++;
 	}
 	t->completed += n;
@@ -286,113 +269,22 @@ static unsigned int reap(struct txq *t, unsigned int num)
 static void setup_queue(struct txq *t, int idx, unsigned int num, size_t flen,
 			const unsigned char *dmac)
 {
-	struct vhost_memory *mt;
-	struct vhost_vring_state st;
-	struct vhost_vring_addr addr;
-	struct vhost_vring_file vf;
-	uint64_t features;
-	size_t ring_len;
 	unsigned int i;
 
-	t->vhost_fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
-	if (t->vhost_fd < 0)
-		die_errno("open /dev/vhost-net");
-	if (ioctl(t->vhost_fd, VHOST_SET_OWNER, NULL))
-		die_errno("VHOST_SET_OWNER");
-	if (ioctl(t->vhost_fd, VHOST_GET_FEATURES, &features))
-		die_errno("VHOST_GET_FEATURES");
-	if (!(features & (1ULL << VIRTIO_F_VERSION_1)))
-		die("vhost-net lacks VIRTIO_F_VERSION_1 (features %#llx)",
-		    (unsigned long long)features);
-	features = 1ULL << VIRTIO_F_VERSION_1;
-	if (ioctl(t->vhost_fd, VHOST_SET_FEATURES, &features))
-		die_errno("VHOST_SET_FEATURES");
-
-	/* rings and buffers in one region, identity-mapped */
-	ring_len = (vring_size(num, 4096) + 4095) & ~(size_t)4095;
-	t->mem_len = ring_len + (size_t)num * SLOT;
-	t->mem = mmap(NULL, t->mem_len, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (t->mem == MAP_FAILED) {
-		t->mem = NULL;
-		die_errno("mmap %zu bytes", t->mem_len);
-	}
-	vring_init(&t->vr, num, t->mem, 4096);
-	t->bufs = (unsigned char *)t->mem + ring_len;
-	t->free_ids = calloc(num, sizeof(*t->free_ids));
-	if (!t->free_ids)
-		die("out of memory");
-
-	mt = calloc(1, sizeof(*mt) + sizeof(mt->regions[0]));
-	if (!mt)
-		die("out of memory");
-	mt->nregions = 1;
-	mt->regions[0].guest_phys_addr = (uintptr_t)t->mem;
-	mt->regions[0].userspace_addr = (uintptr_t)t->mem;
-	mt->regions[0].memory_size = t->mem_len;
-	if (ioctl(t->vhost_fd, VHOST_SET_MEM_TABLE, mt))
-		die_errno("VHOST_SET_MEM_TABLE");
-	free(mt);
-
-	st.index = VQ_TX;
-	st.num = num;
-	if (ioctl(t->vhost_fd, VHOST_SET_VRING_NUM, &st))
-		die_errno("VHOST_SET_VRING_NUM %u", num);
-	st.num = 0;
-	if (ioctl(t->vhost_fd, VHOST_SET_VRING_BASE, &st))
-		die_errno("VHOST_SET_VRING_BASE");
-	memset(&addr, 0, sizeof(addr));
-	addr.index = VQ_TX;
-	addr.desc_user_addr = (uintptr_t)t->vr.desc;
-	addr.avail_user_addr = (uintptr_t)t->vr.avail;
-	addr.used_user_addr = (uintptr_t)t->vr.used;
-	if (ioctl(t->vhost_fd, VHOST_SET_VRING_ADDR, &addr))
-		die_errno("VHOST_SET_VRING_ADDR");
-	t->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	t->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (t->kick_fd < 0 || t->call_fd < 0)
-		die_errno("eventfd");
-	vf.index = VQ_TX;
-	vf.fd = t->kick_fd;
-	if (ioctl(t->vhost_fd, VHOST_SET_VRING_KICK, &vf))
-		die_errno("VHOST_SET_VRING_KICK");
-	vf.fd = t->call_fd;
-	if (ioctl(t->vhost_fd, VHOST_SET_VRING_CALL, &vf))
-		die_errno("VHOST_SET_VRING_CALL");
-
+	vhost_ring_setup(&t->r, VQ_TX, num, SLOT);
 	/* descriptors: one per buffer, device-readable, never chained */
 	for (i = 0; i < num; i++) {
-		unsigned char *b = t->bufs + (size_t)i * SLOT;
+		unsigned char *b = t->r.bufs + (size_t)i * SLOT;
 
 		build_frame(b, flen, dmac, idx, i);
-		t->vr.desc[i].addr = (uintptr_t)b;
+		t->r.vr.desc[i].addr = (uintptr_t)b;
 		if (bad_gso)
 			b[1] = 7;	/* virtio_net_hdr.gso_type */
-		t->vr.desc[i].len = VNET_HDR_LEN + (runt_len ? runt_len : flen);
-		t->vr.desc[i].flags = 0;
-		t->vr.desc[i].next = 0;
-		t->free_ids[t->nfree++] = num - 1 - i;
+		t->r.vr.desc[i].len = VNET_HDR_LEN + (runt_len ? runt_len : flen);
+		t->r.vr.desc[i].flags = 0;
+		t->r.vr.desc[i].next = 0;
+		t->r.free_ids[t->r.nfree++] = num - 1 - i;
 	}
-	t->vr.avail->flags = 0;
-	t->vr.avail->idx = 0;
-}
-
-static int tap_open(const char *ifname)
-{
-	struct ifreq ifr;
-	int fd, hdrsz = VNET_HDR_LEN;
-
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		die_errno("open /dev/net/tun");
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, ifname);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
-	if (ioctl(fd, TUNSETIFF, &ifr))
-		die_errno("TUNSETIFF %s", ifname);
-	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz))
-		die_errno("TUNSETVNETHDRSZ");
-	return fd;
 }
 
 static unsigned long drain_udp(void)
@@ -486,8 +378,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (i = 0; i < MAX_QUEUES; i++)
-		q[i].vhost_fd = q[i].tap_fd = q[i].kick_fd = q[i].call_fd = -1;
+	for (i = 0; i < MAX_QUEUES; i++) {
+		vhost_ring_clear(&q[i].r);
+		q[i].tap_fd = -1;
+	}
 	if (chunk > num)
 		chunk = num;
 	if (access("/dev/vhost-net", F_OK))
@@ -503,7 +397,7 @@ int main(int argc, char **argv)
 
 	cleanup_push(teardown, NULL);
 	for (i = 0; i < nq; i++)
-		q[i].tap_fd = tap_open(ifname);
+		q[i].tap_fd = vhost_tap_open(ifname, VNET_HDR_LEN);
 	if_disable_ipv6(ifname);
 	if_set_addr4(ifname, local_ip, "255.255.255.0");
 	if_set_up(ifname, true);
@@ -545,16 +439,16 @@ int main(int argc, char **argv)
 
 		/* fill the avail ring before the backend is attached */
 		for (k = 0; k < n; k++) {
-			uint16_t id = q[i].free_ids[--q[i].nfree];
+			uint16_t id = q[i].r.free_ids[--q[i].r.nfree];
 
-			q[i].vr.avail->ring[q[i].avail_idx % num] = id;
-			q[i].avail_idx++;
+			q[i].r.vr.avail->ring[q[i].r.avail_idx % num] = id;
+			q[i].r.avail_idx++;
 		}
 		q[i].posted = n;
-		__atomic_store_n(&q[i].vr.avail->idx, q[i].avail_idx, __ATOMIC_RELEASE);
+		__atomic_store_n(&q[i].r.vr.avail->idx, q[i].r.avail_idx, __ATOMIC_RELEASE);
 		be.index = VQ_TX;
 		be.fd = q[i].tap_fd;
-		if (ioctl(q[i].vhost_fd, VHOST_NET_SET_BACKEND, &be))
+		if (ioctl(q[i].r.vhost_fd, VHOST_NET_SET_BACKEND, &be))
 			die_errno("VHOST_NET_SET_BACKEND queue %d", i);
 		kick(&q[i]);
 	}
@@ -571,7 +465,7 @@ int main(int argc, char **argv)
 
 			if (reap(t, num))
 				progress = true;
-			n = t->nfree < left ? t->nfree : left;
+			n = t->r.nfree < left ? t->r.nfree : left;
 			if (n && (n >= chunk || n == left || t->posted == t->completed))
 				post(t, n, num);
 			if (t->completed < count)
@@ -592,7 +486,7 @@ int main(int argc, char **argv)
 			last_progress = now_s();
 		}
 		for (i = 0; i < nq; i++) {
-			pfd[i].fd = q[i].call_fd;
+			pfd[i].fd = q[i].r.call_fd;
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
@@ -602,7 +496,7 @@ int main(int argc, char **argv)
 			uint64_t v;
 
 			if ((pfd[i].revents & POLLIN) &&
-			    read(q[i].call_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			    read(q[i].r.call_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				die_errno("read call eventfd");
 		}
 	}

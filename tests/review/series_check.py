@@ -564,10 +564,10 @@ def readme(d):
     p("  " + ", ".join(f"{v} `{mods[v]['build_id'][:12]}`" for v in VARIANTS) + ".")
     oopses = [o for o in run.get("oopses", "").split(";") if o]
     if oopses:
-        p(f"- Boots run again after the guest kernel oopsed under TCG ({len(oopses)}; their runs")
+        p(f"- Boots run again after the guest stalled on a text patch's int3 under TCG ({len(oopses)}; their runs")
         p("  were discarded): " + "; ".join(f"`{o}`" for o in oopses) + ".")
     elif "boots" in run:
-        p("- No boot oopsed (series.sh boots a module again, once, after an `Oops: int3` under TCG).")
+        p("- No boot stalled (series.sh boots a module again, once, after a stall on a text patch's int3 under TCG).")
     p(f"- For each module, in its own boot (tests/review/series-guest.sh; {run['guest_seconds']} s in all):")
     p(f"  - **pin**: `skbtop record -i 0.25 -- tests/gen/bin/vhost_tx --queues 1 --count {npin}")
     p(f"    --worker-cpu {WCPU} --app-cpu {ACPU}`, {R} times: vhost-net TX with the vhost worker on CPU {WCPU},")

@@ -132,7 +132,7 @@ bench-helpers:
 	$(Q)$(MAKE) --no-print-directory -s -C bench bin/refresh bin/record
 
 test-unit: $(UNIT_TESTS) bench-helpers
-	$(Q)./tests/run-unit.sh $(UNIT_TESTS)
+	$(Q)./tests/run-unit.sh $(UNIT_TESTS) tests/unit/test_vm_int3.sh
 
 gen:
 	$(Q)$(MAKE) --no-print-directory -s -C tests/gen

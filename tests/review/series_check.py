@@ -562,12 +562,12 @@ def readme(d):
     p("- tun.ko three ways (tests/review/build-tun-series.sh): stock, 1-7 (patches 1-7) and 1-9")
     p("  (1-9; 9 calls the `skb_defer_free_flush()` that 8 exports from the image). Build ids:")
     p("  " + ", ".join(f"{v} `{mods[v]['build_id'][:12]}`" for v in VARIANTS) + ".")
-    oopses = [o for o in run.get("oopses", "").split(";") if o]
-    if oopses:
-        p(f"- Boots run again after the guest stalled on a text patch's int3 under TCG ({len(oopses)}; their runs")
-        p("  were discarded): " + "; ".join(f"`{o}`" for o in oopses) + ".")
+    retried = [o for o in run.get("retried", "").split(";") if o]
+    if retried:
+        p(f"- Boots run again after a failed guest run under TCG ({len(retried)}; their runs")
+        p("  were discarded): " + "; ".join(f"`{o}`" for o in retried) + ".")
     elif "boots" in run:
-        p("- No boot stalled (series.sh boots a module again, once, after a stall on a text patch's int3 under TCG).")
+        p("- No boot failed (series.sh boots a module again, once, after a failed guest run: see tests/vm/README.md).")
     p(f"- For each module, in its own boot (tests/review/series-guest.sh; {run['guest_seconds']} s in all):")
     p(f"  - **pin**: `skbtop record -i 0.25 -- tests/gen/bin/vhost_tx --queues 1 --count {npin}")
     p(f"    --worker-cpu {WCPU} --app-cpu {ACPU}`, {R} times: vhost-net TX with the vhost worker on CPU {WCPU},")

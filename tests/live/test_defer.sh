@@ -127,10 +127,26 @@ recv=$(skb_sum '.totals.defer_kicks_recv')
 mkicks=$(skb_sum '.kicks[] | .kicks')
 check_eq "kicks == tracefs csd_queue_cpu(trigger_rx_softirq)" "$trace_kicks" "$kicks"
 check_eq "IPIs == tracefs ipi_send_cpu following a kick" "$trace_ipis" "$ipis"
-check_eq "kicks run == tracefs csd_function_entry(trigger_rx_softirq)" "$trace_recv" "$recv"
+# runs the kernel skipped (recursion: the same program interrupted on its CPU,
+# seen with the host loaded by a TCG guest) are events skbtop could not count;
+# it reports them per program. Exact without any; with some, the count lies
+# between skbtop's and skbtop's plus the skipped runs (a skipped run may have
+# been another event of the same tracepoint)
+prog_misses() { skb_sum "[.progs[]? | select(.name | test(\"$1\")) | .misses] | add // 0"; }
+# exact_or_missed NAME TRACE SKBTOP MISSES
+exact_or_missed() {
+	if [ "$4" = 0 ]; then
+		check_eq "$1" "$2" "$3"
+	else
+		echo "# $1: the kernel skipped $4 runs of its program (recursion)"
+		check_true "$1: $3 <= $2 <= $3 + $4 skipped runs" [ "$3" -le "$2" -a "$2" -le $(($3 + $4)) ]
+	fi
+}
+exact_or_missed "kicks run == tracefs csd_function_entry(trigger_rx_softirq)" \
+	"$trace_recv" "$recv" "$(prog_misses '^defer_recv')"
 flushed=$(skb_sum '.totals.defer_flush_skbs')
-check_eq "skbs freed by defer flushes == tracefs consume_skb in skb_defer_free_flush" \
-	"$trace_flushed" "$flushed"
+exact_or_missed "skbs freed by defer flushes == tracefs consume_skb in skb_defer_free_flush" \
+	"$trace_flushed" "$flushed" "$(prog_misses '^flush_consume')"
 if [ $FLUSH_BT = yes ]; then
 	# a list's last skb closes each flush; bpftrace counted the same window by kfunc/kretfunc
 	set -- $(cat "$TMP/bt.out")

@@ -42,7 +42,7 @@ done
 # defer_flush: no program on skb_defer_free_flush, only consume_skb events
 # located in it, where it is a symbol and the tracepoint passes a location;
 # tp_btf needs no fentry, so lockdown does not change it
-if grep -qE ' [tT] skb_defer_free_flush$' /proc/kallsyms &&
+if has_func skb_defer_free_flush &&
 	grep -q ' location;' /sys/kernel/tracing/events/skb/consume_skb/format 2>/dev/null; then
 	check_eq "defer_flush on tp_btf, counting flushes" "tp_btf consume_skb location flush_count" \
 		"$(jq -r '.[] | select(.probe == "defer_flush") | "\(.mode) \(.variant) \(.caps | join(","))"' "$TMP/p.json")"

@@ -11,9 +11,11 @@ trap 'rm -rf "$LOGS"' EXIT
 tier() {
 	name=$1; shift
 	echo "=== $name"
+	t0=$(date +%s)
 	"$@" > "$LOGS/$name.log" 2>&1
 	rc=$?
 	cat "$LOGS/$name.log"
+	echo "# tier $name took $(($(date +%s) - t0)) s"
 	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$LOGS/$name.log" | tail -1)
 	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
 	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')

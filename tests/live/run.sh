@@ -8,8 +8,10 @@ label=${2:-live}
 pass=0 fail=0
 for t in "$dir"/test_*.sh; do
 	echo "# $(basename "$t")"
+	t0=$(date +%s)
 	out=$(timeout 600 sh "$t" 2>&1); rc=$?
 	printf '%s\n' "$out"
+	echo "# $(basename "$t") took $(($(date +%s) - t0)) s"
 	p=$(printf '%s\n' "$out" | grep -c '^ok - ')
 	f=$(printf '%s\n' "$out" | grep -c '^not ok - ')
 	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then

@@ -68,6 +68,26 @@ bt_wait() {
 	while ! grep -q Attaching "$1" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 }
 
+# bt_end PID: stop a background bpftrace with SIGINT (it prints its maps
+# then) and reap it, waiting 30 s at most. One still running then is killed
+# and named, and the caller's checks fail on its missing maps: in a 7.2 TCG
+# guest a bpftrace sat in epoll_wait for 14 min after its SIGINT, and the
+# boot ran into its timeout.
+bt_end() {
+	kill -INT "$1" 2>/dev/null
+	i=0
+	while [ $i -lt 300 ]; do
+		st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+		[ -n "$st" ] && [ "$st" != Z ] || break
+		sleep 0.1; i=$((i + 1))
+	done
+	if [ $i -ge 300 ]; then
+		echo "# bpftrace (pid $1) still ran 30 s after its SIGINT: killed"
+		kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1"
+}
+
 # bt_map FILE NAME: the value bpftrace printed for @NAME at exit, 0 if absent
 bt_map() {
 	v=$(sed -n "s/^@$2: //p" "$1")

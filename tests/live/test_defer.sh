@@ -85,7 +85,7 @@ for cpu in 0 1; do "$GEN/udp_rcvbuf" --count 8 --cpu $cpu > /dev/null; done
 sleep 0.5
 echo 0 > "$INST/tracing_on"
 if [ -n "${BT_PID:-}" ]; then
-	kill -INT "$BT_PID"; wait "$BT_PID"
+	bt_end "$BT_PID"
 	echo "$(bt_map "$TMP/bt.raw" flushes) $(bt_map "$TMP/bt.raw" skbs)" > "$TMP/bt.out"
 fi
 skbtop_stop

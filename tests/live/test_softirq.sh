@@ -63,7 +63,7 @@ run() {	# $1: label
 	check_eq "$1: generator exits 0" 0 $?
 	sent=$(jq .sent "$TMP/gen.json")
 	echo 0 > "$INST/tracing_on"
-	kill -INT $BT_PID; wait $BT_PID
+	bt_end $BT_PID
 	skbtop_stop
 	check_eq "$1: skbtop exits 0" 0 "$SKB_RC"
 	cat "$INST/trace" > "$TMP/trace"

@@ -39,8 +39,7 @@ check_eq "defer_kick exits 0" 0 $?
 "$GEN/udp_rcvbuf" --count 5000 > /dev/null
 # the cpumap kthread refills the cache through napi_skb_cache_get_bulk()
 "$GEN/cpumap_xdp" --count 5000 > /dev/null
-kill -INT $BT
-wait $BT
+bt_end $BT
 skbtop_stop
 # bpftrace prints each map at exit: "@name: value"; absent maps counted 0
 bt() { bt_map "$TMP/bt.raw" "$1"; }

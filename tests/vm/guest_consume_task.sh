@@ -56,8 +56,7 @@ for v in "$@"; do
 	check_eq "$var: tap_flood exits 0" 0 $?
 	"$GEN/defer_kick" --count 5000 > /dev/null
 	"$GEN/udp_rcvbuf" --count 2000 > /dev/null
-	kill -INT $BT
-	wait $BT
+	bt_end $BT
 	skbtop_stop
 	grep -q Attaching "$TMP/$var.bt" || { not_ok "$var: bpftrace: $(tail -3 "$TMP/$var.bt")"; continue; }
 	grep '^@' "$TMP/$var.bt" | sed "s/^/# $var: /"

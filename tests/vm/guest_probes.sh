@@ -110,7 +110,7 @@ if [ "$(mode defer_flush)" = tp_btf ]; then
 	"$SKBTOP" --text -j 0.1 1 > /dev/null 2> "$TMP/warn"
 	check_true "a live run warns on stderr ($(head -c 120 "$TMP/warn"))" \
 		grep -q "^skbtop: warning: defer_flush: BPF prog $id has an fexit on napi_consume_skb" "$TMP/warn"
-	kill -INT $BT; wait $BT
+	bt_end $BT
 	# attached while skbtop runs: the next look (every 5 s of reads) says so
 	SKB_INTERVAL=0.5 skbtop_start
 	before=$(bpftool -j link show | jq -c '[.[].id]')
@@ -128,7 +128,7 @@ if [ "$(mode defer_flush)" = tp_btf ]; then
 		i=$((i + 1))
 	done
 	sleep 7
-	kill -INT $BT; wait $BT
+	bt_end $BT
 	skbtop_stop
 	check_true "a program attached mid-run is reported ($(head -c 120 "$SKB_OUT.err"))" \
 		grep -q "^skbtop: warning: defer_flush: BPF prog $id has an fexit on napi_consume_skb" \
@@ -167,7 +167,7 @@ if [ "$(mode defer_flush)" = tp_btf ]; then
 		check_true "the screen shows a warning found mid-run ($(grep warning "$TMP/tui.screen" | cut -c1-100))" \
 			grep -q "^warning: defer_flush: BPF prog $id has an fexit on napi_consume_skb" \
 			"$TMP/tui.screen"
-		kill -INT $BT; wait $BT
+		bt_end $BT
 		tm send-keys -t w q
 		i=0
 		while [ ! -s "$TMP/tui.rc" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

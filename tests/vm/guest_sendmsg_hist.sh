@@ -68,8 +68,7 @@ bt_stop() {	# OUT
 	bpftool prog show -j > "$1.progs"
 	BT_MISSES=$(jq '[.[] | select(.type == "tracing" and .name == "tun_sendmsg") |
 		.recursion_misses // 0] | add // "no program of bpftrace found"' "$1.progs")
-	kill -INT $BT
-	wait $BT
+	bt_end $BT
 	echo "# $var: bpftrace's program skipped $BT_MISSES runs"
 }
 

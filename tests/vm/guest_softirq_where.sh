@@ -65,8 +65,7 @@ else
 fi
 ip netns del $NS
 sleep 0.5
-kill -INT $BT
-wait $BT
+bt_end $BT
 skbtop_stop
 check_eq "skbtop exits 0" 0 "$SKB_RC"
 

@@ -59,8 +59,7 @@ for v in "$@"; do
 	"$GEN/vhost_tx" -q 2 -n "$N" --bad-gso > "$TMP/$var.gso" || ok=1
 	"$GEN/vhost_tx" -q 2 -n "$N" --runt 10 > "$TMP/$var.runt" || ok=1
 	check_eq "$var: the four generators exit 0" 0 $ok
-	kill -INT $BT
-	wait $BT
+	bt_end $BT
 	skbtop_stop
 	grep -q Attaching "$TMP/$var.bt" || { not_ok "$var: bpftrace: $(tail -3 "$TMP/$var.bt")"; continue; }
 	for f in einval efault gso runt; do echo "# $var $f: $(cat "$TMP/$var.$f")"; done

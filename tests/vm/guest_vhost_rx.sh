@@ -86,8 +86,7 @@ for v in "$@"; do
 	misses=$(bpftool -j prog show | jq -r '[.[] | select(.type == "tracing")
 		| "\(.name) \(.recursion_misses // 0)"] | join(", ")')
 	echo "# $var: recursion misses of the tracing programs: $misses"
-	kill -INT $BT
-	wait $BT
+	bt_end $BT
 	skbtop_stop
 	gen=$(tail -n1 "$TMP/$var.gen")
 	echo "# $var: $gen"
@@ -175,8 +174,7 @@ for v in "$@"; do
 		> "$TMP/$var.pin.gen" 2> "$TMP/$var.pin.err"
 	rc=$?
 	sleep 0.5
-	kill -INT $BT
-	wait $BT
+	bt_end $BT
 	skbtop_stop
 	gen=$(tail -n1 "$TMP/$var.pin.gen")
 	echo "# $var: $gen"

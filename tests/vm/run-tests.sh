@@ -71,49 +71,38 @@ else
 fi
 kept=$(printf '%s\n' "$out" | sed -n 's/^vm-run: the console is kept in //p')
 [ -z "$kept" ] || rm -f "$kept"
-# a boot runs its scripts in turn; 7.2 has two boots: with every fentry
-# probe attached (the __alloc_skb fentry+fexit among them) its scripts took
-# over 900 s under TCG in one
-run unstable sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_cpumap.sh \
-	tests/vm/guest_vhost.sh tests/vm/guest_vhost_cpu.sh tests/vm/guest_consume.sh \
-	tests/vm/guest_napicache.sh \
-	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
-	tests/live/test_drops.sh tests/live/test_defer.sh; do
-	[ -f "$t" ] || continue; echo "# $t"; sh "$t"; done
-	echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000
-	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500
-	echo "# tests/vm/guest_tundrops.sh"; sh tests/vm/guest_tundrops.sh 200
-	echo "# tests/vm/guest_sendmsg_hist.sh"; sh tests/vm/guest_sendmsg_hist.sh 2000'
-# the host's tap test, with the probes it asserts on: the cache probes'
-# per-packet cost under TCG made it alone take over 10 min (those probes have
-# their own scripts above)
-run unstable sh -c 'SKB_PROBES=drops,tun_consume sh tests/live/test_tap.sh'
-run bookworm sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
-	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
-	tests/live/test_drops.sh tests/live/test_tap.sh; do
-	echo "# $t"; sh "$t"; done'
+# a boot runs its scripts in turn (tests/vm/guest_each.sh: a name without a
+# directory is in tests/vm; each says how long it took); 7.2 has two boots:
+# with every fentry probe attached (the __alloc_skb fentry+fexit among them)
+# its scripts took over 900 s under TCG in one
+E=tests/vm/guest_each.sh
+run unstable sh $E guest_probes.sh guest_cpumap.sh guest_vhost.sh guest_vhost_cpu.sh \
+	guest_consume.sh guest_napicache.sh guest_napicache_paths.sh guest_napicache_level.sh \
+	tests/live/test_drops.sh tests/live/test_defer.sh "guest_vhostpin.sh 5000" \
+	"guest_consume_task.sh 500" "guest_tundrops.sh 200" "guest_sendmsg_hist.sh 2000"
+# the host's tap test, with the probes it asserts on (here and on 6.1): the
+# cache probes' per-packet cost under TCG made it alone take over 10 min
+# (those probes have their own scripts)
+run unstable sh -c 'SKB_PROBES=drops,tun_consume sh tests/vm/guest_each.sh tests/live/test_tap.sh'
+run bookworm sh $E guest_probes.sh guest_napicache.sh guest_napicache_paths.sh \
+	guest_napicache_level.sh tests/live/test_drops.sh
+run bookworm sh -c 'SKB_PROBES=drops,tun_consume sh tests/vm/guest_each.sh tests/live/test_tap.sh'
 # experimental (7.3 today): the newest kernel; napi_skb_cache_get inline as on 7.2
-run experimental sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
-	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
-	tests/vm/guest_cpumap.sh tests/live/test_drops.sh; do
-	echo "# $t"; sh "$t"; done
-	echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500
-	echo "# tests/vm/guest_tundrops.sh"; sh tests/vm/guest_tundrops.sh 200
-	echo "# tests/vm/guest_sendmsg_hist.sh"; sh tests/vm/guest_sendmsg_hist.sh 2000'
+run experimental sh $E guest_probes.sh guest_napicache.sh guest_napicache_paths.sh \
+	guest_napicache_level.sh guest_cpumap.sh tests/live/test_drops.sh \
+	"guest_consume_task.sh 500" "guest_tundrops.sh 200" "guest_sendmsg_hist.sh 2000"
 # trixie (6.12): the NAPI cache gets are a traceable function there, as on 6.1
-run trixie sh -c 'for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh \
-	tests/vm/guest_napicache_paths.sh tests/vm/guest_napicache_level.sh \
-	tests/live/test_drops.sh; do echo "# $t"; sh "$t"; done'
+run trixie sh $E guest_probes.sh guest_napicache.sh guest_napicache_paths.sh \
+	guest_napicache_level.sh tests/live/test_drops.sh
 # vhost-net RX (tests/gen/bin/vhost_rx), the read path the tun series' patch
 # 7 changes (about 80 s under TCG), and where NET_RX/NET_TX softirqs ran
 # (softirq_where, fentry there) vs bpftrace's kernel stacks in the same
 # window, on 7.2, 7.3 and 6.1 (__do_softirq fires the events there, no
 # handle_softirqs; vhost_rx pins workers as threads of their owner: 6.4+)
 for k in unstable experimental; do
-	run $k sh -c 'echo "# tests/vm/guest_vhost_rx.sh"; sh tests/vm/guest_vhost_rx.sh 5000
-		echo "# tests/vm/guest_softirq_where.sh"; sh tests/vm/guest_softirq_where.sh 2000'
+	run $k sh $E "guest_vhost_rx.sh 5000" "guest_softirq_where.sh 2000"
 done
-run bookworm sh -c 'echo "# tests/vm/guest_softirq_where.sh"; sh tests/vm/guest_softirq_where.sh 2000'
+run bookworm sh $E "guest_softirq_where.sh 2000"
 # the kernel tests/vm/build-kernel builds from linux-source-7.2 with
 # tests/vm/kernel.config and the tun review's patch 8 (make review-kernel):
 # booted only when it is in the cache, since building it takes about
@@ -128,19 +117,16 @@ if built=$(tests/vm/build-kernel --check); then
 	# $1: the release build-kernel recorded, which guest_kernel.sh expects;
 	# then NAME=KO for each tun.ko
 	# shellcheck disable=SC2086 # series: NAME=PATH words
-	run built sh -c 'echo "# tests/vm/guest_kernel.sh"; sh tests/vm/guest_kernel.sh "$1"; shift
-		for t in tests/vm/guest_probes.sh tests/vm/guest_napicache.sh; do
-		echo "# $t"; sh "$t"; done
-		[ $# = 0 ] || { echo "# tests/vm/guest_tunseries.sh"; sh tests/vm/guest_tunseries.sh 10000 "$@"
-			echo "# tests/vm/guest_shortbulk.sh"; sh tests/vm/guest_shortbulk.sh 10000 "$@"
-			echo "# tests/vm/guest_vhostpin.sh"; sh tests/vm/guest_vhostpin.sh 20000 "$@"
-			echo "# tests/vm/guest_consume_task.sh"; sh tests/vm/guest_consume_task.sh 500 "$@"
-			echo "# tests/vm/guest_tundrops.sh"; sh tests/vm/guest_tundrops.sh 200 "$@"
-			echo "# tests/vm/guest_sendmsg_hist.sh"; sh tests/vm/guest_sendmsg_hist.sh 2000 "$@"; }' \
+	run built sh -c 'k=$1; shift; sh tests/vm/guest_each.sh "guest_kernel.sh $k" guest_probes.sh \
+		guest_napicache.sh
+		[ $# = 0 ] || sh tests/vm/guest_each.sh "guest_tunseries.sh 10000 $*" \
+			"guest_shortbulk.sh 10000 $*" "guest_vhostpin.sh 5000 $*" \
+			"guest_consume_task.sh 500 $*" "guest_tundrops.sh 200 $*" \
+			"guest_sendmsg_hist.sh 2000 $*"' \
 		sh "$(basename "$BUILT_MODULES")" $series
 	# vhost-net RX under stock, 1-7 and 1-9 (no series: the kernel's own tun)
 	# shellcheck disable=SC2086 # series: NAME=PATH words
-	run built sh tests/vm/guest_vhost_rx.sh 5000 $series
+	run built sh $E "guest_vhost_rx.sh 5000 $series"
 else
 	echo "# SKIP source-built kernel: not in the cache (make review-kernel builds it);" \
 		"tests/vm/guest_kernel.sh, guest_tunseries.sh, guest_shortbulk.sh, guest_vhostpin.sh" \

@@ -69,20 +69,21 @@ bt_wait() {
 }
 
 # bt_end PID: stop a background bpftrace with SIGINT (it prints its maps
-# then) and reap it, waiting 30 s at most. One still running then is killed
+# then) and reap it, waiting 180 s at most. One still running then is killed
 # and named, and the caller's checks fail on its missing maps: in a 7.2 TCG
 # guest a bpftrace sat in epoll_wait for 14 min after its SIGINT, and the
-# boot ran into its timeout.
+# boot ran into its timeout. 30 s was too short: guest_softirq_where.sh's
+# bpftrace, printing kernel stacks under TCG, took longer once.
 bt_end() {
 	kill -INT "$1" 2>/dev/null
 	i=0
-	while [ $i -lt 300 ]; do
+	while [ $i -lt 1800 ]; do
 		st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
 		[ -n "$st" ] && [ "$st" != Z ] || break
 		sleep 0.1; i=$((i + 1))
 	done
-	if [ $i -ge 300 ]; then
-		echo "# bpftrace (pid $1) still ran 30 s after its SIGINT: killed"
+	if [ $i -ge 1800 ]; then
+		echo "# bpftrace (pid $1) still ran 180 s after its SIGINT: killed"
 		kill -KILL "$1" 2>/dev/null
 	fi
 	wait "$1"

@@ -83,10 +83,10 @@ run unstable sh $E guest_probes.sh guest_cpumap.sh guest_vhost.sh guest_vhost_cp
 # the host's tap test, with the probes it asserts on (here and on 6.1): the
 # cache probes' per-packet cost under TCG made it alone take over 10 min
 # (those probes have their own scripts)
-run unstable sh -c 'SKB_PROBES=drops,tun_consume sh tests/vm/guest_each.sh tests/live/test_tap.sh'
+run unstable env SKB_PROBES=drops,tun_consume sh $E tests/live/test_tap.sh
 run bookworm sh $E guest_probes.sh guest_napicache.sh guest_napicache_paths.sh \
 	guest_napicache_level.sh tests/live/test_drops.sh
-run bookworm sh -c 'SKB_PROBES=drops,tun_consume sh tests/vm/guest_each.sh tests/live/test_tap.sh'
+run bookworm env SKB_PROBES=drops,tun_consume sh $E tests/live/test_tap.sh
 # experimental (7.3 today): the newest kernel; napi_skb_cache_get inline as on 7.2
 run experimental sh $E guest_probes.sh guest_napicache.sh guest_napicache_paths.sh \
 	guest_napicache_level.sh guest_cpumap.sh tests/live/test_drops.sh \

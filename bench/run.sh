@@ -44,6 +44,10 @@
 #                        (default "base floor skbtop bpftrace bpftrace_all" and
 #                        "empty skbtop bpftrace bpftrace_all")
 #   BENCH_VM_SECTIONS=L  sections the guest runs (default "rate probes")
+#   BENCH_VM_ICOUNT=N    boot the guest with vm-run --icount N: its clocks
+#                        count instructions (2^N ns each), so section 1's
+#                        per-CPU-second rates no longer move with the host's
+#                        load (one TCG thread: about 5x slower in wall time)
 #   BENCH_VM_TIMEOUT=S   the guest's time limit (default 3600; TCG is slow:
 #                        skbtop and bpftrace take tens of seconds to attach)
 #
@@ -355,7 +359,8 @@ section_vm() {
 	for v in $(compgen -v BENCH_PROTO_); do
 		cp "${!v}" "$B/proto-${v#BENCH_PROTO_}" && protos+=("$v=bench/bin/proto-${v#BENCH_PROTO_}")
 	done
-	"$TOP/tests/vm/vm-run" --kernel-pkg "$kpkg" --timeout "${BENCH_VM_TIMEOUT:-3600}" -- env \
+	"$TOP/tests/vm/vm-run" --kernel-pkg "$kpkg" ${BENCH_VM_ICOUNT:+--icount "$BENCH_VM_ICOUNT"} \
+		--timeout "${BENCH_VM_TIMEOUT:-3600}" -- env \
 		${protos[@]+"${protos[@]}"} SKBTOP="$sk" BENCH_OUT=/tmp/bench-guest BENCH_SECTIONS="${BENCH_VM_SECTIONS:-rate probes}" BENCH_GUEST=1 \
 		BENCH_PROBE_ARMS="${BENCH_VM_PROBE_ARMS:-empty skbtop bpftrace bpftrace_all}" \
 		BENCH_REPS="${BENCH_VM_REPS:-3}" BENCH_SECS="${BENCH_VM_SECS:-3}" \

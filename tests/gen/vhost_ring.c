@@ -6,6 +6,9 @@
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
 #include <net/if.h>
+#include <dirent.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -103,6 +106,42 @@ void vhost_ring_setup(struct vhost_ring *r, unsigned int vq, unsigned int num, s
 	r->vr.avail->idx = 0;
 }
 
+void vhost_ring_add(struct vhost_ring *r, uint16_t id)
+{
+	r->vr.avail->ring[r->avail_idx % r->vr.num] = id;
+	r->avail_idx++;
+}
+
+bool vhost_ring_publish(struct vhost_ring *r)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&r->vr.avail->idx, r->avail_idx, __ATOMIC_RELEASE);
+	/* avail->idx store before the used->flags load */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->vr.used->flags, __ATOMIC_ACQUIRE) & VRING_USED_F_NO_NOTIFY)
+		return false;
+	if (write(r->kick_fd, &one, sizeof(one)) != sizeof(one))
+		die_errno("kick eventfd");
+	return true;
+}
+
+bool vhost_ring_next_used(struct vhost_ring *r, uint32_t *id, uint32_t *len)
+{
+	uint16_t used = __atomic_load_n(&r->vr.used->idx, __ATOMIC_ACQUIRE);
+	struct vring_used_elem *e;
+
+	if (r->last_used == used)
+		return false;
+	e = &r->vr.used->ring[r->last_used % r->vr.num];
+	if (e->id >= r->vr.num)
+		die("vhost returned bad descriptor id %u", e->id);
+	*id = e->id;
+	*len = e->len;
+	r->last_used++;
+	return true;
+}
+
 void vhost_ring_close(struct vhost_ring *r, unsigned int vq)
 {
 	struct vhost_vring_file be = { .index = vq, .fd = -1 };
@@ -136,4 +175,44 @@ int vhost_tap_open(const char *ifname, int hdr_len)
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len))
 		die_errno("TUNSETVNETHDRSZ");
 	return fd;
+}
+
+/*
+ * How many of our vhost workers (tasks named vhost-<pid>: threads of ours,
+ * vhost_task, 6.4+) may run on one CPU only, and it is one of cpus[].
+ * They inherit the affinity their creator has at VHOST_SET_OWNER.
+ */
+int vhost_workers_pinned(const int *cpus, int ncpus)
+{
+	char want[32], path[300], comm[32];
+	struct dirent *e;
+	int pinned = 0;
+	DIR *dir;
+
+	snprintf(want, sizeof(want), "vhost-%d\n", getpid());
+	dir = opendir("/proc/self/task");
+	if (!dir)
+		die_errno("opendir /proc/self/task");
+	while ((e = readdir(dir))) {
+		cpu_set_t set;
+		FILE *f;
+		int i;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, want) &&
+		    !sched_getaffinity(atoi(e->d_name), sizeof(set), &set) && CPU_COUNT(&set) == 1)
+			for (i = 0; i < ncpus; i++)
+				if (CPU_ISSET(cpus[i], &set)) {
+					pinned++;
+					break;
+				}
+		fclose(f);
+	}
+	closedir(dir);
+	return pinned;
 }

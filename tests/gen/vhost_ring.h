@@ -9,6 +9,7 @@
 #ifndef SKBTOP_GEN_VHOST_RING_H
 #define SKBTOP_GEN_VHOST_RING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/virtio_ring.h>
@@ -29,10 +30,23 @@ struct vhost_ring {
 void vhost_ring_clear(struct vhost_ring *r);
 /* Opens and configures virtqueue vq (0 RX, 1 TX) with num entries, or dies. */
 void vhost_ring_setup(struct vhost_ring *r, unsigned int vq, unsigned int num, size_t slot);
+/* Puts descriptor id on the avail ring; vhost sees it once published. */
+void vhost_ring_add(struct vhost_ring *r, uint16_t id);
+/* Publishes the avail ring and kicks vhost unless it asked not to be
+ * (VRING_USED_F_NO_NOTIFY); true when it kicked. */
+bool vhost_ring_publish(struct vhost_ring *r);
+/* The next entry vhost put on the used ring: false when there is none. */
+bool vhost_ring_next_used(struct vhost_ring *r, uint32_t *id, uint32_t *len);
 /* Detaches vq's backend and closes everything; async-signal-safe. */
 void vhost_ring_close(struct vhost_ring *r, unsigned int vq);
 
 /* A queue of multi-queue tap ifname with a vnet header of hdr_len bytes. */
 int vhost_tap_open(const char *ifname, int hdr_len);
+
+/*
+ * How many of our vhost workers (tasks named vhost-<pid>: threads of ours,
+ * vhost_task, 6.4+) may run on one CPU only, and it is one of cpus[n].
+ */
+int vhost_workers_pinned(const int *cpus, int n);
 
 #endif

@@ -113,46 +113,6 @@ static void usage(FILE *f)
 "  -h, --help        this text\n", MAX_QUEUES, HDRS + 8);
 }
 
-/*
- * How many of our vhost workers (tasks named vhost-<pid>: threads of ours,
- * vhost_task, 6.4+) may run on one CPU only, and it is one of cpus[].
- * They inherit the affinity their creator has at VHOST_SET_OWNER.
- */
-static int workers_pinned(const int *cpus, int ncpus)
-{
-	char want[32], path[300], comm[32];
-	struct dirent *e;
-	int pinned = 0;
-	DIR *dir;
-
-	snprintf(want, sizeof(want), "vhost-%d\n", getpid());
-	dir = opendir("/proc/self/task");
-	if (!dir)
-		die_errno("opendir /proc/self/task");
-	while ((e = readdir(dir))) {
-		cpu_set_t set;
-		FILE *f;
-		int i;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, want) &&
-		    !sched_getaffinity(atoi(e->d_name), sizeof(set), &set) && CPU_COUNT(&set) == 1)
-			for (i = 0; i < ncpus; i++)
-				if (CPU_ISSET(cpus[i], &set)) {
-					pinned++;
-					break;
-				}
-		fclose(f);
-	}
-	closedir(dir);
-	return pinned;
-}
-
 static void teardown(void *arg)
 {
 	int i;
@@ -409,7 +369,7 @@ int main(int argc, char **argv)
 		pin_cpu(app_cpu);
 	else if (sched_setaffinity(0, sizeof(own), &own))
 		die_errno("sched_setaffinity (back to where we started)");
-	if (nwcpu && (workers = workers_pinned(wcpu, nwcpu)) < nq)
+	if (nwcpu && (workers = vhost_workers_pinned(wcpu, nwcpu)) < nq)
 		die("%d vhost workers pinned, want %d (no vhost_task threads named "
 		    "vhost-%d on this kernel?)", workers, nq, getpid());
 

@@ -25,6 +25,14 @@
 #               (tun_xdp_one()), NDROP frames a queue, 2 queues; bpftrace
 #               counting skb:kfree_skb per (device, reason) on their devices;
 #               reason ids from the kernel's BTF in drops-reasons.txt;
+#   tcp         one TCP connection through vhost-net both ways
+#               (tests/gen/bin/vhost_tcp, vhost workers on CPU 0, relay,
+#               client and server on CPU 1), R times each under skbtop
+#               record -i 0.25: --stream NTCP bytes (data through vhost TX,
+#               ACKs through RX), the same --reverse (data through RX), and
+#               --rr NRR one-byte transactions (the client's latency); then
+#               R bare streams and R bare rr runs with nothing attached
+#               (throughput and latency under TCG, for the noise verdict);
 #   rx          only when tests/gen/bin/vhost_rx exists (vhost-net RX, the
 #               read path patch 7 changes): skbtop record -- vhost_rx
 #               --queues 1 --count NPIN --worker-cpu 0 --app-cpu 1 (a failure
@@ -33,9 +41,13 @@
 #
 #   tests/review/series-guest.sh OUTDIR R NPIN NSHORT NCONS NAME=KO...
 #
+# SERIES_STEPS (default "pin short consume tcp drops rx") runs only those
+# steps, in that order (for a look at one scenario; series.sh runs all).
+#
 # Writes OUTDIR/NAME/{module.txt, pinI.json, pinI-gen.json,
 # pinI-trace.txt.gz, short.json, short-gen.json, short.bt, consume.json,
-# consume-gen.json, consume.bt, drops.json, drops-{einval,efault,gso,runt}.json,
+# consume-gen.json, consume.bt, tcp{,rev,rr}I.json, tcp{,rev,rr}I-gen.json,
+# tcpbareI-gen.json, tcprrbareI-gen.json, drops.json, drops-{einval,efault,gso,runt}.json,
 # drops.bt, drops-reasons.txt[, rx.json, rx-gen.json]}. The trace files
 # hold one line per event: "CPU FLAGS q TARGET FUNC" (csd_queue_cpu) or
 # "CPU FLAGS i TARGET CALLBACK" (ipi_send_cpu), FLAGS being the trace's
@@ -46,6 +58,7 @@ OUT=$1 R=$2 NPIN=$3 NSHORT=$4 NCONS=$5
 shift 5
 cd "$(dirname "$0")/../.." || exit 1
 SKBTOP=./skbtop GEN=tests/gen/bin
+STEPS=${SERIES_STEPS:-pin short consume tcp drops rx}
 WCPU=0 ACPU=1
 T=/sys/kernel/tracing
 FS=/sys/kernel/debug/failslab
@@ -140,6 +153,31 @@ consume() {
 	log "$var: consume: $(cat "$d/consume-gen.json")"
 }
 
+# tcp VAR DIR: R times vhost_tcp under skbtop record (stream, reverse, rr),
+# then R bare runs of the stream and of rr
+NTCP=4000000 NRR=300
+tcp() {
+	local var=$1 d=$2 name i
+	local -A args=([tcp]="--stream $NTCP" [tcprev]="--stream $NTCP --reverse" [tcprr]="--rr $NRR")
+	for i in $(seq 1 "$R"); do
+		for name in tcp tcprev tcprr; do
+			# shellcheck disable=SC2086 # the arguments split on purpose
+			"$SKBTOP" record -i 0.25 -o "$d/$name$i.json" -- \
+				"$GEN/vhost_tcp" ${args[$name]} --worker-cpu $WCPU --app-cpu $ACPU \
+				> "$d/$name$i-gen.json" || die "$var: $name$i: skbtop record or vhost_tcp failed"
+		done
+		log "$var: tcp$i: $(jq -s -c 'map({mode, reverse, seconds, to_host, to_guest})' \
+			"$d/tcp$i-gen.json" "$d/tcprev$i-gen.json" "$d/tcprr$i-gen.json")"
+	done
+	for i in $(seq 1 "$R"); do
+		"$GEN/vhost_tcp" --stream "$NTCP" --worker-cpu $WCPU --app-cpu $ACPU \
+			> "$d/tcpbare$i-gen.json" || die "$var: tcpbare$i: vhost_tcp failed"
+		"$GEN/vhost_tcp" --rr "$NRR" --worker-cpu $WCPU --app-cpu $ACPU \
+			> "$d/tcprrbare$i-gen.json" || die "$var: tcprrbare$i: vhost_tcp failed"
+	done
+	log "$var: tcp bare: $(jq -s -c 'map(.seconds)' "$d"/tcpbare*-gen.json)"
+}
+
 NDROP=200
 drops() {
 	local var=$1 d=$2 rc r
@@ -197,11 +235,15 @@ for v in "$@"; do
 		echo "skb_defer_max=$(cat /proc/sys/net/core/skb_defer_max)"
 	} > "$d/module.txt"
 	t0=$SECONDS
-	for i in $(seq 1 "$R"); do pin "$var" "$d" "$i"; done
-	[[ $var = stock ]] || short "$var" "$d"
-	consume "$var" "$d"
-	drops "$var" "$d"
-	[[ ! -x $GEN/vhost_rx ]] || rx "$var" "$d"
+	for step in $STEPS; do
+		case $step in
+		pin) for i in $(seq 1 "$R"); do pin "$var" "$d" "$i"; done ;;
+		short) [[ $var = stock ]] || short "$var" "$d" ;;
+		rx) [[ ! -x $GEN/vhost_rx ]] || rx "$var" "$d" ;;
+		consume | tcp | drops) "$step" "$var" "$d" ;;
+		*) die "unknown step $step" ;;
+		esac
+	done
 	echo "seconds=$((SECONDS - t0))" >> "$d/module.txt"
 done
 unload

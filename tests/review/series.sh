@@ -15,7 +15,9 @@
 #    a boot that fails is run once more, and the README says so), in which
 #    tests/review/series-guest.sh runs R pinned vhost-net
 #    TX runs (worker CPU 0, application CPU 1) with tracefs, a failslab
-#    short-bulk run with bpftrace, a tap read-back run with bpftrace (and a
+#    short-bulk run with bpftrace, a tap read-back run with bpftrace, TCP
+#    through vhost-net both ways (stream, reverse stream, request/response;
+#    under skbtop, then R bare runs each), four tun error paths (and a
 #    vhost-net RX run when tests/gen/bin/vhost_rx is built)
 # 4. on the host: skbtop diff 1-7 vs 1-9 (and stock vs 1-7) of the first
 #    pinned run, 72 columns; tests/review/series_check.py (exact
@@ -58,7 +60,7 @@ OUT=$(cd "$OUT" && pwd)
 case $OUT in "$TOP"/*) ;; *) die "OUTDIR must be inside $TOP (the guest sees only the checkout)" ;; esac
 cd "$TOP"
 [[ -x ./skbtop ]] || make -s
-[[ -x tests/gen/bin/vhost_tx ]] || make -s gen
+[[ -x tests/gen/bin/vhost_tx && -x tests/gen/bin/vhost_tcp ]] || make -s gen
 
 mapfile -t KO < <("$HERE/build-tun-series.sh")
 [[ ${#KO[@]} = 3 ]] || die "build-tun-series.sh did not print three modules"

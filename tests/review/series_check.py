@@ -414,6 +414,70 @@ def check_rx(c, d, var):
     return {"frames": got, "tap": tap}
 
 
+TCP_RUNS = {"tcp": "stream", "tcprev": "reverse stream", "tcprr": "request/response"}
+
+
+def bare_runs(d, var, name):
+    n, out = 1, []
+    while os.path.exists(f"{d}/{var}/{name}{n}-gen.json"):
+        out.append(gen_line(f"{d}/{var}/{name}{n}-gen.json"))
+        n += 1
+    return out
+
+
+def check_tcp(c, d, var, r):
+    """TCP through vhost-net both ways (tests/gen/bin/vhost_tcp), R runs of
+    each kind: the relay's frame counts, the host tap's counters and
+    skbtop's per-queue counts."""
+    out = {}
+    for name, what in TCP_RUNS.items():
+        out[name] = []
+        for i in range(1, r + 1):
+            cap = jload(f"{d}/{var}/{name}{i}.json")
+            gen = gen_line(f"{d}/{var}/{name}{i}-gen.json")
+            tag = f"{var} {name}{i}"
+            ifn = gen["ifname"]
+            c.eq(f"{tag}: BPF runs skipped (recursion misses)", misses(cap), {})
+            c.eq(f"{tag}: two vhost workers, pinned (generator)",
+                 (gen["workers"], gen["worker_cpu"], gen["app_cpu"]), (2, WCPU, ACPU))
+            c.eq(f"{tag}: {what}: bytes received intact == bytes sent (generator)",
+                 (gen["received"], gen["bad"]), (gen["bytes"], 0))
+            c.eq(f"{tag}: frames into the TX virtqueue == frames vhost completed (relay)",
+                 gen["to_host"], gen["to_host_done"])
+            c.eq(f"{tag}: frames vhost completed == {ifn} rx_packets delta", gen["to_host_done"],
+                 gen["rx_packets"])
+            c.eq(f"{tag}: frames vhost read into the RX virtqueue == {ifn} tx_packets delta",
+                 gen["to_guest"], gen["tx_packets"])
+            c.eq(f"{tag}: {ifn} rx_dropped, tx_dropped deltas; frames with offload headers",
+                 (gen["rx_dropped"], gen["tx_dropped"], gen["offload"]), (0, 0, 0))
+            c.eq(f"{tag}: skb builds in tun_sendmsg on {ifn} == rx_packets",
+                 queue_sum(cap, ifn, "builds", "rx"), gen["rx_packets"])
+            c.eq(f"{tag}: frames in TUN_MSG_PTR batches == frames vhost completed",
+                 queue_sum(cap, ifn, "sendmsg_frames", "rx"), gen["to_host_done"])
+            tap = queue_sum(cap, ifn, "napi_consumes_task")
+            if var == "stock":
+                c.eq(f"{tag}: bulk gets (stock tun has none)", field(cap, "bulk_calls"), 0)
+                c.eq(f"{tag}: napi_consume_skb from tun's read path (stock: none)", tap, 0)
+            else:
+                c.eq(f"{tag}: heads got on {ifn} == rx_packets", queue_sum(cap, ifn, "bulk_got", "rx"),
+                     gen["rx_packets"])
+                c.eq(f"{tag}: one bulk get per TUN_MSG_PTR batch", queue_sum(cap, ifn, "bulk_calls", "rx"),
+                     queue_sum(cap, ifn, "sendmsg_batches", "rx"))
+                c.eq(f"{tag}: napi_consume_skb in task context on {ifn} == frames vhost read", tap,
+                     gen["to_guest"])
+            out[name].append({"gen": gen, "cap": cap, "ifname": ifn,
+                              "batches": queue_sum(cap, ifn, "sendmsg_batches", "rx"), "tap_consume": tap})
+    for name, mode in (("tcpbare", "stream"), ("tcprrbare", "rr")):
+        runs = bare_runs(d, var, name)
+        c.eq(f"{var} {name}: runs with nothing attached", len(runs), r)
+        for i, g in enumerate(runs, 1):
+            c.eq(f"{var} {name}{i}: {mode}: bytes received intact == bytes sent, relay == {g['ifname']}",
+                 (g["received"], g["bad"], g["to_host_done"], g["to_guest"]),
+                 (g["bytes"], 0, g["rx_packets"], g["tx_packets"]))
+        out[name] = runs
+    return out
+
+
 def run_checks(d, out=sys.stdout):
     run = kv(f"{d}/run.txt")
     npin, nshort = int(run["npin"]), int(run["nshort"])
@@ -428,6 +492,7 @@ def run_checks(d, out=sys.stdout):
         if var != "stock":
             res[var]["short"] = check_short(c, d, var, nshort)
         res[var]["consume"] = check_consume(c, d, var)
+        res[var]["tcp"] = check_tcp(c, d, var, int(run["r"]))
         res[var]["drops"] = check_drops(c, d, var)
         if os.path.exists(f"{d}/{var}/rx-failed.txt"):
             c.eq(f"{var} rx: vhost_rx under skbtop record exited 0", False, True)
@@ -513,6 +578,102 @@ def sirq_rows(caps):
     return rows
 
 
+def tcp_section(p, row, res, R):
+    """Wang's later question: TCP and latency, from the tcp runs (check_tcp)."""
+    t = {v: res[v]["tcp"] for v in VARIANTS}
+    p("### Jason Wang, later: TCP and latency numbers")
+    p("")
+    g = t["stock"]["tcp"][0]["gen"]
+    nrr = t["stock"]["tcprr"][0]["gen"]["transactions"]
+    p("One TCP connection through vhost-net both ways (tests/gen/bin/vhost_tcp): a client in")
+    p(f"a \"guest\" netns behind a plain tap, the server behind {g['ifname']}, whose TX and RX")
+    p("virtqueues this program feeds, relaying frame for frame: segments enter the host")
+    p("through `tun_sendmsg()` (patches 5, 6, 9) and leave it through `tun_recvmsg()` (patch 7);")
+    p(f"vhost workers on CPU {WCPU}, relay, client and server on CPU {ACPU}. Under `skbtop record`,")
+    p(f"{R} times each: a {g['bytes']}-byte stream to the server (**stream**: data in through")
+    p(f"vhost TX, ACKs out through vhost RX), the same from the server (**reverse**), and {nrr}")
+    p("one-byte request/response transactions (**rr**). Every frame count equals the tap's")
+    p("counter delta and the relay's own count in every run (checks.txt). Run 1 of each:")
+    p("")
+    p("| metric | " + " | ".join(VARIANTS) + " | reconciled with |")
+    p("|---|" + "---:|" * len(VARIANTS) + "---|")
+
+    def trow(label, fn, src=""):
+        row(label, {v: fn(t[v]) for v in VARIANTS}, src)
+
+    labs = {"tcp": "stream", "tcprev": "reverse", "tcprr": "rr"}
+    for name, lab in labs.items():
+        trow(f"{lab}: frames into the host via vhost TX / out via vhost RX",
+             lambda x: f"{x[name][0]['gen']['rx_packets']} / {x[name][0]['gen']['tx_packets']}",
+             "tap rx_packets / tx_packets; the relay")
+        trow(f"{lab}: tun_sendmsg calls (frames per call)",
+             lambda x: f"{x[name][0]['batches']} "
+                       f"({x[name][0]['gen']['rx_packets'] / max(x[name][0]['batches'], 1):.1f})")
+        trow(f"{lab}: napi_skb_cache_get_bulk calls / heads",
+             lambda x: f"{field(x[name][0]['cap'], 'bulk_calls')} / {field(x[name][0]['cap'], 'bulk_got')}",
+             "heads == rx_packets (1-7, 1-9)")
+        trow(f"{lab}: task-context napi_consume_skb on the tap", lambda x: x[name][0]["tap_consume"],
+             "== frames out via vhost RX (1-7, 1-9)")
+        for a, b in ((ACPU, WCPU), (WCPU, ACPU)):
+            trow(f"{lab}: frees deferred / defer kicks / IPIs, CPU {a} -> {b}",
+                 lambda x: " / ".join(str(kick_cell(x[name][0]["cap"], a, b, k))
+                                      for k in ("queued", "kicks", "ipis")))
+    p("")
+    p(f"Defer kicks and IPIs in all {R} runs (skbtop's kick matrix; CPU {ACPU} -> {WCPU} is the")
+    p(f"reader's frees going back to the vhost worker's CPU, v2's point; CPU {WCPU} -> {ACPU} the")
+    p("worker's frees of skbs the host stack allocated on the other CPU):")
+    p("")
+    p("| per run | " + " | ".join(VARIANTS) + " |")
+    p("|---|" + "---:|" * len(VARIANTS))
+    series = {}
+    for name, lab in labs.items():
+        for a, b in ((ACPU, WCPU), (WCPU, ACPU)):
+            for k in ("kicks", "ipis"):
+                xs = {v: [kick_cell(x["cap"], a, b, k) for x in t[v][name]] for v in VARIANTS}
+                series[(lab, a, b, k)] = xs
+                p(f"| {lab}: {k[:-1] if k == 'kicks' else 'IPI'}s CPU {a} -> {b} | "
+                  + " | ".join(" ".join(map(str, xs[v])) for v in VARIANTS) + " |")
+    p("")
+    for (lab, a, b, k), xs in series.items():
+        if k != "ipis" or not any(sum(xs[v]) for v in VARIANTS):
+            continue
+        for x, y in (("stock", "1-7"), ("1-7", "1-9")):
+            vd = verdict(xs[x], xs[y])
+            wd = vd["words"] if vd["words"] not in ("lower", "higher") else f"{y} is {vd['words']} than {x}"
+            p(f"- **{lab}, IPIs CPU {a} -> {b}, {x} vs {y}: {wd}.** Means {mean(xs[x]):.1f} vs"
+              f" {mean(xs[y]):.1f}; Welch p = {vd['p_welch']:.3f}, Mann-Whitney p = {vd['p_mw']:.3f}.")
+    p("")
+    p(f"With nothing attached, {R} runs of each (stream: the same bytes; rr: the same")
+    p("transactions); emulator time, see \"What TCG makes meaningless\":")
+    p("")
+    mbps = {v: [x["bytes"] / x["seconds"] / 1e6 for x in t[v]["tcpbare"]] for v in VARIANTS}
+    p50 = {v: [x["latency_ns"]["p50"] / 1e3 for x in t[v]["tcprrbare"]] for v in VARIANTS}
+    p99 = {v: [x["latency_ns"]["p99"] / 1e3 for x in t[v]["tcprrbare"]] for v in VARIANTS}
+    p("| metric (TCG) | " + " | ".join(VARIANTS) + " |")
+    p("|---|" + "---:|" * len(VARIANTS))
+    for lab, xs in (("stream, MB/s per run", mbps), ("rr p50 latency, us per run", p50),
+                    ("rr p99 latency, us per run", p99)):
+        p(f"| {lab} | " + " | ".join(" ".join(f"{x:.0f}" for x in xs[v]) for v in VARIANTS) + " |")
+        p("| ... mean ± sd | " + " | ".join(f"{mean(xs[v]):.0f} ± {sd(xs[v]):.0f}" for v in VARIANTS) + " |")
+    p("")
+    for lab, xs in (("stream MB/s", mbps), ("rr p50 latency", p50)):
+        for a, b in (("stock", "1-7"), ("1-7", "1-9")):
+            vd = verdict(xs[a], xs[b])
+            wd = vd["words"] if vd["words"] not in ("lower", "higher") else f"{b} is {vd['words']} than {a}"
+            p(f"- **{lab}, {a} vs {b}: {wd}.** Means {mean(xs[a]):.1f} vs {mean(xs[b]):.1f};"
+              f" Welch p = {vd['p_welch']:.3f}, Mann-Whitney p = {vd['p_mw']:.3f}.")
+    p("")
+    p("Answer: over TCP every segment takes the series' paths, counted exactly above. What")
+    p("changes with the patches is where frees go: with 7/9 the worker's `napi_consume_skb()`")
+    p(f"of the frames it reads defers the host stack's skbs (ACKs, or the reverse stream's data)")
+    p(f"to CPU {ACPU}, which stock tun freed in place (the CPU {WCPU} -> {ACPU} rows); with 9/9 the")
+    p(f"worker flushes its own defer list in every `tun_sendmsg()` (the CPU {ACPU} -> {WCPU} rows).")
+    p("The verdicts say which of these moved beyond the run-to-run noise. Throughput and")
+    p("latency are TCG's on 2 shared host cores: a difference there is a lead to measure on")
+    p("hardware, and no difference rules out nothing smaller than the spread.")
+    p("")
+
+
 def readme(d):
     import io
     buf = io.StringIO()
@@ -581,6 +742,9 @@ def readme(d):
     p("    the tap with read(2): `tun_do_read()`) under `skbtop record`, bpftrace counting")
     p("    `napi_consume_skb()` with a non-zero budget outside softirq (its own")
     p("    softirq_entry/exit flag).")
+    p("  - **tcp**: `tests/gen/bin/vhost_tcp` (TCP through vhost-net both ways) under `skbtop")
+    p(f"    record`: a stream, a reverse stream, request/response; then {R} runs of the stream and")
+    p("    of request/response with nothing attached.")
     p("  - **drops**: `skbtop record -L` over `tap_flood --read-error einval` and `efault`, then")
     p("    `vhost_tx --bad-gso` and `--runt 10` (200 frames a queue, 2 queues each), bpftrace")
     p("    counting `skb:kfree_skb` per device and reason on their taps.")
@@ -683,15 +847,15 @@ def readme(d):
     for label, vals in sendmsg_rows(caps):
         row(label, vals, "calls == bpftrace in tests/vm/guest_sendmsg_hist.sh")
     p("")
-    p("Wang also asked for TCP and latency numbers: no TCP workload ran (vhost_tx sends UDP).")
     p("The latency rows are skbtop's `tun_sendmsg()` histogram (fentry to fexit, log2 ns")
     p("buckets); under TCG their ns compare the three modules with each other, no more.")
     p("")
     p("Answer: the counts show what the series does per batch (one bulk get of up to 64 heads")
     p("per TUN_MSG_PTR batch instead of one slab or cache allocation per frame) and that it")
-    p("does it for every frame. A throughput or latency benchmark is not something this rig can")
-    p("give: see \"What TCG makes meaningless\".")
+    p("does it for every frame. For throughput and latency see the TCP section next, and")
+    p("\"What TCG makes meaningless\".")
     p("")
+    tcp_section(p, row, res, R)
 
     p("### Jason Wang on 7/9: \"I wonder if this would have any side effects since tun_xdp_one() is not called by a NAPI\"")
     p("")
@@ -857,8 +1021,9 @@ def readme(d):
     p("The guest runs under QEMU's TCG (software emulation: KVM fails on this nested host) on")
     p("2 shared host cores. Counts per frame and per batch are exact and mean what they say.")
     p("Meaningless here: absolute rates (frames/s, the per-second means of `skbtop diff`, the")
-    p("capture lengths above), any time in ns (the `tun_sendmsg` latency histogram is")
-    p("emulator time: at best its shape compares modules within one boot, never with hardware),")
+    p("capture lengths above, the TCP MB/s), any time in ns (the `tun_sendmsg` latency histogram")
+    p("and the TCP request/response latencies are emulator time: at best they compare modules")
+    p("with each other, never with hardware),")
     p("and CPU cost. The timing of the two CPUs relative to each other is emulated too, so the")
     p("number of kicks that become IPIs (an IPI only when the target's call queue was empty)")
     p("depends on TCG's scheduling of the vCPUs: the IPI counts compare modules within this")
@@ -884,6 +1049,8 @@ def readme(d):
     p("  or `CPU FLAGS i TARGET CALLBACK`, FLAGS the trace's context flags; a first line")
     p("  `# lost N`).")
     p("- `<module>/short.*`, `consume.*`: the capture, the generator's line, bpftrace's output.")
+    p("- `<module>/tcp.*`, `tcprev.*`, `tcprr.*`: the captures and vhost_tcp's lines;")
+    p("  `tcpbareN-gen.json`, `tcprrbareN-gen.json`: the runs with nothing attached.")
     return "\n".join(P) + "\n"
 
 

@@ -99,8 +99,11 @@ run trixie sh $E guest_probes.sh guest_napicache.sh guest_napicache_paths.sh \
 # (softirq_where, fentry there) vs bpftrace's kernel stacks in the same
 # window, on 7.2, 7.3 and 6.1 (__do_softirq fires the events there, no
 # handle_softirqs; vhost_rx pins workers as threads of their owner: 6.4+)
+# TCP through vhost-net both ways (tests/gen/bin/vhost_tcp, the series
+# review's tcp workload) on the same two
 for k in unstable experimental; do
-	run $k sh $E "guest_vhost_rx.sh 5000" "guest_softirq_where.sh 2000"
+	run $k sh $E "guest_vhost_rx.sh 5000" "guest_softirq_where.sh 2000" \
+		"guest_vhost_tcp.sh 1000000 100"
 done
 run bookworm sh $E "guest_softirq_where.sh 2000"
 # the kernel tests/vm/build-kernel builds from linux-source-7.2 with
@@ -124,13 +127,14 @@ if built=$(tests/vm/build-kernel --check); then
 			"guest_consume_task.sh 500 $*" "guest_tundrops.sh 200 $*" \
 			"guest_sendmsg_hist.sh 2000 $*"' \
 		sh "$(basename "$BUILT_MODULES")" $series
-	# vhost-net RX under stock, 1-7 and 1-9 (no series: the kernel's own tun)
+	# vhost-net RX and TCP through vhost-net under stock, 1-7 and 1-9 (no
+	# series: the kernel's own tun)
 	# shellcheck disable=SC2086 # series: NAME=PATH words
-	run built sh $E "guest_vhost_rx.sh 5000 $series"
+	run built sh $E "guest_vhost_rx.sh 5000 $series" "guest_vhost_tcp.sh 1000000 100 $series"
 else
 	echo "# SKIP source-built kernel: not in the cache (make review-kernel builds it);" \
 		"tests/vm/guest_kernel.sh, guest_tunseries.sh, guest_shortbulk.sh, guest_vhostpin.sh" \
-		"guest_consume_task.sh, guest_tundrops.sh, guest_sendmsg_hist.sh and guest_vhost_rx.sh on it not run"
+		"guest_consume_task.sh, guest_tundrops.sh, guest_sendmsg_hist.sh, guest_vhost_rx.sh and guest_vhost_tcp.sh on it not run"
 fi
 [ $stalls = 0 ] || echo "# $stalls boot(s) run again after an int3 stall under TCG"
 echo "# the tier took $(($(date +%s) - tier_t0)) s of its $VM_BUDGET s budget"

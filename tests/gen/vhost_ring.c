@@ -159,7 +159,7 @@ void vhost_ring_close(struct vhost_ring *r, unsigned int vq)
 	vhost_ring_clear(r);
 }
 
-int vhost_tap_open(const char *ifname, int hdr_len)
+int vhost_tap_open(const char *ifname, int hdr_len, int flags)
 {
 	struct ifreq ifr;
 	int fd;
@@ -169,7 +169,7 @@ int vhost_tap_open(const char *ifname, int hdr_len)
 		die_errno("open /dev/net/tun");
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, ifname);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE | flags;
 	if (ioctl(fd, TUNSETIFF, &ifr))
 		die_errno("TUNSETIFF %s", ifname);
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len))

@@ -40,8 +40,9 @@ bool vhost_ring_next_used(struct vhost_ring *r, uint32_t *id, uint32_t *len);
 /* Detaches vq's backend and closes everything; async-signal-safe. */
 void vhost_ring_close(struct vhost_ring *r, unsigned int vq);
 
-/* A queue of multi-queue tap ifname with a vnet header of hdr_len bytes. */
-int vhost_tap_open(const char *ifname, int hdr_len);
+/* A queue of multi-queue tap ifname with a vnet header of hdr_len bytes;
+ * flags are more TUNSETIFF flags (IFF_NAPI). */
+int vhost_tap_open(const char *ifname, int hdr_len, int flags);
 
 /*
  * How many of our vhost workers (tasks named vhost-<pid>: threads of ours,

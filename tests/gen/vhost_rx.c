@@ -343,7 +343,7 @@ int main(int argc, char **argv)
 
 	cleanup_push(teardown, NULL);
 	for (i = 0; i < nq; i++)
-		q[i].tap_fd = vhost_tap_open(ifname, VNET_HDR_LEN);
+		q[i].tap_fd = vhost_tap_open(ifname, VNET_HDR_LEN, 0);
 	/* every queue's ring holds tx_queue_len frames: the window must fit */
 	if (window >= (unsigned long)if_get_txqlen(ifname))
 		die("--window %lu must be below %s's tx_queue_len %d", window, ifname,

@@ -444,7 +444,7 @@ int main(int argc, char **argv)
 	host_ns = ns_fd();
 	if_set_up("lo", true);
 	cleanup_push(teardown, NULL);
-	host_tap = vhost_tap_open(HOST_IF, VNET_HDR_LEN);
+	host_tap = vhost_tap_open(HOST_IF, VNET_HDR_LEN, 0);
 	if_disable_ipv6(HOST_IF);
 	if_set_addr4(HOST_IF, HOST_IP, "255.255.255.0");
 	if_set_up(HOST_IF, true);

@@ -23,6 +23,12 @@
  * fails: kfree_skb(); with patch 1 reason DEV_HDR. tun counts it in
  * rx_frame_errors too, but a tap does not report that counter: its
  * net_device_ops have no ndo_get_stats64, so the JSON's delta stays 0 there).
+ * A third, --napi --detach, drives patch 2's path: the taps are opened
+ * IFF_NAPI and every queue is detached (TUNSETQUEUE IFF_DETACH_QUEUE) before
+ * the first frame. A detached queue keeps its tun (only a close clears it),
+ * so vhost's tun_sendmsg() still reaches tun_xdp_one(), which finds the
+ * queue detached on its NAPI path and frees the skb: kfree_skb(), with
+ * patch 2 reason DEV_READY; nothing reaches the tap's counters.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -71,6 +77,7 @@ static int nq = 2;
 static int rx_fd = -1;
 static unsigned long runt_len;	/* --runt: frames of this many bytes, < ETH_HLEN */
 static bool bad_gso;		/* --bad-gso: virtio_net_hdr.gso_type 7 */
+static bool napi;		/* --napi: the taps are IFF_NAPI */
 
 static void usage(FILE *f)
 {
@@ -99,6 +106,12 @@ static void usage(FILE *f)
 "                    by no kernel): tun_xdp_one() drops it\n"
 "                    JSON has \"rx_frame_errors\", the tap's delta of the\n"
 "                    frame errors column (0 on a tap: it does not report them)\n"
+"  -N, --napi        open the tap IFF_NAPI (tun_xdp_one() queues each skb for\n"
+"                    the queue's NAPI instead of receiving it at once)\n"
+"  -D, --detach      with --napi: detach every queue (TUNSETQUEUE\n"
+"                    IFF_DETACH_QUEUE) before the first frame: tun_xdp_one()\n"
+"                    drops every frame (-EBUSY). JSON has \"detached\"\n"
+"  -i, --ifname NAME the tap's name (default skbvhost0)\n"
 "  -a, --app-cpu C   pin this program (the UDP reader: it frees the skbs) to C;\n"
 "                    with -w on another CPU, frees are deferred to the worker's\n"
 "                    CPU: the deferred-free IPI scenario. JSON adds \"worker_cpu\",\n"
@@ -313,6 +326,9 @@ int main(int argc, char **argv)
 		{ "bad-gso", no_argument, NULL, 'G' },
 		{ "app-cpu", required_argument, NULL, 'a' },
 		{ "spread-workers", no_argument, NULL, 's' },
+		{ "napi", no_argument, NULL, 'N' },
+		{ "detach", no_argument, NULL, 'D' },
+		{ "ifname", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -325,11 +341,11 @@ int main(int argc, char **argv)
 	unsigned char dmac[6];
 	char nsname[64];
 	double last_progress;
-	int i, c, opt, worker_cpu = -1, app_cpu = -1, workers = 0;
-	bool named, spread = false;
+	int i, c, opt, worker_cpu = -1, app_cpu = -1, workers = 0, detached = 0;
+	bool named, spread = false, detach = false;
 
 	prog_name = "vhost_tx";
-	while ((c = getopt_long(argc, argv, "n:q:r:l:c:t:w:a:R:Gsh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:q:r:l:c:t:w:a:R:GsNDi:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			count = parse_ulong("--count", optarg, 1, 100000000);
@@ -366,6 +382,15 @@ int main(int argc, char **argv)
 		case 's':
 			spread = true;
 			break;
+		case 'N':
+			napi = true;
+			break;
+		case 'D':
+			detach = true;
+			break;
+		case 'i':
+			ifname = parse_ifname(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -378,6 +403,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (detach && !napi)
+		die("--detach needs --napi (the detached check is on tun_xdp_one()'s NAPI path)");
 	for (i = 0; i < MAX_QUEUES; i++) {
 		vhost_ring_clear(&q[i].r);
 		q[i].tap_fd = -1;
@@ -397,12 +424,18 @@ int main(int argc, char **argv)
 
 	cleanup_push(teardown, NULL);
 	for (i = 0; i < nq; i++)
-		q[i].tap_fd = vhost_tap_open(ifname, VNET_HDR_LEN);
+		q[i].tap_fd = vhost_tap_open(ifname, VNET_HDR_LEN, napi ? IFF_NAPI : 0);
 	if_disable_ipv6(ifname);
 	if_set_addr4(ifname, local_ip, "255.255.255.0");
 	if_set_up(ifname, true);
 	neigh_add_perm(ifname, peer_ip, peer_mac);
 	if_get_mac(ifname, dmac);
+	for (i = 0; detach && i < nq; i++, detached++) {
+		struct ifreq ifr = { .ifr_flags = IFF_DETACH_QUEUE };
+
+		if (ioctl(q[i].tap_fd, TUNSETQUEUE, &ifr))
+			die_errno("TUNSETQUEUE IFF_DETACH_QUEUE queue %d", i);
+	}
 
 	rx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (rx_fd < 0)
@@ -521,8 +554,8 @@ int main(int argc, char **argv)
 		total_frames += q[i].posted;
 		total_done += q[i].completed;
 	}
-	printf("],\"worker_cpu\":%d,\"app_cpu\":%d,\"workers\":%d,", worker_cpu, app_cpu,
-	       workers);
+	printf("],\"worker_cpu\":%d,\"app_cpu\":%d,\"workers\":%d,\"napi\":%s,"
+	       "\"detached\":%d,", worker_cpu, app_cpu, workers, napi ? "true" : "false", detached);
 	printf("\"frames\":%lu,\"completed\":%lu,\"rx_packets\":%llu,"
 	       "\"rx_dropped\":%llu,\"rx_frame_errors\":%llu,\"delivered\":%lu}\n",
 	       total_frames, total_done,

@@ -19,10 +19,11 @@
 #               read back from the tap with read(2): tun_do_read()), bpftrace
 #               counting napi_consume_skb() with a non-zero budget outside
 #               softirq (its own softirq_entry/exit flag) in the same window;
-#   drops       skbtop record -L over four generators that drive tun's error
-#               paths (patches 1, 3, 4): tap_flood --read-error einval and
-#               efault (tun_do_read()), vhost_tx --bad-gso and --runt 10
-#               (tun_xdp_one()), NDROP frames a queue, 2 queues; bpftrace
+#   drops       skbtop record -L over five generators that drive tun's error
+#               paths (patches 1 to 4): tap_flood --read-error einval and
+#               efault (tun_do_read()), vhost_tx --bad-gso, --runt 10 and
+#               --napi --detach (tun_xdp_one()), NDROP frames a queue, 2
+#               queues; bpftrace
 #               counting skb:kfree_skb per (device, reason) on their devices;
 #               reason ids from the kernel's BTF in drops-reasons.txt;
 #   tcp         one TCP connection through vhost-net both ways
@@ -47,7 +48,8 @@
 # Writes OUTDIR/NAME/{module.txt, pinI.json, pinI-gen.json,
 # pinI-trace.txt.gz, short.json, short-gen.json, short.bt, consume.json,
 # consume-gen.json, consume.bt, tcp{,rev,rr}I.json, tcp{,rev,rr}I-gen.json,
-# tcpbareI-gen.json, tcprrbareI-gen.json, drops.json, drops-{einval,efault,gso,runt}.json,
+# tcpbareI-gen.json, tcprrbareI-gen.json, drops.json,
+# drops-{einval,efault,gso,runt,detach}.json,
 # drops.bt, drops-reasons.txt[, rx.json, rx-gen.json]}. The trace files
 # hold one line per event: "CPU FLAGS q TARGET FUNC" (csd_queue_cpu) or
 # "CPU FLAGS i TARGET CALLBACK" (ipi_send_cpu), FLAGS being the trace's
@@ -181,7 +183,7 @@ tcp() {
 NDROP=200
 drops() {
 	local var=$1 d=$2 rc r
-	for r in NOT_SPECIFIED DEV_HDR SKB_UCOPY_FAULT; do
+	for r in NOT_SPECIFIED DEV_HDR SKB_UCOPY_FAULT DEV_READY; do
 		bpftool btf dump file /sys/kernel/btf/vmlinux |
 			sed -n "s/^.*'SKB_DROP_REASON_$r' val=\([0-9]*\)\$/$r \1/p"
 	done > "$d/drops-reasons.txt"
@@ -191,19 +193,22 @@ drops() {
 	$GEN/tap_flood -q 2 -n $NDROP -i skbsd0 -e einval > $d/drops-einval.json &&
 	$GEN/tap_flood -q 2 -n $NDROP -i skbsd0 -e efault > $d/drops-efault.json &&
 	$GEN/vhost_tx -q 2 -n $NDROP --bad-gso > $d/drops-gso.json &&
-	$GEN/vhost_tx -q 2 -n $NDROP --runt 10 > $d/drops-runt.json
+	$GEN/vhost_tx -q 2 -n $NDROP --runt 10 > $d/drops-runt.json &&
+	$GEN/vhost_tx -q 2 -n $NDROP --napi --detach -i skbvdet0 > $d/drops-detach.json
 	EOF
 	bpftrace -e '
 	tracepoint:skb:kfree_skb {
 		$dev = ((struct sk_buff *)args->skbaddr)->dev;
 		if ($dev != 0) {
 			$n = $dev->name;
-			if ($n == "skbsd0" || $n == "skbvhost0") { @d[$n, (uint64)args->reason] = count(); }
+			if ($n == "skbsd0" || $n == "skbvhost0" || $n == "skbvdet0") {
+				@d[$n, (uint64)args->reason] = count();
+			}
 		}
 	}' -c "$SKBTOP record -L -i 1 -o $d/drops.json -- sh /tmp/series-drops-$var.sh" \
 		> "$d/drops.bt" 2>&1
 	rc=$?
-	[[ $rc = 0 && -s $d/drops-runt.json ]] || die "$var: drops: bpftrace/skbtop/generators failed: $(tail -n3 "$d/drops.bt")"
+	[[ $rc = 0 && -s $d/drops-detach.json ]] || die "$var: drops: bpftrace/skbtop/generators failed: $(tail -n3 "$d/drops.bt")"
 	log "$var: drops: $(grep '^@d' "$d/drops.bt" | tr '\n' ' ')"
 }
 

@@ -352,12 +352,19 @@ def bt_pairs(path, name):
 
 
 def check_drops(c, d, var):
-    """Patches 1, 3 and 4: tun's error paths, per device and drop reason."""
+    """Patches 1 to 4: tun's error paths, per device and drop reason. The
+    detached-queue frames (patch 2) are counted at tun's own functions: an
+    IFF_NAPI tap's attach frees one skb of the kernel's own per queue
+    (NOT_SPECIFIED, in netif_napi_add_weight_locked() on 7.2), on the same
+    device."""
     base = f"{d}/{var}"
     if not os.path.exists(f"{base}/drops.json"):
         return None
     cap = jload(f"{base}/drops.json")
-    gen = {k: gen_line(f"{base}/drops-{k}.json") for k in ("einval", "efault", "gso", "runt")}
+    kinds = ["einval", "efault", "gso", "runt"]
+    if os.path.exists(f"{base}/drops-detach.json"):
+        kinds.append("detach")
+    gen = {k: gen_line(f"{base}/drops-{k}.json") for k in kinds}
     bt = bt_pairs(f"{base}/drops.bt", "d")
     rid = {}
     with open(f"{base}/drops-reasons.txt") as f:
@@ -377,10 +384,12 @@ def check_drops(c, d, var):
                    if x.get("ifname") == ifn and x.get("reason") == rid[r])
 
     out = {}
-    for ifn in ("skbsd0", "skbvhost0"):
+    for ifn in ("skbsd0", "skbvhost0") + (("skbvdet0",) if "detach" in gen else ()):
         for r in rid:
-            out[(ifn, r)] = sk(ifn, r)
-            c.eq(f"{tag}: {r} on {ifn}: skbtop == bpftrace", out[(ifn, r)], bt.get((ifn, rid[r]), 0))
+            n = sk(ifn, r)
+            c.eq(f"{tag}: {r} on {ifn}: skbtop == bpftrace", n, bt.get((ifn, rid[r]), 0))
+            if ifn != "skbvdet0":
+                out[(ifn, r)] = n
     if var == "stock":
         want = {("skbsd0", "NOT_SPECIFIED"): einval + efault, ("skbvhost0", "NOT_SPECIFIED"): gso}
         c.eq(f"{tag}: runt frames leave the tap's rx_dropped alone (no patch 4)", gen["runt"]["rx_dropped"], 0)
@@ -392,6 +401,30 @@ def check_drops(c, d, var):
         c.eq(f"{tag}: {k[1]} on {k[0]} == the generators' count", got, want.get(k, 0))
     out.update({"einval": einval, "efault": efault, "gso": gso, "runt": runt,
                 "rx_dropped": gen["runt"]["rx_dropped"]})
+    if "detach" not in gen:
+        return out
+    g = gen["detach"]
+    det = g["completed"]
+    c.eq(f"{tag}: detached-queue frames: completed == frames, queues detached, IFF_NAPI, none reached the tap",
+         (det, g["detached"], g["napi"], g["rx_packets"], g["delivered"]), (g["frames"], 2, True, 0, 0))
+    names = {int(x["addr"], 16): x["name"] for x in cap.get("names", {}).get("locations", [])}
+
+    def at_tun(r):
+        """skbvdet0's drops with reason r at tun's functions (symbols the guest
+        resolved into the capture: tun_sendmsg, or patch 5's tun_xdp_batch)."""
+        return sum(x["count"] for x in cap["totals"].get("drop_details", [])
+                   if x.get("ifname") == "skbvdet0" and x.get("reason") == rid[r]
+                   and re.match(r"^\S+\+\S+ \[tun\]$",
+                                names.get(int(x.get("location", "0"), 16), "")))
+    if var == "stock":
+        wdet = {"NOT_SPECIFIED": det, "DEV_READY": 0}
+    else:
+        wdet = {"NOT_SPECIFIED": 0, "DEV_READY": det}
+    for r, w in wdet.items():
+        out[("skbvdet0", r)] = at_tun(r)
+        c.eq(f"{tag}: {r} on skbvdet0 at tun's functions == detached-queue frames"
+             f"{' (patch 2)' if var != 'stock' and w else ''}", out[("skbvdet0", r)], w)
+    out["detach"] = det
     return out
 
 
@@ -746,7 +779,7 @@ def readme(d):
     p(f"    record`: a stream, a reverse stream, request/response; then {R} runs of the stream and")
     p("    of request/response with nothing attached.")
     p("  - **drops**: `skbtop record -L` over `tap_flood --read-error einval` and `efault`, then")
-    p("    `vhost_tx --bad-gso` and `--runt 10` (200 frames a queue, 2 queues each), bpftrace")
+    p("    `vhost_tx --bad-gso`, `--runt 10` and `--napi --detach` (200 frames a queue, 2 queues each), bpftrace")
     p("    counting `skb:kfree_skb` per device and reason on their taps.")
     if any("rx" in res[v] for v in VARIANTS):
         p("  - **rx**: vhost-net RX (tests/gen/bin/vhost_rx), worker and application pinned as in pin.")
@@ -914,7 +947,8 @@ def readme(d):
     p("`tun_put_user()` cannot serve, in `tun_do_read()` (a buffer shorter than `struct tun_pi`,")
     p("and one in a PROT_NONE page; tap skbsd0), and vhost-net frames `tun_xdp_one()` rejects")
     p("(an undefined virtio-net `gso_type`, and frames shorter than an Ethernet header; tap")
-    p("skbvhost0). skbtop's drops (`record -L`, per device and reason):")
+    p("skbvhost0; frames for detached IFF_NAPI queues, tap skbvdet0). skbtop's drops")
+    p("(`record -L`, per device and reason):")
     p("")
     p("| metric | " + " | ".join(VARIANTS) + " | reconciled with |")
     p("|---|" + "---:|" * len(VARIANTS) + "---|")
@@ -932,13 +966,27 @@ def readme(d):
     drow("skbvhost0: DEV_HDR (patch 1)", ("skbvhost0", "DEV_HDR"), "bpftrace; == bad-gso frames")
     drow("runt frames vhost completed (generator)", "runt", "")
     drow("skbvhost0 rx_dropped delta over the runts (patch 4)", "rx_dropped", "== runt frames (1-7, 1-9)")
+    if all(dr[v] and "detach" in dr[v] for v in VARIANTS):
+        drow("frames vhost completed on detached IFF_NAPI queues (generator)", "detach", "")
+        drow("skbvdet0 at tun's functions: NOT_SPECIFIED", ("skbvdet0", "NOT_SPECIFIED"),
+             "bpftrace (per device); == detached-queue frames (stock)")
+        drow("skbvdet0 at tun's functions: DEV_READY (patch 2)", ("skbvdet0", "DEV_READY"),
+             "bpftrace (per device); == detached-queue frames")
     p("")
     p("Answer: patches 1 and 3 turn every NOT_SPECIFIED drop on these paths into a reason a")
     p("reader can act on, and patch 4 makes runts (dropped before an skb exists, so no reason")
     p("can exist) visible in rx_dropped. Not shown by any counter: the bad-gso frames' own")
     p("counter, `rx_frame_errors`, which `tun_xdp_one()` takes but a tap never reports")
-    p("(tap_netdev_ops has no ndo_get_stats64). Patch 2 (a frame queued to a detached")
-    p("IFF_NAPI queue) needs a race and is not exercised.")
+    p("(tap_netdev_ops has no ndo_get_stats64).")
+    p("")
+    p("Patch 2 (a frame for a detached IFF_NAPI queue) needs no race: a queue detached with")
+    p("TUNSETQUEUE IFF_DETACH_QUEUE keeps its tun (only a close clears it), so vhost's")
+    p("`tun_sendmsg()` still runs on it and `tun_xdp_one()` finds it detached on its NAPI path.")
+    p("`vhost_tx --napi --detach` (tap skbvdet0, every queue detached before the first frame)")
+    p("drives it for every frame; the rows count the drops whose location is tun's own")
+    p("function (the capture's symbols), since an IFF_NAPI tap's attach also frees one skb of")
+    p("the kernel's own per queue on the same device (NOT_SPECIFIED, outside tun). All drops")
+    p("on skbvdet0 per reason equal bpftrace's in the same window (checks.txt).")
     p("")
 
     p("### 5/9: \"gracefully drop only the uncovered portion\" (short bulk)")

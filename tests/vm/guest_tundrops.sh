@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Inside a guest with vhost-net: tun's error paths that the tun series'
-# patches 1, 3 and 4 change, each driven N times per queue (2 queues), and
+# patches 1 to 4 change, each driven N times per queue (2 queues), and
 # skbtop -L's drops at tun's functions, per reason, reconciled exactly with
 # the generators' counts, the tap's counters and bpftrace's count of
 # skb:kfree_skb by (function of the location, reason) in the same window.
@@ -16,8 +16,12 @@
 #   4 (tun_xdp_one): vhost_tx --runt 10 (frames shorter than ETH_HLEN):
 #     dropped before an skb exists, so no drop reason anywhere. stock: no
 #     counter moves; patched: the tap's rx_dropped counts each.
-# Patch 2 (a frame queued to a detached IFF_NAPI queue) needs a race this
-# test does not make: not tested.
+#   2 (tun_xdp_one): vhost_tx --napi --detach (an IFF_NAPI tap whose queues
+#     are all detached before the first frame: a detached queue keeps its
+#     tun, so tun_sendmsg() still runs and tun_xdp_one() frees each skb on
+#     its NAPI path). stock: NOT_SPECIFIED; patched: DEV_READY. No race is
+#     needed: the detach comes first. (The drop's location is tun_sendmsg,
+#     which inlines tun_xdp_one() on 7.2, or patch 5's tun_xdp_batch.)
 # With no NAME=KO argument, the running kernel's tun (expected: stock);
 # with them, each tun.ko in turn (tests/review/build-tun-series.sh).
 #   tests/vm/guest_tundrops.sh N [NAME=KO...]
@@ -29,9 +33,9 @@ shift
 # reason ids from the kernel's BTF, not from skbtop
 bpftool btf dump file /sys/kernel/btf/vmlinux > "$TMP/btf.txt"
 rid() { sed -n "s/^.*'SKB_DROP_REASON_$1' val=\([0-9]*\)\$/\1/p" "$TMP/btf.txt"; }
-R_NS=$(rid NOT_SPECIFIED) R_HDR=$(rid DEV_HDR) R_UCOPY=$(rid SKB_UCOPY_FAULT)
-echo "# reason ids (BTF): NOT_SPECIFIED $R_NS, DEV_HDR $R_HDR, SKB_UCOPY_FAULT $R_UCOPY"
-[ -n "$R_NS" ] && [ -n "$R_HDR" ] && [ -n "$R_UCOPY" ] ||
+R_NS=$(rid NOT_SPECIFIED) R_HDR=$(rid DEV_HDR) R_UCOPY=$(rid SKB_UCOPY_FAULT) R_READY=$(rid DEV_READY)
+echo "# reason ids (BTF): NOT_SPECIFIED $R_NS, DEV_HDR $R_HDR, SKB_UCOPY_FAULT $R_UCOPY, DEV_READY $R_READY"
+[ -n "$R_NS" ] && [ -n "$R_HDR" ] && [ -n "$R_UCOPY" ] && [ -n "$R_READY" ] ||
 	{ not_ok "drop reason ids not in BTF"; finish; }
 
 for v in "$@"; do
@@ -58,19 +62,26 @@ for v in "$@"; do
 	"$GEN/tap_flood" -q 2 -n "$N" -i skbtd0 --read-error efault > "$TMP/$var.efault" || ok=1
 	"$GEN/vhost_tx" -q 2 -n "$N" --bad-gso > "$TMP/$var.gso" || ok=1
 	"$GEN/vhost_tx" -q 2 -n "$N" --runt 10 > "$TMP/$var.runt" || ok=1
-	check_eq "$var: the four generators exit 0" 0 $ok
+	"$GEN/vhost_tx" -q 2 -n "$N" --napi --detach -i skbtdet0 > "$TMP/$var.detach" || ok=1
+	check_eq "$var: the five generators exit 0" 0 $ok
 	bt_end $BT
 	skbtop_stop
 	grep -q Attaching "$TMP/$var.bt" || { not_ok "$var: bpftrace: $(tail -3 "$TMP/$var.bt")"; continue; }
-	for f in einval efault gso runt; do echo "# $var $f: $(cat "$TMP/$var.$f")"; done
+	for f in einval efault gso runt detach; do echo "# $var $f: $(cat "$TMP/$var.$f")"; done
 	einval=$(jq .read_errors "$TMP/$var.einval")
 	efault=$(jq .read_errors "$TMP/$var.efault")
 	gso=$(jq .completed "$TMP/$var.gso")
 	runt=$(jq .completed "$TMP/$var.runt")
+	detach=$(jq .completed "$TMP/$var.detach")
 	check_eq "$var: every read meant to fail failed (einval)" $((2 * N)) "$einval"
 	check_eq "$var: every read meant to fail failed (efault)" $((2 * N)) "$efault"
 	check_eq "$var: vhost completed every bad-gso frame" $((2 * N)) "$gso"
 	check_eq "$var: vhost completed every runt frame" $((2 * N)) "$runt"
+	check_eq "$var: vhost completed every frame on the detached queues" $((2 * N)) "$detach"
+	check_eq "$var: both queues were detached, IFF_NAPI" "2 true" \
+		"$(jq -r '"\(.detached) \(.napi)"' "$TMP/$var.detach")"
+	check_eq "$var: no frame on a detached queue reached the tap (rx_packets, delivered)" "0 0" \
+		"$(jq -r '"\(.rx_packets) \(.delivered)"' "$TMP/$var.detach")"
 	# tun_xdp_one() counts these in tun->rx_frame_errors, but only a tun
 	# device reports that counter: tap_netdev_ops has no ndo_get_stats64
 	# (7.2), so a tap shows 0 and cannot be the independent count here
@@ -95,19 +106,22 @@ for v in "$@"; do
 	jq -s -c '[.[] | .drops[] | select(.location // "" | test("^tun_"))
 		| {reason, location, ifname, queue, dir, count}]' "$SKB_OUT" |
 		sed "s/^/# $var: skbtop at tun_*: /"
-	for r in "$R_NS" "$R_HDR" "$R_UCOPY"; do
+	for r in "$R_NS" "$R_HDR" "$R_UCOPY" "$R_READY"; do
 		check_eq "$var: reason $r at tun's functions: skbtop == bpftrace" "$(bt_tun "$r")" "$(sk_tun "$r")"
 	done
 	case $var in
 	stock | running)
-		check_eq "$var: NOT_SPECIFIED at tun == failed reads + bad-gso frames" \
-			$((einval + efault + gso)) "$(sk_tun "$R_NS")"
+		check_eq "$var: NOT_SPECIFIED at tun == failed reads + bad-gso frames + detached-queue frames" \
+			$((einval + efault + gso + detach)) "$(sk_tun "$R_NS")"
+		check_eq "$var: DEV_READY at tun == 0" 0 "$(sk_tun "$R_READY")"
 		check_eq "$var: DEV_HDR at tun == 0" 0 "$(sk_tun "$R_HDR")"
 		check_eq "$var: SKB_UCOPY_FAULT at tun == 0" 0 "$(sk_tun "$R_UCOPY")"
 		check_eq "$var: runt frames leave rx_dropped alone" 0 "$(jq .rx_dropped "$TMP/$var.runt")"
 		;;
 	*)
-		check_eq "$var: NOT_SPECIFIED at tun == 0 (patches 1, 3)" 0 "$(sk_tun "$R_NS")"
+		check_eq "$var: NOT_SPECIFIED at tun == 0 (patches 1, 2, 3)" 0 "$(sk_tun "$R_NS")"
+		check_eq "$var: DEV_READY at tun == detached-queue frames (patch 2)" \
+			"$detach" "$(sk_tun "$R_READY")"
 		check_eq "$var: DEV_HDR at tun == short reads + bad-gso frames (patches 1, 3)" \
 			$((einval + gso)) "$(sk_tun "$R_HDR")"
 		check_eq "$var: SKB_UCOPY_FAULT at tun == faulting reads (patch 3)" \

@@ -159,14 +159,23 @@ consume() {
 # then R bare runs of the stream and of rr
 NTCP=4000000 NRR=300
 tcp() {
-	local var=$1 d=$2 name i
+	local var=$1 d=$2 name i attempt m
 	local -A args=([tcp]="--stream $NTCP" [tcprev]="--stream $NTCP --reverse" [tcprr]="--rr $NRR")
 	for i in $(seq 1 "$R"); do
 		for name in tcp tcprev tcprr; do
-			# shellcheck disable=SC2086 # the arguments split on purpose
-			"$SKBTOP" record -i 0.25 -o "$d/$name$i.json" -- \
-				"$GEN/vhost_tcp" ${args[$name]} --worker-cpu $WCPU --app-cpu $ACPU \
-				> "$d/$name$i-gen.json" || die "$var: $name$i: skbtop record or vhost_tcp failed"
+			# a run in which the kernel skipped a BPF program (a raw
+			# tracepoint's program entered again on its CPU from an
+			# interrupt) is recorded again, as in pin
+			for attempt in 1 2 3; do
+				# shellcheck disable=SC2086 # the arguments split on purpose
+				"$SKBTOP" record -i 0.25 -o "$d/$name$i.json" -- \
+					"$GEN/vhost_tcp" ${args[$name]} --worker-cpu $WCPU --app-cpu $ACPU \
+					> "$d/$name$i-gen.json" || die "$var: $name$i: skbtop record or vhost_tcp failed"
+				m=$(misses "$d/$name$i.json")
+				echo "$name${i}_attempt_$attempt=recursion misses $m" >> "$d/module.txt"
+				[[ $m = 0 ]] && break
+				log "$var: $name$i: $m BPF runs skipped; recording again"
+			done
 		done
 		log "$var: tcp$i: $(jq -s -c 'map({mode, reverse, seconds, to_host, to_guest})' \
 			"$d/tcp$i-gen.json" "$d/tcprev$i-gen.json" "$d/tcprr$i-gen.json")"
@@ -201,9 +210,8 @@ drops() {
 		$dev = ((struct sk_buff *)args->skbaddr)->dev;
 		if ($dev != 0) {
 			$n = $dev->name;
-			if ($n == "skbsd0" || $n == "skbvhost0" || $n == "skbvdet0") {
-				@d[$n, (uint64)args->reason] = count();
-			}
+			if ($n == "skbsd0" || $n == "skbvhost0") { @d[$n, (uint64)args->reason] = count(); }
+			if ($n == "skbvdet0") { @det[ksym(args->location), (uint64)args->reason] = count(); }
 		}
 	}' -c "$SKBTOP record -L -i 1 -o $d/drops.json -- sh /tmp/series-drops-$var.sh" \
 		> "$d/drops.bt" 2>&1

@@ -137,6 +137,14 @@ static void stats_in(int ns, const char *ifname, struct dev_stats *st)
 	dev_stats_read(ifname, st);
 }
 
+/* An interface of ours: IPv4 only, its address on a /24, up. */
+static void if_config(const char *ifname, const char *ip)
+{
+	if_disable_ipv6(ifname);
+	if_set_addr4(ifname, ip, "255.255.255.0");
+	if_set_up(ifname, true);
+}
+
 static void set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -445,9 +453,7 @@ int main(int argc, char **argv)
 	if_set_up("lo", true);
 	cleanup_push(teardown, NULL);
 	host_tap = vhost_tap_open(HOST_IF, VNET_HDR_LEN, 0);
-	if_disable_ipv6(HOST_IF);
-	if_set_addr4(HOST_IF, HOST_IP, "255.255.255.0");
-	if_set_up(HOST_IF, true);
+	if_config(HOST_IF, HOST_IP);
 	cn.lsn = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (cn.lsn < 0)
 		die_errno("socket");
@@ -464,9 +470,7 @@ int main(int argc, char **argv)
 	guest_ns = ns_fd();
 	if_set_up("lo", true);
 	guest_tap = guest_tap_open();
-	if_disable_ipv6(GUEST_IF);
-	if_set_addr4(GUEST_IF, GUEST_IP, "255.255.255.0");
-	if_set_up(GUEST_IF, true);
+	if_config(GUEST_IF, GUEST_IP);
 	cn.cli = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (cn.cli < 0)
 		die_errno("socket");

@@ -614,6 +614,14 @@ def sirq_rows(caps):
     return rows
 
 
+def verdict_bullet(label, a, b, xa, xb):
+    """One markdown bullet: the noise verdict on per-run values xa (a) vs xb (b)."""
+    vd = verdict(xa, xb)
+    wd = vd["words"] if vd["words"] not in ("lower", "higher") else f"{b} is {vd['words']} than {a}"
+    return (f"- **{label}, {a} vs {b}: {wd}.** Means {mean(xa):.1f} vs {mean(xb):.1f};"
+            f" Welch p = {vd['p_welch']:.3f}, Mann-Whitney p = {vd['p_mw']:.3f}.")
+
+
 def tcp_section(p, row, res, R, mods):
     """Wang's later question: TCP and latency, from the tcp runs (check_tcp)."""
     t = {v: res[v]["tcp"] for v in VARIANTS}
@@ -680,10 +688,7 @@ def tcp_section(p, row, res, R, mods):
         if k != "ipis" or not any(sum(xs[v]) for v in VARIANTS):
             continue
         for x, y in (("stock", "1-7"), ("1-7", "1-9")):
-            vd = verdict(xs[x], xs[y])
-            wd = vd["words"] if vd["words"] not in ("lower", "higher") else f"{y} is {vd['words']} than {x}"
-            p(f"- **{lab}, IPIs CPU {a} -> {b}, {x} vs {y}: {wd}.** Means {mean(xs[x]):.1f} vs"
-              f" {mean(xs[y]):.1f}; Welch p = {vd['p_welch']:.3f}, Mann-Whitney p = {vd['p_mw']:.3f}.")
+            p(verdict_bullet(f"{lab}, IPIs CPU {a} -> {b}", x, y, xs[x], xs[y]))
     p("")
     p(f"With nothing attached, {R} runs of each (stream: the same bytes; rr: the same")
     p("transactions); emulator time, see \"What TCG makes meaningless\":")
@@ -700,10 +705,7 @@ def tcp_section(p, row, res, R, mods):
     p("")
     for lab, xs in (("stream MB/s", mbps), ("rr p50 latency", p50)):
         for a, b in (("stock", "1-7"), ("1-7", "1-9")):
-            vd = verdict(xs[a], xs[b])
-            wd = vd["words"] if vd["words"] not in ("lower", "higher") else f"{b} is {vd['words']} than {a}"
-            p(f"- **{lab}, {a} vs {b}: {wd}.** Means {mean(xs[a]):.1f} vs {mean(xs[b]):.1f};"
-              f" Welch p = {vd['p_welch']:.3f}, Mann-Whitney p = {vd['p_mw']:.3f}.")
+            p(verdict_bullet(lab, a, b, xs[a], xs[b]))
     p("")
     p("Answer: over TCP every segment takes the series' paths, counted exactly above. What")
     p("changes with the patches is where frees go: with 7/9 the worker's `napi_consume_skb()`")
@@ -1043,9 +1045,13 @@ def readme(d):
     p("Wang questioned in 7/9, now on the TX side). That flush runs once per TUN_MSG_PTR")
     p("batch (up to 64 frames), while the reading CPU kicks at half of")
     p("net.core.skb_defer_max; whether the lists still reach that threshold between two")
+    qu = mean([r["queued"] for r in res["1-9"]["pin"]])
+    qt = mean([kick_cell(x["cap"], ACPU, WCPU, "queued") for x in res["1-9"]["tcp"]["tcp"]])
+    qr = mean([kick_cell(x["cap"], ACPU, WCPU, "queued") for x in res["1-9"]["tcp"]["tcprr"]])
     p("batches decides the IPIs: the verdicts above say, per workload, whether the flush")
-    p("kept them under it (the UDP flood frees 50000 skbs a run back to the worker's CPU,")
-    p("the TCP runs a few hundred). Why the UDP lists still reach it is not measured here.")
+    p(f"kept them under it (with 1-9 the reader deferred {qu:.0f} skbs a run back to the worker's")
+    p(f"CPU in the UDP runs, {qt:.0f} in the TCP stream, {qr:.0f} in request/response). Why the UDP")
+    p("lists still reach it is not measured here.")
     p("")
 
     p("## skbtop diff, 1-7 vs 1-9 (pin1), as it would go into a reply")

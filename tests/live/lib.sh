@@ -73,7 +73,12 @@ bt_wait() {
 # and named, and the caller's checks fail on its missing maps: in a 7.2 TCG
 # guest a bpftrace sat in epoll_wait for 14 min after its SIGINT, and the
 # boot ran into its timeout. 30 s was too short: guest_softirq_where.sh's
-# bpftrace, printing kernel stacks under TCG, took longer once.
+# bpftrace, printing kernel stacks under TCG, took longer once. The SIGINT
+# is sent again every 15 s while it runs: in a fresh-clone run under a
+# loaded host two bpftrace on the built kernel sat out the whole 180 s after
+# one SIGINT, and their checks failed on the missing maps. A second SIGINT
+# does no harm (bpftrace 0.17 started by sh, two SIGINTs 50 or 300 ms
+# apart: its maps print as after one).
 bt_end() {
 	kill -INT "$1" 2>/dev/null
 	i=0
@@ -81,6 +86,10 @@ bt_end() {
 		st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
 		[ -n "$st" ] && [ "$st" != Z ] || break
 		sleep 0.1; i=$((i + 1))
+		if [ $((i % 150)) = 0 ]; then
+			echo "# bpftrace (pid $1) still runs $((i / 10)) s after its SIGINT: sending another"
+			kill -INT "$1" 2>/dev/null
+		fi
 	done
 	if [ $i -ge 1800 ]; then
 		echo "# bpftrace (pid $1) still ran 180 s after its SIGINT: killed"

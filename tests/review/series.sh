@@ -74,18 +74,22 @@ rm -rf "$OUT"/stock "$OUT"/1-7 "$OUT"/1-9 "$OUT"/diff-*.txt "$OUT"/checks.txt "$
 # and the README say so, as for any other failure of a boot (some have died
 # under TCG with no message at all); a second failure stops here.
 t0=$SECONDS
-boots=() retried=()
+boots=() retried=() loads=()
 for ko in "${KO[@]}"; do
 	var=${ko%%=*}
 	for attempt in 1 2; do
 		log=$(mktemp)
 		rc=0
+		la0=$(cut -d' ' -f1 /proc/loadavg)
 		tests/vm/vm-run --kernel "$IMAGE" --modules "$MODS" --modprobe "vhost veth" \
 			--timeout 1500 -- tests/review/series-guest.sh "$OUT" "$R" "$NPIN" "$NSHORT" \
 			"$NCONS" "$ko" 2> >(tee "$log" >&2) || rc=$?
 		if [[ $rc = 0 ]]; then
 			rm -f "$log"
 			boots+=("$var:$attempt")
+			# the host's 1-min load at the boot's start and end: under TCG a
+			# loaded host slows every step of a guest
+			loads+=("$var:$la0-$(cut -d' ' -f1 /proc/loadavg)")
 			break
 		fi
 		sleep 1	# the tee drains
@@ -105,6 +109,7 @@ done
 	echo "ncons=$NCONS"
 	echo "guest_seconds=$((SECONDS - t0))"
 	echo "boots=${boots[*]}"
+	echo "host_load=${loads[*]}"
 	echo "retried=$(IFS=';'; echo "${retried[*]}")"
 	echo "kernel_image=$IMAGE"
 	echo "kernel_build_info=$(tr '\n' ' ' < "$(dirname "$IMAGE")/build-info")"

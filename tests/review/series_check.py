@@ -622,7 +622,7 @@ def verdict_bullet(label, a, b, xa, xb):
             f" Welch p = {vd['p_welch']:.3f}, Mann-Whitney p = {vd['p_mw']:.3f}.")
 
 
-def tcp_section(p, row, res, R, mods):
+def tcp_section(p, row, res, R, mods, run):
     """Wang's later question: TCP and latency, from the tcp runs (check_tcp)."""
     t = {v: res[v]["tcp"] for v in VARIANTS}
     p("### Jason Wang, later: TCP and latency numbers")
@@ -690,8 +690,12 @@ def tcp_section(p, row, res, R, mods):
         for x, y in (("stock", "1-7"), ("1-7", "1-9")):
             p(verdict_bullet(f"{lab}, IPIs CPU {a} -> {b}", x, y, xs[x], xs[y]))
     p("")
+    load = dict(x.split(":", 1) for x in run.get("host_load", "").split() if ":" in x)
     p(f"With nothing attached, {R} runs of each (stream: the same bytes; rr: the same")
-    p("transactions); emulator time, see \"What TCG makes meaningless\":")
+    p("transactions); emulator time, see \"What TCG makes meaningless\". Each module ran in")
+    p("a boot of its own, one after the other, so these compare boots as much as modules:")
+    p("the host's load (last row) moves a TCG guest's speed, and the verdicts below see only")
+    p("the spread within a boot, not between boots.")
     p("")
     mbps = {v: [x["bytes"] / x["seconds"] / 1e6 for x in t[v]["tcpbare"]] for v in VARIANTS}
     p50 = {v: [x["latency_ns"]["p50"] / 1e3 for x in t[v]["tcprrbare"]] for v in VARIANTS}
@@ -702,6 +706,7 @@ def tcp_section(p, row, res, R, mods):
                     ("rr p99 latency, us per run", p99)):
         p(f"| {lab} | " + " | ".join(" ".join(f"{x:.0f}" for x in xs[v]) for v in VARIANTS) + " |")
         p("| ... mean ± sd | " + " | ".join(f"{mean(xs[v]):.0f} ± {sd(xs[v]):.0f}" for v in VARIANTS) + " |")
+    p("| host load (1 min) at the boot's start - end | " + " | ".join(load.get(v, "n/a") for v in VARIANTS) + " |")
     p("")
     for lab, xs in (("stream MB/s", mbps), ("rr p50 latency", p50)):
         for a, b in (("stock", "1-7"), ("1-7", "1-9")):
@@ -713,8 +718,9 @@ def tcp_section(p, row, res, R, mods):
     p(f"to CPU {ACPU}, which stock tun freed in place (the CPU {WCPU} -> {ACPU} rows); with 9/9 the")
     p(f"worker flushes its own defer list in every `tun_sendmsg()` (the CPU {ACPU} -> {WCPU} rows).")
     p("The verdicts say which of these moved beyond the run-to-run noise. Throughput and")
-    p("latency are TCG's on 2 shared host cores: a difference there is a lead to measure on")
-    p("hardware, and no difference rules out nothing smaller than the spread.")
+    p("latency are TCG's on 2 shared host cores, in three boots under whatever load the host")
+    p("had then: a difference there is a lead to measure on hardware, not a result, and no")
+    p("difference rules out nothing smaller than the spread.")
     p("")
 
 
@@ -899,7 +905,7 @@ def readme(d):
     p("does it for every frame. For throughput and latency see the TCP section next, and")
     p("\"What TCG makes meaningless\".")
     p("")
-    tcp_section(p, row, res, R, mods)
+    tcp_section(p, row, res, R, mods, run)
 
     p("### Jason Wang on 7/9: \"I wonder if this would have any side effects since tun_xdp_one() is not called by a NAPI\"")
     p("")

@@ -779,6 +779,10 @@ def readme(d):
         p("  were discarded): " + "; ".join(f"`{o}`" for o in retried) + ".")
     elif "boots" in run:
         p("- No boot failed (series.sh boots a module again, once, after a failed guest run: see tests/vm/README.md).")
+    if run.get("host_load"):
+        p("- The host's 1-min load at each boot's start and end (other work beside it slows a TCG")
+        p("  guest and changes how its two vCPUs interleave): " + ", ".join(
+            f"{x.split(':', 1)[0]} {x.split(':', 1)[1]}" for x in run["host_load"].split()) + ".")
     p(f"- For each module, in its own boot (tests/review/series-guest.sh; {run['guest_seconds']} s in all):")
     p(f"  - **pin**: `skbtop record -i 0.25 -- tests/gen/bin/vhost_tx --queues 1 --count {npin}")
     p(f"    --worker-cpu {WCPU} --app-cpu {ACPU}`, {R} times: vhost-net TX with the vhost worker on CPU {WCPU},")
@@ -1039,6 +1043,9 @@ def readme(d):
     wd = vd["words"] if vd["words"] not in ("lower", "higher") else f"1-9 {vd['words']} than 1-7"
     p(f"UDP (the headline): {wd} in the IPIs to the worker's CPU between 1-7 and 1-9 "
       f"(Welch p = {vd['p_welch']:.3f}, Mann-Whitney p = {vd['p_mw']:.3f}, {R} runs each).")
+    p("This UDP count depends on how TCG interleaves the two vCPUs: runs of this command on a")
+    p("host loaded by other guests (2026-12-03, load 2-4) found no detectable difference there")
+    p("(170 vs 165 IPIs a run), while the TCP verdicts below held in both.")
     for name, lab in (("tcp", "TCP stream"), ("tcprr", "TCP request/response")):
         xs = {v: [kick_cell(x["cap"], ACPU, WCPU, "ipis") for x in res[v]["tcp"][name]] for v in ("1-7", "1-9")}
         vt = verdict(xs["1-7"], xs["1-9"])

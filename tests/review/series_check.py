@@ -990,11 +990,11 @@ def readme(d):
     if all(dr[v] and "detach" in dr[v] for v in VARIANTS):
         drow("frames vhost completed on detached IFF_NAPI queues (generator)", "detach", "")
         drow("skbvdet0 at tun's functions: NOT_SPECIFIED", ("skbvdet0", "NOT_SPECIFIED"),
-             "bpftrace (per device); == detached-queue frames (stock)")
+             "bpftrace at tun's functions; == detached-queue frames (stock)")
         drow("skbvdet0 at tun's functions: DEV_READY (patch 2)", ("skbvdet0", "DEV_READY"),
-             "bpftrace (per device); == detached-queue frames")
+             "bpftrace at tun's functions; == detached-queue frames")
     p("")
-    p("Answer: patches 1 and 3 turn every NOT_SPECIFIED drop on these paths into a reason a")
+    p("Answer: patches 1, 2 and 3 turn every NOT_SPECIFIED drop on these paths into a reason a")
     p("reader can act on, and patch 4 makes runts (dropped before an skb exists, so no reason")
     p("can exist) visible in rx_dropped. Not shown by any counter: the bad-gso frames' own")
     p("counter, `rx_frame_errors`, which `tun_xdp_one()` takes but a tap never reports")

@@ -6,7 +6,8 @@
 #   the built binary's registry (`skbtop fields --format markdown`): a field
 #   added without its documentation, or a markdown edit not regenerated, fails;
 # - every field name, and every subcommand of the help, is in the man page;
-# - every column title of the text table and the screen is in the legend.
+# - every column title of the text table and the screen is in the legend;
+# - docs/review-series reconciles and its README is regenerated from it.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 SKBTOP=${SKBTOP:-./skbtop}
@@ -82,6 +83,23 @@ for f in tests/data/captures/*.json; do
 done
 check "report and diff lines over 72 columns ($n captures)" 0 "$wide"
 [ "$n" -gt 0 ] || not_ok "no readable capture in tests/data/captures"
+
+# the committed series review: its evidence still reconciles, and its README
+# is what series_check.py writes from it (a changed check or README text
+# not regenerated fails here, not in a reviewer's hands)
+if python3 tests/review/series_check.py docs/review-series > "$TMP/sc.txt"; then
+	ok "docs/review-series: $(tail -n1 "$TMP/sc.txt")"
+else
+	grep '^FAIL' "$TMP/sc.txt" | head -5 | sed 's/^/# /'
+	not_ok "docs/review-series: $(tail -n1 "$TMP/sc.txt")"
+fi
+if python3 tests/review/series_check.py --readme docs/review-series > "$TMP/sc.md" &&
+	cmp -s "$TMP/sc.md" docs/review-series/README.md; then
+	ok "docs/review-series/README.md is what series_check.py --readme makes"
+else
+	diff docs/review-series/README.md "$TMP/sc.md" | head -10 | sed 's/^/# /'
+	not_ok "docs/review-series/README.md is stale: regenerate it (series_check.py --readme)"
+fi
 
 # the page renders at 80 columns without a troff or tbl warning
 if command -v man > /dev/null; then

@@ -9,7 +9,8 @@
 # irq_exit_rcu, irq_exit and run_ksoftirqd; no unknown), so the two
 # methods are independent. The guest has no network: nothing but the
 # workloads runs these softirqs, and the windows (skbtop's run around
-# bpftrace's) hold the same events.
+# bpftrace's) hold the same events; the namespace the netem workloads use
+# is deleted after both.
 # Workloads, each with a known location:
 #   udp_rcvbuf pinned to CPU 1: NET_RX at the local_bh_enable() that ends
 #     __dev_queue_xmit(), in the sender's task: its task row == its sends;
@@ -63,11 +64,15 @@ if modprobe sch_netem 2>/dev/null && tc -n $NS qdisc add dev lo root netem delay
 else
 	not_ok "no netem here: no NET_TX or ksoftirqd workload"
 fi
-ip netns del $NS
-sleep 0.5
+# the namespace goes after both windows close: its teardown (cleanup_net,
+# a workqueue, seconds under TCG) may run softirqs in skbtop's window after
+# bpftrace's has closed (skbtop counted 2 NET_RX at irq more than bpftrace
+# once, 7.3, fresh-clone make test; the cause is not proven)
+sleep 1
 bt_end $BT
 skbtop_stop
 check_eq "skbtop exits 0" 0 "$SKB_RC"
+ip netns del $NS
 
 awk '
 	/^@s\[/ { loc = ""; next }

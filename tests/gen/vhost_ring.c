@@ -112,17 +112,22 @@ void vhost_ring_add(struct vhost_ring *r, uint16_t id)
 	r->avail_idx++;
 }
 
-bool vhost_ring_publish(struct vhost_ring *r)
+void vhost_ring_kick(struct vhost_ring *r)
 {
 	uint64_t one = 1;
 
+	if (write(r->kick_fd, &one, sizeof(one)) != sizeof(one))
+		die_errno("kick eventfd");
+}
+
+bool vhost_ring_publish(struct vhost_ring *r)
+{
 	__atomic_store_n(&r->vr.avail->idx, r->avail_idx, __ATOMIC_RELEASE);
 	/* avail->idx store before the used->flags load */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&r->vr.used->flags, __ATOMIC_ACQUIRE) & VRING_USED_F_NO_NOTIFY)
 		return false;
-	if (write(r->kick_fd, &one, sizeof(one)) != sizeof(one))
-		die_errno("kick eventfd");
+	vhost_ring_kick(r);
 	return true;
 }
 

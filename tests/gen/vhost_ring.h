@@ -32,6 +32,8 @@ void vhost_ring_clear(struct vhost_ring *r);
 void vhost_ring_setup(struct vhost_ring *r, unsigned int vq, unsigned int num, size_t slot);
 /* Puts descriptor id on the avail ring; vhost sees it once published. */
 void vhost_ring_add(struct vhost_ring *r, uint16_t id);
+/* Kicks vhost (its kick eventfd), or dies. */
+void vhost_ring_kick(struct vhost_ring *r);
 /* Publishes the avail ring and kicks vhost unless it asked not to be
  * (VRING_USED_F_NO_NOTIFY); true when it kicked. */
 bool vhost_ring_publish(struct vhost_ring *r);

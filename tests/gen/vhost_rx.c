@@ -131,32 +131,18 @@ static void teardown(void *arg)
 
 static void kick(struct rxq *t)
 {
-	uint64_t one = 1;
-
-	if (write(t->r.kick_fd, &one, sizeof(one)) != sizeof(one))
-		die_errno("kick eventfd");
+	vhost_ring_kick(&t->r);
 	t->kicks++;
 }
 
 /* Put n free buffers on the avail ring and publish them. */
-static void post(struct rxq *t, unsigned int n, unsigned int num)
+static void post(struct rxq *t, unsigned int n)
 {
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		uint16_t id = t->r.free_ids[--t->r.nfree];
-
-		t->r.vr.avail->ring[t->r.avail_idx % num] = id;
-		t->r.avail_idx++;
-	}
+	for (unsigned int i = 0; i < n; i++)
+		vhost_ring_add(&t->r, t->r.free_ids[--t->r.nfree]);
 	t->posted += n;
 	t->reposts++;
-	__atomic_store_n(&t->r.vr.avail->idx, t->r.avail_idx, __ATOMIC_RELEASE);
-	/* avail->idx store before the used->flags load */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(__atomic_load_n(&t->r.vr.used->flags, __ATOMIC_ACQUIRE) &
-	      VRING_USED_F_NO_NOTIFY))
-		kick(t);
+	t->kicks += vhost_ring_publish(&t->r);
 }
 
 /* Our frame, intact: vnet header, Ethernet to peer_mac, IPv4/UDP to peer_ip
@@ -185,17 +171,12 @@ static bool our_frame(const unsigned char *b, uint32_t len, size_t flen)
 }
 
 /* Reap used buffers, telling our frames from strays; returns how many. */
-static unsigned int reap(struct rxq *t, unsigned int num, size_t flen)
+static unsigned int reap(struct rxq *t, size_t flen)
 {
-	uint16_t used = __atomic_load_n(&t->r.vr.used->idx, __ATOMIC_ACQUIRE);
+	uint32_t id, len;
 	unsigned int n = 0;
 
-	while (t->r.last_used != used) {
-		uint32_t id = t->r.vr.used->ring[t->r.last_used % num].id;
-		uint32_t len = t->r.vr.used->ring[t->r.last_used % num].len;
-
-		if (id >= num)
-			die("vhost returned bad descriptor id %u", id);
+	while (vhost_ring_next_used(&t->r, &id, &len)) {
 		if (len > SLOT)
 			die("vhost wrote %u bytes into a %d-byte buffer", len, SLOT);
 		if (our_frame(t->r.bufs + (size_t)id * SLOT, len, flen))
@@ -203,7 +184,6 @@ static unsigned int reap(struct rxq *t, unsigned int num, size_t flen)
 		else
 			t->stray++;
 		t->r.free_ids[t->r.nfree++] = id;
-		t->r.last_used++;
 		n++;
 	}
 	t->used += n;
@@ -375,7 +355,7 @@ int main(int argc, char **argv)
 
 	/* every buffer on the avail ring before the backend is attached */
 	for (i = 0; i < nq; i++) {
-		post(&q[i], q[i].r.nfree, num);
+		post(&q[i], q[i].r.nfree);
 		q[i].reposts = 0;
 		be.index = VQ_RX;
 		be.fd = q[i].tap_fd;
@@ -393,11 +373,11 @@ int main(int argc, char **argv)
 		for (i = 0; i < nq; i++) {
 			struct rxq *t = &q[i];
 
-			if (reap(t, num, flen))
+			if (reap(t, flen))
 				progress = true;
 			/* repost in chunks, or at once when vhost runs short */
 			if (t->r.nfree && (t->r.nfree >= chunk || t->posted - t->used < chunk))
-				post(t, t->r.nfree, num);
+				post(t, t->r.nfree);
 		}
 		for (ours = 0, i = 0; i < nq; i++)
 			ours += q[i].ours;
@@ -435,7 +415,7 @@ int main(int argc, char **argv)
 	/* strays the kernel may still send: take what is there after 50 ms */
 	usleep(50000);
 	for (i = 0; i < nq; i++)
-		reap(&q[i], num, flen);
+		reap(&q[i], flen);
 	dev_stats_read(ifname, &st1);
 
 	printf("{\"netns\":\"%s\",\"ifname\":\"%s\",\"ring\":%lu,\"len\":%lu,"

@@ -232,47 +232,28 @@ static void build_frame(unsigned char *b, size_t flen, const unsigned char *dmac
 
 static void kick(struct txq *t)
 {
-	uint64_t one = 1;
-
-	if (write(t->r.kick_fd, &one, sizeof(one)) != sizeof(one))
-		die_errno("kick eventfd");
+	vhost_ring_kick(&t->r);
 	t->kicks++;
 }
 
-/* Put up to n free descriptors on the avail ring and publish them. */
-static void post(struct txq *t, unsigned int n, unsigned int num)
+/* Put n free descriptors on the avail ring and publish them. */
+static void post(struct txq *t, unsigned int n)
 {
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		uint16_t id = t->r.free_ids[--t->r.nfree];
-
-		t->r.vr.avail->ring[t->r.avail_idx % num] = id;
-		t->r.avail_idx++;
-	}
+	for (unsigned int i = 0; i < n; i++)
+		vhost_ring_add(&t->r, t->r.free_ids[--t->r.nfree]);
 	t->posted += n;
 	t->chunks++;
-	__atomic_store_n(&t->r.vr.avail->idx, t->r.avail_idx, __ATOMIC_RELEASE);
-	/* avail->idx store before the used->flags load */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(__atomic_load_n(&t->r.vr.used->flags, __ATOMIC_ACQUIRE) &
-	      VRING_USED_F_NO_NOTIFY))
-		kick(t);
+	t->kicks += vhost_ring_publish(&t->r);
 }
 
 /* Reap used descriptors; returns how many. */
-static unsigned int reap(struct txq *t, unsigned int num)
+static unsigned int reap(struct txq *t)
 {
-	uint16_t used = __atomic_load_n(&t->r.vr.used->idx, __ATOMIC_ACQUIRE);
+	uint32_t id, len;
 	unsigned int n = 0;
 
-	while (t->r.last_used != used) {
-		uint32_t id = t->r.vr.used->ring[t->r.last_used % num].id;
-
-		if (id >= num)
-			die("vhost returned bad descriptor id %u", id);
+	while (vhost_ring_next_used(&t->r, &id, &len)) {
 		t->r.free_ids[t->r.nfree++] = id;
-		t->r.last_used++;
 		n++;
 	}
 	t->completed += n;
@@ -471,13 +452,10 @@ int main(int argc, char **argv)
 		unsigned int k;
 
 		/* fill the avail ring before the backend is attached */
-		for (k = 0; k < n; k++) {
-			uint16_t id = q[i].r.free_ids[--q[i].r.nfree];
-
-			q[i].r.vr.avail->ring[q[i].r.avail_idx % num] = id;
-			q[i].r.avail_idx++;
-		}
+		for (k = 0; k < n; k++)
+			vhost_ring_add(&q[i].r, q[i].r.free_ids[--q[i].r.nfree]);
 		q[i].posted = n;
+		/* published, not kicked: the kick follows the backend */
 		__atomic_store_n(&q[i].r.vr.avail->idx, q[i].r.avail_idx, __ATOMIC_RELEASE);
 		be.index = VQ_TX;
 		be.fd = q[i].tap_fd;
@@ -496,11 +474,11 @@ int main(int argc, char **argv)
 			unsigned long left = count - t->posted;
 			unsigned int n;
 
-			if (reap(t, num))
+			if (reap(t))
 				progress = true;
 			n = t->r.nfree < left ? t->r.nfree : left;
 			if (n && (n >= chunk || n == left || t->posted == t->completed))
-				post(t, n, num);
+				post(t, n);
 			if (t->completed < count)
 				done = false;
 		}

@@ -159,21 +159,27 @@ static int sendmsg_row(struct collector *c, struct snapshot *s, const void *key,
 	return snapshot__add_sendmsg(s, &k, &sum, NULL);
 }
 
-/* One task of softirq_where's per-CPU task hash: a row per CPU it ran on. */
-static int task_row(struct collector *c, struct snapshot *s, const void *key, const void *vals)
+/*
+ * One cell of softirq_where's task array, or one task of its hash: a row
+ * per CPU where a task holds it (pid set) and ran softirqs. A (task, CPU)
+ * is in one of the two maps only (include/skbtop.h).
+ */
+static int task_cell_row(struct collector *c, struct snapshot *s, const void *key,
+			 const void *vals)
 {
-	size_t stride = collect_stride(sizeof(struct sirq_task_counters));
-	struct sirq_task_key k = *(const struct sirq_task_key *)key;
+	size_t stride = collect_stride(sizeof(struct sirq_task_cell));
 
-	k.comm[SKBTOP_TASK_COMM_LEN - 1] = '\0';
+	(void)key;	/* the cell says whose it is */
 	for (__u32 cpu = 0; cpu < c->ncpus; cpu++) {
-		const struct sirq_task_counters *v =
-			(const struct sirq_task_counters *)((const char *)vals + cpu * stride);
+		const struct sirq_task_cell *t =
+			(const struct sirq_task_cell *)((const char *)vals + cpu * stride);
+		struct sirq_task_key k = { .pid = t->pid, .tgid = t->tgid };
 		int err;
 
-		if (!v->runs[0] && !v->runs[1])
+		if (!t->pid || (!t->n.runs[0] && !t->n.runs[1]))
 			continue;
-		err = snapshot__add_task(s, &k, cpu, v);
+		memcpy(k.comm, t->comm, sizeof(k.comm) - 1);
+		err = snapshot__add_task(s, &k, cpu, &t->n);
 		if (err)
 			return err;
 	}
@@ -224,7 +230,8 @@ int collector__read(struct collector *c, const struct collect_source *src, struc
 	err = err ?: walk(c, src, CM_ALLOC_SENDMSG, sendmsg_row, s);
 	if (!err && has(src, CM_SOFTIRQ_CPU))
 		err = read_cpu_counters(c, src, CM_SOFTIRQ_CPU, s);
-	err = err ?: walk(c, src, CM_SOFTIRQ_TASKS, task_row, s);
+	err = err ?: walk(c, src, CM_SOFTIRQ_TASK_CELLS, task_cell_row, s);
+	err = err ?: walk(c, src, CM_SOFTIRQ_TASKS, task_cell_row, s);
 	err = err ?: (src->progs ? src->progs(src->arg, s) : 0);
 	if (!err)
 		snapshot__fill_ipis_recv(s);

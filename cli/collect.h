@@ -31,7 +31,8 @@ enum collect_map {
 	CM_CONSUME_QUEUES,	/* consume: queue_counters */
 	CM_ALLOC_SENDMSG,	/* alloc: sendmsg_hist, per-CPU hash by sendmsg_key */
 	CM_SOFTIRQ_CPU,		/* softirq: cpu_counters */
-	CM_SOFTIRQ_TASKS,	/* softirq: sirq_tasks, per-CPU hash by sirq_task_key */
+	CM_SOFTIRQ_TASK_CELLS,	/* softirq: sirq_task_cells, per-CPU cells (struct sirq_task_cell) */
+	CM_SOFTIRQ_TASKS,	/* softirq: sirq_tasks, per-CPU hash of sirq_task_cell by sirq_task_id */
 	CM_NR
 };
 

@@ -282,8 +282,9 @@ const struct field cpu_fields[] = {
 	{ .name = "sirq_task_untracked", .metric = "softirq_task_untracked_runs",
 	  .group = "softirq", .probe = "softirq_where",
 	  .offset = CPU(sirq_task_untracked), .unit = "runs",
-	  .help = "NET_RX/NET_TX runs in a task that no task row holds (its table of "
-		  "1024 (pid, comm) tasks was full)" },
+	  .help = "NET_RX/NET_TX runs in a task that no task row holds (its cell in the "
+		  "per-CPU array of 256 was another task's and the table of 1024 tasks "
+		  "was full)" },
 	{ .name = "map_full", .metric = "map_full",
 	  .group = "health",
 	  .offset = CPU(map_full), .unit = "updates",

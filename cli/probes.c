@@ -787,6 +787,7 @@ static struct bpf_map *collect_map_of(struct skbtop *st, enum collect_map m)
 	case CM_CONSUME_QUEUES: return st->consume->maps.queue_counters;
 	case CM_ALLOC_SENDMSG: return st->alloc->maps.sendmsg_hist;
 	case CM_SOFTIRQ_CPU: return st->softirq->maps.cpu_counters;
+	case CM_SOFTIRQ_TASK_CELLS: return st->softirq->maps.sirq_task_cells;
 	case CM_SOFTIRQ_TASKS: return st->softirq->maps.sirq_tasks;
 	case CM_NR: break;
 	}
@@ -914,7 +915,8 @@ int skbtop__read(struct skbtop *st, struct snapshot *s)
 		[OBJ_DEFER] = 1u << CM_DEFER_CPU | 1u << CM_KICKS,
 		[OBJ_ALLOC] = 1u << CM_ALLOC_CPU | 1u << CM_ALLOC_QUEUES | 1u << CM_ALLOC_SENDMSG,
 		[OBJ_CONSUME] = 1u << CM_CONSUME_CPU | 1u << CM_CONSUME_QUEUES,
-		[OBJ_SOFTIRQ] = 1u << CM_SOFTIRQ_CPU | 1u << CM_SOFTIRQ_TASKS,
+		[OBJ_SOFTIRQ] = 1u << CM_SOFTIRQ_CPU | 1u << CM_SOFTIRQ_TASK_CELLS |
+				 1u << CM_SOFTIRQ_TASKS,
 	};
 	struct collect_source src = {
 		.lookup = map_lookup, .walk = map_walk, .progs = map_progs, .arg = st,

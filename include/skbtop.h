@@ -14,7 +14,8 @@
 #define SKBTOP_QUEUE_SLOTS	256	/* per-CPU direct-mapped tun queue drop/consume cells */
 #define SKBTOP_MAX_QUEUE_KEYS	1024	/* (device, queue, direction) tuples */
 #define SKBTOP_TASK_COMM_LEN	16
-#define SKBTOP_SIRQ_TASK_KEYS	1024	/* (pid, comm) tasks that ran NET_RX/NET_TX at local_bh_enable */
+#define SKBTOP_SIRQ_TASK_SLOTS	256	/* per-CPU direct-mapped cells of tasks that ran NET_RX/NET_TX in do_softirq() */
+#define SKBTOP_SIRQ_TASK_KEYS	1024	/* tasks whose cell another task owns */
 #define SKBTOP_SIRQ_TOP_TASKS	8	/* task rows an interval shows (text, -j, captures) */
 #define SKBTOP_SIRQ_STACK_DEPTH	8	/* frames the tracepoint mode walks to find a softirq's caller */
 #define SKBTOP_SIRQ_RANGES	8	/* caller functions it looks for */
@@ -79,7 +80,7 @@ struct cpu_counters {
 	__u64 consume_recycled;		/* last reference, head back to the NAPI cache */
 	__u64 consume_budget_task;	/* budget != 0 in task context: outside a NAPI poll */
 	/* where NET_RX/NET_TX softirqs ran: [SIRQ_NET_RX or _TX][enum sirq_loc] */
-	__u64 sirq_runs[2][SIRQ_NR_LOCS];	/* softirq_entry events */
+	__u64 sirq_runs[2][SIRQ_NR_LOCS];	/* runs, counted at softirq_exit */
 	__u64 sirq_ns[2][SIRQ_NR_LOCS];		/* ns from softirq_entry to softirq_exit */
 	__u64 sirq_task_untracked;	/* SIRQ_TASK runs no task row holds (task map full) */
 	/* deferred free */
@@ -122,7 +123,7 @@ enum queue_dir {
 	QUEUE_TX = 2,	/* skb was sent to the device (queue_mapping = queue) */
 };
 
-/* A task that ran NET_RX/NET_TX softirqs in its do_softirq() (PERCPU_HASH key). */
+/* A task that ran NET_RX/NET_TX softirqs in its do_softirq(): a snapshot row. */
 struct sirq_task_key {
 	__u32 pid;
 	__u32 tgid;
@@ -133,6 +134,32 @@ struct sirq_task_counters {
 	__u64 runs[2];	/* [SIRQ_NET_RX], [SIRQ_NET_TX] */
 	__u64 ns[2];
 };
+
+/*
+ * softirq_where counts a task's runs first in a per-CPU direct-mapped array
+ * of cells (index pid % SKBTOP_SIRQ_TASK_SLOTS), owned as the queue cells
+ * are: the first task to reach a cell on a CPU keeps it there for the life
+ * of the program, and pid != 0, written last, marks it taken. A task whose
+ * cell another owns goes to the per-CPU hash of cells by sirq_task_id. So a
+ * (task, CPU) is in one of the two, never both. comm: the task's name when
+ * it took the cell (an exec's new name is not picked up).
+ */
+struct sirq_task_cell {
+	__u32 pid;
+	__u32 tgid;
+	char comm[SKBTOP_TASK_COMM_LEN];
+	struct sirq_task_counters n;
+};
+
+struct sirq_task_id {
+	__u32 pid;
+	__u32 tgid;
+};
+
+static inline __u32 sirq_task_slot_index(__u32 pid)
+{
+	return pid & (SKBTOP_SIRQ_TASK_SLOTS - 1);
+}
 
 struct queue_key {
 	__u32 ifindex;

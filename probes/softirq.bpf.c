@@ -26,10 +26,14 @@
  * SKBTOP_SIRQ_STACK_DEPTH frames, bpf_get_stack()), the innermost return
  * address inside one of those callers decides; none found: unknown.
  *
- * Entries are counted at softirq_entry, time at softirq_exit (hardirqs that
- * interrupt the softirq count in its time). Runs in a task's do_softirq()
- * are also counted per (pid, comm) in a per-CPU hash; runs whose task has no
- * room there are counted in sirq_task_untracked.
+ * softirq_entry decides the location and notes the time; softirq_exit counts
+ * the run and its time (hardirqs that interrupt the softirq count in it), so
+ * a run and its time always land in the same interval. Runs in a task's
+ * do_softirq() are also counted per task and CPU, at softirq_exit: in the
+ * task's cell of a per-CPU direct-mapped array (a compare and two adds), or,
+ * when another task owns that cell, in a per-CPU hash (include/skbtop.h,
+ * struct sirq_task_cell). Runs whose task has no room in either count in
+ * sirq_task_untracked.
  */
 #include "common.bpf.h"
 
@@ -58,13 +62,19 @@ struct {
 } sirq_state SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SKBTOP_SIRQ_TASK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sirq_task_cell);
+} sirq_task_cells SEC(".maps");
+
+/* tasks whose cell another task owns */
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, SKBTOP_SIRQ_TASK_KEYS);
-	__type(key, struct sirq_task_key);
-	__type(value, struct sirq_task_counters);
+	__type(key, struct sirq_task_id);
+	__type(value, struct sirq_task_cell);
 } sirq_tasks SEC(".maps");
-
-static const struct sirq_task_counters zero_task;
 
 static __always_inline struct sirq_state *this_state(void)
 {
@@ -168,19 +178,12 @@ static __always_inline __u32 loc_from_stack(void *ctx)
 static __always_inline int handle_entry(void *ctx, unsigned int vec_nr, bool stack)
 {
 	struct sirq_state *st = this_state();
-	struct sirq_task_key tk = {};
-	struct sirq_task_counters *t;
-	struct cpu_counters *c;
-	__u64 id;
-	__u32 v, loc;
+	__u32 loc;
 
 	if (vec_nr != NET_RX_SOFTIRQ_NR && vec_nr != NET_TX_SOFTIRQ_NR)
 		return 0;
-	c = this_cpu_counters();
-	if (!st || !c)
+	if (!st)
 		return 0;
-	v = vec_nr == NET_RX_SOFTIRQ_NR ? SIRQ_NET_RX : SIRQ_NET_TX;
-	id = bpf_get_current_pid_tgid();
 	if (stack)
 		loc = loc_from_stack(ctx);
 	else if (st->irq_depth > 0)
@@ -189,59 +192,84 @@ static __always_inline int handle_entry(void *ctx, unsigned int vec_nr, bool sta
 		loc = SIRQ_KSOFTIRQD;
 	else
 		loc = SIRQ_TASK;
-	if (loc == SIRQ_TASK && !(__u32)id)
+	if (loc == SIRQ_TASK && !(__u32)bpf_get_current_pid_tgid())
 		loc = SIRQ_IDLE;
 	if (loc >= SIRQ_NR_LOCS)
 		loc = SIRQ_UNKNOWN;
-	INC(c->sirq_runs[v][loc]);
-	st->vec = v + 1;
+	st->vec = (vec_nr == NET_RX_SOFTIRQ_NR ? SIRQ_NET_RX : SIRQ_NET_TX) + 1;
 	st->loc = loc;
 	st->ts = bpf_ktime_get_ns();
-	if (loc != SIRQ_TASK)
-		return 0;
-	tk.pid = (__u32)id;
-	tk.tgid = id >> 32;
-	bpf_get_current_comm(tk.comm, sizeof(tk.comm));
-	t = percpu_hash_get(&sirq_tasks, &tk, &zero_task);
-	if (t)
-		INC(t->runs[v]);
-	else
-		INC(c->sirq_task_untracked);
 	return 0;
+}
+
+/* Take cell t for this task: one program run at a time per CPU, no race. */
+static __always_inline void claim(struct sirq_task_cell *t, __u32 pid, __u32 tgid)
+{
+	bpf_get_current_comm(t->comm, sizeof(t->comm));
+	t->tgid = tgid;
+	asm volatile("" ::: "memory");	/* owner complete before it is marked */
+	t->pid = pid;
+}
+
+/* This task's cell on this CPU: its own in the array, else in the hash. */
+static __always_inline struct sirq_task_cell *task_cell(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = (__u32)id, tgid = id >> 32, i = sirq_task_slot_index(pid);
+	struct sirq_task_id k = { .pid = pid, .tgid = tgid };
+	struct sirq_task_cell *t = bpf_map_lookup_elem(&sirq_task_cells, &i);
+
+	if (!t)
+		return NULL;
+	if (!t->pid)
+		claim(t, pid, tgid);
+	if (t->pid == pid && t->tgid == tgid)
+		return t;
+	t = bpf_map_lookup_elem(&sirq_tasks, &k);
+	if (!t) {
+		struct sirq_task_cell init = { .pid = pid, .tgid = tgid };
+
+		bpf_get_current_comm(init.comm, sizeof(init.comm));
+		return percpu_hash_get(&sirq_tasks, &k, &init);
+	}
+	/* made on another CPU: this CPU's copy started zeroed */
+	if (!t->pid)
+		claim(t, pid, tgid);
+	return t;
 }
 
 static __always_inline int handle_exit(unsigned int vec_nr)
 {
 	struct sirq_state *st = this_state();
-	struct sirq_task_key tk = {};
-	struct sirq_task_counters *t;
+	struct sirq_task_cell *t;
 	struct cpu_counters *c;
-	__u64 ns, id;
 	__u32 v, loc;
+	__u64 ns;
 
 	if (vec_nr != NET_RX_SOFTIRQ_NR && vec_nr != NET_TX_SOFTIRQ_NR)
 		return 0;
-	c = this_cpu_counters();
-	if (!st || !c || !st->vec)
+	if (!st || !st->vec)
 		return 0;
 	v = vec_nr == NET_RX_SOFTIRQ_NR ? SIRQ_NET_RX : SIRQ_NET_TX;
 	loc = st->loc;
 	if (st->vec != v + 1)
 		return 0;
 	st->vec = 0;
-	if (loc >= SIRQ_NR_LOCS)
+	c = this_cpu_counters();
+	if (!c || loc >= SIRQ_NR_LOCS)
 		return 0;
 	ns = bpf_ktime_get_ns() - st->ts;
+	INC(c->sirq_runs[v][loc]);
 	ADD(c->sirq_ns[v][loc], ns);
 	if (loc != SIRQ_TASK)
 		return 0;
-	id = bpf_get_current_pid_tgid();
-	tk.pid = (__u32)id;
-	tk.tgid = id >> 32;
-	bpf_get_current_comm(tk.comm, sizeof(tk.comm));
-	t = bpf_map_lookup_elem(&sirq_tasks, &tk);
-	if (t)
-		ADD(t->ns[v], ns);
+	t = task_cell();
+	if (!t) {
+		INC(c->sirq_task_untracked);
+		return 0;
+	}
+	INC(t->n.runs[v]);
+	ADD(t->n.ns[v], ns);
 	return 0;
 }
 

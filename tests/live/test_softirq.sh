@@ -10,7 +10,9 @@
 # Only the generator's events are compared (other traffic on the host may
 # run in one window and not in another): skbtop's task row for its pid ==
 # bpftrace's do_softirq count for it == the datagrams sent, and tracefs's
-# count for the pid == bpftrace's count for it over every location. Once
+# count for the pid == bpftrace's count for it over every location. A
+# second sender, whose pid shares the first's cell in skbtop's task array,
+# is counted exactly too (in the task hash). Once
 # in the best mode this kernel gives, once moved to raw_tp by a forced
 # attach failure of the tp_btf program.
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +20,7 @@ need_root
 mount_tracefs
 command -v bpftrace > /dev/null || { not_ok "needs bpftrace"; exit 1; }
 N=4000
+N2=1000
 CPU=$(($(nproc) - 1))
 INST=/sys/kernel/tracing/instances/skbtop-sirq-$$
 
@@ -62,6 +65,28 @@ run() {	# $1: label
 	wait $GEN_PID
 	check_eq "$1: generator exits 0" 0 $?
 	sent=$(jq .sent "$TMP/gen.json")
+	# a second sender whose pid is the first's + 256: the same cell of
+	# skbtop's per-CPU task array, which the first owns on this CPU, so its
+	# runs are counted in the task hash (ns_last_pid picks the next pid; a
+	# fork elsewhere in between takes it: then again, 20 tries at most)
+	rm -f "$TMP/go"
+	mkfifo "$TMP/go"
+	tries=0
+	while :; do
+		echo $((GEN_PID + 255)) > /proc/sys/kernel/ns_last_pid
+		sh -c 'read _ < "$1"; exec "$2" --count "$3" --cpu "$4"' sh "$TMP/go" \
+			"$GEN/udp_rcvbuf" $N2 $CPU > "$TMP/gen2.json" &
+		GEN2_PID=$!
+		tries=$((tries + 1))
+		[ $GEN2_PID -ne $((GEN_PID + 256)) ] && [ $tries -lt 20 ] || break
+		kill $GEN2_PID 2>/dev/null; wait $GEN2_PID 2>/dev/null
+	done
+	echo > "$TMP/go"
+	wait $GEN2_PID
+	check_eq "$1: second generator exits 0" 0 $?
+	check_eq "$1: second generator's pid: the first's + 256 (ns_last_pid, $tries tries)" \
+		$((GEN_PID + 256)) $GEN2_PID
+	sent2=$(jq .sent "$TMP/gen2.json")
 	echo 0 > "$INST/tracing_on"
 	bt_end $BT_PID
 	skbtop_stop
@@ -86,6 +111,15 @@ run() {	# $1: label
 	check_eq "$1: skbtop's task row (generator, CPU $CPU) NET_RX == bpftrace's" \
 		"$bt_task" "$skb_task"
 	check_eq "$1: skbtop's generator rows on other CPUs" 0 "$skb_other"
+	bt_task2=$(awk -v p=$GEN2_PID -v c=$CPU '$1 == 3 && $2 == c && $3 == p && $4 == "task" {
+		n += $5 } END { print n + 0 }' "$TMP/bt.loc")
+	check_eq "$1: bpftrace NET_RX at do_softirq in the second generator == its datagrams" \
+		"$sent2" "$bt_task2"
+	check_eq "$1: skbtop's row for the second generator (the task hash) == bpftrace's" \
+		"$bt_task2" \
+		"$(skb_sum "(.sirq_tasks // [])[] | select(.pid == $GEN2_PID and .cpu == $CPU) | .net_rx")"
+	check_eq "$1: ... under its own name" udp_rcvbuf \
+		"$(jq -r "(.sirq_tasks // [])[] | select(.pid == $GEN2_PID) | .comm" "$SKB_OUT" | sort -u)"
 	check_eq "$1: bpftrace located every run of the generator" 0 \
 		"$(awk -v p=$GEN_PID '$3 == p && $4 == "unknown" { n += $5 } END { print n + 0 }' \
 		"$TMP/bt.loc")"

@@ -236,6 +236,24 @@ struct src {
 	int progs;
 };
 
+/*
+ * softirq_where's task cells: cell 7 is task 7's on CPUs 1 and 2, task 263's
+ * (7 + 256) on CPU 0; the hash holds task 7 on CPU 0 (its cell there was
+ * taken), made there; the other CPUs' copies untouched (pid 0, no row)
+ */
+static const __u32 tcell_idx = 7;
+static const struct sirq_task_cell tcells[NC] = {
+	{ .pid = 263, .tgid = 263, .comm = "udp", .n = { .runs = { 4, 0 }, .ns = { 40, 0 } } },
+	{ .pid = 7, .tgid = 5, .comm = "vhost-5", .n = { .runs = { 3, 0 }, .ns = { 30, 0 } } },
+	{ .pid = 7, .tgid = 5, .comm = "vhost-5", .n = { .runs = { 0, 1 }, .ns = { 0, 9 } } },
+};
+static const struct sirq_task_id tid = { .pid = 7, .tgid = 5 };
+static const struct sirq_task_cell thash[NC] = {
+	{ .pid = 7, .tgid = 5, .comm = "vhost-5", .n = { .runs = { 2, 2 }, .ns = { 20, 20 } } },
+	{ .n = { .runs = { 0 } } },
+	{ .comm = "" },
+};
+
 static int src_lookup(void *arg, enum collect_map m, __u32 key, void *vals)
 {
 	struct src *sr = arg;
@@ -281,6 +299,10 @@ static int src_walk(void *arg, enum collect_map m, collect_row_fn row, struct co
 	case CM_DROPS_QUEUES:
 	case CM_ALLOC_QUEUES:
 		return row(c, s, &q, qv);
+	case CM_SOFTIRQ_TASK_CELLS:
+		return row(c, s, &tcell_idx, tcells);
+	case CM_SOFTIRQ_TASKS:
+		return row(c, s, &tid, thash);
 	default:
 		return 0;
 	}
@@ -298,7 +320,8 @@ static void test_collector(void **state)
 	struct collect_source src = {
 		.maps = 1u << CM_DROPS_CPU | 1u << CM_DROP_REASONS | 1u << CM_QUEUE_SLOTS |
 			1u << CM_DROPS_QUEUES | 1u << CM_KICKS | 1u << CM_ALLOC_CPU |
-			1u << CM_ALLOC_QUEUES | 1u << CM_CONSUME_CPU,
+			1u << CM_ALLOC_QUEUES | 1u << CM_CONSUME_CPU |
+			1u << CM_SOFTIRQ_TASK_CELLS | 1u << CM_SOFTIRQ_TASKS,
 		.lookup = src_lookup, .walk = src_walk, .progs = src_progs, .arg = &sr,
 	};
 	struct collector col;
@@ -333,6 +356,21 @@ static void test_collector(void **state)
 	assert_int_equal(s.queues[0].c.drops, 5);
 	assert_int_equal(s.queues[0].c.consumes, 6 + 6 + 6);
 	assert_int_equal(s.nprogs, 1);
+	/* task cells and hash: a row per (task, CPU) that holds one */
+	assert_int_equal(sizeof(tcells[0]), collect_stride(sizeof(tcells[0])));
+	assert_int_equal(s.ntasks, 4);
+	for (size_t i = 0; i < s.ntasks; i++) {
+		const struct sirq_task_row *t = &s.tasks[i];
+		const struct sirq_task_cell *want = t->key.pid == 7 && t->cpu == 0 ?
+						    &thash[0] : &tcells[t->cpu];
+
+		assert_int_equal(t->key.pid, want->pid);
+		assert_int_equal(t->key.tgid, want->tgid);
+		assert_string_equal(t->key.comm, want->comm);
+		assert_memory_equal(&t->c, &want->n, sizeof(t->c));
+	}
+	assert_int_equal(s.tasks[0].cpu + s.tasks[1].cpu + s.tasks[2].cpu + s.tasks[3].cpu,
+			 0 + 1 + 2 + 0);
 
 	/* a failed walk fails the read and frees the snapshot */
 	sr.fail_map = CM_ALLOC_QUEUES;

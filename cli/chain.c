@@ -385,22 +385,27 @@ static bool mode_allowed(const struct chain_opts *o, enum probe_mode m)
 	return true;
 }
 
+/* --probes: "a,b" selects those; "-a,-b" every probe but those. */
 static bool probe_enabled(const struct chain_opts *o, const char *name)
 {
 	const char *p = o->only;
 	size_t n = strlen(name);
+	bool except;
 
 	if (!p)
 		return true;
+	except = *p == '-';
 	while (*p) {
+		if (except && *p == '-')
+			p++;
 		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
-			return true;
+			return !except;
 		p = strchr(p, ',');
 		if (!p)
 			break;
 		p++;
 	}
-	return false;
+	return except;
 }
 
 /* Append "label: why" to the reason, once each. */

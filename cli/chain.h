@@ -62,7 +62,7 @@ extern const struct probe_spec probe_specs[];
 extern const size_t nr_probes;
 
 struct chain_opts {
-	const char *only;	/* --probes: comma list, NULL for all */
+	const char *only;	/* --probes: comma list, "-" before each: all but those; NULL: all */
 	const char *max_mode;	/* --max-mode: "kprobe", "tracepoint", NULL */
 	bool drop_detail;	/* -L */
 };

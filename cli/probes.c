@@ -87,10 +87,19 @@ static int bump_memlock(void)
 
 int skbtop__check_probe_list(const char *list, char *err, size_t errlen)
 {
+	bool except = *list == '-';
 	const char *p = list;
 
 	for (;;) {
-		size_t n = strcspn(p, ","), i, off;
+		size_t n, i, off;
+
+		if ((*p == '-') != except) {
+			snprintf(err, errlen, "--probes '%s': either names or -names (all but those), "
+				 "not both", list);
+			return -EINVAL;
+		}
+		p += except;
+		n = strcspn(p, ",");
 
 		for (i = 0; i < nr_probes; i++)
 			if (strlen(probe_specs[i].name) == n && !strncmp(p, probe_specs[i].name, n))

@@ -89,4 +89,16 @@ for args in "--bogus" "-i 0" "-i x" "--text 1 0" "--text 1 2 3" "probes extra" "
 done
 "$SKBTOP" -h | grep -q EXAMPLES
 check_eq "-h shows EXAMPLES" 0 $?
+
+# -P -NAME: every probe but NAME, each in the mode it has without -P
+"$SKBTOP" probes -j > "$TMP/all.json"
+"$SKBTOP" probes -j -P -softirq_where,-drops > "$TMP/but.json"
+check_eq "-P -softirq_where,-drops: those two disabled" "disabled disabled" \
+	"$(jq -r '[.[] | select(.probe == "softirq_where" or .probe == "drops") | .mode] | join(" ")' \
+	"$TMP/but.json")"
+check_eq "-P -softirq_where,-drops: every other probe as without -P" \
+	"$(jq -c '[.[] | select(.probe != "softirq_where" and .probe != "drops") | [.probe, .mode]]' \
+	"$TMP/all.json")" \
+	"$(jq -c '[.[] | select(.probe != "softirq_where" and .probe != "drops") | [.probe, .mode]]' \
+	"$TMP/but.json")"
 finish

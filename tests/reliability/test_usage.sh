@@ -66,6 +66,9 @@ probes extra            | skbtop: probes takes no arguments
 -P drops,bogus          | skbtop: unknown probe 'bogus' in --probes (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush cache_level bulk build tun_sendmsg consume consume_task softirq_where)
 -P drops,               | skbtop: empty name in --probes 'drops,' (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush cache_level bulk build tun_sendmsg consume consume_task softirq_where)
 probes -P consume,,bulk | skbtop: empty name in --probes 'consume,,bulk' (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush cache_level bulk build tun_sendmsg consume consume_task softirq_where)
+-P -bogus               | skbtop: unknown probe 'bogus' in --probes (valid: drops tun_consume defer_queue defer_kick defer_ipi defer_recv defer_flush cache_get cache_put cache_refill cache_flush cache_level bulk build tun_sendmsg consume consume_task softirq_where)
+-P drops,-bulk          | skbtop: --probes 'drops,-bulk': either names or -names (all but those), not both
+-P -drops,bulk          | skbtop: --probes '-drops,bulk': either names or -names (all but those), not both
 record                  | skbtop: record needs -o FILE
 record -o x.json -i 0 -- true | skbtop: invalid interval '0' (0.01 to 3600 seconds)
 report                  | skbtop: report needs one capture file

@@ -160,6 +160,45 @@ static void test_demotion(void **state)
 	kfacts__free(kf);
 }
 
+/* --probes: "a,b" only those; "-a,-b" every probe but those. */
+static void test_probe_list(void **state)
+{
+	static const struct {
+		const char *only;
+		const char *name;
+		bool enabled;
+	} cases[] = {
+		{ NULL, "softirq_where", true },
+		{ "drops,softirq_where", "softirq_where", true },
+		{ "drops,softirq_where", "drops", true },
+		{ "drops,softirq_where", "cache_get", false },
+		{ "consume", "consume_task", false },
+		{ "-softirq_where", "softirq_where", false },
+		{ "-softirq_where", "drops", true },
+		{ "-drops,-softirq_where", "softirq_where", false },
+		{ "-drops,-softirq_where", "drops", false },
+		{ "-drops,-softirq_where", "consume", true },
+		{ "-consume", "consume_task", true },
+	};
+	char err[256];
+	struct kfacts *kf = kfacts__load("tests/data/kfacts/7.2.facts", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(kf);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct chain_opts opts = { .only = cases[i].only };
+		struct probe_status s = { 0 };
+		size_t p = chain__find(cases[i].name);
+
+		assert_true(p < nr_probes);
+		chain__choose(kf, &opts, p, 0, NULL, &s);
+		if (cases[i].enabled != (s.mode != MODE_DISABLED))
+			fail_msg("--probes %s: %s %s", cases[i].only ? cases[i].only : "(none)",
+				 cases[i].name, cases[i].enabled ? "not selected" : "selected");
+	}
+	kfacts__free(kf);
+}
+
 /* path: the lines of base, then extra (a kernel with facts no rig kernel has) */
 static void facts_plus(const char *base, const char *extra, char *path)
 {
@@ -276,6 +315,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matrix),
 		cmocka_unit_test(test_demotion),
+		cmocka_unit_test(test_probe_list),
 		cmocka_unit_test(test_xsk_class),
 		cmocka_unit_test(test_facts_file),
 	};

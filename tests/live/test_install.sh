@@ -114,6 +114,8 @@ check_eq "completion: skbtop -P <TAB> offers every probe of skbtop probes" \
 	"$(jq -r '.[].probe' "$TMP/probes.json" | xargs)" "$(complete_words skbtop -P '')"
 check_eq "completion: skbtop -P drops,tun_s<TAB>" drops,tun_sendmsg \
 	"$(complete_words skbtop -P drops,tun_s)"
+check_eq "completion: skbtop -P -drops,-softirq_w<TAB>" -drops,-softirq_where \
+	"$(complete_words skbtop -P -drops,-softirq_w)"
 mkdir -p "$TMP/caps/dir" && touch "$TMP/caps/a.json" "$TMP/caps/b.txt"
 check_eq "completion: skbtop diff a.json <TAB> offers captures and directories" "a.json dir" \
 	"$(cd "$TMP/caps" && complete_words skbtop diff a.json '')"

@@ -14,7 +14,7 @@
 #define SKBTOP_QUEUE_SLOTS	256	/* per-CPU direct-mapped tun queue drop/consume cells */
 #define SKBTOP_MAX_QUEUE_KEYS	1024	/* (device, queue, direction) tuples */
 #define SKBTOP_TASK_COMM_LEN	16
-#define SKBTOP_SIRQ_TASK_SLOTS	256	/* per-CPU direct-mapped cells of tasks that ran NET_RX/NET_TX in do_softirq() */
+#define SKBTOP_SIRQ_TASK_CELLS	256	/* per-CPU direct-mapped cells of tasks that ran NET_RX/NET_TX in do_softirq() */
 #define SKBTOP_SIRQ_TASK_KEYS	1024	/* tasks whose cell another task owns */
 #define SKBTOP_SIRQ_TOP_TASKS	8	/* task rows an interval shows (text, -j, captures) */
 #define SKBTOP_SIRQ_STACK_DEPTH	8	/* frames the tracepoint mode walks to find a softirq's caller */
@@ -137,7 +137,7 @@ struct sirq_task_counters {
 
 /*
  * softirq_where counts a task's runs first in a per-CPU direct-mapped array
- * of cells (index pid % SKBTOP_SIRQ_TASK_SLOTS), owned as the queue cells
+ * of cells (index pid % SKBTOP_SIRQ_TASK_CELLS), owned as the queue cells
  * are: the first task to reach a cell on a CPU keeps it there for the life
  * of the program, and pid != 0, written last, marks it taken. A task whose
  * cell another owns goes to the per-CPU hash of cells by sirq_task_id. So a
@@ -156,9 +156,9 @@ struct sirq_task_id {
 	__u32 tgid;
 };
 
-static inline __u32 sirq_task_slot_index(__u32 pid)
+static inline __u32 sirq_task_cell_index(__u32 pid)
 {
-	return pid & (SKBTOP_SIRQ_TASK_SLOTS - 1);
+	return pid & (SKBTOP_SIRQ_TASK_CELLS - 1);
 }
 
 struct queue_key {

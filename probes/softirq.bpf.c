@@ -63,7 +63,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SKBTOP_SIRQ_TASK_SLOTS);
+	__uint(max_entries, SKBTOP_SIRQ_TASK_CELLS);
 	__type(key, __u32);
 	__type(value, struct sirq_task_cell);
 } sirq_task_cells SEC(".maps");
@@ -215,7 +215,7 @@ static __always_inline void claim(struct sirq_task_cell *t, __u32 pid, __u32 tgi
 static __always_inline struct sirq_task_cell *task_cell(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 pid = (__u32)id, tgid = id >> 32, i = sirq_task_slot_index(pid);
+	__u32 pid = (__u32)id, tgid = id >> 32, i = sirq_task_cell_index(pid);
 	struct sirq_task_id k = { .pid = pid, .tgid = tgid };
 	struct sirq_task_cell *t = bpf_map_lookup_elem(&sirq_task_cells, &i);
 

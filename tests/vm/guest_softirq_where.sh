@@ -31,6 +31,23 @@ mode=$("$SKBTOP" probes -j -P softirq_where |
 echo "# softirq_where: $mode"
 [ "$mode" != unavailable ] || { not_ok "softirq_where unavailable"; finish; }
 
+# net_quiet: wait (30 s at most) until a second passes with no NET_RX or
+# NET_TX softirq on any CPU (/proc/softirqs): skbtop's window encloses
+# bpftrace's, so a run in between (an earlier script's namespace or vhost
+# teardown in this boot, a netem queue still draining) is counted by skbtop
+# alone (it counted 2 NET_RX at irq more than bpftrace twice on 7.3, each
+# time after guest_vhost_rx.sh in the same boot)
+net_quiet() {
+	i=0 prev=$(grep -E '^ *NET_(RX|TX):' /proc/softirqs)
+	while [ $i -lt 30 ]; do
+		sleep 1
+		now=$(grep -E '^ *NET_(RX|TX):' /proc/softirqs)
+		[ "$now" = "$prev" ] && return 0
+		prev=$now i=$((i + 1))
+	done
+	echo "# NET_RX/NET_TX still ran after 30 s"
+}
+net_quiet
 skbtop_start -C -P softirq_where
 bpftrace -e 'tracepoint:irq:softirq_entry /args->vec == 2 || args->vec == 3/ {
 	@s[kstack(8), args->vec, cpu, pid] = count(); }' > "$TMP/bt.raw" 2>&1 &
@@ -66,9 +83,8 @@ else
 fi
 # the namespace goes after both windows close: its teardown (cleanup_net,
 # a workqueue, seconds under TCG) may run softirqs in skbtop's window after
-# bpftrace's has closed (skbtop counted 2 NET_RX at irq more than bpftrace
-# once, 7.3, fresh-clone make test; the cause is not proven)
-sleep 1
+# bpftrace's has closed
+net_quiet
 bt_end $BT
 skbtop_stop
 check_eq "skbtop exits 0" 0 "$SKB_RC"
@@ -113,10 +129,13 @@ if [ "$mode" = fentry ]; then
 		"$(jq -s '[.[].totals.sirq_rx_unknown] | unique | .[0]' "$SKB_OUT")"
 fi
 sent=$(jq .sent "$TMP/gen.json")
-check_eq "the pinned sender's NET_RX at do_softirq (bpftrace) == its datagrams" "$sent" \
-	"$(awk -v p=$GEN_PID '$1 == "rx" && $2 == 1 && $3 == p && $4 == "task" { n += $5 }
-		END { print n + 0 }' "$TMP/bt.loc")"
-check_eq "skbtop's task row for it (CPU 1) == its datagrams" "$sent" \
+# one NET_RX run a datagram, in the sender's do_softirq(): the workload's
+# shape (1999 of 2000 once, on a host busy building a kernel: bpftrace and
+# skbtop agreed on 1999); skbtop's row is checked against bpftrace's count
+bt_sender=$(awk -v p=$GEN_PID '$1 == "rx" && $2 == 1 && $3 == p && $4 == "task" { n += $5 }
+	END { print n + 0 }' "$TMP/bt.loc")
+check_eq "the pinned sender's NET_RX at do_softirq (bpftrace) == its datagrams" "$sent" "$bt_sender"
+check_eq "skbtop's task row for it (CPU 1) == bpftrace's count for it" "$bt_sender" \
 	"$(skb_sum "(.sirq_tasks // [])[] | select(.pid == $GEN_PID and .cpu == 1) | .net_rx")"
 check_eq "no interval had more task rows than it shows" 0 "$(skb_sum '.sirq_tasks_more // 0')"
 check_eq "the task rows add up to the task location" \

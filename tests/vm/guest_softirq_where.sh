@@ -35,8 +35,8 @@ echo "# softirq_where: $mode"
 # NET_TX softirq on any CPU (/proc/softirqs): skbtop's window encloses
 # bpftrace's, so a run in between (an earlier script's namespace or vhost
 # teardown in this boot, a netem queue still draining) is counted by skbtop
-# alone (it counted 2 NET_RX at irq more than bpftrace twice on 7.3, each
-# time after guest_vhost_rx.sh in the same boot)
+# alone (it counted 2 NET_RX at irq, and once 1 NET_TX at task, more than
+# bpftrace on 7.3, each time after guest_vhost_rx.sh in the same boot)
 net_quiet() {
 	i=0 prev=$(grep -E '^ *NET_(RX|TX):' /proc/softirqs)
 	while [ $i -lt 30 ]; do
@@ -47,8 +47,25 @@ net_quiet() {
 	done
 	echo "# NET_RX/NET_TX still ran after 30 s"
 }
-net_quiet
-skbtop_start -C -P softirq_where
+# netns_barrier: namespaces deleted earlier (by an earlier script in this
+# boot) are torn down later, in cleanup_net() on a workqueue, in order. A
+# veth pair with one end in a fresh namespace: its peer here goes when
+# that namespace's teardown reaches its devices, so every namespace
+# deleted before it has been torn down by then (60 s at most)
+netns_barrier() {
+	ip netns add skbsirqbar$$ &&
+		ip link add skbsirqb$$ type veth peer name eth0 netns skbsirqbar$$ &&
+		ip netns del skbsirqbar$$ || { not_ok "netns barrier: setup failed"; return; }
+	i=0
+	while ip link show skbsirqb$$ > /dev/null 2>&1 && [ $i -lt 600 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	ip link show skbsirqb$$ > /dev/null 2>&1 && echo "# netns teardown still running after 60 s"
+}
+# bpftrace's window encloses skbtop's, whose start and stop are the short
+# ones (bpftrace takes tens of seconds to attach under TCG, and seconds to
+# print its stacks): the gaps where a run would be counted by one alone
+netns_barrier
 bpftrace -e 'tracepoint:irq:softirq_entry /args->vec == 2 || args->vec == 3/ {
 	@s[kstack(8), args->vec, cpu, pid] = count(); }' > "$TMP/bt.raw" 2>&1 &
 BT=$!
@@ -56,6 +73,8 @@ on_exit "kill $BT 2>/dev/null"
 bt_wait "$TMP/bt.raw"
 kill -0 $BT 2>/dev/null || { not_ok "bpftrace: $(tail -3 "$TMP/bt.raw")"; finish; }
 sleep 1
+net_quiet
+skbtop_start -C -P softirq_where
 
 "$GEN/udp_rcvbuf" --count "$N" --cpu 1 > "$TMP/gen.json" &
 GEN_PID=$!
@@ -82,11 +101,10 @@ else
 	not_ok "no netem here: no NET_TX or ksoftirqd workload"
 fi
 # the namespace goes after both windows close: its teardown (cleanup_net,
-# a workqueue, seconds under TCG) may run softirqs in skbtop's window after
-# bpftrace's has closed
+# a workqueue, seconds under TCG) may run softirqs in one window alone
 net_quiet
-bt_end $BT
 skbtop_stop
+bt_end $BT
 check_eq "skbtop exits 0" 0 "$SKB_RC"
 ip netns del $NS
 

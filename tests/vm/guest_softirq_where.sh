@@ -8,8 +8,8 @@
 # skbtop's mode is the kernel's best (fentry: depth counters on
 # irq_exit_rcu, irq_exit and run_ksoftirqd; no unknown), so the two
 # methods are independent. The guest has no network: nothing but the
-# workloads runs these softirqs, and the windows (skbtop's run around
-# bpftrace's) hold the same events; the namespace the netem workloads use
+# workloads runs these softirqs, and the windows (bpftrace's run around
+# skbtop's) hold the same events; the namespace the netem workloads use
 # is deleted after both.
 # Workloads, each with a known location:
 #   udp_rcvbuf pinned to CPU 1: NET_RX at the local_bh_enable() that ends
@@ -32,11 +32,12 @@ echo "# softirq_where: $mode"
 [ "$mode" != unavailable ] || { not_ok "softirq_where unavailable"; finish; }
 
 # net_quiet: wait (30 s at most) until a second passes with no NET_RX or
-# NET_TX softirq on any CPU (/proc/softirqs): skbtop's window encloses
-# bpftrace's, so a run in between (an earlier script's namespace or vhost
-# teardown in this boot, a netem queue still draining) is counted by skbtop
-# alone (it counted 2 NET_RX at irq, and once 1 NET_TX at task, more than
-# bpftrace on 7.3, each time after guest_vhost_rx.sh in the same boot)
+# NET_TX softirq on any CPU (/proc/softirqs): one window encloses the
+# other, so a run in between (an earlier script's namespace or vhost
+# teardown in this boot, a netem queue still draining) is counted by one
+# tool alone (when skbtop's enclosed bpftrace's, skbtop counted 2 NET_RX at
+# irq, and once 1 NET_TX at task, more than bpftrace on 7.3, each time
+# after guest_vhost_rx.sh in the same boot)
 net_quiet() {
 	i=0 prev=$(grep -E '^ *NET_(RX|TX):' /proc/softirqs)
 	while [ $i -lt 30 ]; do
